@@ -1,0 +1,32 @@
+export { appendAudit } from "./audit.ts";
+export { createSql, isRetryablePgError, pgErrorCode, withTenant } from "./client.ts";
+export { migrate, migrationStatus, pendingMigrations } from "./migrate.ts";
+export { MIGRATIONS_DIR, readMigrationFiles, splitStatements } from "./migration-files.ts";
+export { assertPreflight, runPreflight } from "./preflight.ts";
+export { dropDatabase, setupDatabase } from "./setup.ts";
+export {
+  AuditOutcome,
+  BANKING_TABLES,
+  DbRole,
+  Isolation,
+  PreflightCheck,
+  RLS_SEED_TABLES,
+  TENANT_ID_PATTERN,
+} from "./types.ts";
+export type {
+  AppliedMigration,
+  AuditEntry,
+  BankingTable,
+  CreateSqlOptions,
+  MigrateOptions,
+  MigrateResult,
+  MigrationFile,
+  MigrationStatus,
+  PreflightCheckResult,
+  PreflightOptions,
+  PreflightResult,
+  SetupDatabaseOptions,
+  Sql,
+  TransactionSql,
+  WithTenantOptions,
+} from "./types.ts";

@@ -1,0 +1,92 @@
+import { SementeError } from "../errors/index.ts";
+import { driftError, migrationStatus } from "./migrate.ts";
+import type { PreflightCheckResult, PreflightOptions, PreflightResult, Sql } from "./types.ts";
+import { PreflightCheck, RLS_SEED_TABLES } from "./types.ts";
+
+async function checkRole(sql: Sql): Promise<{ role: string; result: PreflightCheckResult }> {
+  const [row] = await sql<{ role: string; rolsuper: boolean; rolbypassrls: boolean }[]>`
+    select current_user as role, rolsuper, rolbypassrls from pg_roles where rolname = current_user`;
+  if (row === undefined) throw new SementeError("INTERNAL", "current role not found in pg_roles");
+  const privilege = row.rolsuper ? "SUPERUSER" : row.rolbypassrls ? "BYPASSRLS" : undefined;
+  const result: PreflightCheckResult =
+    privilege === undefined
+      ? { check: PreflightCheck.ROLE, ok: true, detail: `role ${row.role} is subject to RLS` }
+      : {
+          check: PreflightCheck.ROLE,
+          ok: false,
+          code: "PRIVILEGED_ROLE",
+          detail: `role ${row.role} has ${privilege} and would bypass row-level security`,
+        };
+  return { role: row.role, result };
+}
+
+async function checkRls(sql: Sql): Promise<PreflightCheckResult> {
+  const rows = await sql<{ name: string; enforced: boolean }[]>`
+    select n.nspname || '.' || c.relname as name, c.relrowsecurity and c.relforcerowsecurity as enforced
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.relkind in ('r', 'p')
+       and (n.nspname = 'banking' or (n.nspname = 'seed' and c.relname = any(${[...RLS_SEED_TABLES]})))
+     order by 1`;
+  const missing = rows.filter((r) => !r.enforced).map((r) => r.name);
+  if (rows.length === 0) {
+    return {
+      check: PreflightCheck.RLS,
+      ok: false,
+      code: "RLS_NOT_ENFORCED",
+      detail: "no banking tables found (schema not migrated?)",
+    };
+  }
+  if (missing.length > 0) {
+    return {
+      check: PreflightCheck.RLS,
+      ok: false,
+      code: "RLS_NOT_ENFORCED",
+      detail: `row-level security not enabled and forced on: ${missing.join(", ")}`,
+    };
+  }
+  return { check: PreflightCheck.RLS, ok: true, detail: `${rows.length} tables under forced RLS` };
+}
+
+async function checkMigrations(sql: Sql, dir: string): Promise<PreflightCheckResult> {
+  const status = await migrationStatus(sql, dir);
+  if (status.drifted.length > 0) {
+    return {
+      check: PreflightCheck.MIGRATIONS,
+      ok: false,
+      code: "MIGRATION_DRIFT",
+      detail: driftError(status).message,
+    };
+  }
+  if (status.pending.length > 0) {
+    return {
+      check: PreflightCheck.MIGRATIONS,
+      ok: false,
+      code: "PENDING_MIGRATIONS",
+      detail: `pending migrations: ${status.pending.map((f) => f.file).join(", ")}`,
+    };
+  }
+  return { check: PreflightCheck.MIGRATIONS, ok: true, detail: `${status.applied.length} migrations applied` };
+}
+
+/**
+ * Runs every preflight check and reports each one (for evidence); never throws on a failed
+ * check, only on an unreachable database.
+ */
+export async function runPreflight(sql: Sql, opts: PreflightOptions): Promise<PreflightResult> {
+  const { role, result: roleCheck } = await checkRole(sql);
+  const checks = [roleCheck, await checkRls(sql), await checkMigrations(sql, opts.migrationsDir)];
+  return { ok: checks.every((c) => c.ok), role, checks };
+}
+
+/**
+ * Fail-closed gate every service runs before writing: throws PRIVILEGED_ROLE, RLS_NOT_ENFORCED,
+ * MIGRATION_DRIFT or PENDING_MIGRATIONS (the first failing check, in that order).
+ */
+export async function assertPreflight(sql: Sql, opts: PreflightOptions): Promise<PreflightResult> {
+  const result = await runPreflight(sql, opts);
+  const failed = result.checks.find((c) => !c.ok);
+  if (failed?.code !== undefined) {
+    throw new SementeError(failed.code, failed.detail, { extensions: { check: failed.check, role: result.role } });
+  }
+  return result;
+}
