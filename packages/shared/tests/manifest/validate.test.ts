@@ -1,0 +1,71 @@
+import { describe, expect, test } from "bun:test";
+import { isManifest, ManifestSchema, parseManifest, validateManifest } from "../../src/manifest/index.ts";
+import { readProfile } from "./utils.ts";
+
+const base = parseManifest(readProfile("configs/seed_profiles/dev/banco-alfa.yaml")).manifest;
+
+function everyObjectIsClosed(schema: unknown, path = "#"): string[] {
+  if (schema === null || typeof schema !== "object") return [];
+  const node = schema as Record<string, unknown>;
+  const open = node.type === "object" && node.additionalProperties !== false ? [path] : [];
+  return [
+    ...open,
+    ...Object.entries(node).flatMap(([k, v]) =>
+      k.startsWith("x-semente") ? [] : everyObjectIsClosed(v, `${path}/${k}`),
+    ),
+  ];
+}
+
+describe("validateManifest", () => {
+  test("returns no issues for a valid manifest and never throws", () => {
+    expect(validateManifest(base)).toEqual([]);
+    expect(isManifest(base)).toBe(true);
+    expect(validateManifest(null)).toEqual([
+      { pointer: "", code: "VALIDATION_FAILED", message: "must be a mapping (object)" },
+    ]);
+    expect(isManifest("schema_version: 1")).toBe(false);
+  });
+
+  test("reports every structural issue with a pointer", () => {
+    const broken = { ...structuredClone(base), mode: "turbo", batch_size: 0, extra: true } as unknown;
+    const issues = validateManifest(broken);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { pointer: "/mode", code: "VALIDATION_FAILED", message: 'must be one of: baseline, load, dr (got "turbo")' },
+        { pointer: "/batch_size", code: "VALIDATION_FAILED", message: "must be >= 1 (got 0)" },
+        { pointer: "/extra", code: "VALIDATION_FAILED", message: "unknown field 'extra'" },
+      ]),
+    );
+    expect(issues).toHaveLength(3);
+  });
+
+  test("a non-integer count and a negative count are refused", () => {
+    const broken = structuredClone(base);
+    broken.volumetry.users.count = 1.5;
+    broken.volumetry.suppliers.count = -1;
+    expect(validateManifest(broken).map((i) => [i.pointer, i.message])).toEqual([
+      ["/volumetry/users/count", "must be an integer (got 1.5)"],
+      ["/volumetry/suppliers/count", "must be >= 0 (got -1)"],
+    ]);
+  });
+
+  test("cross-field rules: p99 below p95, lock over statement timeout, min throughput over cap", () => {
+    const broken = structuredClone(base);
+    broken.slo = { p95_batch_ms: 2000, p99_batch_ms: 1000, min_rows_per_second: 20_000 };
+    broken.timeouts = { statement_timeout_ms: 5_000, lock_timeout_ms: 6_000 };
+    expect(validateManifest(broken).map((i) => i.pointer)).toEqual([
+      "/timeouts/lock_timeout_ms",
+      "/slo/p99_batch_ms",
+      "/slo/min_rows_per_second",
+    ]);
+  });
+
+  test("a canary with a percentage or tenants is accepted", () => {
+    expect(validateManifest({ ...base, canary: { enabled: true, percentage: 5 } })).toEqual([]);
+    expect(validateManifest({ ...base, canary: { enabled: true, tenants: ["banco-alfa"] } })).toEqual([]);
+  });
+
+  test("the schema closes every object (unknown fields always fail)", () => {
+    expect(everyObjectIsClosed(ManifestSchema)).toEqual([]);
+  });
+});
