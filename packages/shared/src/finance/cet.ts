@@ -1,0 +1,79 @@
+import { SementeError } from "../errors/index.ts";
+import { toEpochDay } from "./dates.ts";
+import { assertCents } from "./money.ts";
+import { monthlyFromAnnual } from "./rates.ts";
+import type { CetOptions, CetResult } from "./types.ts";
+
+const PLACES = 8;
+const MAX_ITERATIONS = 200;
+const TOLERANCE = 1e-15;
+// Bracket on v = ln(1 + CET): from −99.995 % to about 2.2 million % a year.
+const LOWER = -10;
+const UPPER = 10;
+
+interface Flow {
+  amount: number;
+  years: number;
+}
+
+/** Σ amount·(1 + A)^−years − released, with v = ln(1 + A), and its derivative in v. */
+function evaluate(flows: readonly Flow[], released: number, v: number): { value: number; slope: number } {
+  let value = -released;
+  let slope = 0;
+  for (const flow of flows) {
+    const discounted = flow.amount * Math.exp(-flow.years * v);
+    value += discounted;
+    slope -= flow.years * discounted;
+  }
+  return { value, slope };
+}
+
+/**
+ * CET (*custo efetivo total*, Resolução CMN 3.517/2007): the annual rate solving
+ * Σ FC_j / (1 + CET)^((d_j − d_0)/365) = FC_0, where FC_0 = principal − IOF − fees (the amount
+ * actually released) and FC_j are the installments at their due dates. Newton's method on
+ * v = ln(1 + CET) inside a bisection bracket, fixed tolerance and iteration cap, so the same inputs
+ * always take the same path. The annual rate is the solver's double written with 8 places
+ * (Number#toFixed: nearest, exactly specified by ECMAScript); the monthly rate is derived from
+ * that string with {@link monthlyFromAnnual}.
+ */
+export function cet(options: CetOptions): CetResult {
+  assertCents(options.principalCents, "principalCents");
+  assertCents(options.iofCents, "iofCents");
+  assertCents(options.feesCents, "feesCents");
+  const released = options.principalCents - options.iofCents - options.feesCents;
+  if (released <= 0) throw new SementeError("VALIDATION_FAILED", "principal net of IOF and fees must be positive");
+  const start = toEpochDay(options.contractedOn);
+  const flows = options.schedule.installments.map((installment) => {
+    const days = toEpochDay(installment.dueOn) - start;
+    if (days < 0) {
+      throw new SementeError("VALIDATION_FAILED", `installment ${installment.number} is due before the contract date`);
+    }
+    return { amount: installment.totalCents, years: days / 365 };
+  });
+  let lower = LOWER;
+  let upper = UPPER;
+  if (!(evaluate(flows, released, lower).value > 0 && evaluate(flows, released, upper).value < 0)) {
+    throw new SementeError("VALIDATION_FAILED", "the cash flow has no CET between -99.99 % and 2,200,000 % a year");
+  }
+  const paid = flows.reduce((sum, flow) => sum + flow.amount, 0);
+  const meanYears = flows.reduce((sum, flow) => sum + flow.amount * flow.years, 0) / paid;
+  let v = meanYears > 0 ? Math.log(paid / released) / meanYears : 0;
+  if (!(v > lower && v < upper)) v = (lower + upper) / 2;
+  let iterations = 0;
+  while (iterations < MAX_ITERATIONS) {
+    iterations += 1;
+    const { value, slope } = evaluate(flows, released, v);
+    if (value === 0) break;
+    if (value > 0) lower = v;
+    else upper = v;
+    let next = v - value / slope;
+    if (!(next > lower && next < upper)) next = (lower + upper) / 2;
+    const step = Math.abs(next - v);
+    v = next;
+    if (step <= TOLERANCE * Math.max(1, Math.abs(v)) || upper - lower <= TOLERANCE) break;
+  }
+  const written = Math.expm1(v).toFixed(PLACES);
+  const annual = Number(written) === 0 ? (0).toFixed(PLACES) : written;
+  return { annual, monthly: monthlyFromAnnual(annual, PLACES), iterations };
+}
