@@ -1,0 +1,43 @@
+#!/usr/bin/env bun
+import { applyDotenv } from "@semente/shared/config";
+import type { Command } from "./command.ts";
+import { dbCommand } from "./commands/db.ts";
+import { validateCommand } from "./commands/validate.ts";
+import { out, reportFailure, UsageError } from "./io.ts";
+
+const COMMANDS: Command[] = [dbCommand, validateCommand];
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    "usage: semente <command> [options]",
+    "",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run `semente <command> --help` for a command's options. Exit codes are listed in the README.",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === "help" || verb === "--help" || verb === "-h") {
+    out(help());
+    return verb === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === verb);
+  if (command === undefined) return reportFailure(new UsageError(`unknown command '${verb}' (see 'semente help')`));
+  if (rest.includes("--help") || rest.includes("-h")) {
+    out(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    return reportFailure(error);
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}
