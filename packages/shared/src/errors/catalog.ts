@@ -45,6 +45,7 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   CONFIG_INVALID: { status: 500, title: "Invalid configuration", exit: 2 },
   UNAVAILABLE: { status: 503, title: "Service unavailable", exit: 10 },
   INTERNAL: { status: 500, title: "Internal error", exit: 1 },
+  LEASE_LOST: { status: 409, title: "Admission lease lost", exit: 8 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

@@ -76,6 +76,8 @@ export const ProblemCode = {
   UNAVAILABLE: "UNAVAILABLE",
   /** Anything else (500). */
   INTERNAL: "INTERNAL",
+  /** The run's global slot or tenant lease expired and was taken over by another holder (409). */
+  LEASE_LOST: "LEASE_LOST",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

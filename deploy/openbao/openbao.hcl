@@ -1,0 +1,23 @@
+# OpenBao server for the staging stack: integrated Raft storage, one node.
+# Initialise and unseal once (docs/runbooks/pii-vault.md); the Transit mount and keys are created
+# by deploy/openbao/bootstrap.sh. TLS terminates at the staging ingress; inside the compose
+# network the listener is plain HTTP.
+ui = false
+disable_mlock = true
+api_addr = "http://openbao:8200"
+cluster_addr = "http://openbao:8201"
+
+storage "raft" {
+  path    = "/openbao/data"
+  node_id = "openbao-1"
+}
+
+listener "tcp" {
+  address     = "0.0.0.0:8200"
+  tls_disable = true
+}
+
+telemetry {
+  prometheus_retention_time = "30s"
+  disable_hostname          = true
+}
