@@ -1,0 +1,24 @@
+import type { Run, RunResource } from "./types.ts";
+
+/** Strong, opaque, quoted ETag of a run representation. */
+export function runEtag(run: Pick<Run, "id" | "etagVersion">): string {
+  return `"${run.id}-${run.etagVersion}"`;
+}
+
+export function toRunResource(run: Run): RunResource {
+  return {
+    id: run.id,
+    environment: run.environment,
+    tenant: run.tenantId,
+    mode: run.mode,
+    dry_run: run.dryRun,
+    state: run.state,
+    manifest_hash: run.manifestHash,
+    created_at: run.createdAt.toISOString(),
+    updated_at: run.updatedAt.toISOString(),
+    queued_until: run.queuedUntil === null ? null : run.queuedUntil.toISOString(),
+    progress: { rows_planned: run.rowsPlanned, rows_written: run.rowsWritten },
+    dataset_digest: run.datasetDigest,
+    reason: run.reason,
+  };
+}
