@@ -2,10 +2,11 @@
 import { applyDotenv } from "@semente/shared/config";
 import type { Command } from "./command.ts";
 import { dbCommand } from "./commands/db.ts";
+import { tokenCommand } from "./commands/token.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { out, reportFailure, UsageError } from "./io.ts";
 
-const COMMANDS: Command[] = [dbCommand, validateCommand];
+const COMMANDS: Command[] = [dbCommand, validateCommand, tokenCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -13,7 +13,8 @@ export function toRunResource(run: Run): RunResource {
     mode: run.mode,
     dry_run: run.dryRun,
     state: run.state,
-    manifest_hash: run.manifestHash,
+    // PostgreSQL stores the bare hex; the API always names the algorithm, like validate does.
+    manifest_hash: `sha256:${run.manifestHash}`,
     created_at: run.createdAt.toISOString(),
     updated_at: run.updatedAt.toISOString(),
     queued_until: run.queuedUntil === null ? null : run.queuedUntil.toISOString(),

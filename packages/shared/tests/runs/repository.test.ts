@@ -129,7 +129,7 @@ describe("runs repository", () => {
       mode: "baseline",
       dry_run: true,
       state: "expired",
-      manifest_hash: run.manifestHash,
+      manifest_hash: `sha256:${run.manifestHash}`,
       created_at: run.createdAt.toISOString(),
       updated_at: expired.updatedAt.toISOString(),
       queued_until: "2100-01-01T00:00:00.000Z",

@@ -1,0 +1,78 @@
+import type { Sql } from "postgres";
+import type { IdempotencyOptions, IdempotentRequest, Reservation, StoredResponse } from "./types.ts";
+
+/** Idempotency-Key storage in `seed.idempotency_keys`, shared by every gateway replica and kept across restarts. */
+export interface IdempotencyStore {
+  /** Atomically claims the key for this request, or says what already holds it. */
+  reserve(request: IdempotentRequest): Promise<Reservation>;
+  /** Stores the response of a reserved request; `ttlSeconds` overrides the default (per-mode TTLs). */
+  complete(request: IdempotentRequest, response: StoredResponse, ttlSeconds?: number): Promise<void>;
+  /** Drops a reservation whose request failed unexpectedly, so the client may retry with the same key. */
+  release(request: IdempotentRequest): Promise<void>;
+  /** Deletes expired keys; returns how many. */
+  purgeExpired(): Promise<number>;
+}
+
+const ATTEMPTS = 3;
+
+export function createIdempotencyStore(sql: Sql, options: IdempotencyOptions = {}): IdempotencyStore {
+  const ttl = options.ttlSeconds ?? 86_400;
+  const lock = options.lockSeconds ?? 60;
+  return {
+    async reserve(request) {
+      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+        // Takes over a row only when it expired, or when a holder of the same request died mid-flight.
+        const claimed = await sql`
+          insert into seed.idempotency_keys as k (key, principal, route, fingerprint, state, expires_at)
+          values (${request.key}, ${request.principal}, ${request.route}, ${request.fingerprint}, 'in_flight',
+                  now() + make_interval(secs => ${ttl}))
+          on conflict (key) do update set
+            principal = excluded.principal, route = excluded.route, fingerprint = excluded.fingerprint,
+            state = 'in_flight', status = null, headers = null, body = null,
+            created_at = now(), expires_at = excluded.expires_at
+          where k.expires_at <= now()
+             or (k.state = 'in_flight' and k.fingerprint = excluded.fingerprint
+                 and k.created_at <= now() - make_interval(secs => ${lock}))
+          returning key`;
+        if (claimed.length === 1) return { kind: "reserved" };
+        const [row] = await sql<
+          {
+            fingerprint: string;
+            state: string;
+            status: number | null;
+            headers: [string, string][] | null;
+            body: Uint8Array | null;
+            wait: number;
+          }[]
+        >`
+          select fingerprint, state, status, headers, body,
+                 greatest(1, ceil(extract(epoch from created_at + make_interval(secs => ${lock}) - now())))::int as wait
+          from seed.idempotency_keys where key = ${request.key} and expires_at > now()`;
+        if (row === undefined) continue;
+        if (row.fingerprint !== request.fingerprint) return { kind: "conflict" };
+        if (row.state === "in_flight") return { kind: "in_flight", retryAfterSeconds: row.wait };
+        return {
+          kind: "replay",
+          response: { status: row.status as number, headers: row.headers ?? [], body: new Uint8Array(row.body ?? []) },
+        };
+      }
+      return { kind: "in_flight", retryAfterSeconds: 1 };
+    },
+    async complete(request, response, ttlSeconds = ttl) {
+      await sql`
+        update seed.idempotency_keys set state = 'completed', status = ${response.status},
+          headers = ${sql.json(response.headers)}, body = ${Buffer.from(response.body)},
+          expires_at = created_at + make_interval(secs => ${ttlSeconds})
+        where key = ${request.key} and fingerprint = ${request.fingerprint} and state = 'in_flight'`;
+    },
+    async release(request) {
+      await sql`
+        delete from seed.idempotency_keys
+        where key = ${request.key} and fingerprint = ${request.fingerprint} and state = 'in_flight'`;
+    },
+    async purgeExpired() {
+      const result = await sql`delete from seed.idempotency_keys where expires_at <= now()`;
+      return result.count;
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type AuthKeys, createTokenVerifier } from "@semente/shared/auth";
+import type { Admission, RunEventsOptions } from "@semente/shared/bus";
+import type { Sql } from "@semente/shared/db";
+import { SementeError } from "@semente/shared/errors";
+import { createIdempotencyStore, createRateLimiter } from "@semente/shared/governance";
+import { loadCostModel } from "@semente/shared/manifest";
+import type { Logger } from "@semente/shared/telemetry";
+import { Elysia } from "elysia";
+import type { GatewayConfig } from "./config.ts";
+import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
+import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
+import { healthRoute, metricsRoute, readyRoute } from "./routes/health.ts";
+import { cancelRunRoute, createRunRoute, evidenceRoute, getRunRoute, listRunsRoute } from "./routes/runs.ts";
+import { validateRoute } from "./routes/validate.ts";
+
+/** Dependencies of `createGateway`. */
+export interface GatewayDeps {
+  /** Control-plane pool (`semente_app`). */
+  sql: Sql;
+  nc: NatsConnection;
+  admission: Admission;
+  /** Token keys. */
+  keys: AuthKeys;
+  log: Logger;
+  config: GatewayConfig;
+  /** Stream/subject prefix of run events (tests isolate themselves). */
+  events?: RunEventsOptions;
+  /** Clock of the window check. @default () => new Date() */
+  now?: () => Date;
+  /** @default a fresh registry */
+  metrics?: GatewayMetrics;
+}
+
+/** The gateway: its Elysia app and the periodic purge `main.ts` schedules. */
+export interface Gateway {
+  app: Elysia;
+  metrics: GatewayMetrics;
+  /** Deletes expired idempotency keys and idle rate-limit buckets. */
+  purgeExpired(): Promise<{ idempotencyKeys: number; rateLimitBuckets: number }>;
+}
+
+const NOT_FOUND: RouteSpec = { name: "unmatched", method: "GET" };
+
+/** Builds the gateway over injected clients; tests call `app.handle(new Request(…))` without a port. */
+export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config } = deps;
+  const metrics = deps.metrics ?? createGatewayMetrics();
+  const now = deps.now ?? (() => new Date());
+  const costModel = loadCostModel(config.costModelPath);
+  const limiter = createRateLimiter(deps.sql);
+  const idempotency = createIdempotencyStore(deps.sql, { ttlSeconds: config.idempotencyTtlSeconds.baseline });
+  const run = createPipeline({
+    sql: deps.sql,
+    log: deps.log,
+    metrics,
+    config,
+    limiter,
+    idempotency,
+    verify: await createTokenVerifier(deps.keys),
+  });
+  const runs = {
+    sql: deps.sql,
+    admission: deps.admission,
+    js: jetstream(deps.nc),
+    events: deps.events,
+    costModel,
+    metrics,
+    log: deps.log,
+    maxBodyBytes: config.maxBodyBytes,
+    queueTtlSeconds: config.queueTtlSeconds,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    now,
+  };
+  const health = { sql: deps.sql, nc: deps.nc, metrics };
+
+  const clientIp = (request: Request, server: { requestIP(r: Request): { address: string } | null } | null) => {
+    if (config.trustProxy) {
+      const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+      if (forwarded) return forwarded;
+    }
+    return server?.requestIP(request)?.address ?? "unknown";
+  };
+  const route =
+    (spec: RouteSpec, handler: Handler) =>
+    ({
+      request,
+      params,
+      server,
+    }: {
+      request: Request;
+      params: Record<string, string>;
+      server: Parameters<typeof clientIp>[1];
+    }) =>
+      run({ request, params, ip: clientIp(request, server) }, spec, handler);
+
+  const app = new Elysia()
+    .onError(({ code, request, server }) => {
+      const error =
+        code === "NOT_FOUND"
+          ? new SementeError("NOT_FOUND", "no such route")
+          : new SementeError("MALFORMED_INPUT", "request could not be processed");
+      return run({ request, ip: clientIp(request, server) }, NOT_FOUND, async () => {
+        throw error;
+      });
+    })
+    .get("/healthz", route({ name: "/healthz", method: "GET", public: true }, healthRoute))
+    .get("/readyz", route({ name: "/readyz", method: "GET", public: true }, readyRoute(health)))
+    .get("/metrics", route({ name: "/metrics", method: "GET", public: true }, metricsRoute(health)))
+    .post(
+      "/api/v1/seed-profiles/validate",
+      route(
+        { name: "/api/v1/seed-profiles/validate", method: "POST" },
+        validateRoute({
+          costModel,
+          maxBodyBytes: config.maxBodyBytes,
+          ttlSeconds: config.idempotencyTtlSeconds.baseline,
+          now,
+        }),
+      ),
+      { parse: "none" },
+    )
+    .post("/api/v1/seed-runs", route({ name: "/api/v1/seed-runs", method: "POST" }, createRunRoute(runs)), {
+      parse: "none",
+    })
+    .get("/api/v1/seed-runs", route({ name: "/api/v1/seed-runs", method: "GET" }, listRunsRoute(runs)))
+    .get("/api/v1/seed-runs/:id", route({ name: "/api/v1/seed-runs/:id", method: "GET" }, getRunRoute(runs)))
+    .post(
+      "/api/v1/seed-runs/:id/cancel",
+      route({ name: "/api/v1/seed-runs/:id/cancel", method: "POST" }, cancelRunRoute(runs)),
+      { parse: "none" },
+    )
+    .get(
+      "/api/v1/seed-runs/:id/evidence",
+      route({ name: "/api/v1/seed-runs/:id/evidence", method: "GET" }, evidenceRoute(runs)),
+    );
+
+  return {
+    app: app as unknown as Elysia,
+    metrics,
+    async purgeExpired() {
+      const [idempotencyKeys, rateLimitBuckets] = await Promise.all([
+        idempotency.purgeExpired(),
+        limiter.purgeIdle(Math.max(...Object.values(config.rateLimits).map((p) => p.windowSeconds)) * 2),
+      ]);
+      return { idempotencyKeys, rateLimitBuckets };
+    },
+  };
+}

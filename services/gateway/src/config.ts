@@ -1,0 +1,74 @@
+import { COMMON_VARS, int, loadConfig, oneOf, str } from "@semente/shared/config";
+import type { RateLimitPolicy } from "@semente/shared/governance";
+import { DEFAULT_COST_MODEL_PATH, Environment, type Mode } from "@semente/shared/manifest";
+
+/** Environment variables of the gateway (the README's configuration table lists them). */
+export const GATEWAY_VARS = {
+  DATABASE_URL: COMMON_VARS.DATABASE_URL,
+  NATS_URL: COMMON_VARS.NATS_URL,
+  GATEWAY_PORT: COMMON_VARS.GATEWAY_PORT,
+  SEMENTE_ENV: oneOf("Deployment environment of this process", Object.values(Environment), "dev"),
+  GATEWAY_RATE_LIMIT_WINDOW_S: int("Rate-limit window in seconds (all policies)", "60", 1, 86_400),
+  GATEWAY_RATE_LIMIT_PRINCIPAL: int("Requests per window per token subject", "120", 1),
+  GATEWAY_RATE_LIMIT_TENANT: int("Requests per window per tenant (all principals)", "600", 1),
+  GATEWAY_RATE_LIMIT_IP: int("Requests per window per client IP for unauthenticated requests", "60", 1),
+  GATEWAY_RATE_LIMIT_OPS: int("Requests per window per client IP on /healthz, /readyz and /metrics", "600", 1),
+  GATEWAY_TRUST_PROXY: oneOf(
+    "Take the client IP from X-Forwarded-For (behind a trusted proxy)",
+    ["true", "false"],
+    "false",
+  ),
+  GATEWAY_IDEMPOTENCY_TTL_BASELINE_S: int("Idempotency-Key retention for baseline runs and validations", "86400", 60),
+  GATEWAY_IDEMPOTENCY_TTL_LOAD_S: int("Idempotency-Key retention for load runs", "86400", 60),
+  GATEWAY_IDEMPOTENCY_TTL_DR_S: int("Idempotency-Key retention for DR runs", "86400", 60),
+  GATEWAY_QUEUE_TTL_S: int("How long a queued run waits for a slot before it expires", "300", 1, 86_400),
+  GATEWAY_PURGE_INTERVAL_S: int("Period of the expired idempotency key / idle bucket purge", "300", 1),
+  GATEWAY_MAX_BODY_BYTES: int("Largest accepted request body", "1048576", 1024),
+  COST_MODEL_PATH: str("FinOps cost model used for budget estimates", DEFAULT_COST_MODEL_PATH),
+  GATEWAY_NATS_NAME_PREFIX: str("Prefix of the KV bucket and run-events stream names (isolates test stacks)", ""),
+  GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of run-event subjects, before `seed.run.` (isolates test stacks)", ""),
+  LOG_LEVEL: oneOf("pino log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),
+} as const;
+
+/** Everything `createGateway` needs to know besides its clients. */
+export interface GatewayConfig {
+  /** Deployment environment of this gateway (`SEMENTE_ENV`). */
+  environment: Environment;
+  /** Token-bucket policies: per principal, per tenant, per IP (unauthenticated) and for ops endpoints. */
+  rateLimits: { principal: RateLimitPolicy; tenant: RateLimitPolicy; ip: RateLimitPolicy; ops: RateLimitPolicy };
+  /** Take the client IP from the first `X-Forwarded-For` hop. @default false */
+  trustProxy: boolean;
+  /** Idempotency-Key retention per mode (validations use `baseline`). */
+  idempotencyTtlSeconds: Record<Mode, number>;
+  /** Queue TTL of a run above the cap. @default 300 */
+  queueTtlSeconds: number;
+  /** Largest accepted body in bytes. @default 1 MiB */
+  maxBodyBytes: number;
+  /** Path of the FinOps cost model. */
+  costModelPath: string;
+}
+
+/** Reads and validates the gateway's environment; throws CONFIG_INVALID naming every bad variable. */
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
+  const vars = loadConfig(GATEWAY_VARS, env);
+  const w = vars.GATEWAY_RATE_LIMIT_WINDOW_S;
+  const gateway: GatewayConfig = {
+    environment: vars.SEMENTE_ENV,
+    rateLimits: {
+      principal: { name: "principal", quota: vars.GATEWAY_RATE_LIMIT_PRINCIPAL, windowSeconds: w },
+      tenant: { name: "tenant", quota: vars.GATEWAY_RATE_LIMIT_TENANT, windowSeconds: w },
+      ip: { name: "ip", quota: vars.GATEWAY_RATE_LIMIT_IP, windowSeconds: w },
+      ops: { name: "ops", quota: vars.GATEWAY_RATE_LIMIT_OPS, windowSeconds: w },
+    },
+    trustProxy: vars.GATEWAY_TRUST_PROXY === "true",
+    idempotencyTtlSeconds: {
+      baseline: vars.GATEWAY_IDEMPOTENCY_TTL_BASELINE_S,
+      load: vars.GATEWAY_IDEMPOTENCY_TTL_LOAD_S,
+      dr: vars.GATEWAY_IDEMPOTENCY_TTL_DR_S,
+    },
+    queueTtlSeconds: vars.GATEWAY_QUEUE_TTL_S,
+    maxBodyBytes: vars.GATEWAY_MAX_BODY_BYTES,
+    costModelPath: vars.COST_MODEL_PATH,
+  };
+  return { vars, gateway };
+}

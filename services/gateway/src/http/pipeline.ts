@@ -1,0 +1,261 @@
+import { type Action, assertAllowed, type Principal } from "@semente/shared/auth";
+import { appendAudit, type Sql } from "@semente/shared/db";
+import { isSementeError, SementeError } from "@semente/shared/errors";
+import {
+  type IdempotencyStore,
+  type RateLimiter,
+  type RateLimitPolicy,
+  type RateLimitResult,
+  rateLimitHeaders,
+  requestFingerprint,
+} from "@semente/shared/governance";
+import {
+  childTraceContext,
+  formatTraceparent,
+  type Logger,
+  parseTraceparent,
+  type TraceContext,
+  withLabels,
+} from "@semente/shared/telemetry";
+import type { GatewayConfig } from "../config.ts";
+import type { GatewayMetrics } from "../instrumentation.ts";
+import { encodeReply, problemReply, type Reply, toResponse } from "./reply.ts";
+
+/** A route as the pipeline sees it. */
+export interface RouteSpec {
+  /** Route template (`/api/v1/seed-runs/:id`): the metrics label and part of the idempotency fingerprint. */
+  name: string;
+  method: "GET" | "POST";
+  /** Ops endpoints: no token, the `ops` rate-limit policy. */
+  public?: boolean;
+}
+
+/** Tenant, environment and run a request concerns, once known (log labels and audit rows). */
+export interface RequestScope {
+  tenant?: string;
+  environment?: string;
+  run?: string;
+}
+
+/** What a handler gets. */
+export interface RequestContext {
+  request: Request;
+  url: URL;
+  params: Record<string, string>;
+  /** The verified caller; on public routes a placeholder with no roles. */
+  principal: Principal;
+  trace: TraceContext;
+  log: Logger;
+  scope: RequestScope;
+  /** RBAC/ABAC check that also records the scope for labels and audit. */
+  authorize(action: Action, scope: RequestScope): void;
+  /** Takes a token from the tenant's bucket; throws RATE_LIMITED when it is empty. */
+  limitTenant(tenant: string): Promise<void>;
+  /**
+   * Runs `produce` at most once per Idempotency-Key: a replay returns the stored response byte for byte,
+   * another fingerprint is IDEMPOTENCY_CONFLICT, a duplicate in flight IDEMPOTENCY_IN_FLIGHT.
+   */
+  idempotent(contentHash: string, produce: () => Promise<Reply>, ttlSeconds?: number): Promise<Response>;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<Reply | Response>;
+
+/** Dependencies of the pipeline. */
+export interface PipelineDeps {
+  sql: Sql;
+  log: Logger;
+  metrics: GatewayMetrics;
+  config: GatewayConfig;
+  limiter: RateLimiter;
+  idempotency: IdempotencyStore;
+  verify: (token: string) => Promise<Principal>;
+}
+
+const ANONYMOUS: Principal = { subject: "anonymous", roles: [], tenants: [], environments: [], expiresAt: 0 };
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Refusals written to the audit log (R5, issue item 7). */
+const AUDITED = new Set([401, 403, 409, 412, 422, 428, 429]);
+
+function rateLimited(results: RateLimitResult[]): SementeError | undefined {
+  const denied = results.filter((r) => !r.allowed);
+  if (denied.length === 0) return undefined;
+  const retry = Math.max(...denied.map((r) => r.retryAfterSeconds));
+  return new SementeError("RATE_LIMITED", `rate limit '${denied[0]?.policy.name}' exceeded`, {
+    extensions: { retry_after: retry, policy: denied[0]?.policy.name },
+  });
+}
+
+/** The per-request governance around every route: trace, auth, rate limits, idempotency, problems, audit, metrics. */
+export function createPipeline(deps: PipelineDeps) {
+  const { config, limiter, metrics } = deps;
+
+  async function take(policy: RateLimitPolicy, key: string, into: RateLimitResult[]): Promise<void> {
+    let results: RateLimitResult[];
+    try {
+      results = await limiter.take([{ policy, key }]);
+    } catch (cause) {
+      throw new SementeError("UNAVAILABLE", "rate limiter unavailable", { cause, retryable: true });
+    }
+    into.push(...results);
+    const refusal = rateLimited(results);
+    if (refusal !== undefined) {
+      metrics.rateLimited.inc({ policy: policy.name });
+      throw refusal;
+    }
+  }
+
+  async function authenticate(request: Request): Promise<Principal> {
+    const header = request.headers.get("authorization");
+    if (header === null || header.trim() === "") throw new SementeError("UNAUTHENTICATED", "missing bearer token");
+    const m = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
+    if (m === null) throw new SementeError("UNAUTHENTICATED", "malformed Authorization header");
+    return deps.verify(m[1] as string);
+  }
+
+  async function audit(principal: Principal, scope: RequestScope, spec: RouteSpec, error: SementeError, log: Logger) {
+    try {
+      await appendAudit(deps.sql, {
+        actor: principal.subject,
+        action: "http.refuse",
+        outcome: "refused",
+        tenantId: scope.tenant,
+        environment: scope.environment,
+        runId: scope.run,
+        reason: error.code,
+        details: { route: spec.name, method: spec.method, status: error.status },
+      });
+    } catch (cause) {
+      // The refusal stands either way; a failed audit write is logged loudly rather than turning a 4xx into a 500.
+      log.error({ err: cause, code: error.code }, "audit write failed for a refusal");
+    }
+  }
+
+  return async function run(
+    input: { request: Request; params?: Record<string, string>; ip: string },
+    spec: RouteSpec,
+    handler: Handler,
+  ): Promise<Response> {
+    const started = performance.now();
+    const { request } = input;
+    const url = new URL(request.url);
+    const trace = childTraceContext(parseTraceparent(request.headers.get("traceparent")));
+    const limits: RateLimitResult[] = [];
+    const scope: RequestScope = {};
+    let principal = ANONYMOUS;
+    const labelled = () =>
+      withLabels(deps.log, {
+        tenant: scope.tenant ?? null,
+        environment: scope.environment ?? null,
+        run: scope.run ?? null,
+      });
+
+    const fail = async (error: unknown): Promise<Response> => {
+      const log = labelled();
+      if (!isSementeError(error)) log.error({ err: error, route: spec.name }, "unhandled error");
+      if (isSementeError(error) && AUDITED.has(error.status)) await audit(principal, scope, spec, error, log);
+      return toResponse(encodeReply(problemReply(error, url.pathname)));
+    };
+
+    let response: Response;
+    try {
+      let authError: unknown;
+      if (!spec.public) {
+        try {
+          principal = await authenticate(request);
+        } catch (error) {
+          authError = error;
+        }
+      }
+      if (spec.public) await take(config.rateLimits.ops, `ops:${input.ip}`, limits);
+      else if (authError === undefined)
+        await take(config.rateLimits.principal, `principal:${principal.subject}`, limits);
+      else await take(config.rateLimits.ip, `ip:${input.ip}`, limits);
+      if (authError !== undefined) throw authError;
+
+      const key = request.headers.get("idempotency-key");
+      if (spec.method === "POST" && !spec.public && (key === null || !IDEMPOTENCY_KEY.test(key))) {
+        throw new SementeError(
+          "IDEMPOTENCY_KEY_REQUIRED",
+          key === null
+            ? "Idempotency-Key header required on every POST"
+            : "Idempotency-Key must be 1-255 visible ASCII characters",
+        );
+      }
+      const ctx: RequestContext = {
+        request,
+        url,
+        params: input.params ?? {},
+        principal,
+        trace,
+        get log() {
+          return labelled();
+        },
+        scope,
+        authorize(action, target) {
+          Object.assign(scope, target);
+          assertAllowed(principal, action, target);
+        },
+        limitTenant: (tenant) => take(config.rateLimits.tenant, `tenant:${tenant}`, limits),
+        async idempotent(contentHash, produce, ttlSeconds) {
+          const idem = {
+            key: key as string,
+            principal: principal.subject,
+            route: `${spec.method} ${url.pathname}`,
+            fingerprint: requestFingerprint(`${spec.method} ${url.pathname}`, principal.subject, contentHash),
+          };
+          const found = await deps.idempotency.reserve(idem);
+          if (found.kind === "replay") {
+            const replay = toResponse(found.response);
+            replay.headers.set("Idempotent-Replayed", "true");
+            return replay;
+          }
+          if (found.kind === "conflict") {
+            throw new SementeError("IDEMPOTENCY_CONFLICT", "Idempotency-Key already used for a different request");
+          }
+          if (found.kind === "in_flight") {
+            throw new SementeError("IDEMPOTENCY_IN_FLIGHT", "a request with this Idempotency-Key is still in flight", {
+              extensions: { retry_after: found.retryAfterSeconds },
+            });
+          }
+          let reply: Reply;
+          try {
+            reply = await produce();
+          } catch (error) {
+            if (!isSementeError(error) || error.status >= 500) {
+              await deps.idempotency.release(idem);
+              throw error;
+            }
+            if (AUDITED.has(error.status)) await audit(principal, scope, spec, error, labelled());
+            reply = problemReply(error, url.pathname);
+          }
+          const encoded = encodeReply(reply);
+          await deps.idempotency.complete(idem, encoded, ttlSeconds);
+          return toResponse(encoded);
+        },
+      };
+      const result = await handler(ctx);
+      response = result instanceof Response ? result : toResponse(encodeReply(result));
+    } catch (error) {
+      response = await fail(error);
+    }
+    for (const [name, value] of Object.entries(rateLimitHeaders(limits))) response.headers.set(name, value);
+    response.headers.set("traceparent", formatTraceparent(trace));
+    const seconds = (performance.now() - started) / 1000;
+    metrics.requests.inc({ route: spec.name, method: spec.method, status: String(response.status) });
+    metrics.latency.observe({ route: spec.name, method: spec.method }, seconds);
+    labelled().info(
+      {
+        route: spec.name,
+        method: spec.method,
+        status: response.status,
+        duration_ms: Math.round(seconds * 1000),
+        trace_id: trace.traceId,
+        principal: principal.subject,
+      },
+      "request",
+    );
+    return response;
+  };
+}
+
+export type Pipeline = ReturnType<typeof createPipeline>;

@@ -1,0 +1,98 @@
+#!/usr/bin/env bun
+import { createGatewayLogger, createGatewayMetrics } from "./instrumentation.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { resolveAuthKeys } from "@semente/shared/auth";
+import { type Admission, connectNats, createAdmission, ensureRunEventsStream } from "@semente/shared/bus";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { applyDotenv, int, loadConfig } from "@semente/shared/config";
+import { createSql, type Sql } from "@semente/shared/db";
+import { createGateway } from "./app.ts";
+import { loadGatewayConfig } from "./config.ts";
+
+const ADMISSION_VARS = {
+  GATEWAY_GLOBAL_SLOTS: int("Concurrent admitted runs per environment", "2", 1, 100),
+  GATEWAY_TENANT_LEASE_TTL_S: int("Tenant × environment lease TTL", "60", 5, 3600),
+};
+
+/** Wiring only: config, clients, the app on a port, purge timer, and a graceful shutdown. */
+async function run(): Promise<void> {
+  applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
+  const log = createGatewayLogger();
+  const { vars, gateway: config } = loadGatewayConfig();
+  const admissionVars = loadConfig(ADMISSION_VARS);
+  const keys = resolveAuthKeys();
+  let sql: Sql | undefined;
+  let nc: NatsConnection | undefined;
+  let admission: Admission | undefined;
+  let app: Awaited<ReturnType<typeof createGateway>>["app"] | undefined;
+  let purge: ReturnType<typeof setInterval> | undefined;
+  let stopping: Promise<void> | undefined;
+  const stopped = Promise.withResolvers<void>();
+  const shutdown = (signal: string) => {
+    stopping ??= (async () => {
+      log.info({ signal }, "shutting down");
+      clearInterval(purge);
+      await app?.stop();
+      await admission?.stop();
+      stopped.resolve();
+    })();
+    return stopping;
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  try {
+    sql = createSql(vars.DATABASE_URL, { applicationName: "semente-gateway" });
+    nc = await connectNats({ servers: vars.NATS_URL, name: "gateway" });
+    const events = {
+      streamName: `${vars.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
+      subjectPrefix: vars.GATEWAY_NATS_SUBJECT_PREFIX,
+    };
+    await ensureRunEventsStream(await jetstreamManager(nc), events);
+    admission = await createAdmission({
+      nc,
+      sql,
+      holderId: `gateway-${crypto.randomUUID()}`,
+      globalSlots: admissionVars.GATEWAY_GLOBAL_SLOTS,
+      tenantLeaseTtlMs: admissionVars.GATEWAY_TENANT_LEASE_TTL_S * 1000,
+      queueTtlMs: config.queueTtlSeconds * 1000,
+      bucketPrefix: vars.GATEWAY_NATS_NAME_PREFIX,
+      events,
+      onError: (error) => log.error({ err: error }, "admission loop error"),
+    });
+    const gateway = await createGateway({
+      sql,
+      nc,
+      admission,
+      keys,
+      log,
+      config,
+      events,
+      metrics: createGatewayMetrics(),
+    });
+    admission.start();
+    purge = setInterval(() => {
+      gateway.purgeExpired().then(
+        (purged) => log.info(purged, "purged expired governance rows"),
+        (error) => log.error({ err: error }, "purge failed"),
+      );
+    }, vars.GATEWAY_PURGE_INTERVAL_S * 1000);
+    app = gateway.app.listen({ port: vars.GATEWAY_PORT });
+    log.info({ port: app.server?.port, environment: config.environment }, "gateway listening");
+    await stopped.promise;
+  } finally {
+    clearInterval(purge);
+    await admission?.stop();
+    await nc?.drain();
+    await sql?.end({ timeout: 5 });
+    log.info("gateway stopped");
+  }
+}
+
+if (import.meta.main) {
+  run().catch((error) => {
+    console.error(
+      JSON.stringify({ level: "fatal", service: "gateway", msg: "gateway failed", code: error?.code ?? "INTERNAL" }),
+    );
+    process.exit(1);
+  });
+}

@@ -1,0 +1,222 @@
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { Action, canSee } from "@semente/shared/auth";
+import type { Admission, RunEventsOptions } from "@semente/shared/bus";
+import { publishRunEvent } from "@semente/shared/bus";
+import type { Sql } from "@semente/shared/db";
+import { SementeError, toProblem } from "@semente/shared/errors";
+import { type CostModel, estimateCost, isWithinWindow, type Mode, plannedRows } from "@semente/shared/manifest";
+import {
+  createRun,
+  getRun,
+  isRunState,
+  listRuns,
+  type Run,
+  runEtag,
+  toRunResource,
+  transitionRun,
+} from "@semente/shared/runs";
+import type { Logger } from "@semente/shared/telemetry";
+import type { GatewayMetrics } from "../instrumentation.ts";
+import { manifestFromRunRequest, readText } from "../http/body.ts";
+import type { Handler, RequestContext } from "../http/pipeline.ts";
+import type { Reply } from "../http/reply.ts";
+
+/** Dependencies of the seed-runs routes. */
+export interface RunsDeps {
+  sql: Sql;
+  admission: Admission;
+  js: JetStreamClient;
+  events?: RunEventsOptions;
+  costModel: CostModel;
+  metrics: GatewayMetrics;
+  log: Logger;
+  maxBodyBytes: number;
+  queueTtlSeconds: number;
+  idempotencyTtlSeconds: Record<Mode, number>;
+  now: () => Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function runReply(status: number, run: Run): Reply {
+  return {
+    status,
+    headers: { ETag: runEtag(run), Location: `/api/v1/seed-runs/${run.id}`, "Cache-Control": "no-cache" },
+    json: toRunResource(run),
+  };
+}
+
+/** Loads a run the principal may read (404 for an unknown or malformed id, 403 outside its scope). */
+async function loadRun(deps: RunsDeps, ctx: RequestContext, action: Action): Promise<Run> {
+  const id = ctx.params.id ?? "";
+  const run = UUID.test(id) ? await getRun(deps.sql, id.toLowerCase()) : null;
+  if (run === null) throw new SementeError("NOT_FOUND", "run not found");
+  ctx.authorize(action, { tenant: run.tenantId, environment: run.environment, run: run.id });
+  return run;
+}
+
+/** `POST /api/v1/seed-runs`: validates, creates the run `queued`, then submits it to admission (202). */
+export function createRunRoute(deps: RunsDeps): Handler {
+  return async (ctx) => {
+    const text = await readText(ctx.request, deps.maxBodyBytes);
+    const input = manifestFromRunRequest(ctx.request, text);
+    const manifest = input.parsed?.manifest;
+    if (manifest !== undefined) {
+      ctx.authorize(Action.create, { tenant: manifest.metadata.tenant, environment: manifest.metadata.environment });
+      await ctx.limitTenant(manifest.metadata.tenant);
+    } else {
+      // Unparsable manifest: no tenant to check yet, the role alone decides who may see the 422.
+      ctx.authorize(Action.create, {});
+    }
+    const ttl = deps.idempotencyTtlSeconds[manifest?.mode ?? "baseline"];
+    return ctx.idempotent(
+      input.hash,
+      async () => {
+        if (input.parsed === undefined || manifest === undefined) throw input.error;
+        const now = deps.now();
+        if (!isWithinWindow(manifest.window, now)) {
+          throw new SementeError("OUTSIDE_WINDOW", "outside the manifest's off-peak window", {
+            extensions: { window: manifest.window },
+          });
+        }
+        const cost = estimateCost(manifest, deps.costModel);
+        if (cost.overBudget) {
+          throw new SementeError("BUDGET_EXCEEDED", "estimated cost is over the manifest's budget", {
+            errors: [
+              { pointer: "/budget/max_cost", message: `estimate is ${Math.round(cost.ratio * 100)} % of the budget` },
+            ],
+          });
+        }
+        const created = await createRun(deps.sql, {
+          environment: manifest.metadata.environment,
+          tenantId: manifest.metadata.tenant,
+          mode: manifest.mode,
+          dryRun: input.dryRun,
+          manifestHash: input.parsed.hash.replace(/^sha256:/, ""),
+          manifestVersion: manifest.metadata.version,
+          manifest,
+          referenceDatetime: manifest.reference_datetime,
+          keyVersion: manifest.key_version,
+          principal: ctx.principal.subject,
+          queuedUntil: new Date(now.getTime() + deps.queueTtlSeconds * 1000),
+          traceId: ctx.trace.traceId,
+          rowsPlanned: plannedRows(manifest).total,
+        });
+        ctx.scope.run = created.id;
+        const decision = await deps.admission.submit(created);
+        deps.metrics.admissions.inc({ environment: created.environment, decision: decision.state });
+        ctx.log.info({ decision: decision.state }, "admission decision");
+        return runReply(202, decision.run);
+      },
+      ttl,
+    );
+  };
+}
+
+/** `GET /api/v1/seed-runs/:id`: 200 with a strong ETag, 304 when `If-None-Match` matches. */
+export function getRunRoute(deps: RunsDeps): Handler {
+  return async (ctx) => {
+    const run = await loadRun(deps, ctx, Action.read);
+    const etag = runEtag(run);
+    const match = ctx.request.headers.get("if-none-match");
+    if (match !== null && (match.trim() === "*" || match.split(",").some((t) => t.trim() === etag))) {
+      return { status: 304, headers: { ETag: etag, "Cache-Control": "no-cache" } };
+    }
+    const reply = runReply(200, run);
+    delete reply.headers?.Location;
+    return reply;
+  };
+}
+
+/** `POST /api/v1/seed-runs/:id/cancel`: `If-Match` required (428), stale (412), else 202 and the run `cancelled`. */
+export function cancelRunRoute(deps: RunsDeps): Handler {
+  return async (ctx) => {
+    const run = await loadRun(deps, ctx, Action.cancel);
+    const ifMatch = ctx.request.headers.get("if-match");
+    return ctx.idempotent(`cancel\n${ifMatch ?? ""}`, async () => {
+      if (ifMatch === null || ifMatch.trim() === "") {
+        throw new SementeError("PRECONDITION_REQUIRED", "If-Match with the run's ETag is required to cancel");
+      }
+      const current = await getRun(deps.sql, run.id);
+      const tags = ifMatch.split(",").map((t) => t.trim());
+      if (current === null) throw new SementeError("NOT_FOUND", "run not found");
+      if (!tags.includes(runEtag(current)) && !tags.includes("*")) {
+        throw new SementeError("PRECONDITION_FAILED", "the run changed since the representation you hold", {
+          extensions: { current_etag: runEtag(current) },
+        });
+      }
+      const reason = toProblem(
+        new SementeError("INVALID_STATE", "cancelled on request"),
+        `/api/v1/seed-runs/${run.id}`,
+      );
+      const cancelled = await transitionRun(deps.sql, run.id, {
+        to: "cancelled",
+        expectedVersion: current.etagVersion,
+        reason: { ...reason, title: "Cancelled", detail: `cancelled by ${ctx.principal.subject}` },
+        actor: ctx.principal.subject,
+      });
+      await deps.admission.release(run.id);
+      try {
+        await publishRunEvent(deps.js, cancelled, "cancelled", deps.events);
+      } catch (error) {
+        // PostgreSQL is the source of truth and the run is cancelled there; a missed event is logged, not undone.
+        ctx.log.error({ err: error }, "run event publish failed after cancel");
+      }
+      return runReply(202, cancelled);
+    });
+  };
+}
+
+/** `GET /api/v1/seed-runs?tenant=&environment=&state=&limit=&cursor=`: keyset-paginated, newest first. */
+export function listRunsRoute(deps: RunsDeps): Handler {
+  return async (ctx) => {
+    const q = ctx.url.searchParams;
+    const single = (values: string[]) => (values.length === 1 && values[0] !== "*" ? values[0] : undefined);
+    const tenant = q.get("tenant") ?? single(ctx.principal.tenants);
+    const environment = q.get("environment") ?? single(ctx.principal.environments);
+    const state = q.get("state") ?? undefined;
+    const limitText = q.get("limit") ?? "20";
+    const issues: { pointer: string; message: string }[] = [];
+    if (!/^\d{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 100) {
+      issues.push({ pointer: "/query/limit", message: "must be an integer between 1 and 100" });
+    }
+    if (state !== undefined && !isRunState(state))
+      issues.push({ pointer: "/query/state", message: "unknown run state" });
+    const cursor = q.get("cursor") ?? undefined;
+    if (cursor !== undefined && cursor.length > 512) issues.push({ pointer: "/query/cursor", message: "too long" });
+    if (issues.length > 0)
+      throw new SementeError("VALIDATION_FAILED", "invalid query", { errors: issues, status: 400 });
+    if (tenant === undefined && !ctx.principal.tenants.includes("*")) {
+      throw new SementeError("FORBIDDEN", "this token spans several tenants: filter by tenant");
+    }
+    if (environment === undefined && !ctx.principal.environments.includes("*")) {
+      throw new SementeError("FORBIDDEN", "this token spans several environments: filter by environment");
+    }
+    ctx.authorize(Action.read, { tenant, environment });
+    if (tenant !== undefined) await ctx.limitTenant(tenant);
+    const page = await listRuns(deps.sql, {
+      tenant,
+      environment,
+      state: state as Run["state"] | undefined,
+      limit: Number(limitText),
+      cursor,
+    });
+    const items = page.runs.filter((r) => canSee(ctx.principal, r.tenantId, r.environment)).map(toRunResource);
+    return { status: 200, json: { items, next_cursor: page.nextCursor } };
+  };
+}
+
+/**
+ * `GET /api/v1/seed-runs/:id/evidence`: the evidence index entry from `seed.evidence_index`, or 404
+ * NOT_FOUND until the evidence service has written one.
+ */
+export function evidenceRoute(deps: RunsDeps): Handler {
+  return async (ctx) => {
+    const run = await loadRun(deps, ctx, Action.read);
+    const [entry] = await deps.sql<Record<string, unknown>[]>`
+      select location, sha256, size_bytes, signature, signature_alg, signature_key_id, storage, retain_until, verified_at, created_at
+      from seed.evidence_index where run_id = ${run.id} order by created_at desc limit 1`;
+    if (entry === undefined) throw new SementeError("NOT_FOUND", "no evidence for this run yet");
+    return { status: 200, json: { run_id: run.id, ...entry } };
+  };
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
+import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { profile, token } from "./utils.ts";
+
+let db: TestDatabase;
+let nats: TestNats;
+let proc: ReturnType<typeof Bun.spawn>;
+let base: string;
+const stderr: string[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase("gw_main");
+  nats = await createTestNats("gw_main");
+  const port = 20_000 + (process.pid % 20_000);
+  base = `http://127.0.0.1:${port}`;
+  proc = Bun.spawn(["bun", resolve(import.meta.dir, "../src/main.ts")], {
+    env: {
+      ...process.env,
+      CI: "true",
+      SEMENTE_ENV: "dev",
+      SEMENTE_ENV_FILE: "/nonexistent/.env",
+      DATABASE_URL: db.urls.app,
+      NATS_URL: nats.url,
+      GATEWAY_PORT: String(port),
+      GATEWAY_JWT_SECRET: "test-secret-test-secret-test-secret-0123",
+      GATEWAY_NATS_NAME_PREFIX: nats.prefix,
+      GATEWAY_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
+      GATEWAY_RATE_LIMIT_PRINCIPAL: "10000",
+      GATEWAY_RATE_LIMIT_TENANT: "10000",
+      LOG_LEVEL: "warn",
+    },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return;
+    await Bun.sleep(100);
+  }
+  stderr.push(await new Response(proc.stderr as ReadableStream).text());
+  throw new Error(`gateway did not start: ${stderr.join("")}`);
+});
+
+afterAll(async () => {
+  if (proc.exitCode === null) proc.kill("SIGKILL");
+  await nats.cleanup();
+  await db.drop();
+});
+
+describe("gateway process", () => {
+  test("main - ≥ 50 parallel creates over HTTP: never more than 2 admitted, none lost, queued runs start when one ends", async () => {
+    const admin = await token();
+    const manifest = profile("dev", "banco-alfa");
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        fetch(`${base}/api/v1/seed-runs`, {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${admin}`,
+            "Content-Type": "application/yaml",
+            "Idempotency-Key": `p-${i}`,
+          },
+          body: manifest.replace("tenant: banco-alfa", `tenant: load-${i}`),
+        }),
+      ),
+    );
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as { id: string; state: string }[];
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(202));
+    expect(bodies.filter((b) => b.state === "admitted").length).toBeLessThanOrEqual(2);
+    const rows = await db.adminSql`select state, count(*)::int as n from seed.runs group by state`;
+    const byState = Object.fromEntries(rows.map((r) => [r.state, r.n]));
+    expect(byState.admitted).toBe(2);
+    expect(byState.queued).toBe(48);
+
+    const admitted = await db.adminSql`select id, etag_version from seed.runs where state = 'admitted' limit 1`;
+    const run = admitted[0] as { id: string; etag_version: number };
+    const cancel = await fetch(`${base}/api/v1/seed-runs/${run.id}/cancel`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${admin}`,
+        "Idempotency-Key": "cancel-1",
+        "If-Match": `"${run.id}-${run.etag_version}"`,
+      },
+    });
+    expect(cancel.status).toBe(202);
+    const after = await db.adminSql`select state, count(*)::int as n from seed.runs group by state`;
+    const afterByState = Object.fromEntries(after.map((r) => [r.state, r.n]));
+    expect(afterByState.admitted).toBe(2);
+    expect(afterByState.queued).toBe(47);
+    expect(afterByState.cancelled).toBe(1);
+  });
+
+  test("main - readiness is ok and SIGTERM shuts down gracefully", async () => {
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    proc.kill("SIGTERM");
+    const code = await proc.exited;
+    expect(code).toBe(0);
+    const down = await fetch(`${base}/healthz`).then(
+      () => "up",
+      () => "down",
+    );
+    expect(down).toBe("down");
+  });
+});

@@ -1,0 +1,135 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { ensureRunEventsStream } from "@semente/shared/bus";
+import type { AuthKeys, Role } from "@semente/shared/auth";
+import { mintToken } from "@semente/shared/auth";
+import { createLogger } from "@semente/shared/telemetry";
+import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
+import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { runEventsFor, testAdmission } from "../../../packages/shared/tests/bus/admission-helpers.ts";
+import { createGateway, type Gateway } from "../src/app.ts";
+import type { GatewayConfig } from "../src/config.ts";
+import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
+import type { Admission } from "@semente/shared/bus";
+
+export const PROFILES_DIR = resolve(import.meta.dir, "../../../configs/seed_profiles");
+
+/** The text of a canonical manifest. */
+export function profile(environment: string, tenant: string): string {
+  return readFileSync(resolve(PROFILES_DIR, environment, `${tenant}.yaml`), "utf8");
+}
+
+export const KEYS: AuthKeys = {
+  secret: new TextEncoder().encode("test-secret-test-secret-test-secret-0123"),
+  issuer: "semente",
+  audience: "semente-gateway",
+};
+
+/** Collected log lines (JSON) of a test gateway. */
+export const logLines: string[] = [];
+
+export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  return {
+    environment: "dev",
+    rateLimits: {
+      principal: { name: "principal", quota: 10_000, windowSeconds: 60 },
+      tenant: { name: "tenant", quota: 10_000, windowSeconds: 60 },
+      ip: { name: "ip", quota: 10_000, windowSeconds: 60 },
+      ops: { name: "ops", quota: 10_000, windowSeconds: 60 },
+    },
+    trustProxy: false,
+    idempotencyTtlSeconds: { baseline: 86_400, load: 86_400, dr: 86_400 },
+    queueTtlSeconds: 300,
+    maxBodyBytes: 1_048_576,
+    costModelPath: DEFAULT_COST_MODEL_PATH,
+    ...overrides,
+  };
+}
+
+/** Mints a token (HS256, the test secret). Defaults: admin everywhere, valid for an hour. */
+export function token(
+  claims: Partial<{
+    sub: string;
+    roles: Role[];
+    tenants: string[];
+    environments: string[];
+    ttl: number;
+    iat: number;
+  }> = {},
+): Promise<string> {
+  return mintToken(KEYS, {
+    subject: claims.sub ?? "tester",
+    roles: claims.roles ?? ["admin"],
+    tenants: claims.tenants ?? ["*"],
+    environments: claims.environments ?? ["*"],
+    ttlSeconds: claims.ttl ?? 3600,
+    issuedAt: claims.iat ?? Math.floor(Date.now() / 1000),
+  });
+}
+
+/** A request builder bound to an app. */
+export function requester(app: { handle(r: Request): Promise<Response> }) {
+  return (
+    method: string,
+    path: string,
+    options: { token?: string; body?: string; contentType?: string; headers?: Record<string, string> } = {},
+  ) => {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers["Content-Type"] = options.contentType ?? "application/yaml";
+    return app.handle(new Request(`http://gateway.test${path}`, { method, headers, body: options.body }));
+  };
+}
+
+/** One test file's world: database, NATS prefix, admission and a gateway. */
+export interface TestWorld {
+  db: TestDatabase;
+  nats: TestNats;
+  admission: Admission;
+  gateway: Gateway;
+  /** Builds another gateway over the same database and admission (a restart or a second replica). */
+  newGateway(overrides?: Partial<GatewayConfig>, now?: () => Date): Promise<Gateway>;
+  close(): Promise<void>;
+}
+
+export async function createWorld(
+  slug: string,
+  options: { config?: Partial<GatewayConfig>; now?: () => Date; globalSlots?: number } = {},
+): Promise<TestWorld> {
+  const db = await createTestDatabase(slug);
+  const nats = await createTestNats(slug);
+  await ensureRunEventsStream(nats.jsm, runEventsFor(nats));
+  const admission = await testAdmission(db, nats, {
+    holderId: `gw-${slug}`,
+    scope: "adm",
+    globalSlots: options.globalSlots ?? 2,
+  });
+  const log = createLogger({ service: "gateway", level: "info", destination: { write: (l) => void logLines.push(l) } });
+  const newGateway = (overrides: Partial<GatewayConfig> = {}, now = options.now) =>
+    createGateway({
+      sql: db.appSql,
+      nc: nats.nc,
+      admission,
+      keys: KEYS,
+      log,
+      config: testConfig({ ...options.config, ...overrides }),
+      events: runEventsFor(nats),
+      ...(now === undefined ? {} : { now }),
+    });
+  const gateway = await newGateway();
+  return {
+    db,
+    nats,
+    admission,
+    gateway,
+    newGateway,
+    async close() {
+      await admission.stop();
+      await nats.cleanup();
+      await db.drop();
+    },
+  };
+}
+
+/** The fixed instant tests use for window checks: 03:00 UTC, inside every canonical window. */
+export const NIGHT = () => new Date("2025-06-01T03:00:00Z");
