@@ -10,7 +10,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { costModelJsonSchema, manifestJsonSchema } from "../packages/shared/src/manifest/index.ts";
+import { entityJsonSchema } from "../packages/shared/src/contracts/index.ts";
+import { costModelJsonSchema, ENTITIES, manifestJsonSchema } from "../packages/shared/src/manifest/index.ts";
 
 /** One published schema: its path relative to the repository root and its generator. */
 export interface SchemaEntry {
@@ -22,6 +23,10 @@ export interface SchemaEntry {
 export const SCHEMAS: readonly SchemaEntry[] = [
   { path: "contracts/seed-profile.schema.json", schema: manifestJsonSchema },
   { path: "contracts/finops/seed-data.cost-model.schema.json", schema: costModelJsonSchema },
+  ...ENTITIES.map((entity) => ({
+    path: `contracts/entities/${entity}.schema.json`,
+    schema: () => entityJsonSchema(entity),
+  })),
 ];
 
 /** The exact bytes a schema file must hold. */

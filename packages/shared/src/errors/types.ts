@@ -78,6 +78,10 @@ export const ProblemCode = {
   INTERNAL: "INTERNAL",
   /** The run's global slot or tenant lease expired and was taken over by another holder (409). */
   LEASE_LOST: "LEASE_LOST",
+  /** A write-once (WORM) object already exists or is still under retention (409). */
+  WORM_CONFLICT: "WORM_CONFLICT",
+  /** An evidence report fails verification: hash, signature, schema or dataset digest (422). */
+  EVIDENCE_INVALID: "EVIDENCE_INVALID",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

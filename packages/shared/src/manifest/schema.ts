@@ -43,7 +43,7 @@ const loanEntry = Type.Object(
     cap: count("The manifest's own ceiling for loans; <= the Q11 cap."),
     term_months: Type.Integer({
       minimum: 1,
-      maximum: 480,
+      maximum: 420,
       description: "Installments per loan; installments = count x term_months.",
     }),
   },

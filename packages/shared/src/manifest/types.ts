@@ -77,7 +77,7 @@ export const ENTITY_STATES = {
   bank_accounts: ["blocked", "closed"],
   loans: ["defaulted", "cancelled", "paid"],
   installments: ["overdue", "cancelled"],
-  credit_limits: ["blocked", "cancelled"],
+  credit_limits: ["suspended", "cancelled"],
   contracts: ["terminated", "cancelled"],
 } as const;
 export type StatefulEntity = keyof typeof ENTITY_STATES;
@@ -117,7 +117,7 @@ export interface VolumeEntry {
 
 /** Loans also state their term, from which installments are derived. */
 export interface LoanVolumeEntry extends VolumeEntry {
-  /** Installments per loan, 1–480 months. `installments = count × term_months`. */
+  /** Installments per loan, 1–420 months (35 years, the longest mortgage term the schema accepts). `installments = count × term_months`. */
   term_months: number;
 }
 

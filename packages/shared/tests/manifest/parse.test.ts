@@ -94,11 +94,11 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
     const text = replaceOnce(
       DEV,
       "{ count: 100, cap: 500, term_months: 12 }",
-      "{ count: 600, cap: 600, term_months: 480 }",
+      "{ count: 1000, cap: 1000, term_months: 420 }",
     );
     const issue = issueAt(parseError(text), "/volumetry/loans/term_months");
     expect(issue.code).toBe("CAP_EXCEEDED");
-    expect(issue.message).toContain("derived installments 288000");
+    expect(issue.message).toContain("derived installments 420000");
   });
 
   test("unknown field is refused", () => {

@@ -1,0 +1,145 @@
+import { addBusinessEpochDays, isBusinessEpochDay } from "../determinism/index.ts";
+import { addMonths } from "../finance/index.ts";
+import { stateIndexOfRank, stateRank } from "./states.ts";
+import type { GenerationContext, Spread } from "./types.ts";
+
+/** Loan states, in the rank-block order of `ENTITY_STATES.loans`, then the happy state. */
+export const LOAN_STATES = ["defaulted", "cancelled", "paid"] as const;
+export type LoanState = (typeof LOAN_STATES)[number] | "active";
+
+/** Field numbers of the loans stream (one per independent draw). */
+export const LoanField = {
+  elapsed: 1,
+  day: 2,
+  defaultedPaid: 3,
+  product: 4,
+  amortization: 5,
+  principal: 6,
+  rate: 7,
+  createdSecond: 8,
+} as const;
+
+/** The dates and state of loan k, shared by loans, installments, contracts and transactions. */
+export interface LoanTimeline {
+  readonly state: LoanState;
+  /** Rank in the loans' state permutation (= k without a distribution). */
+  readonly rank: number;
+  /** Leading installments paid before the loan defaulted or was cancelled (0 for active and paid loans). */
+  readonly paidCount: number;
+  readonly contractedDay: number;
+  readonly firstDueDay: number;
+}
+
+/** The business day on or before `day`. */
+export function businessDayOnOrBefore(day: number): number {
+  return isBusinessEpochDay(day) ? day : addBusinessEpochDays(day, -1);
+}
+
+function share(spread: Spread, r: number): number {
+  return spread.base + (r < spread.rem ? 1 : 0);
+}
+
+/**
+ * Installments a defaulted (or cancelled) loan of this rank paid first. Without an installments
+ * distribution a defaulted loan stopped paying after a drawn number of installments and a
+ * cancelled loan paid none; with one, the distribution's exact count is spread over those loans.
+ */
+export function paidCountOf(ctx: GenerationContext, state: LoanState, rank: number): number {
+  const plan = ctx.installments;
+  if (state === "defaulted") {
+    const spread = plan.overduePerDefaulted;
+    return spread === undefined
+      ? ctx.streams.loans.int(rank, LoanField.defaultedPaid, 0, ctx.term - 1)
+      : ctx.term - share(spread, rank);
+  }
+  if (state === "cancelled") {
+    const spread = plan.cancelledPerCancelled;
+    return spread === undefined ? 0 : ctx.term - share(spread, rank - plan.defaultedLoans);
+  }
+  return 0;
+}
+
+/**
+ * The timeline of loan k. `elapsed` (installments due before the reference date) is drawn in
+ * [0, min(term, 24) − 1] (contracts at most 24 months old), except: a defaulted loan is three
+ * installments past its last payment (90 days, the default threshold of CMN Resolution
+ * 2.682/1999), a cancelled loan was cancelled right after its last paid installment, a paid loan
+ * has at least one installment due, and an active loan holding a chosen overdue installment is
+ * old enough for that installment to be past due. The contract falls 10–27 days before the
+ * elapsed-th monthly anniversary (rolled to a business day), so installment n is past due
+ * exactly when n ≤ elapsed, with slack for month lengths and holidays.
+ */
+export function loanTimeline(ctx: GenerationContext, k: number): LoanTimeline {
+  const stream = ctx.streams.loans;
+  const plan = ctx.states.loans;
+  const rank = plan === undefined ? k : stateRank(plan, k);
+  const s = plan === undefined ? -1 : stateIndexOfRank(plan, rank);
+  const state: LoanState = s < 0 ? "active" : (LOAN_STATES[s] as LoanState);
+  const horizon = Math.min(ctx.term, 24);
+  let elapsed = stream.int(k, LoanField.elapsed, 0, horizon - 1);
+  const paidCount = paidCountOf(ctx, state, rank);
+  if (state === "defaulted") elapsed = Math.min(ctx.term, paidCount + 3);
+  else if (state === "cancelled" && paidCount > 0) elapsed = paidCount;
+  else if (state === "paid") elapsed = Math.max(1, elapsed);
+  else if (state === "active") elapsed = Math.max(elapsed, lastChosenOverdue(ctx, rank));
+  const anniversary = addMonths(ctx.refDay, -elapsed);
+  const contractedDay = addBusinessEpochDays(anniversary - stream.int(k, LoanField.day, 10, 27), 0);
+  return { state, rank, paidCount, contractedDay, firstDueDay: addMonths(contractedDay, 1) };
+}
+
+/** Highest installment number of an active loan chosen as overdue by the installment plan (0 if none). */
+function lastChosenOverdue(ctx: GenerationContext, rank: number): number {
+  const plan = ctx.installments;
+  if (plan.permutation === undefined || plan.extraOverdue === 0) return 0;
+  const base = (rank - plan.nonActive) * ctx.term;
+  for (let j = ctx.term - 1; j >= 0; j--) {
+    if (plan.permutation.forward(base + j) < plan.extraOverdue) return j + 1;
+  }
+  return 0;
+}
+
+/** Installment statuses. */
+export type InstallmentStatus = "open" | "paid" | "overdue" | "cancelled";
+
+/**
+ * Status and payment day of installment `number` (1-based) of a loan, consistent with the loan:
+ * cancelled loan → the installments paid before the cancellation stay paid, every later one is
+ * cancelled; paid loan → every installment paid (those not
+ * yet due were settled early, on the last business day before the reference date); defaulted
+ * loan → the first installments paid, every later one overdue (the contract's acceleration
+ * clause, *vencimento antecipado*, makes the whole balance due); active loan → past-due paid,
+ * future open, except the installments the plan chose as overdue or cancelled (renegotiated).
+ */
+export function installmentStatus(
+  ctx: GenerationContext,
+  loan: LoanTimeline,
+  number: number,
+  dueDay: number,
+): { status: InstallmentStatus; paidDay: number | null } {
+  switch (loan.state) {
+    case "cancelled":
+      return number <= loan.paidCount
+        ? { status: "paid", paidDay: businessDayOnOrBefore(dueDay) }
+        : { status: "cancelled", paidDay: null };
+    case "paid":
+      return {
+        status: "paid",
+        paidDay: dueDay < ctx.refDay ? businessDayOnOrBefore(dueDay) : businessDayOnOrBefore(ctx.refDay - 1),
+      };
+    case "defaulted":
+      return number <= loan.paidCount
+        ? { status: "paid", paidDay: businessDayOnOrBefore(dueDay) }
+        : { status: "overdue", paidDay: null };
+    case "active": {
+      const plan = ctx.installments;
+      if (plan.permutation !== undefined) {
+        const r = plan.permutation.forward((loan.rank - plan.nonActive) * ctx.term + number - 1);
+        if (r < plan.extraOverdue) return { status: "overdue", paidDay: null };
+        if (r < plan.extraOverdue + plan.extraCancelled) return { status: "cancelled", paidDay: null };
+      }
+      return dueDay < ctx.refDay
+        ? { status: "paid", paidDay: businessDayOnOrBefore(dueDay) }
+        : { status: "open", paidDay: null };
+    }
+  }
+}
