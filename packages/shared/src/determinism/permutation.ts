@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { fmix } from "./stream.ts";
 
 /**
  * A keyed bijection of [0, size): `forward` and `inverse` undo each other. Factories use it to
@@ -12,15 +13,6 @@ export interface Permutation {
 }
 
 const ROUNDS = 8;
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * Builds the permutation from seed material and a domain size (1 ≤ size ≤ 2^52). It is a balanced

@@ -44,7 +44,7 @@ const TWO_32 = 4294967296;
 const TWO_53 = 9007199254740992;
 
 /** murmur3's 32-bit finalizer: a bijection on 32-bit words with full avalanche. */
-function fmix(h: number): number {
+export function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
