@@ -1,0 +1,67 @@
+export {
+  BatchFailedMessageSchema,
+  createDlqEnricher,
+  DlqHeader,
+  decodeBatchFailed,
+  encodeBatchFailed,
+  listDlq,
+  replayDlq,
+} from "./dlq.ts";
+export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
+export {
+  bulkInsert,
+  copyLines,
+  copyText,
+  createStagingTable,
+  DEFAULT_WRITE_PATH,
+  unnestStatement,
+  WritePath,
+} from "./bulk-insert.ts";
+export { keyProviderFromConfig, KEY_PROVIDER_VARS } from "./key-provider.ts";
+export {
+  BatchMessageSchema,
+  batchMsgId,
+  batchSubject,
+  CheckpointMessageSchema,
+  checkpointSubject,
+  DLQ_STREAM,
+  decodeBatch,
+  decodeCheckpoint,
+  encodeMessage,
+  PipelineStream,
+} from "./messages.ts";
+export { ENTITY_LEVELS, FK_PARENTS, planBatches } from "./plan.ts";
+export { BatchState, createRunProgress, digestHex, normalizeDigest } from "./progress.ts";
+export {
+  backoffDelay,
+  classifyFailure,
+  FailureAction,
+  IN_PROCESS_BACKOFF,
+  NAK_BACKOFF,
+  retryTransient,
+} from "./retry.ts";
+export {
+  backoffMs,
+  ensurePipelineStreams,
+  PIPELINE_DEFAULTS,
+  PIPELINE_MODES,
+  PIPELINE_VARS,
+  pipelineNames,
+  pipelineOptionsFromVars,
+} from "./streams.ts";
+export { createBatchWriter, WriteOutcome } from "./writer.ts";
+export type { BatchMessage, CheckpointMessage } from "./messages.ts";
+export type { BatchFailedMessage, DlqEnricher, DlqEnricherOptions, DlqRecord, ReplayResult } from "./dlq.ts";
+export type { KeyProviderConfig } from "./key-provider.ts";
+export type { BatchPlan, PlannedBatch } from "./plan.ts";
+export type { EntityProgress, RunProgress, TrackedBatch } from "./progress.ts";
+export type {
+  EnsurePipelineOptions,
+  PipelineMode,
+  PipelineNames,
+  PipelineNatsOptions,
+  PipelineSettings,
+} from "./streams.ts";
+export type { BulkInsertOptions, CopyLinesOptions } from "./bulk-insert.ts";
+export type { BackoffPolicy, FailureClass, RandomBelow, RetryOptions } from "./retry.ts";
+export type { BatchWriter, BatchWriterOptions, WriteResult } from "./writer.ts";

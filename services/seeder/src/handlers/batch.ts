@@ -1,0 +1,155 @@
+import type { JsMsg } from "@nats-io/jetstream";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { SementeError } from "@semente/shared/errors";
+import {
+  type BatchFailedMessage,
+  type BatchMessage,
+  type BatchWriter,
+  backoffDelay,
+  classifyFailure,
+  decodeBatch,
+  encodeBatchFailed,
+  encodeMessage,
+  FailureAction,
+  NAK_BACKOFF,
+  type PipelineNames,
+} from "@semente/shared/pipeline";
+import { type Logger, withLabels } from "@semente/shared/telemetry";
+import type { FaultTarget } from "../config.ts";
+
+/** What the handler did with one delivery. */
+export const Disposition = {
+  /** Committed (or found committed, or rolled back as a dry run) and acked. */
+  acked: "acked",
+  /** The run is terminal: acked without writing. */
+  skipped: "skipped",
+  /** Transient failure: nak'ed with a backoff delay. */
+  retried: "retried",
+  /** Poison: reported and nak'ed at once so that it reaches max deliveries and the advisory DLQ. */
+  deadLettering: "dead_lettering",
+} as const;
+export type Disposition = (typeof Disposition)[keyof typeof Disposition];
+
+/** Options of {@link createBatchHandler}. */
+export interface BatchHandlerOptions {
+  writer: BatchWriter;
+  nc: NatsConnection;
+  names: PipelineNames;
+  log: Logger;
+  /** `working()` period on the batch in hand, below the consumer's ack wait. */
+  heartbeatMs: number;
+  /** Test-only poison batch (SEEDER_FAULT_INJECTION + SEEDER_FAULT_ENTITY). */
+  fault?: FaultTarget | undefined;
+  /**
+   * Redelivery delay of a poison batch. Short on purpose: a `term()` on nats-server 2.9 deletes a
+   * work-queue message and emits no MAX_DELIVERIES advisory, so the DLQ could not fetch its
+   * payload; the poison batch is instead driven to `max_deliver` quickly.
+   * @default 200
+   */
+  poisonDelayMs?: number;
+}
+
+/** Handles one delivery of a batch message. */
+export type BatchHandler = (m: JsMsg) => Promise<Disposition>;
+
+function withMsgId(id: string) {
+  const h = headers();
+  h.set("Nats-Msg-Id", id);
+  return h;
+}
+
+/**
+ * One delivery: decode, (heartbeat while) write, then ack and publish `seed.checkpoint.<run>` (core
+ * NATS: the planner reconciles from seed.checkpoints, so nothing depends on it arriving). Acks
+ * only after the commit. Failures publish `seed.batch.failed.<run>` (the DLQ's last error) and
+ * are nak'ed: transient ones with full-jitter backoff, poison ones at once.
+ */
+export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
+  const { writer, nc, names } = options;
+  const poisonDelay = options.poisonDelayMs ?? 200;
+
+  const reportFailure = (msg: BatchMessage, attempt: number, failure: BatchFailedMessage) => {
+    try {
+      nc.publish(names.failedSubject(msg.runId), encodeBatchFailed(failure), {
+        headers: withMsgId(`failed:${msg.runId}:${msg.entity}:${msg.batchIndex}:${attempt}`),
+      });
+    } catch (error) {
+      // Only the DLQ's "last error" is lost; the nak below still drives the batch there.
+      options.log.warn({ err: error, run: msg.runId }, "batch failure report not published");
+    }
+  };
+
+  return async (m) => {
+    const attempt = m.info.deliveryCount;
+    let msg: BatchMessage;
+    try {
+      msg = decodeBatch(m.data);
+    } catch (error) {
+      options.log.error({ err: error, seq: m.seq, attempt }, "undecodable batch message");
+      m.nak(poisonDelay);
+      return Disposition.deadLettering;
+    }
+    const log = withLabels(options.log, { tenant: msg.tenant, environment: msg.environment, run: msg.runId });
+    const beat = setInterval(() => m.working(), options.heartbeatMs);
+    try {
+      if (
+        options.fault !== undefined &&
+        options.fault.entity === msg.entity &&
+        options.fault.batchIndex === msg.batchIndex
+      ) {
+        throw new SementeError("INTERNAL", "injected fault (SEEDER_FAULT_ENTITY)");
+      }
+      const result = await writer.write(msg, { attempt });
+      m.ack();
+      if (result.outcome === "skipped") {
+        log.info({ entity: msg.entity, batch: msg.batchIndex, state: result.state }, "batch skipped: run is terminal");
+        return Disposition.skipped;
+      }
+      const cp = result.checkpoint;
+      try {
+        nc.publish(names.checkpointSubject(msg.runId), encodeMessage(cp), {
+          headers: withMsgId(`checkpoint:${msg.runId}:${msg.entity}:${msg.batchIndex}:${attempt}`),
+        });
+      } catch (error) {
+        // The batch is committed and acked; the planner reconciles from seed.checkpoints, so a
+        // lost notification only delays it.
+        log.warn({ err: error, entity: msg.entity, batch: msg.batchIndex }, "checkpoint notification not published");
+      }
+      log.info(
+        {
+          entity: msg.entity,
+          batch: msg.batchIndex,
+          rows: cp.rows,
+          outcome: result.outcome,
+          ms: Math.round(cp.durationMs),
+          attempt,
+          dry_run: msg.dryRun,
+        },
+        "batch done",
+      );
+      return Disposition.acked;
+    } catch (error) {
+      const failure = classifyFailure(error);
+      const poison = failure.action === FailureAction.term;
+      reportFailure(msg, attempt, {
+        v: 1,
+        runId: msg.runId,
+        entity: msg.entity,
+        batchIndex: msg.batchIndex,
+        attempt,
+        code: failure.problem.code,
+        message: failure.problem.detail ?? failure.problem.title,
+        retryable: !poison,
+      });
+      const delay = poison ? poisonDelay : backoffDelay(attempt, NAK_BACKOFF);
+      m.nak(Math.max(1, delay));
+      log.warn(
+        { entity: msg.entity, batch: msg.batchIndex, attempt, code: failure.problem.code, poison, delayMs: delay },
+        "batch failed",
+      );
+      return poison ? Disposition.deadLettering : Disposition.retried;
+    } finally {
+      clearInterval(beat);
+    }
+  };
+}

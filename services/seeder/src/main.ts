@@ -1,0 +1,86 @@
+#!/usr/bin/env bun
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats } from "@semente/shared/bus";
+import { applyDotenv } from "@semente/shared/config";
+import { assertPreflight, createSql, MIGRATIONS_DIR, type Sql } from "@semente/shared/db";
+import type { KeyProvider } from "@semente/shared/keys";
+import {
+  createBatchWriter,
+  ensurePipelineStreams,
+  keyProviderFromConfig,
+  pipelineOptionsFromVars,
+} from "@semente/shared/pipeline";
+import { createLogger } from "@semente/shared/telemetry";
+import { loadSeederConfig } from "./config.ts";
+import { createBatchHandler } from "./handlers/batch.ts";
+import { startHealthServer } from "./health.ts";
+import { createSeeder, type Seeder } from "./seeder.ts";
+
+/** Wiring only: config, clients, the pull loops, a health port and a graceful shutdown. */
+async function run(): Promise<void> {
+  applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
+  const { vars, modes, fault } = loadSeederConfig();
+  const log = createLogger({ service: "seeder", level: vars.LOG_LEVEL });
+  let sql: Sql | undefined;
+  let nc: NatsConnection | undefined;
+  let seeder: Seeder | undefined;
+  let health: ReturnType<typeof startHealthServer> | undefined;
+  const stopped = Promise.withResolvers<void>();
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: stop pulling, finish the batch in hand");
+    stopped.resolve();
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  try {
+    sql = createSql(vars.DATABASE_URL, { applicationName: "semente-seeder", max: vars.SEEDER_DB_POOL });
+    // The seeder is the role that writes: refuse to start as a privileged role, without forced RLS
+    // or with pending migrations.
+    await assertPreflight(sql, { migrationsDir: MIGRATIONS_DIR });
+    nc = await connectNats({ servers: vars.NATS_URL, name: "seeder" });
+    const names = await ensurePipelineStreams(await jetstreamManager(nc), pipelineOptionsFromVars(vars));
+    const providers = new Map<string, KeyProvider>();
+    const writer = createBatchWriter({
+      sql,
+      log,
+      path: vars.SEEDER_WRITE_PATH,
+      copyTimeoutMs: vars.SEEDER_COPY_TIMEOUT_MS,
+      keys: (environment) => {
+        let provider = providers.get(environment);
+        if (provider === undefined) {
+          provider = keyProviderFromConfig(vars, environment);
+          providers.set(environment, provider);
+        }
+        return provider;
+      },
+    });
+    if (fault !== undefined) log.warn({ fault }, "fault injection enabled (test only)");
+    const handler = createBatchHandler({ writer, nc, names, log, heartbeatMs: vars.SEEDER_HEARTBEAT_MS, fault });
+    seeder = createSeeder({ js: jetstream(nc), names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES });
+    const active = seeder;
+    health = startHealthServer({ port: vars.HEALTH_PORT, sql, nc, ready: () => active.running });
+    await seeder.start();
+    log.info({ health_port: health.port, modes, write_path: vars.SEEDER_WRITE_PATH }, "seeder started");
+    await stopped.promise;
+  } finally {
+    await seeder?.stop();
+    await health?.stop(true);
+    await nc?.drain();
+    // A COPY abandoned by its guard stays queued in postgres.js: bound the wait.
+    await sql?.end({ timeout: 5 });
+    log.info("seeder stopped");
+  }
+}
+
+if (import.meta.main) {
+  run().catch((error) => {
+    console.error(
+      JSON.stringify({ level: "fatal", service: "seeder", msg: "seeder failed", code: error?.code ?? "INTERNAL" }),
+    );
+    process.exit(1);
+  });
+}

@@ -1,0 +1,90 @@
+import type { ConsumerMessages, JetStreamClient } from "@nats-io/jetstream";
+import type { PipelineMode, PipelineNames } from "@semente/shared/pipeline";
+import type { Logger } from "@semente/shared/telemetry";
+import type { BatchHandler } from "./handlers/batch.ts";
+
+/** Options of {@link createSeeder}. */
+export interface SeederOptions {
+  js: JetStreamClient;
+  names: PipelineNames;
+  /** Modes whose durable consumers this process pulls from. */
+  modes: readonly PipelineMode[];
+  handler: BatchHandler;
+  log: Logger;
+  /**
+   * Batches pulled ahead per request; every process shares the same durable consumer.
+   * @default 1
+   */
+  maxMessages?: number;
+}
+
+/** The pull loops of one seeder process. */
+export interface Seeder {
+  /** Binds to the consumers and starts one loop per mode. */
+  start(): Promise<void>;
+  /**
+   * Stops pulling, lets the batch in hand finish (it is acked or nak'ed), naks anything already
+   * buffered, and resolves once every loop has ended.
+   */
+  stop(): Promise<void>;
+  /** True between `start()` and `stop()`. */
+  readonly running: boolean;
+  /** Batches being handled right now. */
+  readonly inFlight: number;
+}
+
+/** Builds the seeder: one `consumer.consume()` loop per mode over the shared durable consumer. */
+export function createSeeder(options: SeederOptions): Seeder {
+  const maxMessages = options.maxMessages ?? 1;
+  const iterators: ConsumerMessages[] = [];
+  const loops: Promise<void>[] = [];
+  let stopping = false;
+  let started = false;
+  let inFlight = 0;
+
+  async function loop(mode: PipelineMode, messages: ConsumerMessages): Promise<void> {
+    for await (const m of messages) {
+      if (stopping) {
+        // Buffered after the stop: hand it straight back for another seeder.
+        m.nak();
+        continue;
+      }
+      inFlight++;
+      try {
+        await options.handler(m);
+      } catch (error) {
+        // The handler settles every delivery itself; reaching here is a bug, and the ack wait
+        // redelivers the message, so log it and keep pulling.
+        options.log.error({ err: error, mode }, "batch handler threw");
+      } finally {
+        inFlight--;
+      }
+    }
+  }
+
+  return {
+    async start() {
+      if (started) return;
+      started = true;
+      for (const mode of options.modes) {
+        const consumer = await options.js.consumers.get(options.names.streams[mode], options.names.consumers[mode]);
+        const messages = await consumer.consume({ max_messages: maxMessages });
+        iterators.push(messages);
+        loops.push(loop(mode, messages));
+      }
+      options.log.info({ modes: options.modes, maxMessages }, "seeder pulling");
+    },
+    async stop() {
+      if (stopping) return Promise.all(loops).then(() => undefined);
+      stopping = true;
+      await Promise.all(iterators.map((it) => it.close()));
+      await Promise.all(loops);
+    },
+    get running() {
+      return started && !stopping;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  type BatchFailedMessage,
+  type BatchMessage,
+  batchMsgId,
+  type CheckpointMessage,
+  createBatchWriter,
+  encodeMessage,
+  ensurePipelineStreams,
+  type PipelineNames,
+} from "@semente/shared/pipeline";
+import { createLogger } from "@semente/shared/telemetry";
+import { plannedRows } from "@semente/shared/manifest";
+import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
+import type { VaultTestServer } from "../../../packages/shared/tests/keys/vault-server.ts";
+import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import {
+  bankingCounts,
+  batchMessages,
+  checkpointCount,
+  insertRun,
+  startTestVault,
+  writerManifest,
+} from "../../../packages/shared/tests/pipeline/writer-fixtures.ts";
+import { createBatchHandler, type Disposition } from "../src/handlers/batch.ts";
+import { createSeeder, type Seeder } from "../src/seeder.ts";
+import { collect, eventually } from "./utils.ts";
+
+let db: TestDatabase;
+let nats: TestNats;
+let vault: VaultTestServer;
+let keys: ReturnType<typeof startTestVault>["keys"];
+let names: PipelineNames;
+const logLines: string[] = [];
+const log = createLogger({ service: "seeder-test", level: "debug", destination: { write: (l) => logLines.push(l) } });
+const MAX_DELIVER = 3;
+
+beforeAll(async () => {
+  db = await createTestDatabase("seeder_service");
+  nats = await createTestNats("seeder");
+  ({ vault, keys } = startTestVault(["banco-alfa", "banco-beta"]));
+  names = await ensurePipelineStreams(nats.jsm, {
+    namePrefix: nats.prefix,
+    subjectPrefix: nats.subjectPrefix,
+    settings: { ackWaitMs: 2_000, maxDeliver: MAX_DELIVER },
+  });
+});
+afterAll(async () => {
+  await nats?.cleanup();
+  await db?.drop();
+  await vault?.stop();
+});
+
+function startSeeder(fault?: { entity: string; batchIndex: number }) {
+  const dispositions: Disposition[] = [];
+  const writer = createBatchWriter({ sql: db.seederSql, keys, log });
+  const inner = createBatchHandler({ writer, nc: nats.nc, names, log, heartbeatMs: 500, fault, poisonDelayMs: 50 });
+  const seeder = createSeeder({
+    js: nats.js,
+    names,
+    modes: ["baseline"],
+    log,
+    handler: async (m) => {
+      const d = await inner(m);
+      dispositions.push(d);
+      return d;
+    },
+  });
+  return { seeder, dispositions };
+}
+
+async function publish(msg: BatchMessage, msgID = batchMsgId(msg)): Promise<void> {
+  await nats.js.publish(names.batchSubject(msg), encodeMessage(msg), { msgID });
+}
+
+describe("seeder service (in-process)", () => {
+  let seeder: Seeder;
+
+  test("seeder - pulls batches, commits them, acks and publishes one checkpoint per batch", async () => {
+    const manifest = writerManifest("banco-alfa");
+    const runId = await insertRun(db.ownerSql, manifest);
+    const msgs = batchMessages(runId, manifest);
+    const checkpoints = collect<CheckpointMessage>(nats.nc, names.checkpointSubject(runId));
+    const started = startSeeder();
+    seeder = started.seeder;
+    await seeder.start();
+    expect(seeder.running).toBe(true);
+    for (const msg of msgs) await publish(msg);
+    const got = await checkpoints.until(msgs.length);
+    expect(got.length).toBe(msgs.length);
+    expect(got.every((c) => !c.duplicate && /^sha256:[0-9a-f]{64}$/.test(c.digest))).toBe(true);
+    expect(new Set(got.map((c) => c.planIndex)).size).toBe(msgs.length);
+    expect(await bankingCounts(db.adminSql, "banco-alfa")).toEqual(plannedRows(manifest).perEntity);
+    expect(await checkpointCount(db.adminSql, runId)).toBe(msgs.length);
+    const drained = await eventually(
+      async () => (await nats.jsm.streams.info(names.streams.baseline)).state.messages === 0,
+    );
+    expect(drained).toBe(true);
+
+    // A redelivery (re-published under another id) is acked as a duplicate without writing.
+    const before = await bankingCounts(db.adminSql, "banco-alfa");
+    await publish(msgs[4] as BatchMessage, "redelivery-4");
+    const again = await checkpoints.until(msgs.length + 1);
+    expect(again.at(-1)).toMatchObject({ planIndex: msgs[4]?.planIndex, duplicate: true });
+    expect(await bankingCounts(db.adminSql, "banco-alfa")).toEqual(before);
+    checkpoints.sub.unsubscribe();
+  });
+
+  test("seeder - a cancelled run's batch is acked and skipped without writing", async () => {
+    const manifest = writerManifest("banco-beta");
+    const runId = await insertRun(db.ownerSql, manifest, { state: "cancelled" });
+    await db.ownerSql`UPDATE seed.runs SET finished_at = now() WHERE id = ${runId}`;
+    const msg = batchMessages(runId, manifest)[0] as BatchMessage;
+    await publish(msg);
+    const drained = await eventually(
+      async () => (await nats.jsm.streams.info(names.streams.baseline)).state.messages === 0,
+    );
+    expect(drained).toBe(true);
+    expect(await checkpointCount(db.adminSql, runId)).toBe(0);
+    expect((await bankingCounts(db.adminSql, "banco-beta")).tenants).toBe(0);
+  });
+
+  test("seeder - stop() ends the loops; later batches wait in the stream", async () => {
+    await seeder.stop();
+    expect(seeder.running).toBe(false);
+    expect(seeder.inFlight).toBe(0);
+  });
+
+  test("seeder - a poison batch is reported on every delivery and reaches max deliveries (advisory DLQ)", async () => {
+    const manifest = writerManifest("banco-beta", {
+      metadata: { ...writerManifest("banco-beta").metadata, version: "1.0.1-p" },
+    });
+    const runId = await insertRun(db.ownerSql, manifest);
+    const msg = batchMessages(runId, manifest)[0] as BatchMessage;
+    const failures = collect<BatchFailedMessage>(nats.nc, names.failedSubject(runId));
+    const advisories = collect<{ stream_seq: number; deliveries: number }>(
+      nats.nc,
+      names.maxDeliveriesAdvisory("baseline"),
+    );
+    const { seeder: faulty, dispositions } = startSeeder({ entity: msg.entity, batchIndex: msg.batchIndex });
+    await faulty.start();
+    try {
+      await publish(msg);
+      const reported = await failures.until(MAX_DELIVER);
+      expect(reported.map((f) => f.attempt)).toEqual([1, 2, 3]);
+      expect(reported.every((f) => f.retryable === false && f.code === "INTERNAL" && f.runId === runId)).toBe(true);
+      const [advisory] = await advisories.until(1);
+      expect(advisory?.deliveries).toBe(MAX_DELIVER);
+      expect(dispositions.filter((d) => d === "dead_lettering").length).toBe(MAX_DELIVER);
+      // The payload stays in the work queue for the DLQ to fetch by sequence.
+      const original = await nats.jsm.streams.getMessage(names.streams.baseline, { seq: advisory?.stream_seq ?? 0 });
+      expect(original?.json<BatchMessage>().batchIndex).toBe(msg.batchIndex);
+      expect(await checkpointCount(db.adminSql, runId)).toBe(0);
+    } finally {
+      await faulty.stop();
+      failures.sub.unsubscribe();
+      advisories.sub.unsubscribe();
+    }
+  });
+});
