@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { entityJsonSchema } from "../packages/shared/src/contracts/index.ts";
+import { evidenceReportJsonSchema } from "../packages/shared/src/evidence/index.ts";
 import { costModelJsonSchema, ENTITIES, manifestJsonSchema } from "../packages/shared/src/manifest/index.ts";
 
 /** One published schema: its path relative to the repository root and its generator. */
@@ -23,6 +24,7 @@ export interface SchemaEntry {
 export const SCHEMAS: readonly SchemaEntry[] = [
   { path: "contracts/seed-profile.schema.json", schema: manifestJsonSchema },
   { path: "contracts/finops/seed-data.cost-model.schema.json", schema: costModelJsonSchema },
+  { path: "contracts/evidence-report.schema.json", schema: evidenceReportJsonSchema },
   ...ENTITIES.map((entity) => ({
     path: `contracts/entities/${entity}.schema.json`,
     schema: () => entityJsonSchema(entity),

@@ -46,6 +46,7 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   UNAVAILABLE: { status: 503, title: "Service unavailable", exit: 10 },
   INTERNAL: { status: 500, title: "Internal error", exit: 1 },
   LEASE_LOST: { status: 409, title: "Admission lease lost", exit: 8 },
+  BATCH_DEAD_LETTERED: { status: 500, title: "Batch dead-lettered", exit: 6 },
   WORM_CONFLICT: { status: 409, title: "WORM object exists or is retained", exit: 8 },
   EVIDENCE_INVALID: { status: 422, title: "Evidence verification failed", exit: 6 },
 };

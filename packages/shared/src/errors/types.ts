@@ -78,6 +78,8 @@ export const ProblemCode = {
   INTERNAL: "INTERNAL",
   /** The run's global slot or tenant lease expired and was taken over by another holder (409). */
   LEASE_LOST: "LEASE_LOST",
+  /** A batch exhausted its deliveries and sits in the DLQ; its run fails closed (500). */
+  BATCH_DEAD_LETTERED: "BATCH_DEAD_LETTERED",
   /** A write-once (WORM) object already exists or is still under retention (409). */
   WORM_CONFLICT: "WORM_CONFLICT",
   /** An evidence report fails verification: hash, signature, schema or dataset digest (422). */

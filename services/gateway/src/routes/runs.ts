@@ -207,16 +207,21 @@ export function listRunsRoute(deps: RunsDeps): Handler {
 }
 
 /**
- * `GET /api/v1/seed-runs/:id/evidence`: the evidence index entry from `seed.evidence_index`, or 404
- * NOT_FOUND until the evidence service has written one.
+ * `GET /api/v1/seed-runs/:id/evidence`: the signed DSSE envelope indexed by the evidence service
+ * (served from `seed.evidence_index`, so a read never touches WORM storage), or 404 NOT_FOUND until
+ * the report exists. `ETag` is the SHA-256 of the stored envelope; `Content-Location` is its WORM key.
  */
 export function evidenceRoute(deps: RunsDeps): Handler {
   return async (ctx) => {
     const run = await loadRun(deps, ctx, Action.read);
-    const [entry] = await deps.sql<Record<string, unknown>[]>`
-      select location, sha256, size_bytes, signature, signature_alg, signature_key_id, storage, retain_until, verified_at, created_at
-      from seed.evidence_index where run_id = ${run.id} order by created_at desc limit 1`;
+    const [entry] = await deps.sql<{ envelope: unknown; sha256: string; location: string }[]>`
+      select envelope, sha256, location from seed.evidence_index
+      where run_id = ${run.id} and envelope is not null order by created_at desc limit 1`;
     if (entry === undefined) throw new SementeError("NOT_FOUND", "no evidence for this run yet");
-    return { status: 200, json: { run_id: run.id, ...entry } };
+    return {
+      status: 200,
+      json: entry.envelope,
+      headers: { ETag: `"${entry.sha256}"`, "Content-Location": entry.location, "Cache-Control": "no-cache" },
+    };
   };
 }

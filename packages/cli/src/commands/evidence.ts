@@ -1,0 +1,146 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { COMMON_VARS, loadConfig, str } from "@semente/shared/config";
+import { createSql, type Sql } from "@semente/shared/db";
+import { SementeError } from "@semente/shared/errors";
+import {
+  createS3WormStore,
+  type EvidenceIndexEntry,
+  findEvidence,
+  parseEnvelope,
+  verifyEvidence,
+} from "@semente/shared/evidence";
+import type { KeyPublic } from "@semente/shared/keys";
+import { KEY_PROVIDER_VARS, keyProviderFromConfig } from "@semente/shared/pipeline";
+import { parse } from "../args.ts";
+import type { Command } from "../command.ts";
+import { out, UsageError } from "../io.ts";
+
+const VARS = {
+  DATABASE_URL: COMMON_VARS.DATABASE_URL,
+  EVIDENCE_S3_ENDPOINT: str("S3-compatible endpoint of s3:// evidence locations; empty for AWS", ""),
+  EVIDENCE_S3_REGION: str("S3 region of s3:// evidence locations", "us-east-1"),
+  ...KEY_PROVIDER_VARS,
+};
+
+const USAGE = `usage: semente evidence verify <file | run-id> [--public-key <pem>] [--offline] [--json]
+
+Verifies a signed evidence report (a DSSE envelope): its hash against seed.evidence_index, the
+Ed25519 signature, the report schema, and the dataset digest recomputed from seed.checkpoints.
+A run id reads the indexed report from WORM storage. The public key comes from the key provider
+(KEY_PROVIDER, VAULT_*) unless --public-key names an SPKI PEM file. --offline skips the database
+(signature and schema only). Exit 6 (EVIDENCE_INVALID) when anything does not verify.`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function readLocal(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+}
+
+/** Reads the object an index row points at (`file://` or `s3://bucket/key`). */
+async function readLocation(location: string, vars: ReturnType<typeof loadConfig<typeof VARS>>): Promise<Uint8Array> {
+  if (location.startsWith("file://")) return readLocal(fileURLToPath(location));
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
+  if (m === null) throw new SementeError("EVIDENCE_INVALID", `unsupported evidence location ${location}`);
+  const store = createS3WormStore({
+    bucket: m[1] as string,
+    region: vars.EVIDENCE_S3_REGION,
+    ...(vars.EVIDENCE_S3_ENDPOINT === "" ? {} : { endpoint: vars.EVIDENCE_S3_ENDPOINT }),
+  });
+  return store.get(m[2] as string);
+}
+
+/** The run named by the (not yet verified) payload, used only to pick the key and the index row. */
+function payloadRun(bytes: Uint8Array): { id: string; environment: string; tenant: string } {
+  const envelope = parseEnvelope(bytes);
+  try {
+    const report = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")) as {
+      run?: { id?: unknown; environment?: unknown; tenant?: unknown };
+    };
+    const run = report.run;
+    if (typeof run?.id === "string" && typeof run.environment === "string" && typeof run.tenant === "string") {
+      return { id: run.id, environment: run.environment, tenant: run.tenant };
+    }
+  } catch {
+    // Falls through to the refusal below: a payload we cannot read names no run.
+  }
+  throw new SementeError("EVIDENCE_INVALID", "the payload does not name the run's id, environment and tenant");
+}
+
+async function publicKeyFor(
+  bytes: Uint8Array,
+  pemPath: string | undefined,
+  vars: ReturnType<typeof loadConfig<typeof VARS>>,
+): Promise<KeyPublic> {
+  if (pemPath !== undefined) {
+    return { keyId: `file:${pemPath}`, publicKeyPem: new TextDecoder().decode(readLocal(pemPath)) };
+  }
+  const run = payloadRun(bytes);
+  return keyProviderFromConfig(vars, run.environment).publicKey({ environment: run.environment, tenant: run.tenant });
+}
+
+export const evidenceCommand: Command = {
+  name: "evidence",
+  summary: "verify a signed evidence report (hash, signature, dataset digest)",
+  usage: USAGE,
+  async run(argv) {
+    const { positionals, values } = parse(argv, {
+      "public-key": { type: "string" },
+      offline: { type: "boolean" },
+      json: { type: "boolean" },
+    });
+    const [action, target] = positionals;
+    if (action !== "verify" || target === undefined) throw new UsageError(USAGE);
+    const vars = loadConfig(VARS);
+    const isRun = UUID.test(target) && !target.includes("/");
+    if (isRun && values.offline) throw new UsageError("a run id needs the database; pass a file with --offline");
+    let sql: Sql | undefined;
+    try {
+      let index: EvidenceIndexEntry | undefined;
+      let bytes: Uint8Array;
+      if (!values.offline) sql = createSql(vars.DATABASE_URL, { max: 2, applicationName: "semente-cli" });
+      if (isRun) {
+        const entry = await findEvidence(sql as Sql, target);
+        if (entry === null) throw new SementeError("NOT_FOUND", `run ${target} has no evidence`);
+        index = entry;
+        bytes = await readLocation(entry.location, vars);
+      } else {
+        bytes = readLocal(target);
+      }
+      const publicKey = await publicKeyFor(bytes, values["public-key"], vars);
+      if (sql !== undefined && index === undefined) {
+        const runId = payloadRun(bytes).id;
+        if (UUID.test(runId)) index = (await findEvidence(sql, runId)) ?? undefined;
+      }
+      const result = await verifyEvidence({ bytes, publicKey, index, sql });
+      const summary = {
+        run_id: result.report.run.id,
+        valid: true,
+        sha256: result.sha256,
+        payload_sha256: result.payloadSha256,
+        key_id: result.keyId,
+        dataset_digest: result.report.dataset.digest,
+        dataset_digest_recomputed: sql !== undefined,
+        indexed: index !== undefined,
+      };
+      if (values.json) {
+        out(JSON.stringify(summary));
+        return 0;
+      }
+      out(`evidence of run ${summary.run_id}: valid`);
+      out(`  signature  ok (key ${summary.key_id})`);
+      out(`  sha256     ${summary.sha256}${index === undefined ? " (not indexed here)" : " (matches the index)"}`);
+      out(`  payload    sha256 ${summary.payload_sha256}`);
+      out(
+        `  dataset    ${summary.dataset_digest ?? "none"}${sql === undefined ? " (not recomputed: --offline)" : " (recomputed from checkpoints: equal)"}`,
+      );
+      return 0;
+    } finally {
+      await sql?.end({ timeout: 5 });
+    }
+  },
+};

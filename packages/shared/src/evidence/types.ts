@@ -1,0 +1,260 @@
+import type { Logger } from "../telemetry/index.ts";
+import type { Sql } from "../db/index.ts";
+import type { KeyProvider } from "../keys/index.ts";
+import type { CostModel } from "../manifest/index.ts";
+
+/** The DSSE `payloadType` of every Semente evidence report. */
+export const EVIDENCE_PAYLOAD_TYPE = "application/vnd.semente.evidence+json";
+
+/** Version of the report format (`schema_version`); bumped only with a new contract file. */
+export const EVIDENCE_SCHEMA_VERSION = 1 as const;
+
+/** WORM retention floor (R7.2): one year. Configurable upward only. */
+export const MIN_RETENTION_DAYS = 365;
+
+/** Outcome of one checklist item. */
+export const CheckStatus = {
+  /** The item holds, and `evidence` shows why. */
+  pass: "pass",
+  /** The item does not hold; the report still exists and says so. */
+  fail: "fail",
+  /** The item cannot apply to this run (`evidence.reason` says why). */
+  notApplicable: "not_applicable",
+} as const;
+export type CheckStatus = (typeof CheckStatus)[keyof typeof CheckStatus];
+
+/** The automated checklist items, in report order (R7.1). */
+export const CheckId = {
+  /** No raw PII in the report; every checkpoint used the run's masking key version. */
+  pii: "pii",
+  /** The run's recorded RLS preflight passed (audit row `preflight.*`). */
+  rls: "rls",
+  /** Entity contract validation counts: rows validated, contract violations. */
+  contracts: "contracts",
+  /** No duplicate or overlapping batch in the checkpoints. */
+  idempotency: "idempotency",
+  /** 429 / rate-cap events seen, measured throughput against the manifest cap. */
+  rateLimit: "rate_limit",
+  /** Batch duration p95/p99 against the manifest SLO. */
+  slo: "slo",
+} as const;
+export type CheckId = (typeof CheckId)[keyof typeof CheckId];
+
+/** One checklist item: a verdict and the values that prove it (never PII or secrets). */
+export interface CheckItem {
+  id: CheckId;
+  status: CheckStatus;
+  /** One sentence a human reads first. */
+  summary: string;
+  /** The values the verdict rests on; `reason` when `not_applicable`. */
+  evidence: Record<string, string | number | boolean | null | string[] | number[]>;
+}
+
+/** One batch as the report shows it. */
+export interface ReportBatch {
+  entity: string;
+  batch_index: number;
+  level: number | null;
+  from_ordinal: number;
+  to_ordinal: number;
+  /** `seed.batches.state`, or `committed` for a checkpoint without a batch row. */
+  state: string;
+  attempts: number;
+  row_count: number | null;
+  /** `sha256:<hex>` from the checkpoint, or null when the batch never committed. */
+  digest: string | null;
+  duration_ms: number | null;
+}
+
+/** Rows per entity: planned by the manifest, written per the checkpoints. */
+export interface ReportEntity {
+  entity: string;
+  rows_planned: number | null;
+  rows_written: number;
+  batches: number;
+}
+
+/** Estimated (before the run) and measured (from the rows written and the run's duration) cost. */
+export interface ReportCost {
+  currency: string | null;
+  budget: number | null;
+  estimated: number | null;
+  measured: number | null;
+  /** measured / budget, when both are known. */
+  ratio: number | null;
+  breakdown: { rows: number; storage: number; evidence: number; compute: number } | null;
+  /** Why a figure is null (no cost model, manifest not parseable…). */
+  note: string | null;
+}
+
+/**
+ * The evidence report (contract `contracts/evidence-report.schema.json`). snake_case JSON, never
+ * PII or secrets; `labels` are mandatory and equal the run's own tenant, environment and id.
+ */
+export interface EvidenceReport {
+  schema_version: typeof EVIDENCE_SCHEMA_VERSION;
+  labels: { tenant: string; environment: string; run_id: string };
+  run: {
+    id: string;
+    tenant: string;
+    environment: string;
+    mode: string;
+    dry_run: boolean;
+    state: string;
+    /** Problem code of a failed, aborted or cancelled run. */
+    reason_code: string | null;
+    manifest_hash: string;
+    manifest_version: string;
+    reference_datetime: string;
+    key_version: number;
+    /** Principal subject; a subject that itself looks like PII is replaced by its `sha256:` pseudonym. */
+    principal: string;
+  };
+  timestamps: {
+    created_at: string;
+    started_at: string | null;
+    finished_at: string | null;
+    generated_at: string;
+  };
+  trace: { trace_id: string | null; span_ids: string[] };
+  entities: ReportEntity[];
+  batches: ReportBatch[];
+  dataset: {
+    /** Recomputed from the checkpoint digests in plan order (`sha256:<hex>`); null without checkpoints. */
+    digest: string | null;
+    /** What the run recorded (`seed.runs.dataset_digest`), as `sha256:<hex>`. */
+    recorded_digest: string | null;
+    /** Both present and equal. */
+    matches_recorded: boolean;
+    checkpoints: number;
+  };
+  volumes: {
+    rows_planned: number | null;
+    rows_written: number;
+    batches_planned: number;
+    batches_committed: number;
+  };
+  cost: ReportCost;
+  checklist: CheckItem[];
+}
+
+/** One signature of a DSSE envelope. */
+export interface DsseSignature {
+  keyid: string;
+  /** Standard base64 of the Ed25519 signature over the PAE. */
+  sig: string;
+}
+
+/** DSSE v1 envelope (https://github.com/secure-systems-lab/dsse). */
+export interface DsseEnvelope {
+  payloadType: string;
+  /** Standard base64 of the payload bytes (the report's canonical JSON). */
+  payload: string;
+  signatures: DsseSignature[];
+}
+
+/** What a WORM object carries beside its bytes. */
+export interface WormObjectInfo {
+  key: string;
+  /** `s3://bucket/key` or `file:///…`; stored in `seed.evidence_index.location`. */
+  location: string;
+  /** Hex SHA-256 of the stored bytes. */
+  sha256: string;
+  size: number;
+  retainUntil: Date;
+}
+
+/** Options of {@link WormStore.put}. */
+export interface WormPutOptions {
+  /** Retention end; at least {@link MIN_RETENTION_DAYS} days from now. */
+  retainUntil: Date;
+  /** Hex SHA-256 of `bytes`; checked before the write and again on read-back. */
+  sha256: string;
+}
+
+/**
+ * Write-once-read-many storage. Every failure is a `SementeError`: `WORM_UNAVAILABLE` when the
+ * backend cannot be used (fail-closed), `WORM_CONFLICT` on a second write of a key or a removal
+ * before retention ends, `NOT_FOUND` for a missing key.
+ */
+export interface WormStore {
+  /** Backend name as stored in `seed.evidence_index.storage`. */
+  readonly kind: "filesystem" | "s3";
+  /** Throws `WORM_UNAVAILABLE` unless the backend is reachable, writable and enforces retention. */
+  preflight(): Promise<void>;
+  /** Writes `bytes` under `key` once; the stored copy is read back and its hash verified. */
+  put(key: string, bytes: Uint8Array, options: WormPutOptions): Promise<WormObjectInfo>;
+  get(key: string): Promise<Uint8Array>;
+  /** Metadata of `key`, or null when absent. */
+  head(key: string): Promise<WormObjectInfo | null>;
+  /** Deletes `key` once its retention ended; before that, `WORM_CONFLICT`. */
+  remove(key: string): Promise<void>;
+  /** The location string of `key`. */
+  location(key: string): string;
+}
+
+/** A row of `seed.evidence_index`. */
+export interface EvidenceIndexEntry {
+  runId: string;
+  location: string;
+  /** Hex SHA-256 of the stored envelope bytes. */
+  sha256: string;
+  /** Hex SHA-256 of the canonical report (the DSSE payload). */
+  payloadSha256: string;
+  sizeBytes: number;
+  signatureKeyId: string;
+  storage: "filesystem" | "s3";
+  retainUntil: Date;
+  verifiedAt: Date | null;
+  createdAt: Date;
+}
+
+/** Outcome of `produce`: the index entry, or why nothing was stored. */
+export type ProduceResult =
+  | { status: "stored"; entry: EvidenceIndexEntry; envelope: DsseEnvelope }
+  | { status: "existing"; entry: EvidenceIndexEntry }
+  | { status: "skipped"; reason: "dry_run" | "not_started" };
+
+/** Options of `buildReport`. */
+export interface BuildReportOptions {
+  /** Control-plane pool (`semente_app`); checkpoints are read under the run's tenant (RLS). */
+  sql: Sql;
+  runId: string;
+  /** FinOps cost model; without it the cost figures are null with a note. */
+  costModel?: CostModel;
+  /**
+   * Clock of `generated_at`.
+   * @default () => new Date()
+   */
+  now?: () => Date;
+}
+
+/** Options of `createEvidenceService`. */
+export interface EvidenceServiceOptions {
+  sql: Sql;
+  store: WormStore;
+  keys: KeyProvider;
+  log: Logger;
+  costModel?: CostModel;
+  /**
+   * Retention of each report in days (≥ 365).
+   * @default 365
+   */
+  retentionDays?: number;
+  /**
+   * Clock of `generated_at`, retention and `verified_at`.
+   * @default () => new Date()
+   */
+  now?: () => Date;
+}
+
+/** The evidence service: one signed, verified, indexed report per run. */
+export interface EvidenceService {
+  /**
+   * Build → PII/secret scan → sign → WORM put → read back and verify → index. Idempotent: a run
+   * that already has an index row returns it and writes nothing. Dry runs store nothing.
+   */
+  produce(runId: string): Promise<ProduceResult>;
+  /** The index row of a run, or null. */
+  find(runId: string): Promise<EvidenceIndexEntry | null>;
+}

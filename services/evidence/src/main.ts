@@ -1,0 +1,85 @@
+#!/usr/bin/env bun
+import { createEvidenceLogger } from "./instrumentation.ts";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats, ensureRunEventsStream } from "@semente/shared/bus";
+import { applyDotenv } from "@semente/shared/config";
+import { createSql, type Sql } from "@semente/shared/db";
+import { createEvidenceService } from "@semente/shared/evidence";
+import { loadCostModel } from "@semente/shared/manifest";
+import { keyProviderFromConfig } from "@semente/shared/pipeline";
+import { loadEvidenceConfig, wormStoreFromConfig } from "./config.ts";
+import { createHealthHandler } from "./handlers/health.ts";
+import { createRunEventsConsumer, type RunEventsConsumer } from "./handlers/run-events.ts";
+
+/** Wiring only: config, clients, the consumer, the health port, and a graceful shutdown. */
+async function run(): Promise<void> {
+  applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
+  const vars = loadEvidenceConfig();
+  const log = createEvidenceLogger(vars.LOG_LEVEL);
+  const keys = keyProviderFromConfig(vars, vars.SEMENTE_ENV);
+  const store = wormStoreFromConfig(vars);
+  let sql: Sql | undefined;
+  let nc: NatsConnection | undefined;
+  let consumer: RunEventsConsumer | undefined;
+  let server: ReturnType<typeof Bun.serve> | undefined;
+  const stopped = Promise.withResolvers<void>();
+  const shutdown = (signal: string) => {
+    log.info({ signal }, "shutting down");
+    stopped.resolve();
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  try {
+    // Fail closed at start-up: without usable WORM storage no report can be written.
+    await store.preflight();
+    sql = createSql(vars.DATABASE_URL, { applicationName: "semente-evidence" });
+    nc = await connectNats({ servers: vars.NATS_URL, name: "evidence" });
+    const events = {
+      streamName: `${vars.EVIDENCE_NATS_NAME_PREFIX}SEED_RUNS`,
+      subjectPrefix: vars.EVIDENCE_NATS_SUBJECT_PREFIX,
+    };
+    const jsm = await jetstreamManager(nc);
+    await ensureRunEventsStream(jsm, events);
+    const service = createEvidenceService({
+      sql,
+      store,
+      keys,
+      log,
+      costModel: loadCostModel(vars.COST_MODEL_PATH),
+      retentionDays: vars.EVIDENCE_RETENTION_DAYS,
+    });
+    consumer = createRunEventsConsumer({
+      js: jetstream(nc),
+      jsm,
+      service,
+      log,
+      streamName: events.streamName,
+      subjectPrefix: events.subjectPrefix,
+      durableName: vars.EVIDENCE_DURABLE,
+    });
+    await consumer.start();
+    const ready = consumer;
+    server = Bun.serve({
+      port: vars.EVIDENCE_HEALTH_PORT,
+      fetch: createHealthHandler({ sql, nc, store, consuming: () => ready.running }),
+    });
+    log.info({ port: server.port, storage: store.kind, keys: keys.kind }, "evidence service consuming run events");
+    await stopped.promise;
+  } finally {
+    await server?.stop();
+    await consumer?.stop();
+    await nc?.drain();
+    await sql?.end({ timeout: 5 });
+    log.info("evidence service stopped");
+  }
+}
+
+if (import.meta.main) {
+  run().catch((error) => {
+    console.error(
+      JSON.stringify({ level: "fatal", service: "evidence", msg: "evidence failed", code: error?.code ?? "INTERNAL" }),
+    );
+    process.exit(1);
+  });
+}
