@@ -2,11 +2,29 @@
 import { applyDotenv } from "@semente/shared/config";
 import type { Command } from "./command.ts";
 import { dbCommand } from "./commands/db.ts";
+import { dlqCommand } from "./commands/dlq.ts";
+import { downCommand } from "./commands/down.ts";
+import { evidenceCommand } from "./commands/evidence.ts";
+import { runsCommand } from "./commands/runs.ts";
+import { seedCommand } from "./commands/seed.ts";
 import { tokenCommand } from "./commands/token.ts";
+import { upCommand } from "./commands/up.ts";
 import { validateCommand } from "./commands/validate.ts";
+import { verifyCommand } from "./commands/verify.ts";
 import { out, reportFailure, UsageError } from "./io.ts";
 
-const COMMANDS: Command[] = [dbCommand, validateCommand, tokenCommand];
+const COMMANDS: Command[] = [
+  dbCommand,
+  validateCommand,
+  tokenCommand,
+  evidenceCommand,
+  seedCommand,
+  verifyCommand,
+  runsCommand,
+  dlqCommand,
+  upCommand,
+  downCommand,
+];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

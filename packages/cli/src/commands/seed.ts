@@ -1,0 +1,207 @@
+import { readFileSync } from "node:fs";
+import { connectNats, createAdmission } from "@semente/shared/bus";
+import { COMMON_VARS, int, loadConfig, str, url } from "@semente/shared/config";
+import { createSql } from "@semente/shared/db";
+import { SementeError } from "@semente/shared/errors";
+import { type Manifest, parseManifest, plannedRows } from "@semente/shared/manifest";
+import { planBatches } from "@semente/shared/pipeline";
+import { createRun, getRun, type RunResource, toRunResource } from "@semente/shared/runs";
+import { parse } from "../args.ts";
+import type { Command } from "../command.ts";
+import { out, UsageError } from "../io.ts";
+import { createGatewayClient, type GatewayClient, runExitCode } from "./gateway-client.ts";
+import { type FollowResult, followRun } from "./seed-follow.ts";
+
+const USAGE = `usage: semente seed --profile <file> [--dry-run] [--follow] [--direct] [--json]
+
+Submits a seed run of the manifest through the gateway (POST /api/v1/seed-runs) with SEMENTE_TOKEN,
+or in dev a locally minted token. --follow shows progress (bars per entity on a TTY, plain lines
+otherwise) and prints the summary: rows per entity, dataset digest, elapsed time, evidence.
+--dry-run runs the whole flow in transactions that roll back. --direct skips the gateway: the run is
+created in PostgreSQL (SEMENTE_APP_DATABASE_URL) and admitted through the NATS leases directly.
+
+Exit codes: 0 completed (or submitted, without --follow); otherwise the code of the refusal or of
+the run's reason (3 manifest, 4 policy, 5 fail-closed preflight, 6 integrity/DLQ, 7 auth,
+8 conflict, 10 unavailable) — see the README.`;
+
+/** The control-plane URL `--direct`, `verify`, `dlq` and `up` use. */
+export const APP_DATABASE_URL = url(
+  "PostgreSQL URL of the control-plane role (semente_app)",
+  "postgres://semente_app@127.0.0.1:5432/semente",
+  ["postgres:", "postgresql:"],
+);
+
+/** Reads and validates a manifest file (exit 3 on a bad manifest, before anything is sent). */
+export function readManifest(path: string): { text: string; manifest: Manifest; hash: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new UsageError(`cannot read ${path}: ${(cause as Error).message}`);
+  }
+  const parsed = parseManifest(text, { filename: path });
+  return { text, manifest: parsed.manifest, hash: parsed.hash };
+}
+
+/** Submits through the gateway; returns the created (maybe queued) run. */
+export async function submitViaGateway(
+  client: GatewayClient,
+  manifest: string | Manifest,
+  dryRun: boolean,
+): Promise<RunResource> {
+  const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest };
+  const response = await client.request("POST", "/api/v1/seed-runs", {
+    body: JSON.stringify({ ...body, dry_run: dryRun }),
+    contentType: "application/json",
+    // A new run per invocation: re-submitting after a crash must resume, not replay the old answer.
+    headers: { "Idempotency-Key": `cli-seed-${crypto.randomUUID()}` },
+  });
+  return response.json as RunResource;
+}
+
+async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
+  const vars = loadConfig({
+    SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL,
+    NATS_URL: COMMON_VARS.NATS_URL,
+    GATEWAY_NATS_NAME_PREFIX: str("Prefix of the admission buckets and run-events stream", ""),
+    GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of the run-event subjects", ""),
+  });
+  const sql = createSql(vars.SEMENTE_APP_DATABASE_URL, { applicationName: "semente-cli", max: 2 });
+  const nc = await connectNats({ servers: vars.NATS_URL, name: "semente-cli" });
+  try {
+    const admission = await createAdmission({
+      nc,
+      sql,
+      holderId: `cli-${crypto.randomUUID()}`,
+      actor: "cli",
+      bucketPrefix: vars.GATEWAY_NATS_NAME_PREFIX,
+      events: {
+        streamName: `${vars.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
+        subjectPrefix: vars.GATEWAY_NATS_SUBJECT_PREFIX,
+      },
+    });
+    const run = await createRun(sql, {
+      environment: manifest.metadata.environment,
+      tenantId: manifest.metadata.tenant,
+      mode: manifest.mode,
+      dryRun,
+      manifestHash: hash.replace(/^sha256:/, ""),
+      manifestVersion: manifest.metadata.version,
+      manifest,
+      referenceDatetime: manifest.reference_datetime,
+      keyVersion: manifest.key_version,
+      principal: `cli-${process.env.USER ?? "user"}`,
+      queuedUntil: new Date(Date.now() + 300_000),
+      rowsPlanned: plannedRows(manifest).total,
+      actor: "cli",
+    });
+    const decision = await admission.submit(run);
+    return {
+      run: toRunResource(decision.run),
+      getRun: async (id: string) => {
+        const current = await getRun(sql, id);
+        if (current === null) throw new SementeError("NOT_FOUND", `run ${id} not found`);
+        return toRunResource(current);
+      },
+      close: async () => {
+        await nc.drain();
+        await sql.end({ timeout: 5 });
+      },
+    };
+  } catch (error) {
+    await nc.drain();
+    await sql.end({ timeout: 5 });
+    throw error;
+  }
+}
+
+/** Prints the final summary of a followed run. */
+export function printSummary(result: FollowResult, evidence: string | null): void {
+  const { run } = result;
+  out("");
+  out(`run        ${run.id}`);
+  out(`state      ${run.state}${run.dry_run ? " (dry run: nothing kept)" : ""}`);
+  for (const e of result.perEntity) out(`  ${e.entity.padEnd(24)} ${String(e.written).padStart(9)} / ${e.planned}`);
+  out(`rows       ${run.progress.rows_written} / ${run.progress.rows_planned ?? "?"}`);
+  out(`digest     ${run.dataset_digest === null ? "-" : `sha256:${run.dataset_digest}`}`);
+  out(`elapsed    ${(result.elapsedMs / 1000).toFixed(1)} s`);
+  if (evidence !== null) out(`evidence   ${evidence}`);
+  if (run.reason !== null) out(`reason     ${run.reason.code}: ${run.reason.detail ?? run.reason.title}`);
+}
+
+/**
+ * The evidence location of a completed run. The evidence service writes it shortly after the run
+ * completes, so the CLI waits up to SEMENTE_EVIDENCE_WAIT_S for it (0 skips the wait).
+ */
+async function evidenceLocation(client: GatewayClient, run: RunResource): Promise<string | null> {
+  if (run.state !== "completed" || run.dry_run) return null;
+  const { SEMENTE_EVIDENCE_WAIT_S } = loadConfig({
+    SEMENTE_EVIDENCE_WAIT_S: int("Seconds `seed --follow` waits for the run's evidence", "10", 0, 600),
+  });
+  const deadline = performance.now() + SEMENTE_EVIDENCE_WAIT_S * 1000;
+  for (;;) {
+    try {
+      const { json } = await client.request("GET", `/api/v1/seed-runs/${run.id}/evidence`);
+      return (json as { location?: string }).location ?? null;
+    } catch (error) {
+      // Not written yet (404), or no evidence service: the seed run itself is complete either way.
+      if (!(error instanceof SementeError)) throw error;
+    }
+    if (performance.now() >= deadline) return null;
+    await Bun.sleep(250);
+  }
+}
+
+export const seedCommand: Command = {
+  name: "seed",
+  summary: "seed a manifest through the gateway (--dry-run, --follow)",
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parse(
+      argv,
+      {
+        profile: { type: "string" },
+        "dry-run": { type: "boolean" },
+        follow: { type: "boolean" },
+        direct: { type: "boolean" },
+        json: { type: "boolean" },
+      },
+      false,
+    );
+    if (values.profile === undefined) throw new UsageError(`--profile is required\n\n${USAGE}`);
+    const { text, manifest, hash } = readManifest(values.profile);
+    const dryRun = values["dry-run"] ?? false;
+    const tenant = manifest.metadata.tenant;
+    const environment = manifest.metadata.environment;
+    const plan = planBatches(manifest);
+    let client: GatewayClient | null = null;
+    let run: RunResource;
+    let direct: Awaited<ReturnType<typeof submitDirect>> | undefined;
+    if (values.direct) {
+      direct = await submitDirect(manifest, hash, dryRun);
+      run = direct.run;
+    } else {
+      client = await createGatewayClient({ roles: ["seed-runner"], tenants: [tenant], environments: [environment] });
+      run = await submitViaGateway(client, text, dryRun);
+    }
+    try {
+      process.stderr.write(
+        `submitted run ${run.id} (${manifest.mode}${dryRun ? ", dry run" : ""}) for ${tenant}/${environment}: ${run.state}, ${plan.totalRows} rows in ${plan.batches.length} batches\n`,
+      );
+      if (!values.follow) {
+        out(values.json ? JSON.stringify(run) : run.id);
+        return 0;
+      }
+      const result = await followRun(client, run.id, plan, {
+        tty: process.stdout.isTTY === true && !values.json,
+        getRun: direct?.getRun,
+      });
+      const evidence = client === null ? null : await evidenceLocation(client, result.run);
+      if (values.json) out(JSON.stringify({ ...result.run, per_entity: result.perEntity, evidence }));
+      else printSummary(result, evidence);
+      return runExitCode(result.run);
+    } finally {
+      await direct?.close();
+    }
+  },
+};

@@ -1,0 +1,152 @@
+import { loadConfig } from "@semente/shared/config";
+import { BANKING_TABLES, createSql, type Sql, withTenant } from "@semente/shared/db";
+import { datasetDigest } from "@semente/shared/determinism";
+import { SementeError } from "@semente/shared/errors";
+import { createGenerationContext, generateBatch } from "@semente/shared/factories";
+import type { Manifest } from "@semente/shared/manifest";
+import {
+  type BatchPlan,
+  digestBatch,
+  digestHex,
+  KEY_PROVIDER_VARS,
+  keyProviderFromConfig,
+  planBatches,
+} from "@semente/shared/pipeline";
+import { parse } from "../args.ts";
+import type { Command } from "../command.ts";
+import { out, UsageError } from "../io.ts";
+import { APP_DATABASE_URL, readManifest } from "./seed.ts";
+
+const USAGE = `usage: semente verify --profile <file> [--json]
+
+Recomputes the dataset digest of the manifest from the manifest alone (factories + key provider,
+no database), then compares it with the database: the latest completed run of this manifest, each
+batch's checkpoint digest, and the row count of every entity of the tenant (SEMENTE_APP_DATABASE_URL,
+under RLS). Exit 0 when everything matches, 5 (DATA_DRIFT) otherwise.`;
+
+/** The expected dataset: batch digests in plan order and the dataset digest. */
+export async function expectedDataset(
+  manifest: Manifest,
+  hash: string,
+  plan: BatchPlan = planBatches(manifest),
+): Promise<{ batchDigests: string[]; datasetDigest: string }> {
+  const config = loadConfig(KEY_PROVIDER_VARS);
+  const provider = keyProviderFromConfig(config, manifest.metadata.environment);
+  const scope = { environment: manifest.metadata.environment, tenant: manifest.metadata.tenant };
+  const fpeKey = await provider.deriveFpeKey(scope, manifest.key_version);
+  const ctx = createGenerationContext({ manifest, manifestHash: hash, fpeKey, keyVersion: manifest.key_version });
+  const batchDigests = plan.batches.map((b) => digestBatch(generateBatch(ctx, b.entity, b.from, b.to)));
+  return { batchDigests, datasetDigest: datasetDigest(batchDigests) };
+}
+
+interface Observed {
+  runDigest: string | null;
+  runId: string | null;
+  checkpoints: Map<string, string>;
+  counts: Record<string, number>;
+}
+
+async function observe(sql: Sql, manifest: Manifest, hash: string): Promise<Observed> {
+  const tenant = manifest.metadata.tenant;
+  const environment = manifest.metadata.environment;
+  const bare = hash.replace(/^sha256:/, "");
+  const [run] = await sql<{ id: string; dataset_digest: string }[]>`
+    SELECT id, dataset_digest FROM seed.runs
+     WHERE tenant_id = ${tenant} AND environment = ${environment} AND manifest_hash = ${bare}
+       AND state = 'completed' AND NOT dry_run
+     ORDER BY finished_at DESC LIMIT 1`;
+  return withTenant(
+    sql,
+    tenant,
+    async (tx) => {
+      const rows = await tx<{ entity: string; batch_index: number; digest: string }[]>`
+        SELECT DISTINCT ON (entity, batch_index) entity, batch_index, digest FROM seed.checkpoints
+         WHERE tenant_id = ${tenant} AND environment = ${environment} AND manifest_hash = ${bare}
+         ORDER BY entity, batch_index, committed_at`;
+      const counts: Record<string, number> = {};
+      for (const entity of BANKING_TABLES) {
+        // Table names come from a constant list, never from input.
+        const [row] = await tx.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM banking.${entity}`);
+        counts[entity] = Number(row?.n ?? 0);
+      }
+      return {
+        runDigest: run?.dataset_digest ?? null,
+        runId: run?.id ?? null,
+        checkpoints: new Map(rows.map((r) => [`${r.entity}:${r.batch_index}`, r.digest])),
+        counts,
+      };
+    },
+    { readOnly: true },
+  );
+}
+
+export const verifyCommand: Command = {
+  name: "verify",
+  summary: "recompute the dataset digest from the manifest and compare it with the database",
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parse(argv, { profile: { type: "string" }, json: { type: "boolean" } }, false);
+    if (values.profile === undefined) throw new UsageError(`--profile is required\n\n${USAGE}`);
+    const { manifest, hash } = readManifest(values.profile);
+    const plan = planBatches(manifest);
+    const expected = await expectedDataset(manifest, hash, plan);
+    const { SEMENTE_APP_DATABASE_URL } = loadConfig({ SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL });
+    const sql = createSql(SEMENTE_APP_DATABASE_URL, { applicationName: "semente-cli-verify", max: 2 });
+    let observed: Observed;
+    try {
+      observed = await observe(sql, manifest, hash);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+    const problems: { pointer: string; message: string }[] = [];
+    if (observed.runDigest === null) problems.push({ pointer: "/runs", message: "no completed run of this manifest" });
+    else if (observed.runDigest !== digestHex(expected.datasetDigest)) {
+      problems.push({
+        pointer: "/runs/dataset_digest",
+        message: `run ${observed.runId} recorded sha256:${observed.runDigest}`,
+      });
+    }
+    plan.batches.forEach((b, i) => {
+      const stored = observed.checkpoints.get(`${b.entity}:${b.batchIndex}`);
+      if (stored !== digestHex(expected.batchDigests[i] as string)) {
+        problems.push({
+          pointer: `/checkpoints/${b.entity}/${b.batchIndex}`,
+          message: stored === undefined ? "missing checkpoint" : "checkpoint digest differs from the recomputed batch",
+        });
+      }
+    });
+    for (const [entity, planned] of Object.entries(plan.rowsPerEntity)) {
+      if (observed.counts[entity] !== planned) {
+        problems.push({
+          pointer: `/counts/${entity}`,
+          message: `${observed.counts[entity]} rows in the database, ${planned} planned`,
+        });
+      }
+    }
+    const report = {
+      tenant: manifest.metadata.tenant,
+      environment: manifest.metadata.environment,
+      manifest_hash: hash,
+      dataset_digest: expected.datasetDigest,
+      database_digest: observed.runDigest === null ? null : `sha256:${observed.runDigest}`,
+      counts: plan.rowsPerEntity,
+      ok: problems.length === 0,
+      problems,
+    };
+    if (values.json) out(JSON.stringify(report));
+    else {
+      out(`expected   ${expected.datasetDigest}  (${plan.batches.length} batches, ${plan.totalRows} rows)`);
+      out(`database   ${report.database_digest ?? "-"}`);
+      for (const [entity, planned] of Object.entries(plan.rowsPerEntity)) {
+        out(`  ${entity.padEnd(24)} ${String(observed.counts[entity] ?? 0).padStart(9)} / ${planned}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new SementeError("DATA_DRIFT", `the database differs from the manifest (${problems.length} problems)`, {
+        errors: problems.slice(0, 20),
+      });
+    }
+    if (!values.json) out("verified: the database holds exactly the manifest's dataset");
+    return 0;
+  },
+};

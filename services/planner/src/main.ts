@@ -1,0 +1,119 @@
+#!/usr/bin/env bun
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type Admission, connectNats, createAdmission } from "@semente/shared/bus";
+import { applyDotenv } from "@semente/shared/config";
+import { createSql, type Sql } from "@semente/shared/db";
+import { loadCostModel } from "@semente/shared/manifest";
+import { keyProviderFromConfig, pipelineOptionsFromVars } from "@semente/shared/pipeline";
+import { createLogger } from "@semente/shared/telemetry";
+import { loadPlannerConfig } from "./config.ts";
+import { startHealthServer } from "./health.ts";
+import { createLeaseKeeper } from "./leases.ts";
+import { createPlanner, type Planner } from "./planner.ts";
+
+/** Wiring only: config, clients, the planner, a health port and a graceful shutdown. */
+async function run(): Promise<void> {
+  applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
+  const config = loadPlannerConfig();
+  const log = createLogger({ service: "planner", level: config.LOG_LEVEL });
+  let sql: Sql | undefined;
+  let dataPlaneSql: Sql | undefined;
+  let nc: NatsConnection | undefined;
+  let admission: Admission | undefined;
+  let planner: Planner | undefined;
+  let health: ReturnType<typeof startHealthServer> | undefined;
+  let started = false;
+  const stopped = Promise.withResolvers<void>();
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    stopped.resolve();
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  try {
+    sql = createSql(config.DATABASE_URL, { applicationName: "semente-planner" });
+    dataPlaneSql = createSql(config.PREFLIGHT_DATABASE_URL, { applicationName: "semente-planner-preflight", max: 2 });
+    nc = await connectNats({ servers: config.NATS_URL, name: "planner" });
+    const jsm = await jetstreamManager(nc);
+    const events = {
+      streamName: `${config.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
+      subjectPrefix: config.GATEWAY_NATS_SUBJECT_PREFIX,
+    };
+    admission = await createAdmission({
+      nc,
+      sql,
+      holderId: `planner-${crypto.randomUUID()}`,
+      globalSlots: config.PLANNER_GLOBAL_SLOTS,
+      tenantLeaseTtlMs: config.PLANNER_LEASE_TTL_S * 1000,
+      slotLeaseTtlMs: config.PLANNER_LEASE_TTL_S * 1000,
+      bucketPrefix: config.GATEWAY_NATS_NAME_PREFIX,
+      events,
+      actor: "planner",
+      onError: (error) => log.error({ err: error }, "admission error"),
+    });
+    const leases = await createLeaseKeeper({
+      nc,
+      bucketPrefix: config.GATEWAY_NATS_NAME_PREFIX,
+      globalSlots: config.PLANNER_GLOBAL_SLOTS,
+      ttlMs: config.PLANNER_LEASE_TTL_S * 1000,
+      onError: (error) => log.warn({ err: error }, "lease renewal failed"),
+    });
+    const costModel = loadCostModel(config.COST_MODEL_PATH);
+    const providers = new Map<string, ReturnType<typeof keyProviderFromConfig>>();
+    planner = await createPlanner({
+      nc,
+      js: jetstream(nc),
+      jsm,
+      sql,
+      admission,
+      leases,
+      events,
+      log,
+      pipeline: pipelineOptionsFromVars(config),
+      parallelism: config.PLANNER_PARALLELISM,
+      reconcileMs: config.PLANNER_RECONCILE_MS,
+      preflight: {
+        sql,
+        dataPlaneSql,
+        migrationsDir: config.MIGRATIONS_DIR,
+        costModel,
+        now: () => new Date(),
+        keys: (environment) => {
+          let provider = providers.get(environment);
+          if (provider === undefined) {
+            provider = keyProviderFromConfig(config, environment);
+            providers.set(environment, provider);
+          }
+          return provider;
+        },
+      },
+    });
+    health = startHealthServer({ port: config.HEALTH_PORT, sql, nc, ready: () => started });
+    await planner.start();
+    started = true;
+    log.info({ health_port: health.port }, "planner started");
+    await stopped.promise;
+  } finally {
+    started = false;
+    await planner?.stop();
+    await admission?.stop();
+    await health?.stop(true);
+    await nc?.drain();
+    await sql?.end({ timeout: 5 });
+    await dataPlaneSql?.end({ timeout: 5 });
+    log.info("planner stopped");
+  }
+}
+
+if (import.meta.main) {
+  run().catch((error) => {
+    console.error(
+      JSON.stringify({ level: "fatal", service: "planner", msg: "planner failed", code: error?.code ?? "INTERNAL" }),
+    );
+    process.exit(1);
+  });
+}

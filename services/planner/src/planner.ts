@@ -1,0 +1,237 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import {
+  type Admission,
+  ensureRunEventsStream,
+  RUN_EVENTS_ROOT,
+  RUN_EVENTS_STREAM,
+  type RunEventsOptions,
+} from "@semente/shared/bus";
+import type { Sql } from "@semente/shared/db";
+import {
+  type BatchFailedMessage,
+  createDlqEnricher,
+  type DlqEnricher,
+  decodeBatchFailed,
+  decodeCheckpoint,
+  type EnsurePipelineOptions,
+  ensurePipelineStreams,
+  type PipelineNames,
+} from "@semente/shared/pipeline";
+import type { Logger } from "@semente/shared/telemetry";
+import { lastFailure, markDeadLettered, recordFailure } from "./batches.ts";
+import { type ExecutorDeps, type RunHandle, startRun } from "./executor.ts";
+import type { LeaseKeeper } from "./leases.ts";
+import type { PreflightDeps } from "./preflight.ts";
+
+/** Dependencies of {@link createPlanner}. */
+export interface PlannerOptions {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** Control plane (semente_app). */
+  sql: Sql;
+  admission: Admission;
+  leases: LeaseKeeper;
+  preflight: PreflightDeps;
+  pipeline: EnsurePipelineOptions;
+  events: RunEventsOptions;
+  log: Logger;
+  /** @default 3 */
+  parallelism?: number;
+  /** @default 500 */
+  reconcileMs?: number;
+  /**
+   * Period of the scan for admitted/planning/running runs nobody executes (resume, lost events).
+   * @default 5_000
+   */
+  scanMs?: number;
+}
+
+/** The planner service core. */
+export interface Planner {
+  readonly names: PipelineNames;
+  /** Runs executing in this process. */
+  active(): string[];
+  /** Looks for runs to execute now (also done periodically and on every admitted event). */
+  scan(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const ADMITTED_CONSUMER = "planner-admitted";
+
+/**
+ * Builds the planner: consumes `seed.run.*.*.*.admitted`, resumes runs left in
+ * admitted/planning/running (PostgreSQL is the source of truth; events only make it prompt),
+ * executes each run, follows checkpoints and failures, and runs the DLQ enricher. One replica per
+ * database: a second one would execute the same runs (harmless for the data, noisy for progress).
+ */
+export async function createPlanner(options: PlannerOptions): Promise<Planner> {
+  const { nc, js, jsm, sql, log } = options;
+  const names = await ensurePipelineStreams(jsm, options.pipeline);
+  await ensureRunEventsStream(jsm, options.events);
+  const runs = new Map<string, RunHandle>();
+  const lastErrors = new Map<string, BatchFailedMessage>();
+  const subs: Subscription[] = [];
+  const pumps: Promise<void>[] = [];
+  let running = false;
+  let scanTimer: ReturnType<typeof setInterval> | undefined;
+  let admittedLoop: Promise<void> | undefined;
+  let admittedIter: { stop(): void } | undefined;
+  let scanning: Promise<void> | undefined;
+
+  const deps: ExecutorDeps = {
+    sql,
+    js,
+    names,
+    events: options.events,
+    preflight: options.preflight,
+    parallelism: options.parallelism ?? 3,
+    reconcileMs: options.reconcileMs ?? 500,
+    log,
+    leases: options.leases,
+    release: async (runId) => {
+      await options.admission.release(runId);
+    },
+  };
+
+  function launch(runId: string): void {
+    if (!running || runs.has(runId)) return;
+    const handle = startRun(deps, runId);
+    runs.set(runId, handle);
+    handle.done
+      .catch((error) => log.error({ err: error, run: runId }, "run executor failed; the next scan resumes it"))
+      .finally(() => runs.delete(runId));
+  }
+
+  async function scanOnce(): Promise<void> {
+    const rows = await sql<{ id: string }[]>`
+      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running') ORDER BY created_at`;
+    for (const { id } of rows) launch(id);
+  }
+
+  function scan(): Promise<void> {
+    scanning ??= scanOnce().finally(() => {
+      scanning = undefined;
+    });
+    return scanning;
+  }
+
+  async function ensureAdmittedConsumer(): Promise<void> {
+    const stream = options.events.streamName ?? RUN_EVENTS_STREAM;
+    const prefix = options.events.subjectPrefix ?? "";
+    // seed.run.<env>.<tenant>.<run>.admitted: one filter subject (nats-server 2.9 has no multi-filter).
+    const filter = `${prefix}${RUN_EVENTS_ROOT}.*.*.*.admitted`;
+    try {
+      await jsm.consumers.info(stream, ADMITTED_CONSUMER);
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== 10014) throw error;
+      await jsm.consumers.add(stream, {
+        durable_name: ADMITTED_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        filter_subject: filter,
+        ack_wait: 30_000_000_000,
+      });
+    }
+  }
+
+  async function consumeAdmitted(): Promise<void> {
+    const consumer = await js.consumers.get(options.events.streamName ?? RUN_EVENTS_STREAM, ADMITTED_CONSUMER);
+    while (running) {
+      try {
+        const batch = await consumer.fetch({ max_messages: 32, expires: 2_000 });
+        admittedIter = batch;
+        for await (const msg of batch) {
+          const id = (msg.json() as { run?: { id?: string } }).run?.id;
+          if (typeof id === "string") launch(id);
+          msg.ack();
+        }
+      } catch (error) {
+        log.warn({ err: error }, "admitted events unavailable; the periodic scan still finds runs");
+        if (running) await Bun.sleep(1_000);
+      }
+    }
+  }
+
+  function subscribe(subject: string, handle: (data: Uint8Array) => Promise<void>): void {
+    const sub = nc.subscribe(subject);
+    subs.push(sub);
+    const pump = async () => {
+      for await (const m of sub) {
+        try {
+          await handle(m.data);
+        } catch (error) {
+          log.warn({ err: error, subject: m.subject }, "ignored an unreadable pipeline message");
+        }
+      }
+    };
+    pumps.push(pump());
+  }
+
+  const enricher: DlqEnricher = createDlqEnricher({
+    js,
+    jsm,
+    names,
+    lastError: async (batch) => {
+      const seen = lastErrors.get(`${batch.runId}:${batch.entity}:${batch.batchIndex}`);
+      if (seen !== undefined) return seen;
+      const stored = await lastFailure(sql, batch.runId, batch.entity, batch.batchIndex);
+      return (stored ?? null) as BatchFailedMessage | null;
+    },
+    onDeadLetter: async (record) => {
+      log.error({ dlq_id: record.id, run: record.batch?.runId }, "batch dead-lettered");
+      if (record.batch === null) return;
+      await markDeadLettered(sql, record.batch.runId, record.batch, record.lastError);
+      runs.get(record.batch.runId)?.wake();
+    },
+    onError: (error) => log.warn({ err: error }, "DLQ enricher error"),
+  });
+
+  return {
+    names,
+    active: () => [...runs.keys()],
+    scan,
+    async start() {
+      if (running) return;
+      running = true;
+      await ensureAdmittedConsumer();
+      subscribe(names.checkpointSubject("*"), async (data) => {
+        const message = decodeCheckpoint(data);
+        runs.get(message.runId)?.onCheckpoint(message);
+      });
+      subscribe(names.failedSubject("*"), async (data) => {
+        const failure = decodeBatchFailed(data);
+        lastErrors.set(`${failure.runId}:${failure.entity}:${failure.batchIndex}`, failure);
+        await recordFailure(sql, failure.runId, failure, failure.attempt, failure);
+      });
+      enricher.start();
+      options.leases.start();
+      admittedLoop = consumeAdmitted();
+      await scan();
+      scanTimer = setInterval(() => {
+        scan().catch((error) => log.warn({ err: error }, "run scan failed"));
+      }, options.scanMs ?? 5_000);
+    },
+    async stop() {
+      running = false;
+      clearInterval(scanTimer);
+      admittedIter?.stop();
+      for (const sub of subs) sub.unsubscribe();
+      await Promise.allSettled(pumps);
+      for (const handle of runs.values()) handle.stop();
+      await Promise.allSettled([...runs.values()].map((h) => h.done));
+      await enricher.stop();
+      await options.leases.stop();
+      await admittedLoop;
+      await scanning;
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { expect } from "bun:test";
+import { type Admission, createAdmission } from "@semente/shared/bus";
+import { MIGRATIONS_DIR, type Sql } from "@semente/shared/db";
+import { createVaultTransitKeyProvider, type KeyProvider } from "@semente/shared/keys";
+import { ENTITIES, loadCostModel, type Manifest, manifestHash } from "@semente/shared/manifest";
+import { datasetDigest } from "@semente/shared/determinism";
+import { createGenerationContext, generateBatch } from "@semente/shared/factories";
+import {
+  createBatchWriter,
+  digestBatch,
+  digestHex,
+  type PipelineMode,
+  type PipelineNames,
+  planBatches,
+} from "@semente/shared/pipeline";
+import { createRun, type Run, transitionRun } from "@semente/shared/runs";
+import { createLogger, type Logger } from "@semente/shared/telemetry";
+import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
+import { startVaultServer, type VaultTestServer } from "../../../packages/shared/tests/keys/vault-server.ts";
+import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { createBatchHandler } from "../../seeder/src/handlers/batch.ts";
+import type { FaultTarget } from "../../seeder/src/config.ts";
+import { createLeaseKeeper, type LeaseKeeper } from "../src/leases.ts";
+import { createPlanner, type Planner } from "../src/planner.ts";
+import type { PreflightDeps } from "../src/preflight.ts";
+
+export { profile, smallManifest } from "../../../packages/shared/tests/factories/utils.ts";
+
+/** A logger that drops everything (tests assert on the database, not on log lines). */
+export const quietLog: Logger = process.env.DEBUG_PLANNER_TEST
+  ? createLogger({ service: "planner-test", level: "debug" })
+  : createLogger({ service: "planner-test", level: "silent", destination: { write: () => undefined } });
+
+/** Database, NATS prefixes and a Vault-speaking key server for one test file. */
+export interface PlannerTestEnv {
+  db: TestDatabase;
+  nats: TestNats;
+  vault: VaultTestServer;
+  keys: KeyProvider;
+  events: { streamName: string; subjectPrefix: string };
+  admission: Admission;
+  leases: LeaseKeeper;
+  preflight: PreflightDeps;
+  pipeline: { namePrefix: string; subjectPrefix: string; settings: { ackWaitMs: number; maxDeliver: number } };
+  cleanup(): Promise<void>;
+}
+
+export async function createPlannerTestEnv(slug: string, tenants: readonly string[]): Promise<PlannerTestEnv> {
+  const db = await createTestDatabase(slug);
+  const nats = await createTestNats(slug);
+  const vault = startVaultServer();
+  for (const tenant of tenants) vault.createKey(`semente-fpe-dev-${tenant}`);
+  const keys = createVaultTransitKeyProvider({ endpoint: vault.url, token: vault.token });
+  const events = { streamName: `${nats.prefix}SEED_RUNS`, subjectPrefix: nats.subjectPrefix };
+  const admission = await createAdmission({
+    nc: nats.nc,
+    sql: db.appSql,
+    holderId: `planner-test-${slug}`,
+    bucketPrefix: nats.prefix,
+    events,
+    actor: "planner",
+  });
+  const leases = await createLeaseKeeper({ nc: nats.nc, bucketPrefix: nats.prefix, globalSlots: 2, ttlMs: 60_000 });
+  const preflight: PreflightDeps = {
+    sql: db.appSql,
+    dataPlaneSql: db.seederSql,
+    migrationsDir: MIGRATIONS_DIR,
+    keys: () => keys,
+    costModel: loadCostModel(),
+    now: () => new Date(),
+  };
+  return {
+    db,
+    nats,
+    vault,
+    keys,
+    events,
+    admission,
+    leases,
+    preflight,
+    pipeline: {
+      namePrefix: nats.prefix,
+      subjectPrefix: nats.subjectPrefix,
+      settings: { ackWaitMs: 2_000, maxDeliver: 2 },
+    },
+    async cleanup() {
+      await leases.stop();
+      await admission.stop();
+      await vault.stop();
+      await nats.cleanup();
+      await db.drop();
+    },
+  };
+}
+
+/** Starts a planner on the test environment. */
+export async function startTestPlanner(env: PlannerTestEnv, parallelism = 3): Promise<Planner> {
+  const planner = await createPlanner({
+    nc: env.nats.nc,
+    js: env.nats.js,
+    jsm: env.nats.jsm,
+    sql: env.db.appSql,
+    admission: env.admission,
+    leases: env.leases,
+    preflight: env.preflight,
+    pipeline: env.pipeline,
+    events: env.events,
+    log: quietLog,
+    parallelism,
+    reconcileMs: 100,
+    scanMs: 300,
+  });
+  await planner.start();
+  return planner;
+}
+
+/** The seeder's real batch handler, pulling in this process (the e2e tests run seeder processes). */
+export function startInProcessSeeder(
+  env: PlannerTestEnv,
+  names: PipelineNames,
+  options: { fault?: FaultTarget; modes?: PipelineMode[] } = {},
+): { stop(): Promise<void> } {
+  const writer = createBatchWriter({ sql: env.db.seederSql, keys: env.keys });
+  const handler = createBatchHandler({
+    writer,
+    nc: env.nats.nc,
+    names,
+    log: quietLog,
+    heartbeatMs: 500,
+    fault: options.fault,
+    poisonDelayMs: 50,
+  });
+  let running = true;
+  const loops = (options.modes ?? ["baseline", "load"]).map(async (mode) => {
+    const consumer = await env.nats.js.consumers.get(names.streams[mode], names.consumers[mode]);
+    while (running) {
+      const m = await consumer.next({ expires: 1_000 });
+      if (m !== null) await handler(m);
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Creates a run of `manifest` and moves it to `admitted` (as the gateway's admission would). */
+export async function admittedRun(sql: Sql, manifest: Manifest, options: { dryRun?: boolean } = {}): Promise<Run> {
+  const run = await createRun(sql, {
+    environment: manifest.metadata.environment,
+    tenantId: manifest.metadata.tenant,
+    mode: manifest.mode,
+    dryRun: options.dryRun ?? false,
+    manifestHash: manifestHash(manifest).replace(/^sha256:/, ""),
+    manifestVersion: manifest.metadata.version,
+    manifest,
+    referenceDatetime: manifest.reference_datetime,
+    keyVersion: manifest.key_version,
+    principal: "planner-test",
+    queuedUntil: new Date(Date.now() + 300_000),
+  });
+  return transitionRun(sql, run.id, { to: "admitted", actor: "planner-test", patch: { queuedUntil: null } });
+}
+
+/** Polls the run until `check` holds (or fails the test after `timeoutMs`). */
+export async function waitForRun(
+  sql: Sql,
+  runId: string,
+  check: (state: string) => boolean,
+  timeoutMs = 20_000,
+): Promise<{ state: string; dataset_digest: string | null; rows_written: string; reason: { code?: string } | null }> {
+  const started = performance.now();
+  for (;;) {
+    const [row] = await sql<
+      { state: string; dataset_digest: string | null; rows_written: string; reason: { code?: string } | null }[]
+    >`
+      SELECT state, dataset_digest, rows_written::text, reason FROM seed.runs WHERE id = ${runId}`;
+    if (row !== undefined && check(row.state)) {
+      if (process.env.DEBUG_PLANNER_TEST) console.error(row);
+      return row;
+    }
+    if (performance.now() - started > timeoutMs) {
+      expect(row?.state).toBe("the expected state");
+      throw new Error("unreachable");
+    }
+    await Bun.sleep(50);
+  }
+}
+
+/** Row counts of every banking table for `tenant` (as the superuser, so RLS hides nothing). */
+export async function bankingCounts(admin: Sql, tenant: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const entity of ENTITIES) {
+    const [row] = await admin.unsafe<{ n: string }[]>(
+      `SELECT count(*)::text AS n FROM banking.${entity} WHERE tenant_id = $1`,
+      [tenant],
+    );
+    out[entity] = Number(row?.n ?? 0);
+  }
+  return out;
+}
+
+/** The dataset digest a clean run of `manifest` must end with, computed from the factories alone. */
+export async function expectedDigest(env: PlannerTestEnv, manifest: Manifest): Promise<string> {
+  const scope = { environment: manifest.metadata.environment, tenant: manifest.metadata.tenant };
+  const fpeKey = await env.keys.deriveFpeKey(scope, manifest.key_version);
+  const ctx = createGenerationContext({
+    manifest,
+    manifestHash: manifestHash(manifest),
+    fpeKey,
+    keyVersion: manifest.key_version,
+  });
+  const digests = planBatches(manifest).batches.map((b) => digestBatch(generateBatch(ctx, b.entity, b.from, b.to)));
+  return digestHex(datasetDigest(digests));
+}
