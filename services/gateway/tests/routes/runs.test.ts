@@ -140,7 +140,7 @@ describe("seed runs", () => {
 
   test("runs - evidence returns the indexed DSSE envelope with its hash as ETag", async () => {
     const created = await createRun("runs-f", "create-f");
-    const id = (await created.json()).id as string;
+    const id = ((await created.json()) as { id: string }).id;
     const envelope = {
       payloadType: "application/vnd.semente.evidence+json",
       payload: Buffer.from('{"run_id":"x"}').toString("base64"),
