@@ -1,5 +1,6 @@
 import { COMMON_VARS, int, loadConfig, oneOf, str } from "@semente/shared/config";
 import { MIGRATIONS_DIR } from "@semente/shared/db";
+import { assertWormVars, WORM_VARS } from "@semente/shared/evidence";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
 import { KEY_PROVIDER_VARS, PIPELINE_VARS } from "@semente/shared/pipeline";
 
@@ -23,11 +24,14 @@ export const PLANNER_VARS = {
   LOG_LEVEL: oneOf("Log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),
   ...PIPELINE_VARS,
   ...KEY_PROVIDER_VARS,
+  ...WORM_VARS,
 } as const;
 
 export type PlannerVars = ReturnType<typeof loadPlannerConfig>;
 
 /** Reads and validates the planner's environment; throws CONFIG_INVALID naming every bad variable. */
 export function loadPlannerConfig(env: Record<string, string | undefined> = process.env) {
-  return loadConfig(PLANNER_VARS, env);
+  const vars = loadConfig(PLANNER_VARS, env);
+  assertWormVars(vars);
+  return vars;
 }

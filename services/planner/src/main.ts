@@ -4,6 +4,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type Admission, connectNats, createAdmission } from "@semente/shared/bus";
 import { applyDotenv } from "@semente/shared/config";
 import { createSql, type Sql } from "@semente/shared/db";
+import { wormStoreFromConfig } from "@semente/shared/evidence";
 import { loadCostModel } from "@semente/shared/manifest";
 import { keyProviderFromConfig, pipelineOptionsFromVars } from "@semente/shared/pipeline";
 import { createLogger } from "@semente/shared/telemetry";
@@ -81,6 +82,7 @@ async function run(): Promise<void> {
         dataPlaneSql,
         migrationsDir: config.MIGRATIONS_DIR,
         costModel,
+        worm: wormStoreFromConfig(config),
         now: () => new Date(),
         keys: (environment) => {
           let provider = providers.get(environment);

@@ -1,5 +1,6 @@
 import { assertPreflight, BANKING_TABLES, type Sql, withTenant } from "@semente/shared/db";
 import { type ProblemCode, SementeError } from "@semente/shared/errors";
+import { assertWormAvailable, type WormStore } from "@semente/shared/evidence";
 import { assertKeyVersion, type KeyProvider } from "@semente/shared/keys";
 import {
   type CostModel,
@@ -20,6 +21,8 @@ export interface PreflightDeps {
   /** The key provider of the run's environment (building it may itself refuse: DEV_KEY_FORBIDDEN). */
   keys: (environment: string) => KeyProvider;
   costModel: CostModel;
+  /** Where the evidence service will write the run's report; unavailable → WORM_UNAVAILABLE (R7.2). */
+  worm: WormStore;
   now: () => Date;
 }
 
@@ -105,7 +108,7 @@ async function checkDrift(sql: Sql, run: Run, manifest: Manifest): Promise<Recor
 /**
  * The fail-closed gate before any write, in order: manifest (schema, caps, mode, flags), window,
  * budget, database (role, RLS, migrations as the data-plane role), key provider and key version,
- * drift. Throws the first refusal as a `SementeError`; writes nothing.
+ * WORM storage (not for dry runs, which keep no evidence), drift. Throws the first refusal as a `SementeError`; writes nothing.
  */
 export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promise<PreflightReport> {
   const manifest = run.manifest as Manifest;
@@ -136,6 +139,7 @@ export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promis
   );
   // Key material must be derivable too: a provider that answers metadata but not HMAC is down.
   await provider.deriveFpeKey({ environment: run.environment, tenant: run.tenantId }, keyVersion);
+  if (!run.dryRun) await assertWormAvailable(deps.worm);
   const explainedRows = await checkDrift(deps.sql, run, manifest);
   return { role: db.role, keyVersion, costEstimate: cost.total, explainedRows };
 }

@@ -1,3 +1,5 @@
+import { createS3WormStore } from "@semente/shared/evidence";
+import { type ProblemCode, problemType } from "@semente/shared/errors";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,6 +68,7 @@ async function expectRefused(
   const done = await waitForRun(env.db.appSql, run.id, (s) => s !== "admitted", 5_000);
   expect(done.state).toBe(state);
   expect(done.reason?.code).toBe(code);
+  expect(done.reason?.type).toBe(problemType(code as ProblemCode));
   const [batches] = await env.db.appSql<
     { n: string }[]
   >`SELECT count(*)::text AS n FROM seed.batches WHERE run_id = ${run.id}`;
@@ -145,6 +148,18 @@ describe("planner preflight fails closed and writes nothing", () => {
   test("planner - refuses when the key provider is unreachable", async () => {
     const down = createVaultTransitKeyProvider({ endpoint: "http://127.0.0.1:9", token: "hvs.x", timeoutMs: 500 });
     await expectRefused(manifest(), "KEY_PROVIDER_UNAVAILABLE", { keys: () => down });
+  }, 15_000);
+
+  test("planner - refuses when the WORM evidence store is unreachable", async () => {
+    const worm = createS3WormStore({
+      bucket: "evidence",
+      endpoint: "http://127.0.0.1:9",
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      maxAttempts: 1,
+      requestTimeoutMs: 500,
+    });
+    await expectRefused(manifest(), "WORM_UNAVAILABLE", { worm });
   }, 15_000);
 
   test("planner - refuses a key version other than the provider's", async () => {

@@ -23,6 +23,10 @@ import type { FaultTarget } from "../../seeder/src/config.ts";
 import { createLeaseKeeper, type LeaseKeeper } from "../src/leases.ts";
 import { createPlanner, type Planner } from "../src/planner.ts";
 import type { PreflightDeps } from "../src/preflight.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFsWormStore } from "@semente/shared/evidence";
 
 export { profile, smallManifest } from "../../../packages/shared/tests/factories/utils.ts";
 
@@ -67,6 +71,7 @@ export async function createPlannerTestEnv(slug: string, tenants: readonly strin
     migrationsDir: MIGRATIONS_DIR,
     keys: () => keys,
     costModel: loadCostModel(),
+    worm: createFsWormStore({ dir: mkdtempSync(join(tmpdir(), "semente-planner-worm-")) }),
     now: () => new Date(),
   };
   return {
@@ -170,7 +175,12 @@ export async function waitForRun(
   runId: string,
   check: (state: string) => boolean,
   timeoutMs = 20_000,
-): Promise<{ state: string; dataset_digest: string | null; rows_written: string; reason: { code?: string } | null }> {
+): Promise<{
+  state: string;
+  dataset_digest: string | null;
+  rows_written: string;
+  reason: { code?: string; type?: string } | null;
+}> {
   const started = performance.now();
   for (;;) {
     const [row] = await sql<

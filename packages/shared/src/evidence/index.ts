@@ -20,6 +20,7 @@ export {
   evidenceKey,
   retainUntil,
 } from "./worm.ts";
+export { assertWormVars, WORM_VARS, wormStoreFromConfig } from "./worm-config.ts";
 export { createFsWormStore } from "./worm-fs.ts";
 export { createS3WormStore } from "./worm-s3.ts";
 export type { AuditFact, BatchFact, CheckpointFact, ChecklistInput } from "./checklist.ts";
@@ -43,5 +44,6 @@ export type {
   WormStore,
 } from "./types.ts";
 export type { EvidenceVerification, VerifyEvidenceOptions } from "./verify.ts";
+export type { WormVars } from "./worm-config.ts";
 export type { FsWormStoreOptions } from "./worm-fs.ts";
 export type { S3WormStoreOptions } from "./worm-s3.ts";
