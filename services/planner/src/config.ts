@@ -6,7 +6,7 @@ import { KEY_PROVIDER_VARS, PIPELINE_VARS } from "@semente/shared/pipeline";
 
 /** Environment variables of the planner (the README's configuration table lists them). */
 export const PLANNER_VARS = {
-  DATABASE_URL: { ...COMMON_VARS.DATABASE_URL, doc: "Control-plane PostgreSQL URL (semente_app)" },
+  DATABASE_URL: { ...COMMON_VARS.APP_DATABASE_URL, doc: "Control-plane PostgreSQL URL (semente_app)" },
   PREFLIGHT_DATABASE_URL: {
     ...COMMON_VARS.DATABASE_URL,
     doc: "URL of the seeders' data-plane role; the preflight checks RLS and migrations as that role",

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { COMMON_VARS, loadConfig, str } from "@semente/shared/config";
+import { loadConfig, str } from "@semente/shared/config";
 import { createSql, type Sql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import {
@@ -14,10 +14,11 @@ import type { KeyPublic } from "@semente/shared/keys";
 import { KEY_PROVIDER_VARS, keyProviderFromConfig } from "@semente/shared/pipeline";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
+import { APP_DATABASE_URL } from "./seed.ts";
 import { out, UsageError } from "../io.ts";
 
 const VARS = {
-  DATABASE_URL: COMMON_VARS.DATABASE_URL,
+  SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL,
   EVIDENCE_S3_ENDPOINT: str("S3-compatible endpoint of s3:// evidence locations; empty for AWS", ""),
   EVIDENCE_S3_REGION: str("S3 region of s3:// evidence locations", "us-east-1"),
   ...KEY_PROVIDER_VARS,
@@ -102,7 +103,7 @@ export const evidenceCommand: Command = {
     try {
       let index: EvidenceIndexEntry | undefined;
       let bytes: Uint8Array;
-      if (!values.offline) sql = createSql(vars.DATABASE_URL, { max: 2, applicationName: "semente-cli" });
+      if (!values.offline) sql = createSql(vars.SEMENTE_APP_DATABASE_URL, { max: 2, applicationName: "semente-cli" });
       if (isRun) {
         const entry = await findEvidence(sql as Sql, target);
         if (entry === null) throw new SementeError("NOT_FOUND", `run ${target} has no evidence`);

@@ -40,7 +40,7 @@ async function semente(args: string[]) {
     env: {
       PATH: process.env.PATH ?? "",
       SEMENTE_ENV_FILE: "/nonexistent/.env",
-      DATABASE_URL: db.urls.app,
+      SEMENTE_APP_DATABASE_URL: db.urls.app,
       KEY_PROVIDER: "local-dev",
       SEMENTE_ISOLATED_DEV: "true",
       SEMENTE_DEV_KEY_FILE: keyFile,

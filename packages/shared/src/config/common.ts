@@ -7,6 +7,11 @@ export const COMMON_VARS = {
     "postgres://semente_seeder@127.0.0.1:5432/semente",
     ["postgres:", "postgresql:"],
   ),
+  APP_DATABASE_URL: url(
+    "PostgreSQL URL of the control-plane role (gateway, planner, evidence)",
+    "postgres://semente_app@127.0.0.1:5432/semente",
+    ["postgres:", "postgresql:"],
+  ),
   MIGRATION_DATABASE_URL: url(
     "PostgreSQL URL of the migration owner role (DDL only)",
     "postgres://semente_owner@127.0.0.1:5432/semente",
