@@ -190,7 +190,7 @@ function reportPrincipal(principal: string): string {
  */
 export async function buildReport(options: BuildReportOptions): Promise<EvidenceReport> {
   const { sql } = options;
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? (() => new Date()); // clock-ok: evidence records real time, not generated data
   const run = await requireRun(sql, options.runId);
   if (!REPORTABLE_STATES.has(run.state)) {
     throw new SementeError("INVALID_STATE", `run ${run.id} is ${run.state}; evidence is produced once it has ended`, {

@@ -68,7 +68,7 @@ const scopeOf = (run: Run): KeyScope => ({ environment: run.environment, tenant:
  */
 export function createEvidenceService(options: EvidenceServiceOptions): EvidenceService {
   const { sql, store, keys } = options;
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? (() => new Date()); // clock-ok: evidence records real time, not generated data
   const retentionDays = options.retentionDays ?? MIN_RETENTION_DAYS;
   assertRetentionDays(retentionDays);
 

@@ -224,7 +224,7 @@ export interface BuildReportOptions {
   costModel?: CostModel;
   /**
    * Clock of `generated_at`.
-   * @default () => new Date()
+   * @default the system clock
    */
   now?: () => Date;
 }
@@ -243,7 +243,7 @@ export interface EvidenceServiceOptions {
   retentionDays?: number;
   /**
    * Clock of `generated_at`, retention and `verified_at`.
-   * @default () => new Date()
+   * @default the system clock
    */
   now?: () => Date;
 }

@@ -13,7 +13,7 @@ export interface FsWormStoreOptions {
   dir: string;
   /**
    * Clock deciding whether retention has ended.
-   * @default () => new Date()
+   * @default the system clock
    */
   now?: () => Date;
 }
@@ -62,7 +62,7 @@ async function writeOnce(path: string, bytes: Uint8Array): Promise<void> {
  */
 export function createFsWormStore(options: FsWormStoreOptions): WormStore {
   const root = resolve(options.dir);
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? (() => new Date()); // clock-ok: evidence records real time, not generated data
   const pathOf = (key: string): string => {
     assertWormKey(key);
     return join(root, key);

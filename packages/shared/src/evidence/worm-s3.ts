@@ -35,7 +35,7 @@ export interface S3WormStoreOptions {
   maxAttempts?: number;
   /** Per-request timeout in ms. @default 10000 */
   requestTimeoutMs?: number;
-  /** Clock of the retention floor check. @default () => new Date() */
+  /** Clock of the retention floor check. @default the system clock */
   now?: () => Date;
 }
 
@@ -70,7 +70,7 @@ const hexToBase64 = (hex: string): string => Buffer.from(hex, "hex").toString("b
 export function createS3WormStore(options: S3WormStoreOptions): WormStore {
   const bucket = options.bucket;
   const prefix = options.prefix ?? "";
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? (() => new Date()); // clock-ok: evidence records real time, not generated data
   const client =
     options.client ??
     new S3Client({
