@@ -9,6 +9,8 @@ import { loadCostModel } from "@semente/shared/manifest";
 import type { Logger } from "@semente/shared/telemetry";
 import { Elysia } from "elysia";
 import type { GatewayConfig } from "./config.ts";
+import { createManifestParser } from "./http/manifest-cache.ts";
+import { cacheVerifiedTokens } from "./http/token-cache.ts";
 import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
 import { healthRoute, metricsRoute, readyRoute } from "./routes/health.ts";
@@ -49,6 +51,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const metrics = deps.metrics ?? createGatewayMetrics();
   const now = deps.now ?? (() => new Date());
   const costModel = loadCostModel(config.costModelPath);
+  const parser = createManifestParser();
   const limiter = createRateLimiter(deps.sql);
   const idempotency = createIdempotencyStore(deps.sql, { ttlSeconds: config.idempotencyTtlSeconds.baseline });
   const run = createPipeline({
@@ -58,7 +61,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     config,
     limiter,
     idempotency,
-    verify: await createTokenVerifier(deps.keys),
+    verify: cacheVerifiedTokens(await createTokenVerifier(deps.keys)),
   });
   const runs = {
     sql: deps.sql,
@@ -66,6 +69,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     js: jetstream(deps.nc),
     events: deps.events,
     costModel,
+    parser,
     metrics,
     log: deps.log,
     maxBodyBytes: config.maxBodyBytes,
@@ -114,6 +118,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         { name: "/api/v1/seed-profiles/validate", method: "POST" },
         validateRoute({
           costModel,
+          parser,
           maxBodyBytes: config.maxBodyBytes,
           ttlSeconds: config.idempotencyTtlSeconds.baseline,
           now,

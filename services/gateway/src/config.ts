@@ -4,7 +4,7 @@ import { DEFAULT_COST_MODEL_PATH, Environment, type Mode } from "@semente/shared
 
 /** Environment variables of the gateway (the README's configuration table lists them). */
 export const GATEWAY_VARS = {
-  DATABASE_URL: COMMON_VARS.DATABASE_URL,
+  DATABASE_URL: COMMON_VARS.APP_DATABASE_URL,
   NATS_URL: COMMON_VARS.NATS_URL,
   GATEWAY_PORT: COMMON_VARS.GATEWAY_PORT,
   SEMENTE_ENV: oneOf("Deployment environment of this process", Object.values(Environment), "dev"),
@@ -21,6 +21,9 @@ export const GATEWAY_VARS = {
   GATEWAY_IDEMPOTENCY_TTL_BASELINE_S: int("Idempotency-Key retention for baseline runs and validations", "86400", 60),
   GATEWAY_IDEMPOTENCY_TTL_LOAD_S: int("Idempotency-Key retention for load runs", "86400", 60),
   GATEWAY_IDEMPOTENCY_TTL_DR_S: int("Idempotency-Key retention for DR runs", "86400", 60),
+  GATEWAY_GLOBAL_SLOTS: int("Concurrent admitted runs per environment", "2", 1, 100),
+  GATEWAY_TENANT_LEASE_TTL_S: int("Tenant × environment lease TTL", "60", 1, 3600),
+  GATEWAY_SLOT_LEASE_TTL_S: int("Global slot lease TTL (a crashed holder frees its slot after this)", "60", 1, 3600),
   GATEWAY_QUEUE_TTL_S: int("How long a queued run waits for a slot before it expires", "300", 1, 86_400),
   GATEWAY_PURGE_INTERVAL_S: int("Period of the expired idempotency key / idle bucket purge", "300", 1),
   GATEWAY_MAX_BODY_BYTES: int("Largest accepted request body", "1048576", 1024),

@@ -4,22 +4,16 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { resolveAuthKeys } from "@semente/shared/auth";
 import { type Admission, connectNats, createAdmission, ensureRunEventsStream } from "@semente/shared/bus";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { applyDotenv, int, loadConfig } from "@semente/shared/config";
+import { applyDotenv } from "@semente/shared/config";
 import { createSql, type Sql } from "@semente/shared/db";
 import { createGateway } from "./app.ts";
 import { loadGatewayConfig } from "./config.ts";
-
-const ADMISSION_VARS = {
-  GATEWAY_GLOBAL_SLOTS: int("Concurrent admitted runs per environment", "2", 1, 100),
-  GATEWAY_TENANT_LEASE_TTL_S: int("Tenant × environment lease TTL", "60", 5, 3600),
-};
 
 /** Wiring only: config, clients, the app on a port, purge timer, and a graceful shutdown. */
 async function run(): Promise<void> {
   applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
   const log = createGatewayLogger();
   const { vars, gateway: config } = loadGatewayConfig();
-  const admissionVars = loadConfig(ADMISSION_VARS);
   const keys = resolveAuthKeys();
   let sql: Sql | undefined;
   let nc: NatsConnection | undefined;
@@ -52,8 +46,9 @@ async function run(): Promise<void> {
       nc,
       sql,
       holderId: `gateway-${crypto.randomUUID()}`,
-      globalSlots: admissionVars.GATEWAY_GLOBAL_SLOTS,
-      tenantLeaseTtlMs: admissionVars.GATEWAY_TENANT_LEASE_TTL_S * 1000,
+      globalSlots: vars.GATEWAY_GLOBAL_SLOTS,
+      tenantLeaseTtlMs: vars.GATEWAY_TENANT_LEASE_TTL_S * 1000,
+      slotLeaseTtlMs: vars.GATEWAY_SLOT_LEASE_TTL_S * 1000,
       queueTtlMs: config.queueTtlSeconds * 1000,
       bucketPrefix: vars.GATEWAY_NATS_NAME_PREFIX,
       events,

@@ -1,49 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
 import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
-import { profile, token } from "./utils.ts";
+import { type GatewayProcess, profile, spawnGateway, token } from "./utils.ts";
 
 let db: TestDatabase;
 let nats: TestNats;
-let proc: ReturnType<typeof Bun.spawn>;
+let proc: GatewayProcess["proc"];
 let base: string;
-const stderr: string[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase("gw_main");
   nats = await createTestNats("gw_main");
-  const port = 20_000 + (process.pid % 20_000);
-  base = `http://127.0.0.1:${port}`;
-  proc = Bun.spawn(["bun", resolve(import.meta.dir, "../src/main.ts")], {
-    env: {
-      ...process.env,
-      CI: "true",
-      SEMENTE_ENV: "dev",
-      SEMENTE_ENV_FILE: "/nonexistent/.env",
-      DATABASE_URL: db.urls.app,
-      NATS_URL: nats.url,
-      GATEWAY_PORT: String(port),
-      GATEWAY_JWT_SECRET: "test-secret-test-secret-test-secret-0123",
-      GATEWAY_NATS_NAME_PREFIX: nats.prefix,
-      GATEWAY_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
-      GATEWAY_RATE_LIMIT_PRINCIPAL: "10000",
-      GATEWAY_RATE_LIMIT_TENANT: "10000",
-      LOG_LEVEL: "warn",
-    },
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`${base}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return;
-    await Bun.sleep(100);
-  }
-  stderr.push(await new Response(proc.stderr as ReadableStream).text());
-  throw new Error(`gateway did not start: ${stderr.join("")}`);
+  ({ proc, base } = await spawnGateway(db, nats));
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { createLogger } from "@semente/shared/telemetry";
 import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
 import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
 import { runEventsFor, testAdmission } from "../../../packages/shared/tests/bus/admission-helpers.ts";
-import { createGateway, type Gateway } from "../src/app.ts";
+import { createGateway, type Gateway, type GatewayDeps } from "../src/app.ts";
 import type { GatewayConfig } from "../src/config.ts";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
 import type { Admission } from "@semente/shared/bus";
@@ -87,8 +87,11 @@ export interface TestWorld {
   nats: TestNats;
   admission: Admission;
   gateway: Gateway;
-  /** Builds another gateway over the same database and admission (a restart or a second replica). */
-  newGateway(overrides?: Partial<GatewayConfig>, now?: () => Date): Promise<Gateway>;
+  /**
+   * Builds another gateway over the same database and admission (a restart or a second replica);
+   * `deps` swaps clients (a dead pool, a closed connection).
+   */
+  newGateway(overrides?: Partial<GatewayConfig>, now?: () => Date, deps?: Partial<GatewayDeps>): Promise<Gateway>;
   close(): Promise<void>;
 }
 
@@ -105,7 +108,7 @@ export async function createWorld(
     globalSlots: options.globalSlots ?? 2,
   });
   const log = createLogger({ service: "gateway", level: "info", destination: { write: (l) => void logLines.push(l) } });
-  const newGateway = (overrides: Partial<GatewayConfig> = {}, now = options.now) =>
+  const newGateway = (overrides: Partial<GatewayConfig> = {}, now = options.now, deps: Partial<GatewayDeps> = {}) =>
     createGateway({
       sql: db.appSql,
       nc: nats.nc,
@@ -115,6 +118,7 @@ export async function createWorld(
       config: testConfig({ ...options.config, ...overrides }),
       events: runEventsFor(nats),
       ...(now === undefined ? {} : { now }),
+      ...deps,
     });
   const gateway = await newGateway();
   return {
@@ -129,6 +133,66 @@ export async function createWorld(
       await db.drop();
     },
   };
+}
+
+/** A gateway started as its own process (`src/main.ts`) on a real port. */
+export interface GatewayProcess {
+  proc: ReturnType<typeof Bun.spawn>;
+  /** `http://127.0.0.1:<port>` */
+  base: string;
+}
+
+/** A port nothing listens on right now (the OS picks it; the probe server is closed again). */
+export function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(null) });
+  const port = probe.port as number;
+  probe.stop(true);
+  return port;
+}
+
+/**
+ * Spawns `bun src/main.ts` over a test database and NATS prefix and waits until `/healthz` answers;
+ * `env` adds or overrides variables (lease TTLs, queue TTL, rate limits).
+ */
+export async function spawnGateway(
+  db: TestDatabase,
+  nats: TestNats,
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const proc = Bun.spawn(["bun", resolve(import.meta.dir, "../src/main.ts")], {
+    env: {
+      ...process.env,
+      CI: "true",
+      SEMENTE_ENV: "dev",
+      SEMENTE_ENV_FILE: "/nonexistent/.env",
+      DATABASE_URL: db.urls.app,
+      NATS_URL: nats.url,
+      GATEWAY_PORT: String(port),
+      GATEWAY_JWT_SECRET: new TextDecoder().decode(KEYS.secret),
+      GATEWAY_NATS_NAME_PREFIX: nats.prefix,
+      GATEWAY_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
+      GATEWAY_RATE_LIMIT_PRINCIPAL: "10000",
+      GATEWAY_RATE_LIMIT_TENANT: "10000",
+      LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  for (let i = 0; i < 150; i++) {
+    const up = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return { proc, base };
+    if (proc.exitCode !== null) break;
+    await Bun.sleep(100);
+  }
+  if (proc.exitCode === null) proc.kill("SIGKILL");
+  const stderr = await new Response(proc.stderr as ReadableStream).text();
+  throw new Error(`gateway did not start: ${stderr}`);
 }
 
 /** The fixed instant tests use for window checks: 03:00 UTC, inside every canonical window. */

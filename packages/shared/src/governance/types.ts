@@ -40,6 +40,14 @@ export type Reservation =
   /** The same request is still running elsewhere (409 IDEMPOTENCY_IN_FLIGHT + Retry-After). */
   | { kind: "in_flight"; retryAfterSeconds: number };
 
+/** Outcome of `IdempotencyStore.reserveWithin`. */
+export interface ReservationWithinLimit {
+  /** The bucket after the request took from it. */
+  limit: RateLimitResult;
+  /** What reserving found; `null` when the bucket refused and nothing was reserved. */
+  reservation: Reservation | null;
+}
+
 /** Identity of one idempotent request. */
 export interface IdempotentRequest {
   key: string;
@@ -55,4 +63,12 @@ export interface IdempotencyOptions {
   ttlSeconds?: number;
   /** How long an in-flight reservation blocks duplicates before a crashed holder's key may be taken over. @default 60 */
   lockSeconds?: number;
+}
+
+/** Options of `createLocalRateLimiter`. */
+export interface LocalRateLimiterOptions {
+  /** Monotonic milliseconds. @default () => performance.now() */
+  clock?: () => number;
+  /** Buckets kept in memory; the least recently used is dropped beyond it. @default 10000 */
+  maxKeys?: number;
 }

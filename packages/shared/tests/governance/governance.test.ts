@@ -80,4 +80,29 @@ describe("governance", () => {
     await store.release(crashed);
     expect(await store.reserve(crashed)).toEqual({ kind: "reserved" });
   });
+
+  test("idempotency - reserveWithin takes the token and reserves in one step, and reserves nothing when refused", async () => {
+    const store = createIdempotencyStore(db.appSql);
+    const bucket = { policy: { name: "tenant", quota: 2, windowSeconds: 60 }, key: "tenant:within" };
+    const req = (key: string, content = "h") => ({
+      key,
+      principal: "ana",
+      route: "POST /y",
+      fingerprint: requestFingerprint("POST /y", "ana", content),
+    });
+    const first = await store.reserveWithin(req("w1"), bucket);
+    expect(first.reservation).toEqual({ kind: "reserved" });
+    expect(first.limit.remaining).toBe(1);
+    await store.complete(req("w1"), { status: 200, headers: [], body: new TextEncoder().encode("ok") });
+    const replay = await store.reserveWithin(req("w1"), bucket);
+    expect(replay.reservation?.kind).toBe("replay");
+    expect(replay.limit.remaining).toBe(0);
+    const refused = await store.reserveWithin(req("w2"), bucket);
+    expect(refused.limit.allowed).toBe(false);
+    expect(refused.reservation).toBeNull();
+    const rows = await db.adminSql`select key from seed.idempotency_keys where key = 'w2'`;
+    expect(rows.length).toBe(0);
+    const conflict = await store.reserveWithin(req("w1", "other"), { ...bucket, key: "tenant:within-2" });
+    expect(conflict.reservation).toEqual({ kind: "conflict" });
+  });
 });

@@ -1,6 +1,7 @@
 import { SementeError } from "@semente/shared/errors";
 import { sha256Hex } from "@semente/shared/governance";
-import { type ParsedManifest, parseManifest } from "@semente/shared/manifest";
+import type { ParsedManifest } from "@semente/shared/manifest";
+import { type ManifestParser, parseUncached } from "./manifest-cache.ts";
 
 /** Reads the body as UTF-8 text, refusing more than `maxBytes` (413) without buffering past it. */
 export async function readText(request: Request, maxBytes: number): Promise<string> {
@@ -41,16 +42,16 @@ function isYamlMedia(request: Request): boolean {
 export type ManifestInput = { hash: string; parsed?: ParsedManifest; error?: unknown; dryRun: boolean };
 
 /** A manifest sent as the body itself: YAML (`application/yaml`) or JSON. */
-export function manifestFromBody(request: Request, text: string): ManifestInput {
+export function manifestFromBody(request: Request, text: string, parser = parseUncached): ManifestInput {
   if (!isJsonMedia(request) && !isYamlMedia(request)) {
     return { hash: sha256Hex(text), error: unsupported(), dryRun: false };
   }
-  return parse(text, isJsonMedia(request) ? "application/json" : "application/yaml", false);
+  return parse(parser, text, isJsonMedia(request) ? "application/json" : "application/yaml", false);
 }
 
 /** `POST /api/v1/seed-runs`: `{ manifest | manifest_yaml, dry_run }` as JSON, or the manifest as raw YAML. */
-export function manifestFromRunRequest(request: Request, text: string): ManifestInput {
-  if (!isJsonMedia(request)) return manifestFromBody(request, text);
+export function manifestFromRunRequest(request: Request, text: string, parser = parseUncached): ManifestInput {
+  if (!isJsonMedia(request)) return manifestFromBody(request, text, parser);
   let envelope: unknown;
   try {
     envelope = JSON.parse(text);
@@ -86,15 +87,15 @@ export function manifestFromRunRequest(request: Request, text: string): Manifest
     };
   }
   const input = hasYaml
-    ? parse(body.manifest_yaml as string, "application/yaml", dryRun as boolean)
-    : parse(JSON.stringify(body.manifest, null, 2), "application/json", dryRun as boolean);
+    ? parse(parser, body.manifest_yaml as string, "application/yaml", dryRun as boolean)
+    : parse(parser, JSON.stringify(body.manifest, null, 2), "application/json", dryRun as boolean);
   // dry_run is part of the request: the same manifest as a dry run is a different request.
   return { ...input, hash: sha256Hex(`${input.hash}\n${dryRun ? "dry-run" : "run"}`) };
 }
 
-function parse(text: string, contentType: string, dryRun: boolean): ManifestInput {
+function parse(parser: ManifestParser, text: string, contentType: string, dryRun: boolean): ManifestInput {
   try {
-    const parsed = parseManifest(text, { contentType });
+    const parsed = parser(text, contentType);
     return { hash: parsed.hash, parsed, dryRun };
   } catch (error) {
     return { hash: sha256Hex(text), error, dryRun };

@@ -2,10 +2,14 @@ import { type Action, assertAllowed, type Principal } from "@semente/shared/auth
 import { appendAudit, type Sql } from "@semente/shared/db";
 import { isSementeError, SementeError } from "@semente/shared/errors";
 import {
+  createLocalRateLimiter,
   type IdempotencyStore,
+  type IdempotentRequest,
   type RateLimiter,
   type RateLimitPolicy,
   type RateLimitResult,
+  type Reservation,
+  type ReservationWithinLimit,
   rateLimitHeaders,
   requestFingerprint,
 } from "@semente/shared/governance";
@@ -54,8 +58,14 @@ export interface RequestContext {
   /**
    * Runs `produce` at most once per Idempotency-Key: a replay returns the stored response byte for byte,
    * another fingerprint is IDEMPOTENCY_CONFLICT, a duplicate in flight IDEMPOTENCY_IN_FLIGHT.
+   * With `limit.tenant`, takes the tenant's token first, as `limitTenant` would, in the same round trip.
    */
-  idempotent(contentHash: string, produce: () => Promise<Reply>, ttlSeconds?: number): Promise<Response>;
+  idempotent(
+    contentHash: string,
+    produce: () => Promise<Reply>,
+    ttlSeconds?: number,
+    limit?: { tenant?: string },
+  ): Promise<Response>;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<Reply | Response>;
@@ -67,6 +77,12 @@ export interface PipelineDeps {
   metrics: GatewayMetrics;
   config: GatewayConfig;
   limiter: RateLimiter;
+  /**
+   * Used while `limiter` (the shared store) is unreachable, so limits still hold per replica and
+   * every response, readiness failures included, carries the RateLimit fields.
+   * @default in-process token buckets
+   */
+  fallbackLimiter?: RateLimiter;
   idempotency: IdempotencyStore;
   verify: (token: string) => Promise<Principal>;
 }
@@ -88,13 +104,16 @@ function rateLimited(results: RateLimitResult[]): SementeError | undefined {
 /** The per-request governance around every route: trace, auth, rate limits, idempotency, problems, audit, metrics. */
 export function createPipeline(deps: PipelineDeps) {
   const { config, limiter, metrics } = deps;
+  const fallbackLimiter = deps.fallbackLimiter ?? createLocalRateLimiter();
 
   async function take(policy: RateLimitPolicy, key: string, into: RateLimitResult[]): Promise<void> {
     let results: RateLimitResult[];
     try {
       results = await limiter.take([{ policy, key }]);
     } catch (cause) {
-      throw new SementeError("UNAVAILABLE", "rate limiter unavailable", { cause, retryable: true });
+      // Degrade to per-replica buckets rather than refuse: a readiness probe must still say what is down.
+      deps.log.warn({ err: cause, policy: policy.name }, "shared rate limiter unavailable, using local buckets");
+      results = await fallbackLimiter.take([{ policy, key }]);
     }
     into.push(...results);
     const refusal = rateLimited(results);
@@ -142,12 +161,21 @@ export function createPipeline(deps: PipelineDeps) {
     const limits: RateLimitResult[] = [];
     const scope: RequestScope = {};
     let principal = ANONYMOUS;
-    const labelled = () =>
-      withLabels(deps.log, {
-        tenant: scope.tenant ?? null,
-        environment: scope.environment ?? null,
-        run: scope.run ?? null,
-      });
+    let labelledLog: Logger | undefined;
+    let labelledFor = "";
+    // A child logger per request is costly: build it once per scope the request reaches.
+    const labelled = () => {
+      const key = `${scope.tenant}\n${scope.environment}\n${scope.run}`;
+      if (labelledLog === undefined || key !== labelledFor) {
+        labelledFor = key;
+        labelledLog = withLabels(deps.log, {
+          tenant: scope.tenant ?? null,
+          environment: scope.environment ?? null,
+          run: scope.run ?? null,
+        });
+      }
+      return labelledLog;
+    };
 
     const fail = async (error: unknown): Promise<Response> => {
       const log = labelled();
@@ -181,6 +209,25 @@ export function createPipeline(deps: PipelineDeps) {
             : "Idempotency-Key must be 1-255 visible ASCII characters",
         );
       }
+      const reserveWithin = async (idem: IdempotentRequest, tenant: string): Promise<Reservation> => {
+        const bucket = { policy: config.rateLimits.tenant, key: `tenant:${tenant}` };
+        let gated: ReservationWithinLimit;
+        try {
+          gated = await deps.idempotency.reserveWithin(idem, bucket);
+        } catch (cause) {
+          // The combined statement failed: take the two steps apart, so the limiter's fallback applies.
+          labelled().warn({ err: cause }, "combined rate limit and idempotency reservation failed");
+          await take(bucket.policy, bucket.key, limits);
+          return deps.idempotency.reserve(idem);
+        }
+        limits.push(gated.limit);
+        const refusal = rateLimited([gated.limit]);
+        if (refusal !== undefined || gated.reservation === null) {
+          metrics.rateLimited.inc({ policy: bucket.policy.name });
+          throw refusal ?? new SementeError("RATE_LIMITED", `rate limit '${bucket.policy.name}' exceeded`);
+        }
+        return gated.reservation;
+      };
       const ctx: RequestContext = {
         request,
         url,
@@ -196,14 +243,17 @@ export function createPipeline(deps: PipelineDeps) {
           assertAllowed(principal, action, target);
         },
         limitTenant: (tenant) => take(config.rateLimits.tenant, `tenant:${tenant}`, limits),
-        async idempotent(contentHash, produce, ttlSeconds) {
+        async idempotent(contentHash, produce, ttlSeconds, limit) {
           const idem = {
             key: key as string,
             principal: principal.subject,
             route: `${spec.method} ${url.pathname}`,
             fingerprint: requestFingerprint(`${spec.method} ${url.pathname}`, principal.subject, contentHash),
           };
-          const found = await deps.idempotency.reserve(idem);
+          const found =
+            limit?.tenant === undefined
+              ? await deps.idempotency.reserve(idem)
+              : await reserveWithin(idem, limit.tenant);
           if (found.kind === "replay") {
             const replay = toResponse(found.response);
             replay.headers.set("Idempotent-Replayed", "true");
@@ -243,17 +293,19 @@ export function createPipeline(deps: PipelineDeps) {
     const seconds = (performance.now() - started) / 1000;
     metrics.requests.inc({ route: spec.name, method: spec.method, status: String(response.status) });
     metrics.latency.observe({ route: spec.name, method: spec.method }, seconds);
-    labelled().info(
-      {
-        route: spec.name,
-        method: spec.method,
-        status: response.status,
-        duration_ms: Math.round(seconds * 1000),
-        trace_id: trace.traceId,
-        principal: principal.subject,
-      },
-      "request",
-    );
+    if (deps.log.isLevelEnabled("info")) {
+      labelled().info(
+        {
+          route: spec.name,
+          method: spec.method,
+          status: response.status,
+          duration_ms: Math.round(seconds * 1000),
+          trace_id: trace.traceId,
+          principal: principal.subject,
+        },
+        "request",
+      );
+    }
     return response;
   };
 }

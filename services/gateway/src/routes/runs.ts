@@ -18,6 +18,7 @@ import {
 import type { Logger } from "@semente/shared/telemetry";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import { manifestFromRunRequest, readText } from "../http/body.ts";
+import type { ManifestParser } from "../http/manifest-cache.ts";
 import type { Handler, RequestContext } from "../http/pipeline.ts";
 import type { Reply } from "../http/reply.ts";
 
@@ -28,6 +29,8 @@ export interface RunsDeps {
   js: JetStreamClient;
   events?: RunEventsOptions;
   costModel: CostModel;
+  /** Manifest parser (the gateway shares one caching parser between routes). @default uncached */
+  parser?: ManifestParser;
   metrics: GatewayMetrics;
   log: Logger;
   maxBodyBytes: number;
@@ -59,11 +62,10 @@ async function loadRun(deps: RunsDeps, ctx: RequestContext, action: Action): Pro
 export function createRunRoute(deps: RunsDeps): Handler {
   return async (ctx) => {
     const text = await readText(ctx.request, deps.maxBodyBytes);
-    const input = manifestFromRunRequest(ctx.request, text);
+    const input = manifestFromRunRequest(ctx.request, text, deps.parser);
     const manifest = input.parsed?.manifest;
     if (manifest !== undefined) {
       ctx.authorize(Action.create, { tenant: manifest.metadata.tenant, environment: manifest.metadata.environment });
-      await ctx.limitTenant(manifest.metadata.tenant);
     } else {
       // Unparsable manifest: no tenant to check yet, the role alone decides who may see the 422.
       ctx.authorize(Action.create, {});
@@ -109,6 +111,8 @@ export function createRunRoute(deps: RunsDeps): Handler {
         return runReply(202, decision.run);
       },
       ttl,
+      // The tenant's token is taken with the reservation, in one round trip.
+      { tenant: manifest?.metadata.tenant },
     );
   };
 }

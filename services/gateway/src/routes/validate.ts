@@ -3,12 +3,15 @@ import type { ProblemIssue } from "@semente/shared/errors";
 import { SementeError } from "@semente/shared/errors";
 import { batchCount, type CostModel, estimateCost, isWithinWindow, plannedRows } from "@semente/shared/manifest";
 import { manifestFromBody, readText } from "../http/body.ts";
+import type { ManifestParser } from "../http/manifest-cache.ts";
 import type { Handler } from "../http/pipeline.ts";
 import type { Reply } from "../http/reply.ts";
 
 /** Dependencies of the validate route. */
 export interface ValidateDeps {
   costModel: CostModel;
+  /** Manifest parser (the gateway shares one caching parser between routes). @default uncached */
+  parser?: ManifestParser;
   maxBodyBytes: number;
   ttlSeconds: number;
   now: () => Date;
@@ -21,11 +24,10 @@ export interface ValidateDeps {
 export function validateRoute(deps: ValidateDeps): Handler {
   return async (ctx) => {
     const text = await readText(ctx.request, deps.maxBodyBytes);
-    const input = manifestFromBody(ctx.request, text);
+    const input = manifestFromBody(ctx.request, text, deps.parser);
     if (input.parsed !== undefined) {
       const { metadata } = input.parsed.manifest;
       ctx.authorize(Action.validate, { tenant: metadata.tenant, environment: metadata.environment });
-      await ctx.limitTenant(metadata.tenant);
     } else {
       // Unparsable manifest: no tenant to check yet, the role alone decides who may see the 422.
       ctx.authorize(Action.validate, {});
@@ -73,6 +75,8 @@ export function validateRoute(deps: ValidateDeps): Handler {
         };
       },
       deps.ttlSeconds,
+      // The tenant's token is taken with the reservation, in one round trip.
+      { tenant: input.parsed?.manifest.metadata.tenant },
     );
   };
 }
