@@ -1,17 +1,21 @@
 #!/usr/bin/env bun
-// Throughput of the seeder's write path against raw COPY, on a throwaway database.
+// Throughput of the seeding pipeline against raw COPY, on a throwaway database and NATS prefix.
 //
-//   bun bench/throughput.ts [--scale 16] [--workers 2] [--path unnest|copy] [--batch-size 5000]
+//   bun bench/throughput.ts [--mode pipeline|writer] [--scale 16] [--batch-size 10000]
+//                           [--seeders 2] [--parallelism 3] [--release level|entity] [--max-messages 1]
+//                           [--workers 2] [--path copy|unnest] [--skip-raw]
 //
-// 1. Seeds a load manifest (the perf profile divided by --scale: ≥ 1,000,000 rows at 16) through
-//    the real write path — createBatchWriter as semente_seeder under RLS, SERIALIZABLE batches with
-//    their checkpoints — with --workers concurrent workers, FK level by FK level (planBatches).
-// 2. In the same run, COPYs the same rows as the superuser into RLS-free copies of the tables
-//    (`CREATE TABLE bench.x (LIKE banking.x INCLUDING ALL)`: same indexes and CHECKs, no FKs,
-//    no RLS) and into bare copies (`LIKE banking.x`: no indexes), timing only the COPY.
-// 3. Prints committed rows/s, raw COPY rows/s, the ratios and the peak RSS of the write phase.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+// --mode pipeline (default): starts a Vault-speaking key server, the gateway, the planner and
+//   --seeders seeders as real processes (as `semente up` does), submits the perf load manifest
+//   divided by --scale (≥ 1,000,000 rows at 16) through the gateway with a minted token, polls
+//   until `completed`, and reports committed rows/s over seed.runs' finished_at − started_at (and
+//   over the wall time from the POST), each seeder's peak RSS (VmHWM) and its VmRSS range after
+//   warm-up, and where the time went.
+// --mode writer: the seeder's write path in-process (createBatchWriter, --workers workers, FK level
+//   by FK level), without NATS, planner or gateway.
+// Both then COPY the same rows as the superuser into RLS-free copies of the tables (indexed:
+// `LIKE banking.x INCLUDING ALL`; bare: `LIKE banking.x`), timing only the COPY, and print the
+// ratios. Everything is stopped and the database dropped at the end, also on failure.
 import { parseArgs } from "node:util";
 import { COMMON_VARS, loadConfig } from "../packages/shared/src/config/index.ts";
 import {
@@ -20,197 +24,167 @@ import {
   dropDatabase,
   MIGRATIONS_DIR,
   migrate,
+  type Sql,
   setupDatabase,
 } from "../packages/shared/src/db/index.ts";
-import { ENTITY_TABLES, generateBatch, createGenerationContext } from "../packages/shared/src/factories/index.ts";
 import { createVaultTransitKeyProvider } from "../packages/shared/src/keys/index.ts";
-import {
-  ENTITIES,
-  type Entity,
-  type Manifest,
-  manifestHash,
-  parseManifest,
-  plannedRows,
-  type VolumetryEntity,
-  VOLUMETRY_ENTITIES,
-} from "../packages/shared/src/manifest/index.ts";
-import {
-  type BatchMessage,
-  copyText,
-  createBatchWriter,
-  DEFAULT_WRITE_PATH,
-  planBatches,
-  WritePath,
-} from "../packages/shared/src/pipeline/index.ts";
+import { manifestHash, plannedRows } from "../packages/shared/src/manifest/index.ts";
+import { WritePath } from "../packages/shared/src/pipeline/index.ts";
 import { startVaultServer } from "../packages/shared/tests/keys/vault-server.ts";
+import { benchManifest, urlFor } from "./throughput-manifest.ts";
+import { runPipeline } from "./throughput-pipeline.ts";
+import { profileRun } from "./throughput-profile.ts";
+import { rawCopy } from "./throughput-raw-copy.ts";
+import { runWriter } from "./throughput-writer.ts";
 
 const { values: args } = parseArgs({
   options: {
+    mode: { type: "string", default: "pipeline" },
     scale: { type: "string", default: "16" },
+    "batch-size": { type: "string", default: "10000" },
+    seeders: { type: "string", default: "2" },
+    parallelism: { type: "string", default: "3" },
+    "max-messages": { type: "string", default: "1" },
+    release: { type: "string", default: "level" },
     workers: { type: "string", default: "2" },
-    path: { type: "string", default: DEFAULT_WRITE_PATH },
-    "batch-size": { type: "string", default: "5000" },
+    path: { type: "string", default: WritePath.copy },
+    "skip-raw": { type: "boolean", default: false },
+    "timeout-s": { type: "string", default: "900" },
   },
 });
-const scale = Number(args.scale);
-const workers = Number(args.workers);
-const path = args.path === WritePath.unnest ? WritePath.unnest : WritePath.copy;
+if (args.mode !== "pipeline" && args.mode !== "writer") throw new Error("--mode must be pipeline or writer");
 const batchSize = Number(args["batch-size"]);
-
-/** The perf load profile with every count divided by `scale` (caps follow). */
-function benchManifest(): Manifest {
-  const text = readFileSync(join(import.meta.dir, "../configs/seed_profiles/perf/banco-alfa.yaml"), "utf8");
-  const base = parseManifest(text).manifest;
-  const volumetry = structuredClone(base.volumetry);
-  for (const entity of VOLUMETRY_ENTITIES as readonly VolumetryEntity[]) {
-    const v = volumetry[entity];
-    v.count = entity === "account_categories" ? v.count : Math.max(1, Math.round(v.count / scale));
-    v.cap = Math.max(v.cap, v.count);
-  }
-  return { ...base, volumetry, batch_size: batchSize, metadata: { ...base.metadata, version: "1.0.0-bench" } };
-}
-
-function urlFor(base: string, user: string, database: string): string {
-  const u = new URL(base);
-  u.username = user;
-  u.password = "";
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-let peakRss = 0;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage.rss());
-}, 100);
+const manifest = benchManifest({ scale: Number(args.scale), batchSize });
+const hash = manifestHash(manifest);
+const planned = plannedRows(manifest);
+const fmt = (n: number) => Math.round(n).toLocaleString("en");
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 const admin = loadConfig({ ADMIN_DATABASE_URL: COMMON_VARS.ADMIN_DATABASE_URL }).ADMIN_DATABASE_URL;
 const database = `semente_bench_${process.pid}`;
-await dropDatabase(admin, database);
-await setupDatabase({ adminUrl: admin, database });
-const owner = createSql(urlFor(admin, DbRole.OWNER, database), { max: 2 });
-const seeder = createSql(urlFor(admin, DbRole.SEEDER, database), {
-  max: workers + 2,
-  applicationName: "semente-bench",
-});
-const superuser = createSql(urlFor(admin, new URL(admin).username || "postgres", database), { max: 2 });
+const urls = {
+  owner: urlFor(admin, DbRole.OWNER, database),
+  seeder: urlFor(admin, DbRole.SEEDER, database),
+  app: urlFor(admin, DbRole.APP, database),
+  admin: urlFor(admin, new URL(admin).username || "postgres", database),
+};
 const vault = startVaultServer();
-vault.createKey("semente-fpe-perf-banco-alfa");
+vault.createKey(`semente-fpe-${manifest.metadata.environment}-${manifest.metadata.tenant}`);
 const keys = createVaultTransitKeyProvider({ endpoint: vault.url, token: vault.token });
+const pools: Sql[] = [];
+const pool = (url: string, max: number) => {
+  const sql = createSql(url, { max, applicationName: "semente-bench" });
+  pools.push(sql);
+  return sql;
+};
+let exitCode = 0;
+// Ctrl-C or a kill: the phase in progress stops at its next check and the finally below cleans up.
+const interrupt = new AbortController();
+process.on("SIGINT", () => interrupt.abort());
+process.on("SIGTERM", () => interrupt.abort());
 
 try {
+  await dropDatabase(admin, database);
+  await setupDatabase({ adminUrl: admin, database });
+  const owner = pool(urls.owner, 2);
+  const superuser = pool(urls.admin, 2);
   await migrate(owner, { dir: MIGRATIONS_DIR });
-  const manifest = benchManifest();
-  const hash = manifestHash(manifest);
-  const planned = plannedRows(manifest);
-  const runId = crypto.randomUUID();
-  await owner`
-    INSERT INTO seed.runs (id, environment, tenant_id, mode, dry_run, state, manifest_hash, manifest_version, manifest,
-      reference_datetime, key_version, principal, started_at)
-    VALUES (${runId}, 'perf', 'banco-alfa', 'load', false, 'running', ${hash.slice(7)}, ${manifest.metadata.version},
-      ${owner.json(manifest as never)}, ${manifest.reference_datetime}, ${manifest.key_version}, 'bench', now())`;
   console.log(
-    `manifest: ${planned.total.toLocaleString("en")} rows, batch_size ${batchSize}, ${workers} workers, path ${path}`,
+    `manifest: perf/${manifest.metadata.tenant} load, ${fmt(planned.total)} rows, batch_size ${batchSize}, mode ${args.mode}`,
   );
 
-  // Phase 1: the write path, level by level of the FK plan (parents committed before children),
-  // `workers` batches of the level in flight — how the planner releases load/DR batches.
-  let retries = 0;
-  const writer = createBatchWriter({
-    sql: seeder,
-    keys,
-    path,
-    retry: { attempts: 8, onRetry: () => retries++ },
-  });
-  const plan = planBatches(manifest);
-  let committed = 0;
-  const t0 = performance.now();
-  for (let level = 0; level <= Math.max(...plan.batches.map((b) => b.level)); level++) {
-    const queue: BatchMessage[] = plan.batches
-      .filter((b) => b.level === level)
-      .map((b) => ({
-        v: 1,
-        runId,
-        environment: "perf",
-        tenant: "banco-alfa",
-        mode: "load",
-        dryRun: false,
-        manifestHash: hash,
-        keyVersion: manifest.key_version,
-        entity: b.entity,
-        batchIndex: b.batchIndex,
-        level: b.level,
-        planIndex: b.planIndex,
-        from: b.from,
-        to: b.to,
-      }));
-    await Promise.all(
-      Array.from({ length: workers }, async () => {
-        for (let msg = queue.shift(); msg !== undefined; msg = queue.shift()) {
-          const result = await writer.write(msg, { attempt: 1 });
-          if (result.outcome !== "committed")
-            throw new Error(`batch ${msg.entity}:${msg.batchIndex} ${result.outcome}`);
-          committed += result.checkpoint.rows;
-        }
-      }),
+  let rate: number;
+  if (args.mode === "pipeline") {
+    console.log(
+      `pipeline: gateway + planner (PLANNER_PARALLELISM ${args.parallelism}, PLANNER_RELEASE ${args.release}) + ${args.seeders} seeders (SEEDER_MAX_MESSAGES ${args["max-messages"]}, SEEDER_WRITE_PATH ${args.path}) as processes`,
+    );
+    const result = await runPipeline({
+      manifest,
+      urls,
+      superuser,
+      vault,
+      seeders: Number(args.seeders),
+      env: {
+        PLANNER_PARALLELISM: args.parallelism,
+        PLANNER_RELEASE: args.release,
+        SEEDER_MAX_MESSAGES: args["max-messages"],
+        SEEDER_WRITE_PATH: args.path === WritePath.unnest ? WritePath.unnest : WritePath.copy,
+      },
+      timeoutMs: Number(args["timeout-s"]) * 1000,
+      signal: interrupt.signal,
+    });
+    if (result.state !== "completed")
+      throw new Error(`run ${result.runId} ended ${result.state}; logs in ${result.logDir}`);
+    rate = result.rows / result.runSeconds;
+    console.log(
+      `pipeline: ${fmt(result.rows)} rows committed in ${result.runSeconds.toFixed(1)} s (seed.runs finished_at − started_at) → ${fmt(rate)} rows/s`,
+    );
+    console.log(
+      `pipeline: wall time POST → completed ${result.wallSeconds.toFixed(1)} s → ${fmt(result.rows / result.wallSeconds)} rows/s`,
+    );
+    for (const { name, report } of result.memory) {
+      const flat =
+        report.samples === 0
+          ? "no samples after warm-up"
+          : `${mib(report.warmMin)} – ${mib(report.warmMax)} over ${report.samples} samples (mean ${mib(report.firstThird)} in the first third, ${mib(report.lastThird)} in the last)`;
+      console.log(`${name}: peak RSS (VmHWM) ${mib(report.peak)}; VmRSS after warm-up ${flat}`);
+    }
+    const profile = await profileRun(superuser, result.runId, result.done);
+    console.log(
+      `profile: per batch ${profile.queueWait.toFixed(2)} s queued, ${profile.generation.toFixed(2)} s generation+lookups, ${profile.transaction.toFixed(2)} s transaction; seeders busy ${(profile.utilization * 100).toFixed(0)} %, no batch in hand for ${profile.allIdle.toFixed(1)} s`,
+    );
+    for (const e of profile.entities) {
+      console.log(
+        `  ${e.entity.padEnd(24)} ${e.start.toFixed(1).padStart(6)} s → ${e.end.toFixed(1).padStart(6)} s  ${e.batches} batches`,
+      );
+    }
+    console.log(`logs: ${result.logDir}`);
+  } else {
+    const seeder = pool(urls.seeder, Number(args.workers) + 2);
+    const result = await runWriter({
+      owner,
+      seeder,
+      keys,
+      manifest,
+      manifestHash: hash,
+      workers: Number(args.workers),
+      path: args.path === WritePath.unnest ? WritePath.unnest : WritePath.copy,
+    });
+    rate = result.rows / result.seconds;
+    console.log(
+      `writer (in-process, ${args.workers} workers, path ${args.path}): ${fmt(result.rows)} rows in ${result.batches} batches, ${result.seconds.toFixed(1)} s → ${fmt(rate)} rows/s committed (${result.retries} retries); peak RSS ${mib(result.peakRss)}`,
     );
   }
-  const batches = plan.batches.length;
-  const pipelineS = (performance.now() - t0) / 1000;
-  const pipelineRss = peakRss;
-  const pipelineRate = committed / pipelineS;
-  console.log(
-    `pipeline: ${committed.toLocaleString("en")} rows in ${batches} batches, ${pipelineS.toFixed(1)} s → ${Math.round(pipelineRate).toLocaleString("en")} rows/s committed (${retries} in-process retries)`,
-  );
 
-  // Phase 2: raw COPY of the same rows as the superuser, into RLS-free copies.
-  const generation = createGenerationContext({
-    manifest,
-    manifestHash: hash,
-    fpeKey: await keys.deriveFpeKey({ environment: "perf", tenant: "banco-alfa" }, manifest.key_version),
-    keyVersion: manifest.key_version,
-  });
-  await superuser.unsafe("CREATE SCHEMA bench");
-  const raw: Record<"indexed" | "bare", number> = { indexed: 0, bare: 0 };
-  for (const entity of ENTITIES as readonly Entity[]) {
-    const name = entity;
-    await superuser.unsafe(`CREATE TABLE bench.${name} (LIKE banking.${name} INCLUDING ALL)`);
-    await superuser.unsafe(`CREATE TABLE bench.${name}_bare (LIKE banking.${name})`);
-    const columns = ENTITY_TABLES[entity].columns.map((c) => c.name).join(", ");
-    const chunks: string[] = [];
-    for (let from = 0; from < planned.perEntity[entity]; from += batchSize) {
-      const to = Math.min(planned.perEntity[entity], from + batchSize);
-      const batch = generateBatch(generation, entity, from, to);
-      chunks.push(batch.rows.map((r) => `${r.map(copyText).join("\t")}\n`).join(""));
-    }
-    for (const [target, key] of [
-      [`bench.${name}`, "indexed"],
-      [`bench.${name}_bare`, "bare"],
-    ] as const) {
-      const started = performance.now();
-      const writable = await superuser.unsafe(`COPY ${target} (${columns}) FROM STDIN`).writable();
-      for (const chunk of chunks) {
-        if (!writable.write(chunk)) await new Promise((resolve) => writable.once("drain", resolve));
-      }
-      await new Promise<void>((resolve, reject) => {
-        writable.once("error", reject);
-        writable.end(resolve);
-      });
-      raw[key] += (performance.now() - started) / 1000;
-    }
+  if (!args["skip-raw"]) {
+    const raw = await rawCopy({
+      superuser,
+      manifest,
+      manifestHash: hash,
+      fpeKey: await keys.deriveFpeKey(
+        { environment: manifest.metadata.environment, tenant: manifest.metadata.tenant },
+        manifest.key_version,
+      ),
+      batchSize,
+      signal: interrupt.signal,
+    });
+    const indexed = raw.rows / raw.indexed;
+    const bare = raw.rows / raw.bare;
+    console.log(
+      `raw COPY as superuser, INCLUDING ALL copies (indexes + CHECKs, no RLS, no FKs): ${raw.indexed.toFixed(1)} s → ${fmt(indexed)} rows/s`,
+    );
+    console.log(
+      `raw COPY as superuser, bare copies (LIKE only: no indexes, no RLS, no FKs):       ${raw.bare.toFixed(1)} s → ${fmt(bare)} rows/s`,
+    );
+    console.log(`ratio ${args.mode} / raw COPY INCLUDING ALL: ${(rate / indexed).toFixed(2)} (target ≥ 0.5)`);
+    console.log(`ratio ${args.mode} / raw COPY bare:          ${(rate / bare).toFixed(2)}`);
   }
-  const rate = (s: number) => committed / s;
-  console.log(
-    `raw COPY (indexes, no RLS/FKs): ${raw.indexed.toFixed(1)} s → ${Math.round(rate(raw.indexed)).toLocaleString("en")} rows/s`,
-  );
-  console.log(
-    `raw COPY (bare tables):          ${raw.bare.toFixed(1)} s → ${Math.round(rate(raw.bare)).toLocaleString("en")} rows/s`,
-  );
-  console.log(`ratio pipeline / raw COPY (indexed): ${(pipelineRate / rate(raw.indexed)).toFixed(2)} (target ≥ 0.5)`);
-  console.log(`ratio pipeline / raw COPY (bare):    ${(pipelineRate / rate(raw.bare)).toFixed(2)}`);
-  console.log(`peak RSS during the write phase: ${(pipelineRss / 2 ** 20).toFixed(0)} MiB`);
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+  exitCode = 1;
 } finally {
-  clearInterval(sampler);
   await vault.stop();
-  await Promise.all([owner.end({ timeout: 5 }), seeder.end({ timeout: 5 }), superuser.end({ timeout: 5 })]);
+  await Promise.all(pools.map((p) => p.end({ timeout: 5 })));
   await dropDatabase(admin, database);
 }
+process.exit(exitCode);

@@ -3,6 +3,7 @@ import { MIGRATIONS_DIR } from "@semente/shared/db";
 import { assertWormVars, WORM_VARS } from "@semente/shared/evidence";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
 import { KEY_PROVIDER_VARS, PIPELINE_VARS } from "@semente/shared/pipeline";
+import { ReleaseBy } from "./release.ts";
 
 /** Environment variables of the planner (the README's configuration table lists them). */
 export const PLANNER_VARS = {
@@ -14,6 +15,11 @@ export const PLANNER_VARS = {
   NATS_URL: COMMON_VARS.NATS_URL,
   HEALTH_PORT: int("Port of /healthz and /readyz", "8081", 0, 65535),
   PLANNER_PARALLELISM: int("Batches in flight per load/DR run (baseline is always 1)", "3", 2, 4),
+  PLANNER_RELEASE: oneOf(
+    "Load/DR release rule: whole FK levels, or per entity as soon as its own parents are committed",
+    [ReleaseBy.level, ReleaseBy.entity] as const,
+    ReleaseBy.level,
+  ),
   PLANNER_RECONCILE_MS: int("Period of the reconciliation with seed.checkpoints and seed.runs", "500", 50, 60_000),
   PLANNER_GLOBAL_SLOTS: int("Global slots per environment (as the gateway's GATEWAY_GLOBAL_SLOTS)", "2", 1, 100),
   PLANNER_LEASE_TTL_S: int("Lease TTL the planner renews the leases of its runs with", "60", 5, 3600),

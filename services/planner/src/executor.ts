@@ -20,6 +20,7 @@ import { type Logger, withLabels } from "@semente/shared/telemetry";
 import { insertPlan, loadProgress, markCommitted, markPublished, runCheckpoints } from "./batches.ts";
 import type { LeaseKeeper } from "./leases.ts";
 import { ABORT_CODES, type PreflightDeps, runPlannerPreflight } from "./preflight.ts";
+import { ReleaseBy, releasable } from "./release.ts";
 
 /** What one run's executor needs. */
 export interface ExecutorDeps {
@@ -31,6 +32,8 @@ export interface ExecutorDeps {
   preflight: PreflightDeps;
   /** Batches in flight for load/DR runs (baseline: 1). */
   parallelism: number;
+  /** Load/DR release rule (baseline is always sequential in plan order). @default ReleaseBy.level */
+  releaseBy?: ReleaseBy;
   reconcileMs: number;
   log: Logger;
   leases: LeaseKeeper;
@@ -293,7 +296,8 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
         for (const b of progress.inFlight()) await publishBatch(deps, run, b, attempt);
         first = false;
       }
-      for (const b of progress.releasable(maxInFlight)) {
+      const baseline = run.mode === "baseline";
+      for (const b of releasable(progress, { baseline, maxInFlight, releaseBy: deps.releaseBy ?? ReleaseBy.level })) {
         await publishBatch(deps, run, b);
         await markPublished(deps.sql, run.id, b);
       }

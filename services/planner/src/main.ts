@@ -77,6 +77,7 @@ async function run(): Promise<void> {
       pipeline: pipelineOptionsFromVars(config),
       parallelism: config.PLANNER_PARALLELISM,
       reconcileMs: config.PLANNER_RECONCILE_MS,
+      releaseBy: config.PLANNER_RELEASE,
       preflight: {
         sql,
         dataPlaneSql,

@@ -29,6 +29,7 @@ import { lastFailure, markDeadLettered, recordFailure } from "./batches.ts";
 import { type ExecutorDeps, type RunHandle, startRun } from "./executor.ts";
 import type { LeaseKeeper } from "./leases.ts";
 import type { PreflightDeps } from "./preflight.ts";
+import { ReleaseBy } from "./release.ts";
 
 /** Dependencies of {@link createPlanner}. */
 export interface PlannerOptions {
@@ -47,6 +48,8 @@ export interface PlannerOptions {
   parallelism?: number;
   /** @default 500 */
   reconcileMs?: number;
+  /** Load/DR release rule. @default ReleaseBy.level */
+  releaseBy?: ReleaseBy;
   /**
    * Period of the scan for admitted/planning/running runs nobody executes (resume, lost events).
    * @default 5_000
@@ -95,6 +98,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     preflight: options.preflight,
     parallelism: options.parallelism ?? 3,
     reconcileMs: options.reconcileMs ?? 500,
+    releaseBy: options.releaseBy ?? ReleaseBy.level,
     log,
     leases: options.leases,
     release: async (runId) => {

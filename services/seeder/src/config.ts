@@ -15,7 +15,12 @@ export const SEEDER_VARS = {
   NATS_URL: COMMON_VARS.NATS_URL,
   HEALTH_PORT: int("Port of /healthz and /readyz", "8082", 0, 65535),
   SEEDER_MODES: str("Modes whose batch consumers this process pulls from (comma-separated)", "baseline,load,dr"),
-  SEEDER_MAX_MESSAGES: int("Batches a consumer pulls ahead per request (keep small: batches are long)", "1", 1, 16),
+  SEEDER_MAX_MESSAGES: int(
+    "Batches pulled per request and handled at once (2 overlaps generation with a commit)",
+    "1",
+    1,
+    16,
+  ),
   SEEDER_WRITE_PATH: oneOf(
     "Bulk write path: unnest typed arrays or COPY into a temp staging table",
     [WritePath.unnest, WritePath.copy] as const,

@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JetStreamClient } from "@nats-io/jetstream";
+import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { PipelineMode, PipelineNames } from "@semente/shared/pipeline";
 import type { Logger } from "@semente/shared/telemetry";
 import type { BatchHandler } from "./handlers/batch.ts";
@@ -12,7 +12,8 @@ export interface SeederOptions {
   handler: BatchHandler;
   log: Logger;
   /**
-   * Batches pulled ahead per request; every process shares the same durable consumer.
+   * Batches pulled per request and handled at once by this process (generation of one overlaps
+   * the commit of another); every process shares the same durable consumer.
    * @default 1
    */
   maxMessages?: number;
@@ -42,24 +43,34 @@ export function createSeeder(options: SeederOptions): Seeder {
   let started = false;
   let inFlight = 0;
 
+  async function handle(mode: PipelineMode, m: JsMsg): Promise<void> {
+    inFlight++;
+    try {
+      await options.handler(m);
+    } catch (error) {
+      // The handler settles every delivery itself; reaching here is a bug, and the ack wait
+      // redelivers the message, so log it and keep pulling.
+      options.log.error({ err: error, mode }, "batch handler threw");
+    } finally {
+      inFlight--;
+    }
+  }
+
   async function loop(mode: PipelineMode, messages: ConsumerMessages): Promise<void> {
+    // Up to `maxMessages` batches in hand at once: the next batch generates its rows while the
+    // previous one's transaction commits, so neither the CPU nor the database waits on the other.
+    const active = new Set<Promise<void>>();
     for await (const m of messages) {
       if (stopping) {
         // Buffered after the stop: hand it straight back for another seeder.
         m.nak();
         continue;
       }
-      inFlight++;
-      try {
-        await options.handler(m);
-      } catch (error) {
-        // The handler settles every delivery itself; reaching here is a bug, and the ack wait
-        // redelivers the message, so log it and keep pulling.
-        options.log.error({ err: error, mode }, "batch handler threw");
-      } finally {
-        inFlight--;
-      }
+      const task = handle(mode, m).finally(() => active.delete(task));
+      active.add(task);
+      if (active.size >= maxMessages) await Promise.race(active);
     }
+    await Promise.all(active);
   }
 
   return {

@@ -158,3 +158,40 @@ describe("seeder service (in-process)", () => {
     }
   });
 });
+
+describe("seeder concurrency", () => {
+  test("seeder - with maxMessages 2 it holds two batches at once and never more", async () => {
+    const manifest = writerManifest("banco-alfa");
+    const msgs = batchMessages(crypto.randomUUID(), manifest)
+      .slice(0, 6)
+      .map((m) => ({ ...m, mode: "load" as const }));
+    let active = 0;
+    let peak = 0;
+    let handled = 0;
+    const seeder = createSeeder({
+      js: nats.js,
+      names,
+      modes: ["load"],
+      log,
+      maxMessages: 2,
+      handler: async (m) => {
+        active++;
+        peak = Math.max(peak, active);
+        await Bun.sleep(150);
+        active--;
+        handled++;
+        m.ack();
+        return "acked";
+      },
+    });
+    await seeder.start();
+    try {
+      for (const msg of msgs) await publish(msg);
+      expect(await eventually(async () => handled === msgs.length)).toBe(true);
+      expect(peak).toBe(2);
+    } finally {
+      await seeder.stop();
+    }
+    expect(seeder.inFlight).toBe(0);
+  });
+});

@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type Manifest,
+  parseManifest,
+  type VolumetryEntity,
+  VOLUMETRY_ENTITIES,
+} from "../packages/shared/src/manifest/index.ts";
+
+/** Options of {@link benchManifest}. */
+export interface BenchManifestOptions {
+  /** Every count of the perf profile is divided by this (16 gives ≥ 1,000,000 rows). */
+  scale: number;
+  /** Rows per batch (the manifest schema allows at most 10,000). */
+  batchSize: number;
+}
+
+/**
+ * The perf load profile (banco-alfa) with every count divided by `scale` (caps follow), a window
+ * covering the whole day so the bench runs at any hour, key_version 1.
+ */
+export function benchManifest(options: BenchManifestOptions): Manifest {
+  const text = readFileSync(join(import.meta.dir, "../configs/seed_profiles/perf/banco-alfa.yaml"), "utf8");
+  const base = parseManifest(text).manifest;
+  const volumetry = structuredClone(base.volumetry);
+  for (const entity of VOLUMETRY_ENTITIES as readonly VolumetryEntity[]) {
+    const v = volumetry[entity];
+    v.count = entity === "account_categories" ? v.count : Math.max(1, Math.round(v.count / options.scale));
+    v.cap = Math.max(v.cap, v.count);
+  }
+  return {
+    ...base,
+    volumetry,
+    batch_size: options.batchSize,
+    key_version: 1,
+    window: { start_utc: "00:00", end_utc: "23:59" },
+    metadata: { ...base.metadata, version: "1.0.0-bench" },
+  };
+}
+
+/** A PostgreSQL URL for `user` on `database`, from a base URL (trust auth: no password). */
+export function urlFor(base: string, user: string, database: string): string {
+  const u = new URL(base);
+  u.username = user;
+  u.password = "";
+  u.pathname = `/${database}`;
+  return u.toString();
+}

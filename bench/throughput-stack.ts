@@ -1,0 +1,160 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+/** Repository root: the services run from it, as `semente up` runs them. */
+export const ROOT = resolve(import.meta.dir, "..");
+
+/** A port nothing listens on right now. */
+export function freePort(): number {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+/** One service process of the bench stack. */
+export interface Service {
+  name: string;
+  proc: Subprocess;
+  log: string;
+  readyUrl: string;
+}
+
+/** Spawns `bun <entry>` with `env` only, stdout and stderr into `<logDir>/<name>.log`. */
+export function spawnService(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  logDir: string,
+  healthPort: number,
+): Service {
+  const log = join(logDir, `${name}.log`);
+  const proc = Bun.spawn([process.execPath, join(ROOT, entry)], {
+    cwd: ROOT,
+    env,
+    stdout: Bun.file(log),
+    stderr: Bun.file(`${log}.err`),
+  });
+  return { name, proc, log, readyUrl: `http://127.0.0.1:${healthPort}/readyz` };
+}
+
+/** Polls the service's /readyz until it answers 200; throws if the process exits or time runs out. */
+export async function waitReady(service: Service, timeoutMs = 30_000): Promise<void> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (service.proc.exitCode !== null) {
+      throw new Error(`${service.name} exited with ${service.proc.exitCode} during start-up; see ${service.log}`);
+    }
+    try {
+      if ((await fetch(service.readyUrl, { signal: AbortSignal.timeout(1_000) })).status === 200) return;
+    } catch (error) {
+      // Not listening yet: keep polling until the deadline.
+      if (!(error instanceof Error)) throw error;
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`${service.name} not ready at ${service.readyUrl}; see ${service.log}`);
+}
+
+/** SIGTERM every live process, wait up to `graceMs`, then SIGKILL what is left. */
+export async function stopServices(services: readonly Service[], graceMs = 10_000): Promise<void> {
+  for (const s of services) if (s.proc.exitCode === null) s.proc.kill("SIGTERM");
+  await Promise.race([Promise.all(services.map((s) => s.proc.exited)), Bun.sleep(graceMs)]);
+  for (const s of services) if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
+  await Promise.race([Promise.all(services.map((s) => s.proc.exited)), Bun.sleep(2_000)]);
+}
+
+/** Memory of one process as `/proc/<pid>/status` reports it, sampled over time. */
+export interface MemorySampler {
+  /** Starts counting VmRSS samples towards the flatness figures (after warm-up). */
+  warm(): void;
+  stop(): MemoryReport;
+}
+
+/** What a {@link MemorySampler} saw, in bytes. */
+export interface MemoryReport {
+  /** VmHWM at the last sample: the peak resident set of the process's life. */
+  peak: number;
+  /** Min and max of VmRSS over the samples taken after warm-up. */
+  warmMin: number;
+  warmMax: number;
+  /** Mean VmRSS of the first and the last third of the samples after warm-up (growth shows here). */
+  firstThird: number;
+  lastThird: number;
+  samples: number;
+}
+
+function statusField(pid: number, field: "VmRSS" | "VmHWM"): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch (error) {
+    // The process has exited: no more samples, the last ones stand.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(text);
+  return m === null ? null : Number(m[1]) * 1024;
+}
+
+/** Samples VmRSS and VmHWM of `pid` every `periodMs`. */
+export function sampleMemory(pid: number, periodMs = 200): MemorySampler {
+  const report: MemoryReport = {
+    peak: 0,
+    warmMin: Number.POSITIVE_INFINITY,
+    warmMax: 0,
+    firstThird: 0,
+    lastThird: 0,
+    samples: 0,
+  };
+  const rssSamples: number[] = [];
+  let warm = false;
+  const sample = () => {
+    const hwm = statusField(pid, "VmHWM");
+    if (hwm !== null) report.peak = Math.max(report.peak, hwm);
+    const rss = statusField(pid, "VmRSS");
+    if (rss === null || !warm) return;
+    report.warmMin = Math.min(report.warmMin, rss);
+    report.warmMax = Math.max(report.warmMax, rss);
+    report.samples++;
+    rssSamples.push(rss);
+  };
+  const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const timer = setInterval(sample, periodMs);
+  return {
+    warm() {
+      warm = true;
+    },
+    stop() {
+      sample();
+      clearInterval(timer);
+      const third = Math.floor(rssSamples.length / 3);
+      report.firstThird = mean(rssSamples.slice(0, third));
+      report.lastThird = mean(rssSamples.slice(rssSamples.length - third));
+      return report;
+    },
+  };
+}
+
+/** One `batch done` line of a seeder log. */
+export interface BatchDone {
+  seeder: string;
+  entity: string;
+  batch: number;
+  /** Write duration measured by the seeder (run lookup, generation, transaction). */
+  ms: number;
+  /** Epoch ms at which the line was logged (right after the ack). */
+  at: number;
+}
+
+/** The `batch done` lines of a seeder's JSON log. */
+export function readBatchDone(seeder: string, log: string): BatchDone[] {
+  const out: BatchDone[] = [];
+  for (const line of readFileSync(log, "utf8").split("\n")) {
+    if (!line.includes('"batch done"')) continue;
+    const j = JSON.parse(line) as { entity: string; batch: number; ms: number; time: string | number };
+    out.push({ seeder, entity: j.entity, batch: j.batch, ms: j.ms, at: new Date(j.time).getTime() });
+  }
+  return out;
+}
