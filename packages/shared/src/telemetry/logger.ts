@@ -34,12 +34,25 @@ export const REDACT_PATHS = [
 ] as const;
 
 const NO_LABELS: LogLabels = { tenant: null, environment: null, run: null };
+const LABEL_KEYS = Object.keys(NO_LABELS) as (keyof LogLabels)[];
+
+/**
+ * Adds, as `null`, each mandatory label the logger's bindings lack. Labels set by `withLabels` are
+ * bindings already; putting `null` defaults in `base` instead would print a key twice per line.
+ */
+function missingLabels(_: object, __: number, logger: Logger): Partial<LogLabels> {
+  const bound = logger.bindings();
+  const missing: Partial<LogLabels> = {};
+  for (const key of LABEL_KEYS) if (!(key in bound)) missing[key] = null;
+  return missing;
+}
 
 /** A JSON logger whose every line carries `service` and the mandatory labels tenant/environment/run. */
 export function createLogger(options: LoggerOptions): Logger {
   const settings = {
     level: options.level ?? "info",
-    base: { service: options.service, ...NO_LABELS },
+    base: { service: options.service },
+    mixin: missingLabels,
     redact: { paths: [...REDACT_PATHS], censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
@@ -49,7 +62,7 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** A child logger bound to a tenant/environment/run; unknown labels stay `null`, never absent. */
 export function withLabels(log: Logger, labels: Partial<LogLabels>): Logger {
-  return log.child({ ...NO_LABELS, ...labels });
+  return log.child(labels);
 }
 
 export type { Logger };

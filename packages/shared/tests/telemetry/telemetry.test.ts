@@ -26,6 +26,17 @@ describe("telemetry", () => {
     expect(scoped).toMatchObject({ tenant: "acme", environment: "dev", run: "r1" });
   });
 
+  test("telemetry - a label bound by a child is printed once, the missing ones as null", () => {
+    const lines: string[] = [];
+    const log = createLogger({ service: "seeder", destination: { write: (l) => void lines.push(l) } });
+    withLabels(withLabels(log, { tenant: "acme" }), { run: "r2" }).info("nested");
+    const line = lines[0] as string;
+    for (const key of ["tenant", "environment", "run"]) {
+      expect(line.split(`"${key}":`).length - 1).toBe(1);
+    }
+    expect(JSON.parse(line)).toMatchObject({ tenant: "acme", environment: null, run: "r2" });
+  });
+
   test("telemetry - secrets and PII are redacted", () => {
     const lines: string[] = [];
     const log = createLogger({ service: "gw", destination: { write: (l) => void lines.push(l) } });
