@@ -32,6 +32,8 @@ export async function createE2eInfra(tenants: readonly string[]): Promise<E2eInf
   const nats = await createTestNats("e2e");
   const vault = startVaultServer();
   for (const tenant of tenants) vault.createKey(`semente-fpe-dev-${tenant}`);
+  // Evidence reports of dev runs are signed with this Transit key (Ed25519).
+  vault.createKey("semente-evidence-dev", "ed25519");
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "/tmp",
@@ -41,6 +43,9 @@ export async function createE2eInfra(tenants: readonly string[]): Promise<E2eInf
     NATS_URL: nats.url,
     GATEWAY_NATS_NAME_PREFIX: nats.prefix,
     GATEWAY_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
+    EVIDENCE_NATS_NAME_PREFIX: nats.prefix,
+    EVIDENCE_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
+    EVIDENCE_WORM_DIR: mkdtempSync(join(tmpdir(), "semente-e2e-worm-")),
     PIPELINE_NATS_NAME_PREFIX: nats.prefix,
     PIPELINE_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
     PIPELINE_ACK_WAIT_MS: "3000",
@@ -52,7 +57,7 @@ export async function createE2eInfra(tenants: readonly string[]): Promise<E2eInf
     VAULT_TOKEN: vault.token,
     GATEWAY_JWT_SECRET: `e2e-${crypto.randomUUID()}-${crypto.randomUUID()}`,
     LOG_LEVEL: "info",
-    // No evidence service in these stacks: do not wait for a report that never comes.
+    // Only the `semente up` stack runs the evidence service; it sets its own wait.
     SEMENTE_EVIDENCE_WAIT_S: "0",
   };
   return {

@@ -189,6 +189,9 @@ describe("e2e: gateway → planner → seeders", () => {
       GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
       PLANNER_HEALTH_PORT: String(freePort()),
       SEEDER_HEALTH_PORT_BASE: String(freePort() + 100),
+      EVIDENCE_HEALTH_PORT: String(freePort()),
+      EVIDENCE_DURABLE: `evidence-${crypto.randomUUID().slice(0, 8)}`,
+      SEMENTE_EVIDENCE_WAIT_S: "20",
     };
     const run = async (args: string[]) => {
       const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" });
@@ -200,11 +203,11 @@ describe("e2e: gateway → planner → seeders", () => {
       return { stdout, stderr, code };
     };
     try {
-      const up = await run(["up", "--seeders", "2", "--dir", dir, "--no-evidence"]);
+      const up = await run(["up", "--seeders", "2", "--dir", dir]);
       if (up.code !== 0 && process.env.DEBUG_E2E) console.error(up.stdout, up.stderr);
       expect(up.code).toBe(0);
       expect(up.stdout).toContain("seeder-2");
-      const again = await run(["up", "--seeders", "2", "--dir", dir, "--no-evidence"]);
+      const again = await run(["up", "--seeders", "2", "--dir", dir]);
       expect(again.stdout).toContain("already running");
       const seeded = await run(["seed", "--profile", ALFA, "--follow"]);
       expect(seeded.code).toBe(0);
@@ -212,6 +215,15 @@ describe("e2e: gateway → planner → seeders", () => {
       if (digests["banco-alfa"] !== undefined) expect(seeded.stdout).toContain(`sha256:${digests["banco-alfa"]}`);
       expect(seeded.stdout).toMatch(/customers\s+200 \/ 200/);
       expect(seeded.stdout).toContain("elapsed");
+      // The evidence service signed, stored and indexed exactly one report, which verifies.
+      const location = /evidence\s+(file:\/\/\S+)/.exec(seeded.stdout)?.[1];
+      expect(location).toBeDefined();
+      const runId = /run {8}([0-9a-f-]{36})/.exec(seeded.stdout)?.[1] as string;
+      const reports = await db.adminSql`SELECT location FROM seed.evidence_index WHERE run_id = ${runId}`;
+      expect(reports.map((r) => r.location)).toEqual([location]);
+      const verified = await run(["evidence", "verify", runId]);
+      if (verified.code !== 0) console.error(verified.stdout, verified.stderr);
+      expect(verified.code).toBe(0);
     } finally {
       const down = await run(["down", "--dir", dir]);
       expect(down.code).toBe(0);

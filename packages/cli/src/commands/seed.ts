@@ -141,8 +141,9 @@ async function evidenceLocation(client: GatewayClient, run: RunResource): Promis
   const deadline = performance.now() + SEMENTE_EVIDENCE_WAIT_S * 1000;
   for (;;) {
     try {
-      const { json } = await client.request("GET", `/api/v1/seed-runs/${run.id}/evidence`);
-      return (json as { location?: string }).location ?? null;
+      // The body is the signed envelope itself; its WORM location travels in Content-Location.
+      const { headers } = await client.request("GET", `/api/v1/seed-runs/${run.id}/evidence`);
+      return headers.get("content-location");
     } catch (error) {
       // Not written yet (404), or no evidence service: the seed run itself is complete either way.
       if (!(error instanceof SementeError)) throw error;
