@@ -8,8 +8,8 @@ import { createSql, type Sql } from "@semente/shared/db";
 import { createEvidenceService } from "@semente/shared/evidence";
 import { loadCostModel } from "@semente/shared/manifest";
 import { keyProviderFromConfig } from "@semente/shared/pipeline";
+import { natsProbe, startHealthServer } from "@semente/shared/telemetry";
 import { loadEvidenceConfig, wormStoreFromConfig } from "./config.ts";
-import { createHealthHandler } from "./handlers/health.ts";
 import { createRunEventsConsumer, type RunEventsConsumer } from "./handlers/run-events.ts";
 
 /** Wiring only: config, clients, the consumer, the health port, and a graceful shutdown. */
@@ -60,9 +60,11 @@ async function run(): Promise<void> {
     });
     await consumer.start();
     const ready = consumer;
-    server = Bun.serve({
+    const db = sql;
+    server = startHealthServer({
       port: vars.EVIDENCE_HEALTH_PORT,
-      fetch: createHealthHandler({ sql, nc, store, consuming: () => ready.running }),
+      probes: { postgres: () => db`select 1`, nats: natsProbe(nc), worm: () => store.preflight() },
+      conditions: { consumer: () => ready.running },
     });
     log.info({ port: server.port, storage: store.kind, keys: keys.kind }, "evidence service consuming run events");
     await stopped.promise;

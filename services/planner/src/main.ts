@@ -7,9 +7,8 @@ import { createSql, type Sql } from "@semente/shared/db";
 import { wormStoreFromConfig } from "@semente/shared/evidence";
 import { loadCostModel } from "@semente/shared/manifest";
 import { keyProviderFromConfig, pipelineOptionsFromVars } from "@semente/shared/pipeline";
-import { createLogger } from "@semente/shared/telemetry";
+import { createLogger, natsProbe, startHealthServer } from "@semente/shared/telemetry";
 import { loadPlannerConfig } from "./config.ts";
-import { startHealthServer } from "./health.ts";
 import { createLeaseKeeper } from "./leases.ts";
 import { createPlanner, type Planner } from "./planner.ts";
 
@@ -95,7 +94,12 @@ async function run(): Promise<void> {
         },
       },
     });
-    health = startHealthServer({ port: config.HEALTH_PORT, sql, nc, ready: () => started });
+    const db = sql;
+    health = startHealthServer({
+      port: config.HEALTH_PORT,
+      probes: { postgres: () => db`select 1`, nats: natsProbe(nc) },
+      conditions: { started: () => started },
+    });
     await planner.start();
     started = true;
     log.info({ health_port: health.port }, "planner started");

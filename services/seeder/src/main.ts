@@ -11,10 +11,9 @@ import {
   keyProviderFromConfig,
   pipelineOptionsFromVars,
 } from "@semente/shared/pipeline";
-import { createLogger } from "@semente/shared/telemetry";
+import { createLogger, natsProbe, startHealthServer } from "@semente/shared/telemetry";
 import { loadSeederConfig } from "./config.ts";
 import { createBatchHandler } from "./handlers/batch.ts";
-import { startHealthServer } from "./health.ts";
 import { createSeeder, type Seeder } from "./seeder.ts";
 
 /** Wiring only: config, clients, the pull loops, a health port and a graceful shutdown. */
@@ -62,7 +61,12 @@ async function run(): Promise<void> {
     const handler = createBatchHandler({ writer, nc, names, log, heartbeatMs: vars.SEEDER_HEARTBEAT_MS, fault });
     seeder = createSeeder({ js: jetstream(nc), names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES });
     const active = seeder;
-    health = startHealthServer({ port: vars.HEALTH_PORT, sql, nc, ready: () => active.running });
+    const db = sql;
+    health = startHealthServer({
+      port: vars.HEALTH_PORT,
+      probes: { postgres: () => db`select 1`, nats: natsProbe(nc) },
+      conditions: { pulling: () => active.running },
+    });
     await seeder.start();
     log.info({ health_port: health.port, modes, write_path: vars.SEEDER_WRITE_PATH }, "seeder started");
     await stopped.promise;
