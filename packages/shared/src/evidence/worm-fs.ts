@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { SementeError } from "../errors/index.ts";
 import { sha256Hex } from "./dsse.ts";
 import type { WormObjectInfo, WormPutOptions, WormStore } from "./types.ts";
-import { assertRetentionFloor, assertWormKey } from "./worm.ts";
+import { assertRemovable, assertRetentionFloor, assertWormKey } from "./worm.ts";
 
 /** Options of {@link createFsWormStore}. */
 export interface FsWormStoreOptions {
@@ -161,15 +161,7 @@ export function createFsWormStore(options: FsWormStoreOptions): WormStore {
     },
     head,
     async remove(key) {
-      const info = await head(key);
-      if (info === null) throw new SementeError("NOT_FOUND", `WORM object ${key} not found`);
-      if (info.retainUntil.getTime() > now().getTime()) {
-        throw new SementeError(
-          "WORM_CONFLICT",
-          `WORM object ${key} is retained until ${info.retainUntil.toISOString()}; deletion refused`,
-          { extensions: { key, retain_until: info.retainUntil.toISOString() } },
-        );
-      }
+      assertRemovable(key, await head(key), now());
       try {
         await unlink(pathOf(key));
         await unlink(pathOf(key) + SIDECAR_SUFFIX);

@@ -10,7 +10,7 @@ import {
 import { SementeError } from "../errors/index.ts";
 import { sha256Hex } from "./dsse.ts";
 import type { WormObjectInfo, WormStore } from "./types.ts";
-import { assertRetentionFloor, assertWormKey } from "./worm.ts";
+import { assertRemovable, assertRetentionFloor, assertWormKey } from "./worm.ts";
 
 /** Options of {@link createS3WormStore}. */
 export interface S3WormStoreOptions {
@@ -181,15 +181,7 @@ export function createS3WormStore(options: S3WormStoreOptions): WormStore {
     get,
     head,
     async remove(key) {
-      const info = await head(key);
-      if (info === null) throw new SementeError("NOT_FOUND", `WORM object ${key} not found`);
-      if (info.retainUntil.getTime() > now().getTime()) {
-        throw new SementeError(
-          "WORM_CONFLICT",
-          `WORM object ${key} is retained until ${info.retainUntil.toISOString()}; deletion refused`,
-          { extensions: { key, retain_until: info.retainUntil.toISOString() } },
-        );
-      }
+      assertRemovable(key, await head(key), now());
       try {
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
       } catch (error) {

@@ -1,5 +1,5 @@
 import { isSementeError, SementeError } from "../errors/index.ts";
-import { MIN_RETENTION_DAYS, type WormStore } from "./types.ts";
+import { MIN_RETENTION_DAYS, type WormObjectInfo, type WormStore } from "./types.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -65,5 +65,17 @@ export async function assertWormAvailable(store: WormStore): Promise<void> {
       retryable: true,
       extensions: { storage: store.kind },
     });
+  }
+}
+
+/** Deletion guard shared by the WORM backends: missing → NOT_FOUND, still retained → WORM_CONFLICT. */
+export function assertRemovable(key: string, info: WormObjectInfo | null, now: Date): void {
+  if (info === null) throw new SementeError("NOT_FOUND", `WORM object ${key} not found`);
+  if (info.retainUntil.getTime() > now.getTime()) {
+    throw new SementeError(
+      "WORM_CONFLICT",
+      `WORM object ${key} is retained until ${info.retainUntil.toISOString()}; deletion refused`,
+      { extensions: { key, retain_until: info.retainUntil.toISOString() } },
+    );
   }
 }
