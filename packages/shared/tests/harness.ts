@@ -69,7 +69,9 @@ export async function createTestDatabase(prefix: string, opts: TestDatabaseOptio
   const appSql = createSql(urls.app, pool);
   const adminSql = createSql(urls.admin, pool);
   const drop = async () => {
-    await Promise.all([ownerSql.end(), seederSql.end(), appSql.end(), adminSql.end()]);
+    // A bounded end: a connection stuck in an unsettled COPY (porsager/postgres#1173) must not keep
+    // the drop waiting; DROP ... WITH (FORCE) then terminates whatever is left.
+    await Promise.all([ownerSql, seederSql, appSql, adminSql].map((s) => s.end({ timeout: 5 })));
     await dropDatabase(admin, name);
   };
   if (opts.migrate ?? true) {
