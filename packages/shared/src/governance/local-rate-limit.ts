@@ -1,4 +1,4 @@
-import type { RateLimiter } from "./rate-limit.ts";
+import { type RateLimiter, toRateLimitResult } from "./rate-limit.ts";
 import type { LocalRateLimiterOptions, RateLimitResult } from "./types.ts";
 
 interface Bucket {
@@ -31,13 +31,7 @@ export function createLocalRateLimiter(options: LocalRateLimiterOptions = {}): R
         buckets.delete(key);
         buckets.set(key, { tokens, updatedMs: at });
         if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value as string);
-        return {
-          policy,
-          allowed,
-          remaining: Math.floor(tokens),
-          resetSeconds: Math.ceil((policy.quota - tokens) / rate),
-          retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / rate)),
-        };
+        return toRateLimitResult(policy, { tokens, allowed });
       });
     },
     async purgeIdle(idleSeconds) {

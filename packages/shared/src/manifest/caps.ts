@@ -12,144 +12,33 @@ import type { Entity, Environment, Mode } from "./types.ts";
  * a fixed catalogue (200, prod 50). Changing a number is a contract change: regenerate
  * `contracts/seed-profile.schema.json`, which publishes this table as `x-semente-caps`.
  */
+type CapRow = Readonly<Record<Exclude<Entity, "tenants">, number>>;
+
+/** One column of the table, from its customers cap by the ratios above. */
+function scaled(customers: number, accountCategories = 200): CapRow {
+  return {
+    users: customers / 10,
+    consultants: customers / 20,
+    account_categories: accountCategories,
+    suppliers: customers / 10,
+    customers,
+    addresses: customers * 3,
+    bank_accounts: customers * 2,
+    loans: customers,
+    installments: customers * 24,
+    financial_transactions: customers * 20,
+    credit_limits: customers,
+    contracts: customers,
+  };
+}
+
 export const Q11_CAPS = {
-  dev: {
-    baseline: {
-      users: 1_000,
-      consultants: 500,
-      account_categories: 200,
-      suppliers: 1_000,
-      customers: 10_000,
-      addresses: 30_000,
-      bank_accounts: 20_000,
-      loans: 10_000,
-      installments: 240_000,
-      financial_transactions: 200_000,
-      credit_limits: 10_000,
-      contracts: 10_000,
-    },
-  },
-  homolog: {
-    baseline: {
-      users: 2_000,
-      consultants: 1_000,
-      account_categories: 200,
-      suppliers: 2_000,
-      customers: 20_000,
-      addresses: 60_000,
-      bank_accounts: 40_000,
-      loans: 20_000,
-      installments: 480_000,
-      financial_transactions: 400_000,
-      credit_limits: 20_000,
-      contracts: 20_000,
-    },
-  },
-  staging: {
-    baseline: {
-      users: 5_000,
-      consultants: 2_500,
-      account_categories: 200,
-      suppliers: 5_000,
-      customers: 50_000,
-      addresses: 150_000,
-      bank_accounts: 100_000,
-      loans: 50_000,
-      installments: 1_200_000,
-      financial_transactions: 1_000_000,
-      credit_limits: 50_000,
-      contracts: 50_000,
-    },
-    load: {
-      users: 50_000,
-      consultants: 25_000,
-      account_categories: 200,
-      suppliers: 50_000,
-      customers: 500_000,
-      addresses: 1_500_000,
-      bank_accounts: 1_000_000,
-      loans: 500_000,
-      installments: 12_000_000,
-      financial_transactions: 10_000_000,
-      credit_limits: 500_000,
-      contracts: 500_000,
-    },
-    dr: {
-      users: 50_000,
-      consultants: 25_000,
-      account_categories: 200,
-      suppliers: 50_000,
-      customers: 500_000,
-      addresses: 1_500_000,
-      bank_accounts: 1_000_000,
-      loans: 500_000,
-      installments: 12_000_000,
-      financial_transactions: 10_000_000,
-      credit_limits: 500_000,
-      contracts: 500_000,
-    },
-  },
-  perf: {
-    baseline: {
-      users: 5_000,
-      consultants: 2_500,
-      account_categories: 200,
-      suppliers: 5_000,
-      customers: 50_000,
-      addresses: 150_000,
-      bank_accounts: 100_000,
-      loans: 50_000,
-      installments: 1_200_000,
-      financial_transactions: 1_000_000,
-      credit_limits: 50_000,
-      contracts: 50_000,
-    },
-    load: {
-      users: 500_000,
-      consultants: 250_000,
-      account_categories: 200,
-      suppliers: 500_000,
-      customers: 5_000_000,
-      addresses: 15_000_000,
-      bank_accounts: 10_000_000,
-      loans: 5_000_000,
-      installments: 120_000_000,
-      financial_transactions: 100_000_000,
-      credit_limits: 5_000_000,
-      contracts: 5_000_000,
-    },
-    dr: {
-      users: 500_000,
-      consultants: 250_000,
-      account_categories: 200,
-      suppliers: 500_000,
-      customers: 5_000_000,
-      addresses: 15_000_000,
-      bank_accounts: 10_000_000,
-      loans: 5_000_000,
-      installments: 120_000_000,
-      financial_transactions: 100_000_000,
-      credit_limits: 5_000_000,
-      contracts: 5_000_000,
-    },
-  },
-  prod: {
-    baseline: {
-      users: 100,
-      consultants: 50,
-      account_categories: 50,
-      suppliers: 100,
-      customers: 1_000,
-      addresses: 3_000,
-      bank_accounts: 2_000,
-      loans: 1_000,
-      installments: 24_000,
-      financial_transactions: 20_000,
-      credit_limits: 1_000,
-      contracts: 1_000,
-    },
-  },
-} as const satisfies Record<Environment, Partial<Record<Mode, Record<Exclude<Entity, "tenants">, number>>>>;
+  dev: { baseline: scaled(10_000) },
+  homolog: { baseline: scaled(20_000) },
+  staging: { baseline: scaled(50_000), load: scaled(500_000), dr: scaled(500_000) },
+  perf: { baseline: scaled(50_000), load: scaled(5_000_000), dr: scaled(5_000_000) },
+  prod: { baseline: scaled(1_000, 50) },
+} as const satisfies Record<Environment, Partial<Record<Mode, CapRow>>>;
 
 const modesOf = (environment: Environment): readonly Mode[] => Object.keys(Q11_CAPS[environment]) as Mode[];
 
@@ -170,6 +59,6 @@ export function isModeAllowed(environment: Environment, mode: Mode): boolean {
 /** The Q11 cap of `entity` for environment × mode; `undefined` when the mode is not allowed there. */
 export function q11Cap(environment: Environment, mode: Mode, entity: Entity): number | undefined {
   if (entity === "tenants") return 1;
-  const modes: Partial<Record<Mode, Record<Exclude<Entity, "tenants">, number>>> | undefined = Q11_CAPS[environment];
+  const modes: Partial<Record<Mode, CapRow>> | undefined = Q11_CAPS[environment];
   return modes?.[mode]?.[entity];
 }
