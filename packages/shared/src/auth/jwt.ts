@@ -1,3 +1,4 @@
+import { createSecretKey } from "node:crypto";
 import { errors, importSPKI, jwtVerify, SignJWT } from "jose";
 import { SementeError } from "../errors/index.ts";
 import { type AuthKeys, type MintOptions, type Principal, Role } from "./types.ts";
@@ -25,7 +26,13 @@ export function assertSecretStrength(secret: Uint8Array): void {
 
 /** Builds a verifier for bearer tokens; the returned function throws UNAUTHENTICATED on any defect. */
 export async function createTokenVerifier(keys: AuthKeys): Promise<(token: string) => Promise<Principal>> {
-  const key = keys.publicKeyPem !== undefined ? await importSPKI(keys.publicKeyPem, "EdDSA") : keys.secret;
+  // Import the key once: handing jose raw secret bytes makes it re-import them on every verify.
+  const key =
+    keys.publicKeyPem !== undefined
+      ? await importSPKI(keys.publicKeyPem, "EdDSA")
+      : keys.secret === undefined
+        ? undefined
+        : createSecretKey(keys.secret);
   if (key === undefined) throw new SementeError("CONFIG_INVALID", "no JWT secret or public key configured");
   if (key instanceof Uint8Array) assertSecretStrength(key);
   const algorithms = keys.publicKeyPem !== undefined ? ["EdDSA"] : ["HS256"];
