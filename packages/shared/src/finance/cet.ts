@@ -74,7 +74,11 @@ export function cet(options: CetOptions): CetResult {
     v = next;
     if (step <= TOLERANCE * Math.max(1, Math.abs(v)) || upper - lower <= TOLERANCE) break;
   }
-  return { annual: written(Math.expm1(v), ANNUAL_PLACES), monthly: written(Math.expm1(v / 12), MONTHLY_PLACES), iterations };
+  return {
+    annual: written(Math.expm1(v), ANNUAL_PLACES),
+    monthly: written(Math.expm1(v / 12), MONTHLY_PLACES),
+    iterations,
+  };
 }
 
 function written(rate: number, places: number): string {

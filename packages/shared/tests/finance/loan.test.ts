@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { computeLoan, type LoanSchedule, priceSchedule, type ScheduleOptions, sacSchedule } from "../../src/finance/index.ts";
+import {
+  computeLoan,
+  type LoanSchedule,
+  priceSchedule,
+  type ScheduleOptions,
+  sacSchedule,
+} from "../../src/finance/index.ts";
 
 // A fixed grid instead of random draws: deterministic, and it spans tiny and large principals,
 // zero to high rates, 1 to 420 months and month-end due dates.
