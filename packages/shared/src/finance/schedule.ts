@@ -59,7 +59,8 @@ function scheduleOf(options: ScheduleOptions, method: AmortizationMethod, instal
  * principal_k = b_(k−1) − b_k. Interest = PMT − principal_k, so every installment is PMT, except
  * that interest is never negative: where it would be (a principal one cent above PMT when the true
  * interest is below about a cent) interest is 0 and the installment is PMT + 1 cent. Interest stays
- * within 1.6 cents of balance × i. At a zero rate B_k = P·(n − k)/n and interest is 0.
+ * within 1 + (1 + i)/2 cents of balance × i (1.6 up to 15 % a month). At a zero rate
+ * B_k = P·(n − k)/n and interest is 0.
  */
 export function priceSchedule(options: ScheduleOptions): LoanSchedule {
   const terms = readTerms(options);

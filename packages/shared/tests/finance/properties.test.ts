@@ -112,7 +112,7 @@ function checkClosed(terms: LoanTerms, loan: Loan): void {
   expect(balance).toBe(0);
 }
 
-/** Price: balances are the exact path rounded; installments within a cent of PMT; interest within 2 cents. */
+/** Price: balances are the exact path rounded; installments within a cent of PMT; interest within 1.6 cents. */
 function checkPrice(terms: LoanTerms, loan: Loan): void {
   const rate = decimal(terms.monthlyRate);
   const { payment, balances } = pricePath(terms.principalCents, rate, terms.termMonths);
@@ -126,8 +126,9 @@ function checkPrice(terms: LoanTerms, loan: Loan): void {
       BigInt(row.balanceCents) !== halfEven(exact.n, exact.d) ||
       deviation > 1n ||
       deviation < -1n ||
-      interestError > 2n * rate.d ||
-      interestError < -2n * rate.d ||
+      // Within 1.6 cents (the issue asks for 2): three roundings of half a cent, one scaled by 1 + i ≤ 1.15.
+      10n * interestError > 16n * rate.d ||
+      10n * interestError < -16n * rate.d ||
       (rate.n === 0n && row.interestCents !== 0)
     ) {
       throw new Error(`Price installment ${row.number} breaks an invariant (PMT ${pmt}): ${JSON.stringify(row)}`);
