@@ -2,6 +2,7 @@ import { SementeError } from "../errors/index.ts";
 import { addMonths, toEpochDay, toIsoDate } from "./dates.ts";
 import { parseRate, type Ratio, roundHalfEven, toSafeNumber } from "./decimal.ts";
 import { assertCents } from "./money.ts";
+import { priceBalances } from "./price-path.ts";
 import type { AmortizationMethod, Installment, LoanSchedule, ScheduleOptions } from "./types.ts";
 
 const MAX_TERM_MONTHS = 600;
@@ -64,28 +65,19 @@ function scheduleOf(options: ScheduleOptions, method: AmortizationMethod, instal
  */
 export function priceSchedule(options: ScheduleOptions): LoanSchedule {
   const terms = readTerms(options);
-  const { principal: p, termMonths } = terms;
-  const { num: a, den: d } = terms.rate;
+  const { principal: p, termMonths, rate } = terms;
   const n = BigInt(termMonths);
-  const grown = (d + a) ** n;
-  const span = grown - d ** n;
-  const payment = a === 0n ? roundHalfEven(p, n) : roundHalfEven(p * a * grown, d * span);
+  const grown = (rate.den + rate.num) ** n;
+  const payment =
+    rate.num === 0n ? roundHalfEven(p, n) : roundHalfEven(p * rate.num * grown, rate.den * (grown - rate.den ** n));
   const installments: Installment[] = [];
   let previous = p;
-  // E^k·d^(n−k), stepped as ·E/d (exact while n − k ≥ 1).
-  let path = d ** n;
-  for (let k = 1; k <= termMonths; k += 1) {
-    let balance: bigint;
-    if (a === 0n) balance = roundHalfEven(p * (n - BigInt(k)), n);
-    else {
-      path = (path / d) * (d + a);
-      balance = roundHalfEven(p * (grown - path), span);
-    }
+  priceBalances(p, rate, termMonths).forEach((balance, index) => {
     const principal = previous - balance;
-    const interest = a === 0n || principal > payment ? 0n : payment - principal;
-    installments.push(installment(terms, k, principal, interest, balance));
+    const interest = rate.num === 0n || principal > payment ? 0n : payment - principal;
+    installments.push(installment(terms, index + 1, principal, interest, balance));
     previous = balance;
-  }
+  });
   return scheduleOf(options, "price", installments);
 }
 

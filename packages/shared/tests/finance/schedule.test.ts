@@ -101,6 +101,22 @@ describe("priceSchedule", () => {
     expect(schedule.installments.at(-1)!.balanceCents).toBe(0);
   });
 
+  // A near tie: 5 cents at 10^−30 a month in 2. B_1 = 5·(1 + i)/(2 + i) = 2.5 + 1.25·10^−30 + … cents,
+  // a hair above the half cent, so it rounds to 3 (at a zero rate 2.5 would round to even, 2).
+  // PMT = 5·i/(1 − (1 + i)^−2) = 2.5·(1 + i)²/(1 + i/2) > 2.5 → 3.
+  test("a balance a hair above a half cent is decided exactly", () => {
+    const schedule = priceSchedule({
+      principalCents: 5,
+      monthlyRate: `0.${"0".repeat(29)}1`,
+      termMonths: 2,
+      firstDueOn: "2025-02-01",
+    });
+    expect(schedule.installments.map((row) => [row.principalCents, row.interestCents, row.balanceCents])).toEqual([
+      [2, 1, 3],
+      [3, 0, 0],
+    ]);
+  });
+
   test("refuses invalid terms", () => {
     const base = { principalCents: 100, monthlyRate: "0.01", termMonths: 3, firstDueOn: "2025-02-01" };
     expect(() => priceSchedule({ ...base, principalCents: 0 })).toThrow(/positive/);
