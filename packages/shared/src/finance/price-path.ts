@@ -27,25 +27,26 @@ export function priceBalances(principal: bigint, rate: Ratio, n: number): bigint
   };
   const vLow = (d << BITS) / e;
   const vHigh = vLow * e === d << BITS ? vLow : vLow + 1n;
-  const low: bigint[] = [ONE];
-  const high: bigint[] = [ONE];
+  // v^m rounded down and up at every step: lows[m] ≤ v^m ≤ highs[m].
+  const lows: bigint[] = [ONE];
+  const highs: bigint[] = [ONE];
   for (let m = 1; m <= n; m += 1) {
-    low.push((low[m - 1]! * vLow) >> BITS);
-    high.push((high[m - 1]! * vHigh + ONE - 1n) >> BITS);
+    lows.push((lows[m - 1]! * vLow) >> BITS);
+    highs.push((highs[m - 1]! * vHigh + ONE - 1n) >> BITS);
   }
-  const denLow = ONE - high[n]!;
-  const denHigh = ONE - low[n]!;
+  const denLow = ONE - highs[n]!;
+  const denHigh = ONE - lows[n]!;
   const balances: bigint[] = [];
   for (let k = 1; k <= n; k += 1) balances.push(denLow > 0n ? (bracketed(k) ?? exactly(k)) : exactly(k));
   return balances;
 
-  /** B_k rounded when its bracket holds no half cent; undefined otherwise. */
+  /** B_k rounded when its bracket holds no half cent (a rounding tie); undefined otherwise. */
   function bracketed(k: number): bigint | undefined {
-    // 2·B_low and 2·B_high floored: the half cents at or below each end.
-    const twiceLow = 2n * principal * (ONE - high[n - k]!);
-    const halvesLow = twiceLow / denHigh;
-    const halvesHigh = (2n * principal * (ONE - low[n - k]!)) / denLow;
-    if (halvesLow !== halvesHigh || ((halvesLow & 1n) === 1n && twiceLow % denHigh === 0n)) return undefined;
-    return (halvesLow + 1n) >> 1n;
+    // ⌊B + 1/2⌋ at both ends of the bracket, as (2·P·num + den) / (2·den).
+    const low = 2n * principal * (ONE - highs[n - k]!) + denHigh;
+    const rounded = low / (2n * denHigh);
+    const high = (2n * principal * (ONE - lows[n - k]!) + denLow) / (2n * denLow);
+    // Equal ends, and the lower end not exactly on a half cent: B_k rounds to the same cent.
+    return rounded === high && low % (2n * denHigh) !== 0n ? rounded : undefined;
   }
 }
