@@ -3,23 +3,13 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createTokenVerifier, resolveAuthKeys } from "@semente/shared/auth";
+import { runCli } from "../utils.ts";
 
 const ENTRY = resolve(import.meta.dir, "token-entry.ts");
 const SECRET = "cli-secret-cli-secret-cli-secret-012345";
 
-async function semente(args: string[], env: Record<string, string>, cwd?: string) {
-  const proc = Bun.spawn(["bun", ENTRY, ...args.slice(1)], {
-    env: { PATH: process.env.PATH ?? "", SEMENTE_ENV_FILE: "/nonexistent/.env", ...env },
-    cwd,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
+function semente(args: string[], env: Record<string, string>, cwd?: string) {
+  return runCli(ENTRY, args.slice(1), env, cwd);
 }
 
 describe("token command", () => {

@@ -46,24 +46,6 @@ export function isoInstant(day: number, secondOfDay: number): string {
   return `${toIsoDate(day)}T${PAD2[h]}:${PAD2[m]}:${PAD2[s]}.000Z`;
 }
 
-/**
- * Rounds a non-negative decimal string half-even to `places` decimals, exactly (BigInt), and
- * writes exactly that many places: ("0.26824179", 6) → "0.268242".
- */
-export function roundDecimal(value: string, places: number): string {
-  const m = /^(\d+)(?:\.(\d+))?$/.exec(value);
-  if (m === null) throw new TypeError("not a non-negative decimal");
-  const frac = m[2] ?? "";
-  if (frac.length <= places) return `${m[1]}.${frac.padEnd(places, "0")}`;
-  const scaled = BigInt(`${m[1]}${frac.slice(0, places)}`);
-  const rest = frac.slice(places);
-  const half = `5${"0".repeat(rest.length - 1)}`;
-  let q = scaled;
-  if (rest > half || (rest === half && scaled % 2n === 1n)) q += 1n;
-  const s = q.toString().padStart(places + 1, "0");
-  return `${s.slice(0, s.length - places)}.${s.slice(s.length - places)}`;
-}
-
 /** Lower-case ASCII slug of a name, dots between words: "João da Silva" → "joao.da.silva". */
 export function slugName(name: string): string {
   return name

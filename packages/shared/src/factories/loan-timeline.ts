@@ -1,6 +1,7 @@
-import { addBusinessEpochDays, isBusinessEpochDay } from "../determinism/index.ts";
+import { addBusinessEpochDays, isBusinessEpochDay, parseReferenceDatetime, toEpochDay } from "../determinism/index.ts";
 import { addMonths } from "../finance/index.ts";
-import { stateIndexOfRank, stateRank } from "./states.ts";
+import type { Manifest } from "../manifest/types.ts";
+import { stateCounts, stateIndexOfRank, stateRank } from "./states.ts";
 import type { GenerationContext, Spread } from "./types.ts";
 
 /** Loan states, in the rank-block order of `ENTITY_STATES.loans`, then the happy state. */
@@ -83,8 +84,50 @@ export function loanTimeline(ctx: GenerationContext, k: number): LoanTimeline {
   else if (state === "paid") elapsed = Math.max(1, elapsed);
   else if (state === "active") elapsed = Math.max(elapsed, lastChosenOverdue(ctx, rank));
   const anniversary = addMonths(ctx.refDay, -elapsed);
-  const contractedDay = addBusinessEpochDays(anniversary - stream.int(k, LoanField.day, 10, 27), 0);
+  const daysBefore = stream.int(k, LoanField.day, 10, MAX_DAYS_BEFORE_ANNIVERSARY);
+  const contractedDay = addBusinessEpochDays(anniversary - daysBefore, 0);
   return { state, rank, paidCount, contractedDay, firstDueDay: addMonths(contractedDay, 1) };
+}
+
+/** Days before the elapsed-th monthly anniversary a contract may fall, at most (see {@link loanTimeline}). */
+const MAX_DAYS_BEFORE_ANNIVERSARY = 27;
+
+/**
+ * The most installments a loan of this manifest can have due before the reference date (its
+ * `elapsed` in {@link loanTimeline}), from the states its loans and installments will hold:
+ * min(term, 24) − 1 for active loans; at least 1 when a loan is paid; term − 1 when a cancelled loan
+ * paid installments first; the whole term when a loan defaults or an active loan holds an overdue
+ * installment of the plan. It bounds the draws, which may all stay below it.
+ */
+export function maxLoanAgeMonths(manifest: Manifest): number {
+  const term = manifest.volumetry.loans.term_months;
+  const loans = manifest.volumetry.loans.count;
+  const given = manifest.mode === "baseline" ? undefined : manifest.state_distribution;
+  const states = given?.loans;
+  const [defaulted = 0, cancelled = 0, paid = 0] =
+    states === undefined ? [] : stateCounts([states.defaulted ?? 0, states.cancelled ?? 0, states.paid ?? 0], loans);
+  const byInstallment = given?.installments;
+  const overdue =
+    byInstallment === undefined
+      ? 0
+      : (stateCounts([byInstallment.overdue ?? 0, byInstallment.cancelled ?? 0], loans * term)[0] ?? 0);
+  if (defaulted > 0 || overdue > 0) return term;
+  let months = Math.min(term, 24) - 1;
+  if (cancelled > 0 && byInstallment !== undefined) months = Math.max(months, term - 1);
+  if (paid > 0) months = Math.max(months, 1);
+  return months;
+}
+
+/**
+ * The earliest contract date (epoch day) any loan of this manifest can have: {@link maxLoanAgeMonths}
+ * monthly anniversaries and 27 days before the reference date, rolled to a business day as
+ * {@link loanTimeline} does; undefined when the manifest has no loans.
+ */
+export function earliestLoanContractDay(manifest: Manifest): number | undefined {
+  if (manifest.volumetry.loans.count === 0) return undefined;
+  const refDay = toEpochDay(parseReferenceDatetime(manifest.reference_datetime));
+  const anniversary = addMonths(refDay, -maxLoanAgeMonths(manifest));
+  return addBusinessEpochDays(anniversary - MAX_DAYS_BEFORE_ANNIVERSARY, 0);
 }
 
 /** Highest installment number of an active loan chosen as overdue by the installment plan (0 if none). */

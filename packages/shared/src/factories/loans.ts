@@ -10,7 +10,7 @@ import {
   toEpochDay,
   verifyLoan,
 } from "../finance/index.ts";
-import { isoDay, isoInstant, roundDecimal } from "./codes.ts";
+import { isoDay, isoInstant } from "./codes.ts";
 import { idOf, isCompany, loanCustomer } from "./derived.ts";
 import { installmentStatus, LoanField, type LoanTimeline, loanTimeline } from "./loan-timeline.ts";
 import type { GenerationContext } from "./types.ts";
@@ -93,7 +93,7 @@ export interface LoanCache {
 /**
  * Computes loan k with the official routine, builds its row, then recomputes the loan from the
  * row's stored values and verifies it to the cent (FINANCE_DIVERGENCE otherwise). The stored
- * `cet_annual` is numeric(9,6): it must equal the routine's 8-place CET rounded half-even to 6.
+ * `cet_annual` (numeric(9,6)) is the routine's CET as written, already at 6 places.
  */
 export function computeLoanRow(ctx: GenerationContext, k: number, cache?: LoanCache): ComputedLoan {
   if (cache?.last !== undefined && cache.last.plan.k === k) return cache.last;
@@ -112,7 +112,7 @@ export function computeLoanRow(ctx: GenerationContext, k: number, cache?: LoanCa
     plan.terms.monthlyRate,
     ctx.term,
     formatMoney(loan.figures.iofCents),
-    roundDecimal(loan.figures.cetAnnual, 6),
+    loan.figures.cetAnnual,
     isoDay(t.contractedDay),
     isoDay(t.firstDueDay),
     t.state,
@@ -125,12 +125,10 @@ export function computeLoanRow(ctx: GenerationContext, k: number, cache?: LoanCa
     firstDueOn: row[13] as string,
     contractedOn: row[12] as string,
   });
-  verifyLoan({ ...loan.figures, iofCents: parseMoney(row[10] as string) }, recomputed.figures);
-  if (roundDecimal(recomputed.figures.cetAnnual, 6) !== row[11]) {
-    throw new SementeError("FINANCE_DIVERGENCE", "stored cet_annual differs from the official routine", {
-      extensions: { field: "cet_annual" },
-    });
-  }
+  verifyLoan(
+    { ...loan.figures, iofCents: parseMoney(row[10] as string), cetAnnual: row[11] as string },
+    recomputed.figures,
+  );
   const computed = { plan, loan, row };
   if (cache !== undefined) cache.last = computed;
   return computed;

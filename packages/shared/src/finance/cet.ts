@@ -1,10 +1,11 @@
 import { SementeError } from "../errors/index.ts";
 import { toEpochDay } from "./dates.ts";
 import { assertCents } from "./money.ts";
-import { monthlyFromAnnual } from "./rates.ts";
 import type { CetOptions, CetResult } from "./types.ts";
 
-const PLACES = 8;
+/** Places of the annual CET: the stored precision, `loans.cet_annual numeric(9,6)`. */
+const ANNUAL_PLACES = 6;
+const MONTHLY_PLACES = 8;
 const MAX_ITERATIONS = 200;
 const TOLERANCE = 1e-15;
 // Bracket on v = ln(1 + CET): from −99.995 % to about 2.2 million % a year.
@@ -33,9 +34,9 @@ function evaluate(flows: readonly Flow[], released: number, v: number): { value:
  * Σ FC_j / (1 + CET)^((d_j − d_0)/365) = FC_0, where FC_0 = principal − IOF − fees (the amount
  * actually released) and FC_j are the installments at their due dates. Newton's method on
  * v = ln(1 + CET) inside a bisection bracket, fixed tolerance and iteration cap, so the same inputs
- * always take the same path. The annual rate is the solver's double written with 8 places
- * (Number#toFixed: nearest, exactly specified by ECMAScript); the monthly rate is derived from
- * that string with {@link monthlyFromAnnual}.
+ * always take the same path. Both rates are rounded once, from the solver's double (Number#toFixed:
+ * nearest, exactly specified by ECMAScript): the annual e^v − 1 to the stored 6 places, the monthly
+ * e^(v/12) − 1 to 8 places. Never a rounding of a rounded value.
  */
 export function cet(options: CetOptions): CetResult {
   assertCents(options.principalCents, "principalCents");
@@ -73,7 +74,15 @@ export function cet(options: CetOptions): CetResult {
     v = next;
     if (step <= TOLERANCE * Math.max(1, Math.abs(v)) || upper - lower <= TOLERANCE) break;
   }
-  const written = Math.expm1(v).toFixed(PLACES);
-  const annual = Number(written) === 0 ? (0).toFixed(PLACES) : written;
-  return { annual, monthly: monthlyFromAnnual(annual, PLACES), iterations };
+  return {
+    annual: written(Math.expm1(v), ANNUAL_PLACES),
+    monthly: written(Math.expm1(v / 12), MONTHLY_PLACES),
+    iterations,
+  };
+}
+
+function written(rate: number, places: number): string {
+  const text = rate.toFixed(places);
+  // toFixed keeps the sign of a tiny negative ("-0.000000"); a zero rate is written unsigned.
+  return Number(text) === 0 ? (0).toFixed(places) : text;
 }

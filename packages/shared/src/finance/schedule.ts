@@ -2,7 +2,8 @@ import { SementeError } from "../errors/index.ts";
 import { addMonths, toEpochDay, toIsoDate } from "./dates.ts";
 import { parseRate, type Ratio, roundHalfEven, toSafeNumber } from "./decimal.ts";
 import { assertCents } from "./money.ts";
-import type { Installment, LoanSchedule, ScheduleOptions } from "./types.ts";
+import { priceBalances } from "./price-path.ts";
+import type { AmortizationMethod, Installment, LoanSchedule, ScheduleOptions } from "./types.ts";
 
 const MAX_TERM_MONTHS = 600;
 
@@ -28,68 +29,77 @@ function readTerms(options: ScheduleOptions): Terms {
   };
 }
 
-/** Builds installments from a rule giving the principal part of installment k (the last takes the balance). */
-function buildInstallments(terms: Terms, principalOf: (k: number, interest: bigint) => bigint): Installment[] {
-  const installments: Installment[] = [];
-  let balance = terms.principal;
-  for (let k = 1; k <= terms.termMonths; k += 1) {
-    const interest = roundHalfEven(balance * terms.rate.num, terms.rate.den);
-    const wanted = principalOf(k, interest);
-    const amortized = k === terms.termMonths ? balance : wanted < 0n ? 0n : wanted > balance ? balance : wanted;
-    balance -= amortized;
-    installments.push({
-      number: k,
-      dueOn: toIsoDate(addMonths(terms.firstDueOn, k - 1)),
-      principalCents: toSafeNumber(amortized, "principal"),
-      interestCents: toSafeNumber(interest, "interest"),
-      totalCents: toSafeNumber(amortized + interest, "installment"),
-      balanceCents: toSafeNumber(balance, "balance"),
-    });
+function installment(terms: Terms, k: number, principal: bigint, interest: bigint, balance: bigint): Installment {
+  return {
+    number: k,
+    dueOn: toIsoDate(addMonths(terms.firstDueOn, k - 1)),
+    principalCents: toSafeNumber(principal, "principal"),
+    interestCents: toSafeNumber(interest, "interest"),
+    totalCents: toSafeNumber(principal + interest, "installment"),
+    balanceCents: toSafeNumber(balance, "balance"),
+  };
+}
+
+/** The schedule, refused when an installment would be zero (a principal of less than a cent a month). */
+function scheduleOf(options: ScheduleOptions, method: AmortizationMethod, installments: Installment[]): LoanSchedule {
+  if (installments.some((row) => row.totalCents <= 0)) {
+    throw new SementeError(
+      "VALIDATION_FAILED",
+      `an installment would be 0.00: principalCents ${options.principalCents} is too small for ${options.termMonths} months`,
+    );
   }
-  return installments;
+  const { principalCents, monthlyRate, termMonths } = options;
+  return { method, principalCents, monthlyRate, termMonths, installments };
 }
 
 /**
- * Tabela Price: PMT = P·i / (1 − (1 + i)^−n) computed exactly as P·a·B^n / (d·(B^n − d^n)) with
- * i = a/d and B = d + a, rounded half-even to the cent. Interest = balance × i rounded half-even;
- * principal = PMT − interest; the last installment takes the residual balance, so principal sums
- * to P exactly and the balance ends at 0 (its total may differ from PMT by a few cents).
+ * Tabela Price. PMT = P·i / (1 − (1 + i)^−n), exactly P·a·E^n / (d·(E^n − d^n)) with i = a/d and
+ * E = d + a, rounded half-even to the cent. The balance after installment k is the exact balance
+ * of that payment stream, B_k = P·(E^n − E^k·d^(n−k)) / (E^n − d^n), rounded half-even to the
+ * cent (never a balance compounded from rounded ones, so errors cannot grow with the term);
+ * principal_k = b_(k−1) − b_k. Interest = PMT − principal_k, so every installment is PMT, except
+ * that interest is never negative: where it would be (a principal one cent above PMT when the true
+ * interest is below about a cent) interest is 0 and the installment is PMT + 1 cent. Interest stays
+ * within 1 + (1 + i)/2 cents of balance × i (1.6 up to 15 % a month). At a zero rate
+ * B_k = P·(n − k)/n and interest is 0.
  */
 export function priceSchedule(options: ScheduleOptions): LoanSchedule {
   const terms = readTerms(options);
-  const { num: a, den: d } = terms.rate;
-  const n = BigInt(terms.termMonths);
-  let payment: bigint;
-  if (a === 0n) {
-    payment = roundHalfEven(terms.principal, n);
-  } else {
-    const grown = (d + a) ** n;
-    payment = roundHalfEven(terms.principal * a * grown, d * (grown - d ** n));
-  }
-  return {
-    method: "price",
-    principalCents: options.principalCents,
-    monthlyRate: options.monthlyRate,
-    termMonths: terms.termMonths,
-    installments: buildInstallments(terms, (_k, interest) => payment - interest),
-  };
+  const { principal: p, termMonths, rate } = terms;
+  const n = BigInt(termMonths);
+  const grown = (rate.den + rate.num) ** n;
+  const payment =
+    rate.num === 0n ? roundHalfEven(p, n) : roundHalfEven(p * rate.num * grown, rate.den * (grown - rate.den ** n));
+  const installments: Installment[] = [];
+  let previous = p;
+  priceBalances(p, rate, termMonths).forEach((balance, index) => {
+    const principal = previous - balance;
+    const interest = rate.num === 0n || principal > payment ? 0n : payment - principal;
+    installments.push(installment(terms, index + 1, principal, interest, balance));
+    previous = balance;
+  });
+  return scheduleOf(options, "price", installments);
 }
 
 /**
- * SAC: constant amortization ⌊P/n⌋; the remainder r = P mod n goes one cent each to the last r
- * installments (amortizations differ by at most one cent, and rise, never fall). Interest =
- * opening balance × i, rounded half-even.
+ * SAC: constant amortization ⌊P/n⌋; the remainder r = P mod n goes one cent each to the first r
+ * installments, so amortizations differ by at most one cent and never rise, and neither do
+ * installments. Interest = opening balance × i, rounded half-even.
  */
 export function sacSchedule(options: ScheduleOptions): LoanSchedule {
   const terms = readTerms(options);
-  const n = BigInt(terms.termMonths);
-  const base = terms.principal / n;
-  const firstWithExtra = terms.termMonths - Number(terms.principal % n) + 1;
-  return {
-    method: "sac",
-    principalCents: options.principalCents,
-    monthlyRate: options.monthlyRate,
-    termMonths: terms.termMonths,
-    installments: buildInstallments(terms, (k) => (k >= firstWithExtra ? base + 1n : base)),
-  };
+  const { principal: p, termMonths } = terms;
+  const { num: a, den: d } = terms.rate;
+  const n = BigInt(termMonths);
+  const base = p / n;
+  const withExtra = p % n;
+  const installments: Installment[] = [];
+  let balance = p;
+  for (let k = 1; k <= termMonths; k += 1) {
+    const interest = roundHalfEven(balance * a, d);
+    const principal = BigInt(k) <= withExtra ? base + 1n : base;
+    balance -= principal;
+    installments.push(installment(terms, k, principal, interest, balance));
+  }
+  return scheduleOf(options, "sac", installments);
 }

@@ -110,11 +110,14 @@ export interface CetOptions {
   contractedOn: DateInput;
 }
 
-/** Custo efetivo total, as exact decimal fractions ("0.26824179" is 26.824179 % a year). */
+/** Custo efetivo total, as exact decimal fractions ("0.268242" is 26.8242 % a year). */
 export interface CetResult {
-  /** Annual CET, 8 places (nearest, from the solver's double): the IRR with exponents (days since t0)/365. */
+  /**
+   * Annual CET, 6 places (the stored precision of `loans.cet_annual`), rounded once to nearest from
+   * the solver's double: the IRR with exponents (days since t0)/365.
+   */
   annual: string;
-  /** Monthly equivalent (1 + annual)^(1/12) − 1, 8 places, half-even. */
+  /** Monthly equivalent (1 + annual)^(1/12) − 1 of the solver's annual rate (not the 6-place one), 8 places, nearest. */
   monthly: string;
   /** Solver iterations used (deterministic for the same inputs). */
   iterations: number;

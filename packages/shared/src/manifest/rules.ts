@@ -1,3 +1,5 @@
+import { earliestLoanContractDay, maxLoanAgeMonths } from "../factories/loan-timeline.ts";
+import { IOF_CREDIT_RATES, toEpochDay, toIsoDate } from "../finance/index.ts";
 import { isModeAllowed, MODES_BY_ENVIRONMENT, q11Cap } from "./caps.ts";
 import { plannedRows } from "./plan.ts";
 import { resolveManifest } from "./resolve.ts";
@@ -18,6 +20,7 @@ const MAX_TTL_SECONDS = 30 * 24 * 3600;
 export function checkRules(m: Manifest): ManifestIssue[] {
   return [
     ...checkDatetime(m),
+    ...checkIofTable(m),
     ...checkModeAndCaps(m),
     ...checkRelationships(m),
     ...checkFlags(m),
@@ -33,6 +36,24 @@ function issue(pointer: string, message: string, code: ManifestIssue["code"] = "
 function checkDatetime(m: Manifest): ManifestIssue[] {
   if (isValidUtcDatetime(m.reference_datetime)) return [];
   return [issue("/reference_datetime", `'${m.reference_datetime}' is not a real calendar date-time`)];
+}
+
+/**
+ * Loans are contracted before the reference date (up to {@link maxLoanAgeMonths} months and 27
+ * days); each needs an IOF rate in force on its contract date, so the earliest possible contract
+ * may not precede the IOF table. Refused here, not when the seeder reaches such a loan.
+ */
+function checkIofTable(m: Manifest): ManifestIssue[] {
+  if (!isValidUtcDatetime(m.reference_datetime)) return [];
+  const earliest = earliestLoanContractDay(m);
+  const first = IOF_CREDIT_RATES[0]!.from;
+  if (earliest === undefined || earliest >= toEpochDay(first)) return [];
+  return [
+    issue(
+      "/reference_datetime",
+      `loans may be contracted as early as ${toIsoDate(earliest)} (${maxLoanAgeMonths(m)} months and up to 27 days before reference_datetime), before the IOF rate table starts on ${first}`,
+    ),
+  ];
 }
 
 function checkModeAndCaps(m: Manifest): ManifestIssue[] {
