@@ -17,7 +17,7 @@ function assertDatabaseName(name: string): void {
 }
 
 /**
- * Creates the three login roles (idempotently, re-asserting their attributes) and the database
+ * Creates the login roles (idempotently, re-asserting their attributes) and the database
  * owned by `semente_owner`, with CONNECT limited to those roles. Needs a superuser URL. Local
  * auth is trust, so roles get no password; elsewhere passwords come from the secret store.
  */
@@ -58,7 +58,7 @@ export async function setupDatabase(opts: SetupDatabaseOptions): Promise<{ creat
     }
     await admin.unsafe(`REVOKE CONNECT, TEMPORARY ON DATABASE "${opts.database}" FROM PUBLIC`);
     await admin.unsafe(
-      `GRANT CONNECT ON DATABASE "${opts.database}" TO ${DbRole.OWNER}, ${DbRole.SEEDER}, ${DbRole.APP}`,
+      `GRANT CONNECT ON DATABASE "${opts.database}" TO ${Object.values(DbRole).join(", ")}`,
     );
     return { created };
   } catch (cause) {

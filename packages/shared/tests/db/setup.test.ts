@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 describe("setupDatabase", () => {
-  test("creates three login roles without superuser, BYPASSRLS, CREATEROLE or CREATEDB", async () => {
+  test("creates four login roles without superuser, BYPASSRLS, CREATEROLE or CREATEDB", async () => {
     const rows = await db.adminSql<
       {
         rolname: string;
@@ -37,7 +37,7 @@ describe("setupDatabase", () => {
       }[]
     >`select rolname, rolcanlogin, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb
         from pg_roles where rolname in ${db.adminSql(Object.values(DbRole))} order by rolname`;
-    expect(rows.map((r) => r.rolname)).toEqual(["semente_app", "semente_owner", "semente_seeder"]);
+    expect(rows.map((r) => r.rolname)).toEqual(["semente_app", "semente_owner", "semente_seeder", "semente_verifier"]);
     for (const r of rows) {
       expect([r.rolcanlogin, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb]).toEqual([
         true,
