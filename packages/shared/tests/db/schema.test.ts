@@ -27,12 +27,17 @@ async function insertVariant(table: BankingTable, changes: Record<string, unknow
   const rows = bankingFixture(T, 3, 2);
   const parents = BANKING_TABLES.slice(1, BANKING_TABLES.indexOf(table));
   try {
-    await withTenant(db.seederSql, T, async (tx) => {
-      for (const parent of parents) await tx`insert into ${tx(`banking.${parent}`)} ${tx(rows[parent])}`;
-      await tx`insert into ${tx(`banking.${table}`)} ${tx({ ...rows[table], ...changes })}`;
-      // Roll back so each variant starts from the same fixture.
-      throw new Error("rollback");
-    }, { runId });
+    await withTenant(
+      db.seederSql,
+      T,
+      async (tx) => {
+        for (const parent of parents) await tx`insert into ${tx(`banking.${parent}`)} ${tx(rows[parent])}`;
+        await tx`insert into ${tx(`banking.${table}`)} ${tx({ ...rows[table], ...changes })}`;
+        // Roll back so each variant starts from the same fixture.
+        throw new Error("rollback");
+      },
+      { runId },
+    );
   } catch (error) {
     if (error instanceof postgres.PostgresError) return error.code;
     if ((error as Error).message === "rollback") return "ok";
