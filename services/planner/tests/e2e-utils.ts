@@ -120,8 +120,13 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
   const plannerPort = freePort();
   const planner = spawnService(
     "services/planner/src/main.ts",
-    { ...base, DATABASE_URL: db.urls.app, PREFLIGHT_DATABASE_URL: db.urls.seeder,
-      VERIFIER_DATABASE_URL: db.urls.verifier, HEALTH_PORT: String(plannerPort) },
+    {
+      ...base,
+      DATABASE_URL: db.urls.app,
+      PREFLIGHT_DATABASE_URL: db.urls.seeder,
+      VERIFIER_DATABASE_URL: db.urls.verifier,
+      HEALTH_PORT: String(plannerPort),
+    },
     join(logDir, "planner.log"),
   );
   const procs: Subprocess[] = [gateway, planner];

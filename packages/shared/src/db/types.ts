@@ -165,6 +165,8 @@ export interface SetupDatabaseOptions {
   adminUrl: string;
   /** Database to create, owned by `semente_owner`. */
   database: string;
+  /** Login passwords to set, per role (unset or empty: leave the role's password as it is). */
+  passwords?: Partial<Record<DbRole, string>>;
 }
 
 /** Options of `runPreflight` / `assertPreflight`. */

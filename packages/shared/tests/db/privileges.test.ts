@@ -115,10 +115,7 @@ describe("privileges - the catalog matches docs/db-roles.md", () => {
 
   test("PUBLIC holds nothing but EXECUTE on the trigger functions", async () => {
     const { publicGrants } = await catalogGrants();
-    expect(publicGrants).toEqual([
-      "seed.audit_log_append_only()|EXECUTE",
-      "seed.evidence_index_append_only()|EXECUTE",
-    ]);
+    expect(publicGrants).toEqual(["seed.audit_log_append_only()|EXECUTE", "seed.evidence_index_append_only()|EXECUTE"]);
   });
 
   test("the has_*_privilege view agrees on the changes of issue 10", async () => {
