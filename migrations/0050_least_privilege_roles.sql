@@ -48,7 +48,7 @@ CREATE FUNCTION seed.append_audit(p_actor text, p_action text, p_outcome text, p
   p_environment text, p_run_id uuid, p_reason text, p_details jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_actor text := p_actor;
@@ -73,7 +73,7 @@ CREATE FUNCTION seed.seeder_run(p_run_id uuid)
 RETURNS TABLE (id uuid, environment text, tenant_id text, mode text, dry_run boolean, state text,
   manifest_hash text, manifest jsonb, reference_datetime timestamptz, key_version integer)
 LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT r.id, r.environment, r.tenant_id, r.mode, r.dry_run, r.state, r.manifest_hash,
          CASE WHEN r.state = 'running' THEN r.manifest END, r.reference_datetime, r.key_version

@@ -40,7 +40,7 @@ CREATE INDEX tenant_bindings_run_idx ON seed.tenant_bindings (run_id);
 CREATE FUNCTION seed.binding_mac(p_tenant text)
 RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT encode(sha256(k.outer_key || sha256(k.inner_key || convert_to(
            p_tenant || '/' || pg_backend_pid()::text || '/' || coalesce(pg_current_xact_id_if_assigned()::text, '-'),
@@ -52,7 +52,7 @@ REVOKE ALL ON FUNCTION seed.binding_mac(text) FROM PUBLIC;
 CREATE FUNCTION seed.bind_run_tenant(p_run_id uuid)
 RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_tenant text;
@@ -77,7 +77,7 @@ GRANT EXECUTE ON FUNCTION seed.bind_run_tenant(uuid) TO semente_seeder;
 CREATE FUNCTION seed.bound_tenant()
 RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_binding text := current_setting('app.tenant_binding', true);

@@ -161,6 +161,44 @@ describe("rls - a tenant context only for an admitted run (issue 10 §4)", () =>
     }
   });
 
+  test("a binding is worth nothing in another session, even while its transaction is open", async () => {
+    const [one, two] = [await db.seederSql.reserve(), await db.seederSql.reserve()];
+    try {
+      await one.unsafe("begin");
+      await one`select seed.bind_run_tenant(${runA})`;
+      const [bound] = await one<{ v: string }[]>`select current_setting('app.tenant_binding') as v`;
+      await two.unsafe("begin");
+      await two`select set_config('app.tenant_binding', ${bound?.v ?? ""}, true)`;
+      const seenByTwo = (await two`select 1 from banking.customers`).count;
+      const seenByOne = (await one`select 1 from banking.customers`).count;
+      await two.unsafe("rollback");
+      await one.unsafe("rollback");
+      expect([seenByOne, seenByTwo]).toEqual([1, 0]);
+    } finally {
+      one.release();
+      two.release();
+    }
+    // Nor can the seeder compute a MAC itself or read the run table behind the function.
+    expect((await sqlState(db.seederSql`select seed.binding_mac(${A})`)).code).toBe("42501");
+    expect((await sqlState(db.seederSql`select manifest from seed.runs`)).code).toBe("42501");
+  });
+
+  test("the seeder reads a run by id, with its manifest only while it is running", async () => {
+    const done = await runningRun(db, B);
+    await db.adminSql`update seed.runs set manifest = '{"secret": 1}' where id in (${done}, ${runB})`;
+    await db.adminSql`update seed.runs set state = 'completed', finished_at = now() where id = ${done}`;
+    const read = async (id: string) =>
+      (
+        await db.seederSql<{ state: string; manifest: unknown }[]>`select state, manifest from seed.seeder_run(${id})`
+      )[0];
+    expect(await read(runB)).toEqual({ state: "running", manifest: { secret: 1 } });
+    expect(await read(done)).toEqual({ state: "completed", manifest: null });
+    expect(await read(crypto.randomUUID())).toBeUndefined();
+    for (const sql of [db.appSql, db.verifierSql]) {
+      expect((await sqlState(sql`select * from seed.seeder_run(${runB})`)).code).toBe("42501");
+    }
+  });
+
   test("a tenant with no running run gets no context: not queued, completed, unknown, nor another tenant's run", async () => {
     const completed = await runningRun(db, A);
     await db.adminSql`update seed.runs set state = 'completed', finished_at = now() where id = ${completed}`;
