@@ -47,28 +47,35 @@ async function checkRls(sql: Sql): Promise<PreflightCheckResult> {
   return { check: PreflightCheck.RLS, ok: true, detail: `${rows.length} tables under forced RLS` };
 }
 
-/** What every permissive policy the data-plane role is subject to must compare tenant_id with. */
-const BOUND_TENANT = "seed.bound_tenant()";
+/**
+ * The one predicate a permissive policy of the data-plane role may have, as `pg_get_expr` prints
+ * the policies of migration 0051. Compared exactly: `seed.bound_tenant() IS NOT NULL`, or the
+ * check OR-ed with anything, would let a bound session reach other tenants.
+ */
+const BOUND_PREDICATE = "(tenant_id = ( SELECT seed.bound_tenant() AS bound_tenant))";
 
 /**
  * The tenant context of the data-plane role is bound to an admitted run: on every table under RLS,
- * at least one permissive policy applies to `semente_seeder`, and every one that does checks
- * `seed.bound_tenant()` (in USING and WITH CHECK), never a free-form setting. Read from pg_policy,
- * so it holds whichever role runs the preflight.
+ * at least one permissive policy applies to `semente_seeder`, and every one that does is exactly
+ * `tenant_id = (SELECT seed.bound_tenant())` in USING and WITH CHECK, never a free-form setting.
+ * Read from pg_policy, so it holds whichever role runs the preflight.
  */
 async function checkTenantBinding(sql: Sql): Promise<PreflightCheckResult> {
   const rows = await sql<{ name: string; bound: number; unbound: number }[]>`
+    with policy as (
+      select p.polrelid,
+             pg_get_expr(p.polqual, p.polrelid) is not distinct from ${BOUND_PREDICATE}
+               and (p.polwithcheck is null or pg_get_expr(p.polwithcheck, p.polrelid) = ${BOUND_PREDICATE}) as bound
+        from pg_policy p
+       where p.polpermissive
+         and (0::oid = any(p.polroles) or (select oid from pg_roles where rolname = ${DbRole.SEEDER}) = any(p.polroles))
+    )
     select n.nspname || '.' || c.relname as name,
-           count(p.oid) filter (where strpos(coalesce(pg_get_expr(p.polqual, p.polrelid), ''), ${BOUND_TENANT}) > 0
-             and (p.polwithcheck is null or strpos(pg_get_expr(p.polwithcheck, p.polrelid), ${BOUND_TENANT}) > 0))::int
-             as bound,
-           count(p.oid) filter (where not (strpos(coalesce(pg_get_expr(p.polqual, p.polrelid), ''), ${BOUND_TENANT}) > 0
-             and (p.polwithcheck is null or strpos(pg_get_expr(p.polwithcheck, p.polrelid), ${BOUND_TENANT}) > 0)))::int
-             as unbound
+           count(*) filter (where p.bound)::int as bound,
+           count(*) filter (where not p.bound)::int as unbound
       from pg_class c
       join pg_namespace n on n.oid = c.relnamespace
-      left join pg_policy p on p.polrelid = c.oid and p.polpermissive
-        and (0::oid = any(p.polroles) or (select oid from pg_roles where rolname = ${DbRole.SEEDER}) = any(p.polroles))
+      left join policy p on p.polrelid = c.oid
      where c.relkind in ('r', 'p')
        and (n.nspname = 'banking' or (n.nspname = 'seed' and c.relname = any(${[...RLS_SEED_TABLES]})))
      group by 1
@@ -82,7 +89,7 @@ async function checkTenantBinding(sql: Sql): Promise<PreflightCheckResult> {
       detail:
         rows.length === 0
           ? "no banking tables found (schema not migrated?)"
-          : `${DbRole.SEEDER} policies not bound to an admitted run (${BOUND_TENANT}) on: ${loose.join(", ")}`,
+          : `${DbRole.SEEDER} policies not bound to an admitted run (${BOUND_PREDICATE}) on: ${loose.join(", ")}`,
     };
   }
   return {

@@ -100,6 +100,10 @@ describe("preflight", () => {
     const loose = [
       "create policy loose on banking.loans for select to public using (tenant_id = current_setting('app.tenant_id', true))",
       "create policy loose on seed.checkpoints for all to semente_seeder using (seed.bound_tenant() is not null) with check (true)",
+      "create policy loose on banking.users for all to semente_seeder " +
+        "using (seed.bound_tenant() is not null) with check (seed.bound_tenant() is not null)",
+      "create policy loose on banking.tenants for insert to semente_seeder " +
+        "with check (tenant_id = (select seed.bound_tenant()) or true)",
     ];
     for (const statement of loose) {
       await db.ownerSql.unsafe(statement);
