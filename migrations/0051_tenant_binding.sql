@@ -3,8 +3,9 @@
 -- the tenant that seed.bind_run_tenant bound to the current transaction after checking that the
 -- named run of that tenant is `running`:
 --   * bind_run_tenant sets the transaction-local `app.tenant_binding` to
---     `<tenant>:<MAC(tenant, backend pid, transaction id)>`, keyed with a secret only the owner
---     reads, and records the binding in seed.tenant_bindings;
+--     `<tenant>:<MAC(tenant, backend pid, transaction start)>`, keyed with a secret only the
+--     owner reads, and, in a writable transaction, records the binding in seed.tenant_bindings
+--     (a read-only lookup is not recorded: the insert would cost it a WAL flush at commit);
 --   * the policies compare tenant_id with `(SELECT seed.bound_tenant())`, which recomputes the
 --     MAC: an uncorrelated sub-select, so it runs once per statement (an InitPlan), not per row,
 --     and reads no table a seeder writes (no serialization conflicts between batches).
@@ -25,7 +26,8 @@ SELECT 1,
        decode(string_agg(replace(gen_random_uuid()::text, '-', ''), '') FILTER (WHERE g > 4), 'hex')
   FROM generate_series(1, 8) AS g;
 
--- Who bound which run, from which session and transaction. Insert-only, through the function.
+-- Who bound which run, from which session and transaction (writable transactions). Insert-only,
+-- through the function.
 CREATE TABLE seed.tenant_bindings (
   id           bigserial PRIMARY KEY,
   run_id       uuid NOT NULL REFERENCES seed.runs (id) ON DELETE CASCADE,
@@ -43,7 +45,7 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT encode(sha256(k.outer_key || sha256(k.inner_key || convert_to(
-           p_tenant || '/' || pg_backend_pid()::text || '/' || coalesce(pg_current_xact_id_if_assigned()::text, '-'),
+           p_tenant || '/' || pg_backend_pid()::text || '/' || extract(epoch FROM transaction_timestamp())::text,
            'UTF8'))), 'hex')
     FROM seed.tenant_binding_keys k
 $$;
@@ -62,9 +64,11 @@ BEGIN
   IF v_tenant IS NULL THEN
     RAISE EXCEPTION 'run % is not running: no tenant context', p_run_id USING ERRCODE = 'insufficient_privilege';
   END IF;
-  v_xact := pg_current_xact_id();
-  INSERT INTO seed.tenant_bindings (run_id, tenant_id, db_role, backend_pid, xact_id)
-  VALUES (p_run_id, v_tenant, session_user, pg_backend_pid(), v_xact);
+  IF current_setting('transaction_read_only') = 'off' THEN
+    v_xact := pg_current_xact_id();
+    INSERT INTO seed.tenant_bindings (run_id, tenant_id, db_role, backend_pid, xact_id)
+    VALUES (p_run_id, v_tenant, session_user, pg_backend_pid(), v_xact);
+  END IF;
   PERFORM set_config('app.tenant_binding', v_tenant || ':' || seed.binding_mac(v_tenant), true);
   PERFORM set_config('app.tenant_id', v_tenant, true);
   RETURN v_tenant;
@@ -73,7 +77,9 @@ $$;
 REVOKE ALL ON FUNCTION seed.bind_run_tenant(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION seed.bind_run_tenant(uuid) TO semente_seeder;
 
--- The tenant bound to the current transaction, or NULL.
+-- The tenant bound to the current transaction, or NULL. The transaction is told apart by its
+-- backend and its start time (epoch, microseconds; independent of TimeZone and DateStyle): a
+-- value replayed in a later transaction or another session does not verify.
 CREATE FUNCTION seed.bound_tenant()
 RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER

@@ -46,9 +46,6 @@ export async function withTenant<T>(
   if (!ISOLATIONS.has(isolation)) throw new SementeError("INTERNAL", `unknown isolation level ${isolation}`);
   assertTimeout("statementTimeoutMs", opts.statementTimeoutMs);
   assertTimeout("lockTimeoutMs", opts.lockTimeoutMs);
-  if (opts.runId !== undefined && opts.readOnly) {
-    throw new SementeError("INTERNAL", "a run-bound transaction records its binding: it cannot be read only");
-  }
   const mode = `isolation level ${isolation}${opts.readOnly ? " read only" : ""}`;
   const result = await sql.begin(mode, async (tx) => {
     if (opts.runId === undefined) {

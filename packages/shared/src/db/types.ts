@@ -90,7 +90,7 @@ export interface WithTenantOptions {
    * @default "read committed"
    */
   isolation?: Isolation;
-  /** Run the transaction READ ONLY (not with `runId`: the binding is recorded). @default false */
+  /** Run the transaction READ ONLY (a run binding is then not recorded in seed.tenant_bindings). @default false */
   readOnly?: boolean;
   /**
    * Bind the transaction to this admitted run (`seed.bind_run_tenant`): the data-plane role's

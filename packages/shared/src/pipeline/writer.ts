@@ -212,7 +212,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       (tx) => tx<{ row_count: string; digest: string }[]>`
         SELECT row_count::text AS row_count, digest FROM seed.checkpoints
         WHERE run_id = ${msg.runId} AND entity = ${msg.entity} AND batch_index = ${msg.batchIndex}`,
-      { runId: msg.runId },
+      { readOnly: true, runId: msg.runId },
     );
     const row = rows[0];
     return row === undefined

@@ -215,6 +215,24 @@ describe("rls - a tenant context only for an admitted run (issue 10 §4)", () =>
     }
   });
 
+  test("a read-only bound lookup works and is not recorded; the binding ignores TimeZone", async () => {
+    const count = async () =>
+      (await db.adminSql<{ n: number }[]>`select count(*)::int as n from seed.tenant_bindings`)[0]?.n;
+    const before = await count();
+    const seen = await withTenant(
+      db.seederSql,
+      A,
+      async (tx) => {
+        const first = (await tx`select 1 from banking.customers`).count;
+        await tx`select set_config('TimeZone', 'Pacific/Kiritimati', true)`;
+        return [first, (await tx`select 1 from banking.customers`).count];
+      },
+      { runId: runA, readOnly: true },
+    );
+    expect(seen).toEqual([1, 1]);
+    expect(await count()).toBe(before);
+  });
+
   test("every binding is recorded with its session, and only the owner reads the record", async () => {
     const [row] = await db.adminSql<{ n: number; roles: string[] }[]>`
       select count(*)::int as n, array_agg(distinct db_role) as roles from seed.tenant_bindings where run_id = ${runA}`;
