@@ -22,7 +22,7 @@ import {
 export interface PipelineOptions {
   manifest: Manifest;
   /** Role URLs on the bench database. */
-  urls: { app: string; seeder: string };
+  urls: { app: string; seeder: string; verifier: string };
   /** Superuser pool on the bench database (reads seed.runs and seed.batches afterwards). */
   superuser: Sql;
   vault: VaultTestServer;
@@ -99,6 +99,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         ...env,
         DATABASE_URL: options.urls.app,
         PREFLIGHT_DATABASE_URL: options.urls.seeder,
+        VERIFIER_DATABASE_URL: options.urls.verifier,
         HEALTH_PORT: String(plannerPort),
       },
       logDir,

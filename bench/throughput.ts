@@ -66,6 +66,7 @@ const urls = {
   owner: urlFor(admin, DbRole.OWNER, database),
   seeder: urlFor(admin, DbRole.SEEDER, database),
   app: urlFor(admin, DbRole.APP, database),
+  verifier: urlFor(admin, DbRole.VERIFIER, database),
   admin: urlFor(admin, new URL(admin).username || "postgres", database),
 };
 const vault = startVaultServer();

@@ -8,7 +8,8 @@
  * the four Semente services build from deploy/Dockerfile; no secret is inlined (secret-looking
  * variables only as `*_FILE`, no credentials in URLs, env files git-ignored with an `.example`
  * template); bind-mounted files exist; NATS runs three JetStream servers with
- * `sync_interval: always`; the S3 server keeps versioning (Object Lock needs it).
+ * `sync_interval: always`; the S3 server keeps versioning (Object Lock needs it); the Semente
+ * services store evidence in S3 (`EVIDENCE_WORM_BACKEND=s3`), never the dev filesystem store.
  * Prints one line per problem and exits 1 when there is any. Parsed with Bun.YAML, which
  * resolves the `<<` merge keys the compose file uses (as Docker Compose does).
  */
@@ -126,6 +127,8 @@ function lintSemente(deployDir: string, services: Node, problems: string[]): voi
     }
     const env = Object.fromEntries(environmentOf(service));
     if (env.SERVICE !== name) problems.push(`services.${name}: environment SERVICE must be ${name}`);
+    // Staging evidence goes to S3 Object Lock; the filesystem WORM store is a dev condition.
+    if (env.EVIDENCE_WORM_BACKEND !== "s3") problems.push(`services.${name}: EVIDENCE_WORM_BACKEND must be s3`);
   }
 }
 

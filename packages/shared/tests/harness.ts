@@ -12,9 +12,11 @@ export interface TestDatabase {
   seederSql: Sql;
   /** semente_app: the control-plane role. */
   appSql: Sql;
+  /** semente_verifier: the read-only verification role. */
+  verifierSql: Sql;
   /** Superuser on the test database: bypasses RLS, for fixtures and for negative tests only. */
   adminSql: Sql;
-  urls: { owner: string; seeder: string; app: string; admin: string };
+  urls: { owner: string; seeder: string; app: string; verifier: string; admin: string };
   drop(): Promise<void>;
 }
 
@@ -61,17 +63,19 @@ export async function createTestDatabase(prefix: string, opts: TestDatabaseOptio
     owner: urlFor(admin, DbRole.OWNER, name),
     seeder: urlFor(admin, DbRole.SEEDER, name),
     app: urlFor(admin, DbRole.APP, name),
+    verifier: urlFor(admin, DbRole.VERIFIER, name),
     admin: urlFor(admin, user, name),
   };
   const pool = { max: 4, idleTimeoutS: 5, applicationName: `semente-test-${slug}` };
   const ownerSql = createSql(urls.owner, pool);
   const seederSql = createSql(urls.seeder, pool);
   const appSql = createSql(urls.app, pool);
+  const verifierSql = createSql(urls.verifier, pool);
   const adminSql = createSql(urls.admin, pool);
   const drop = async () => {
     // A bounded end: a connection stuck in an unsettled COPY (porsager/postgres#1173) must not keep
     // the drop waiting; DROP ... WITH (FORCE) then terminates whatever is left.
-    await Promise.all([ownerSql, seederSql, appSql, adminSql].map((s) => s.end({ timeout: 5 })));
+    await Promise.all([ownerSql, seederSql, appSql, verifierSql, adminSql].map((s) => s.end({ timeout: 5 })));
     await dropDatabase(admin, name);
   };
   if (opts.migrate ?? true) {
@@ -82,5 +86,19 @@ export async function createTestDatabase(prefix: string, opts: TestDatabaseOptio
       throw error;
     }
   }
-  return { name, ownerSql, seederSql, appSql, adminSql, urls, drop };
+  return { name, ownerSql, seederSql, appSql, verifierSql, adminSql, urls, drop };
+}
+
+/**
+ * Inserts a `running` run of `tenant` (as the superuser) and returns its id: the data-plane role
+ * gets a tenant context only for a running run (`withTenant(db.seederSql, tenant, fn, { runId })`).
+ */
+export async function runningRun(db: TestDatabase, tenant: string, environment = "dev"): Promise<string> {
+  const id = crypto.randomUUID();
+  await db.adminSql`
+    insert into seed.runs (id, environment, tenant_id, mode, state, manifest_hash, manifest_version, manifest,
+                           reference_datetime, key_version, principal, started_at)
+    values (${id}, ${environment}, ${tenant}, 'baseline', 'running', ${"0".repeat(64)}, '1', '{}',
+            '2025-01-01T00:00:00Z', 1, 'test', now())`;
+  return id;
 }

@@ -33,4 +33,13 @@ describe("evidence config", () => {
     expect(wormStoreFromConfig(s3).location("dev/a/r.json")).toBe("s3://evidence/evidence/dev/a/r.json");
     expect(s3.EVIDENCE_RETENTION_DAYS).toBe(400);
   });
+
+  test("config - the filesystem WORM store is refused outside dev (staging uses S3 Object Lock)", () => {
+    for (const env of ["staging", "perf", "prod", "homolog"]) {
+      expect(configError({ SEMENTE_ENV: env })).toEqual(["/env/EVIDENCE_WORM_BACKEND"]);
+      const s3 = loadEvidenceConfig({ SEMENTE_ENV: env, EVIDENCE_WORM_BACKEND: "s3", EVIDENCE_S3_BUCKET: "evidence" });
+      expect(wormStoreFromConfig(s3).kind).toBe("s3");
+    }
+    expect(configError({ SEMENTE_ENV: "dev", EVIDENCE_WORM_BACKEND: "filesystem" })).toEqual([]);
+  });
 });

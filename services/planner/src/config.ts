@@ -12,6 +12,10 @@ export const PLANNER_VARS = {
     ...COMMON_VARS.DATABASE_URL,
     doc: "URL of the seeders' data-plane role; the preflight checks RLS and migrations as that role",
   },
+  VERIFIER_DATABASE_URL: {
+    ...COMMON_VARS.VERIFIER_DATABASE_URL,
+    doc: "URL of the read-only verification role (semente_verifier); the drift check reads banking rows as it",
+  },
   NATS_URL: COMMON_VARS.NATS_URL,
   HEALTH_PORT: int("Port of /healthz and /readyz", "8081", 0, 65535),
   PLANNER_PARALLELISM: int("Batches in flight per load/DR run (baseline is always 1)", "3", 2, 4),

@@ -19,6 +19,7 @@ async function run(): Promise<void> {
   const log = createLogger({ service: "planner", level: config.LOG_LEVEL });
   let sql: Sql | undefined;
   let dataPlaneSql: Sql | undefined;
+  let verifierSql: Sql | undefined;
   let nc: NatsConnection | undefined;
   let admission: Admission | undefined;
   let planner: Planner | undefined;
@@ -37,6 +38,7 @@ async function run(): Promise<void> {
   try {
     sql = createSql(config.DATABASE_URL, { applicationName: "semente-planner" });
     dataPlaneSql = createSql(config.PREFLIGHT_DATABASE_URL, { applicationName: "semente-planner-preflight", max: 2 });
+    verifierSql = createSql(config.VERIFIER_DATABASE_URL, { applicationName: "semente-planner-drift", max: 2 });
     nc = await connectNats({ servers: config.NATS_URL, name: "planner" });
     const jsm = await jetstreamManager(nc);
     const events = {
@@ -80,6 +82,7 @@ async function run(): Promise<void> {
       preflight: {
         sql,
         dataPlaneSql,
+        verifierSql,
         migrationsDir: config.MIGRATIONS_DIR,
         costModel,
         worm: wormStoreFromConfig(config),
@@ -112,6 +115,7 @@ async function run(): Promise<void> {
     await nc?.drain();
     await sql?.end({ timeout: 5 });
     await dataPlaneSql?.end({ timeout: 5 });
+    await verifierSql?.end({ timeout: 5 });
     log.info("planner stopped");
   }
 }

@@ -13,10 +13,12 @@ import type { Run } from "@semente/shared/runs";
 
 /** What the planner's preflight needs. */
 export interface PreflightDeps {
-  /** Control plane (semente_app): checkpoints and banking reads under RLS. */
+  /** Control plane (semente_app). */
   sql: Sql;
-  /** The seeders' data-plane role: role, RLS and migrations are checked as it. */
+  /** The seeders' data-plane role: role, RLS, tenant binding and migrations are checked as it. */
   dataPlaneSql: Sql;
+  /** Read-only verification role (semente_verifier): the drift check's checkpoint and banking reads, under RLS. */
+  verifierSql: Sql;
   migrationsDir: string;
   /** The key provider of the run's environment (building it may itself refuse: DEV_KEY_FORBIDDEN). */
   keys: (environment: string) => KeyProvider;
@@ -140,6 +142,6 @@ export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promis
   // Key material must be derivable too: a provider that answers metadata but not HMAC is down.
   await provider.deriveFpeKey({ environment: run.environment, tenant: run.tenantId }, keyVersion);
   if (!run.dryRun) await assertWormAvailable(deps.worm);
-  const explainedRows = await checkDrift(deps.sql, run, manifest);
+  const explainedRows = await checkDrift(deps.verifierSql, run, manifest);
   return { role: db.role, keyVersion, costEstimate: cost.total, explainedRows };
 }

@@ -120,7 +120,13 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
   const plannerPort = freePort();
   const planner = spawnService(
     "services/planner/src/main.ts",
-    { ...base, DATABASE_URL: db.urls.app, PREFLIGHT_DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(plannerPort) },
+    {
+      ...base,
+      DATABASE_URL: db.urls.app,
+      PREFLIGHT_DATABASE_URL: db.urls.seeder,
+      VERIFIER_DATABASE_URL: db.urls.verifier,
+      HEALTH_PORT: String(plannerPort),
+    },
     join(logDir, "planner.log"),
   );
   const procs: Subprocess[] = [gateway, planner];
@@ -132,6 +138,7 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
       ...base,
       GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
       SEMENTE_APP_DATABASE_URL: db.urls.app,
+      SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
     },
     async startSeeder(extra = {}) {
       const port = freePort();

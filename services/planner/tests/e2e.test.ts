@@ -56,8 +56,8 @@ describe("e2e: gateway → planner → seeders", () => {
         expect(await counts(stack, tenant)).toEqual(planOf(profile).rowsPerEntity);
       }
       expect(digests["banco-alfa"]).not.toBe(digests["banco-beta"]);
-      // RLS: the data-plane role scoped to one tenant sees none of the other's rows.
-      const seen = await withTenant(stack.db.seederSql, "banco-alfa", async (tx) => {
+      // RLS: the verification role scoped to one tenant sees none of the other's rows.
+      const seen = await withTenant(stack.db.verifierSql, "banco-alfa", async (tx) => {
         const [row] = await tx<{ own: string; other: string }[]>`
           SELECT count(*) FILTER (WHERE tenant_id = 'banco-alfa')::text AS own,
                  count(*) FILTER (WHERE tenant_id <> 'banco-alfa')::text AS other FROM banking.customers`;
@@ -185,6 +185,7 @@ describe("e2e: gateway → planner → seeders", () => {
       ...infra.env,
       SEMENTE_APP_DATABASE_URL: db.urls.app,
       SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder,
+      SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
       GATEWAY_PORT: String(gatewayPort),
       GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
       PLANNER_HEALTH_PORT: String(freePort()),

@@ -134,6 +134,17 @@ describe("planner preflight fails closed and writes nothing", () => {
     }
   }, 15_000);
 
+  test("planner - refuses when the data plane may choose its tenant (policy not bound to a run)", async () => {
+    await env.db.adminSql`
+      CREATE POLICY loose ON banking.customers FOR ALL TO semente_seeder
+        USING (tenant_id = current_setting('app.tenant_id', true))`;
+    try {
+      await expectRefused(manifest(), "RLS_NOT_ENFORCED");
+    } finally {
+      await env.db.adminSql`DROP POLICY loose ON banking.customers`;
+    }
+  }, 15_000);
+
   test("planner - refuses with a pending migration", async () => {
     const dir = mkdtempSync(join(tmpdir(), "semente-migrations-"));
     try {

@@ -68,6 +68,7 @@ export async function createPlannerTestEnv(slug: string, tenants: readonly strin
   const preflight: PreflightDeps = {
     sql: db.appSql,
     dataPlaneSql: db.seederSql,
+    verifierSql: db.verifierSql,
     migrationsDir: MIGRATIONS_DIR,
     keys: () => keys,
     costModel: loadCostModel(),

@@ -1,5 +1,12 @@
 import { COMMON_VARS, loadConfig, str } from "@semente/shared/config";
-import { createSql, MIGRATIONS_DIR, migrate, pendingMigrations, setupDatabase } from "@semente/shared/db";
+import {
+  createSql,
+  MIGRATIONS_DIR,
+  migrate,
+  passwordsFromUrls,
+  pendingMigrations,
+  setupDatabase,
+} from "@semente/shared/db";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
@@ -7,13 +14,18 @@ import { out, UsageError } from "../io.ts";
 const VARS = {
   ADMIN_DATABASE_URL: COMMON_VARS.ADMIN_DATABASE_URL,
   MIGRATION_DATABASE_URL: COMMON_VARS.MIGRATION_DATABASE_URL,
+  DATABASE_URL: COMMON_VARS.DATABASE_URL,
+  APP_DATABASE_URL: COMMON_VARS.APP_DATABASE_URL,
+  VERIFIER_DATABASE_URL: COMMON_VARS.VERIFIER_DATABASE_URL,
   MIGRATIONS_DIR: str("Folder of versioned SQL migrations", MIGRATIONS_DIR),
 };
 
 const USAGE = `usage: semente db <setup|migrate|status>
 
-  setup    create the roles (semente_owner, semente_seeder, semente_app) and the database, idempotently;
-           connects as ADMIN_DATABASE_URL (a superuser), the only command that does
+  setup    create the roles (semente_owner, semente_seeder, semente_app, semente_verifier) and the
+           database, idempotently; connects as ADMIN_DATABASE_URL (a superuser), the only command
+           that does. A role URL with a password (MIGRATION_, DATABASE_, APP_, VERIFIER_DATABASE_URL)
+           sets that role's password
   migrate  apply pending migrations as MIGRATION_DATABASE_URL (the schema owner); re-runnable
   status   list pending migrations; exit 5 when any is pending`;
 
@@ -33,7 +45,13 @@ export const dbCommand: Command = {
     const config = loadConfig(VARS);
     if (action === "setup") {
       const database = databaseOf(config.MIGRATION_DATABASE_URL);
-      await setupDatabase({ adminUrl: config.ADMIN_DATABASE_URL, database });
+      const passwords = passwordsFromUrls([
+        config.MIGRATION_DATABASE_URL,
+        config.DATABASE_URL,
+        config.APP_DATABASE_URL,
+        config.VERIFIER_DATABASE_URL,
+      ]);
+      await setupDatabase({ adminUrl: config.ADMIN_DATABASE_URL, database, passwords });
       out(`database ${database} and roles ready`);
       return 0;
     }

@@ -7,6 +7,7 @@ import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
 import { APP_DATABASE_URL } from "./seed.ts";
+import { VERIFIER_DATABASE_URL } from "./verify.ts";
 
 const USAGE = `usage: semente up [--seeders 2] [--dir .semente] [--timeout 60] [--no-evidence]
 
@@ -18,6 +19,7 @@ files to <dir>/pids/<name>.pid; returns once every /readyz answers 200. Already 
 /** Variables of `semente up` (each service also reads its own; the process environment is passed on). */
 export const UP_VARS = {
   SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL,
+  SEMENTE_VERIFIER_DATABASE_URL: VERIFIER_DATABASE_URL,
   SEMENTE_SEEDER_DATABASE_URL: url(
     "PostgreSQL URL of the data-plane role (semente_seeder)",
     "postgres://semente_seeder@127.0.0.1:5432/semente",
@@ -59,6 +61,7 @@ export function stackServices(
       env: {
         DATABASE_URL: v.SEMENTE_APP_DATABASE_URL,
         PREFLIGHT_DATABASE_URL: v.SEMENTE_SEEDER_DATABASE_URL,
+        VERIFIER_DATABASE_URL: v.SEMENTE_VERIFIER_DATABASE_URL,
         HEALTH_PORT: String(v.PLANNER_HEALTH_PORT),
       },
       readyUrl: `http://127.0.0.1:${v.PLANNER_HEALTH_PORT}/readyz`,

@@ -1,4 +1,4 @@
-import { loadConfig } from "@semente/shared/config";
+import { loadConfig, url } from "@semente/shared/config";
 import { BANKING_TABLES, createSql, type Sql, withTenant } from "@semente/shared/db";
 import { datasetDigest } from "@semente/shared/determinism";
 import { SementeError } from "@semente/shared/errors";
@@ -15,14 +15,21 @@ import {
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
-import { APP_DATABASE_URL, readManifest } from "./seed.ts";
+import { readManifest } from "./seed.ts";
 
 const USAGE = `usage: semente verify --profile <file> [--json]
 
 Recomputes the dataset digest of the manifest from the manifest alone (factories + key provider,
 no database), then compares it with the database: the latest completed run of this manifest, each
-batch's checkpoint digest, and the row count of every entity of the tenant (SEMENTE_APP_DATABASE_URL,
-under RLS). Exit 0 when everything matches, 5 (DATA_DRIFT) otherwise.`;
+batch's checkpoint digest, and the row count of every entity of the tenant (as the read-only
+verification role, SEMENTE_VERIFIER_DATABASE_URL, under RLS). Exit 0 when everything matches, 5 (DATA_DRIFT) otherwise.`;
+
+/** The read-only verification role `verify` (and the planner's drift check) read banking rows as. */
+export const VERIFIER_DATABASE_URL = url(
+  "PostgreSQL URL of the read-only verification role (semente_verifier)",
+  "postgres://semente_verifier@127.0.0.1:5432/semente",
+  ["postgres:", "postgresql:"],
+);
 
 /** The expected dataset: batch digests in plan order and the dataset digest. */
 export async function expectedDataset(
@@ -90,8 +97,8 @@ export const verifyCommand: Command = {
     const { manifest, hash } = readManifest(values.profile);
     const plan = planBatches(manifest);
     const expected = await expectedDataset(manifest, hash, plan);
-    const { SEMENTE_APP_DATABASE_URL } = loadConfig({ SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL });
-    const sql = createSql(SEMENTE_APP_DATABASE_URL, { applicationName: "semente-cli-verify", max: 2 });
+    const { SEMENTE_VERIFIER_DATABASE_URL } = loadConfig({ SEMENTE_VERIFIER_DATABASE_URL: VERIFIER_DATABASE_URL });
+    const sql = createSql(SEMENTE_VERIFIER_DATABASE_URL, { applicationName: "semente-cli-verify", max: 2 });
     let observed: Observed;
     try {
       observed = await observe(sql, manifest, hash);

@@ -12,6 +12,11 @@ export const COMMON_VARS = {
     "postgres://semente_app@127.0.0.1:5432/semente",
     ["postgres:", "postgresql:"],
   ),
+  VERIFIER_DATABASE_URL: url(
+    "PostgreSQL URL of the read-only verification role (banking rows and checkpoints under RLS)",
+    "postgres://semente_verifier@127.0.0.1:5432/semente",
+    ["postgres:", "postgresql:"],
+  ),
   MIGRATION_DATABASE_URL: url(
     "PostgreSQL URL of the migration owner role (DDL only)",
     "postgres://semente_owner@127.0.0.1:5432/semente",

@@ -26,9 +26,12 @@ function assertTimeout(name: string, value: number | undefined): void {
 }
 
 /**
- * Runs `fn` in one transaction scoped to `tenantId`: `app.tenant_id` and the timeouts are set
- * transaction-locally (`set_config(..., true)`), so a pooled connection never leaks a tenant
- * into the next caller. RLS policies read `app.tenant_id`.
+ * Runs `fn` in one transaction scoped to `tenantId`: the context and the timeouts are set
+ * transaction-locally (`set_config(..., true)`), so a pooled connection never leaks a tenant into
+ * the next caller. Without `runId` it sets the free-form `app.tenant_id` that the read-only
+ * policies of the control-plane and verifier roles check. With `runId` it binds the transaction to
+ * that admitted run through `seed.bind_run_tenant` (the only context the data-plane role's policies
+ * accept) and checks the run belongs to `tenantId`.
  */
 export async function withTenant<T>(
   sql: Sql,
@@ -45,7 +48,14 @@ export async function withTenant<T>(
   assertTimeout("lockTimeoutMs", opts.lockTimeoutMs);
   const mode = `isolation level ${isolation}${opts.readOnly ? " read only" : ""}`;
   const result = await sql.begin(mode, async (tx) => {
-    await tx`select set_config('app.tenant_id', ${tenantId}, true)`;
+    if (opts.runId === undefined) {
+      await tx`select set_config('app.tenant_id', ${tenantId}, true)`;
+    } else {
+      const [bound] = await tx<{ tenant: string }[]>`select seed.bind_run_tenant(${opts.runId}) as tenant`;
+      if (bound?.tenant !== tenantId) {
+        throw new SementeError("FORBIDDEN", `run ${opts.runId} does not belong to tenant ${tenantId}`);
+      }
+    }
     if (opts.statementTimeoutMs !== undefined) {
       await tx`select set_config('statement_timeout', ${String(opts.statementTimeoutMs)}, true)`;
     }

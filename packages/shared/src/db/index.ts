@@ -3,7 +3,7 @@ export { createSql, isRetryablePgError, pgErrorCode, withTenant } from "./client
 export { migrate, migrationStatus, pendingMigrations } from "./migrate.ts";
 export { MIGRATIONS_DIR, readMigrationFiles, splitStatements } from "./migration-files.ts";
 export { assertPreflight, runPreflight } from "./preflight.ts";
-export { dropDatabase, setupDatabase } from "./setup.ts";
+export { dropDatabase, passwordsFromUrls, setupDatabase } from "./setup.ts";
 export {
   AuditOutcome,
   BANKING_TABLES,

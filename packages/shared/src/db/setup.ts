@@ -17,9 +17,10 @@ function assertDatabaseName(name: string): void {
 }
 
 /**
- * Creates the three login roles (idempotently, re-asserting their attributes) and the database
+ * Creates the login roles (idempotently, re-asserting their attributes) and the database
  * owned by `semente_owner`, with CONNECT limited to those roles. Needs a superuser URL. Local
- * auth is trust, so roles get no password; elsewhere passwords come from the secret store.
+ * dev auth is trust on loopback, so roles get no password there; `opts.passwords` (staging: from
+ * the secret store, see `passwordsFromUrls`) sets the password of each role it names.
  */
 export async function setupDatabase(opts: SetupDatabaseOptions): Promise<{ created: boolean }> {
   assertDatabaseName(opts.database);
@@ -43,6 +44,14 @@ export async function setupDatabase(opts: SetupDatabaseOptions): Promise<{ creat
             WHEN duplicate_object OR unique_violation THEN NULL;
           END
           $$`);
+        const password = opts.passwords?.[role];
+        if (password !== undefined && password !== "") {
+          // %L quotes the literal server-side; the role name comes from the DbRole constant.
+          const [row] = await tx<
+            { stmt: string }[]
+          >`select format('ALTER ROLE %I PASSWORD %L', ${role}::text, ${password}::text) as stmt`;
+          await tx.unsafe(row?.stmt ?? "");
+        }
       }
     });
     const [exists] = await admin`select 1 from pg_database where datname = ${opts.database}`;
@@ -57,9 +66,7 @@ export async function setupDatabase(opts: SetupDatabaseOptions): Promise<{ creat
       }
     }
     await admin.unsafe(`REVOKE CONNECT, TEMPORARY ON DATABASE "${opts.database}" FROM PUBLIC`);
-    await admin.unsafe(
-      `GRANT CONNECT ON DATABASE "${opts.database}" TO ${DbRole.OWNER}, ${DbRole.SEEDER}, ${DbRole.APP}`,
-    );
+    await admin.unsafe(`GRANT CONNECT ON DATABASE "${opts.database}" TO ${Object.values(DbRole).join(", ")}`);
     return { created };
   } catch (cause) {
     if (cause instanceof SementeError) throw cause;
@@ -70,6 +77,22 @@ export async function setupDatabase(opts: SetupDatabaseOptions): Promise<{ creat
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * The role passwords carried by the services' database URLs: a URL whose user is one of our roles
+ * and that has a password sets that role's password in `setupDatabase`. URLs without a password
+ * (dev defaults, trust on loopback) set nothing.
+ */
+export function passwordsFromUrls(urls: readonly string[]): Partial<Record<DbRole, string>> {
+  const roles = new Set<string>(Object.values(DbRole));
+  const passwords: Partial<Record<DbRole, string>> = {};
+  for (const raw of urls) {
+    const url = new URL(raw);
+    const user = decodeURIComponent(url.username);
+    if (roles.has(user) && url.password !== "") passwords[user as DbRole] = decodeURIComponent(url.password);
+  }
+  return passwords;
 }
 
 /** Drops a database, terminating its connections first (`WITH (FORCE)`). Needs a superuser URL. */

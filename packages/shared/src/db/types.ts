@@ -30,10 +30,12 @@ export const RLS_SEED_TABLES = ["checkpoints"] as const;
 export const DbRole = {
   /** Owns schemas and tables; runs migrations. Subject to RLS (tables FORCE it). */
   OWNER: "semente_owner",
-  /** Data plane (seeders): DML on banking under RLS, checkpoints and batches. */
+  /** Data plane (seeders): inserts banking rows and checkpoints under RLS bound to an admitted run. */
   SEEDER: "semente_seeder",
-  /** Control plane (gateway, planner, evidence): control tables, read-only banking. */
+  /** Control plane (gateway, planner, evidence): control tables; no banking rows. */
   APP: "semente_app",
+  /** Read-only verification (planner drift check, `semente verify`): banking and checkpoints under RLS. */
+  VERIFIER: "semente_verifier",
 } as const;
 export type DbRole = (typeof DbRole)[keyof typeof DbRole];
 
@@ -88,8 +90,14 @@ export interface WithTenantOptions {
    * @default "read committed"
    */
   isolation?: Isolation;
-  /** Run the transaction READ ONLY. @default false */
+  /** Run the transaction READ ONLY (a run binding is then not recorded in seed.tenant_bindings). @default false */
   readOnly?: boolean;
+  /**
+   * Bind the transaction to this admitted run (`seed.bind_run_tenant`): the data-plane role's
+   * policies accept only a bound tenant, so the seeder must pass its run. The run must be
+   * `running` and belong to `tenantId`, else the transaction fails with 42501 before `fn` runs.
+   */
+  runId?: string;
   /** `SET LOCAL statement_timeout` in ms (baseline ≈30 000, load/DR 60 000–90 000). Unset keeps the role's. */
   statementTimeoutMs?: number;
   /** `SET LOCAL lock_timeout` in ms (baseline ≈5 000, load/DR 10 000–15 000). Unset keeps the role's. */
@@ -157,6 +165,8 @@ export interface SetupDatabaseOptions {
   adminUrl: string;
   /** Database to create, owned by `semente_owner`. */
   database: string;
+  /** Login passwords to set, per role (unset or empty: leave the role's password as it is). */
+  passwords?: Partial<Record<DbRole, string>>;
 }
 
 /** Options of `runPreflight` / `assertPreflight`. */
@@ -173,6 +183,11 @@ export const PreflightCheck = {
   RLS: "rls",
   /** No pending migration and no checksum drift. */
   MIGRATIONS: "migrations",
+  /**
+   * Every row-level policy the data-plane role is subject to checks the run binding
+   * (`seed.bound_tenant()`), never a free-form `app.tenant_id`.
+   */
+  TENANT_BINDING: "tenant_binding",
 } as const;
 export type PreflightCheck = (typeof PreflightCheck)[keyof typeof PreflightCheck];
 

@@ -1,5 +1,6 @@
 import { int, oneOf, str } from "../config/index.ts";
 import { SementeError } from "../errors/index.ts";
+import { Environment } from "../manifest/index.ts";
 import { MIN_RETENTION_DAYS, type WormStore } from "./types.ts";
 import { createFsWormStore } from "./worm-fs.ts";
 import { createS3WormStore } from "./worm-s3.ts";
@@ -9,8 +10,9 @@ import { createS3WormStore } from "./worm-s3.ts";
  * (whose preflight refuses a run when the store is unavailable, before any data write).
  */
 export const WORM_VARS = {
+  SEMENTE_ENV: oneOf("Deployment environment of this process", Object.values(Environment), "dev"),
   EVIDENCE_WORM_BACKEND: oneOf(
-    "WORM storage: embedded filesystem (dev) or S3 with Object Lock",
+    "WORM storage: embedded filesystem (dev only: refused unless SEMENTE_ENV=dev) or S3 with Object Lock",
     ["filesystem", "s3"] as const,
     "filesystem",
   ),
@@ -29,6 +31,7 @@ export const WORM_VARS = {
 
 /** The resolved values of {@link WORM_VARS}. */
 export interface WormVars {
+  SEMENTE_ENV: string;
   EVIDENCE_WORM_BACKEND: "filesystem" | "s3";
   EVIDENCE_WORM_DIR: string;
   EVIDENCE_S3_BUCKET: string;
@@ -37,8 +40,19 @@ export interface WormVars {
   EVIDENCE_S3_PREFIX: string;
 }
 
-/** Cross-variable rule: the s3 backend needs a bucket. Throws CONFIG_INVALID. */
+/**
+ * Cross-variable rules: the filesystem store is a development convenience (its immutability rests
+ * on file modes a root user or the owner can undo), so any deployment but `dev` must use S3 Object
+ * Lock; the s3 backend needs a bucket. Throws CONFIG_INVALID.
+ */
 export function assertWormVars(vars: WormVars): void {
+  if (vars.EVIDENCE_WORM_BACKEND === "filesystem" && vars.SEMENTE_ENV !== "dev") {
+    throw new SementeError(
+      "CONFIG_INVALID",
+      "invalid configuration: EVIDENCE_WORM_BACKEND: the filesystem store is for dev only; use s3 (Object Lock)",
+      { errors: [{ pointer: "/env/EVIDENCE_WORM_BACKEND", message: "filesystem is refused unless SEMENTE_ENV=dev" }] },
+    );
+  }
   if (vars.EVIDENCE_WORM_BACKEND === "s3" && vars.EVIDENCE_S3_BUCKET === "") {
     throw new SementeError(
       "CONFIG_INVALID",

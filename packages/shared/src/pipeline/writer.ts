@@ -134,8 +134,8 @@ const RUN_COLUMNS =
  *    key provider's latest version equals the run's (`assertKeyVersion`), derives the FPE key once
  *    and caches the generation context per run and key version;
  * 3. a committed checkpoint → `duplicate`: nothing generated nor written (redelivery);
- * 4. else generates the rows and their digest once, and in ONE serializable transaction under
- *    `app.tenant_id` with the manifest's timeouts inserts the checkpoint (digest, rows, manifest
+ * 4. else generates the rows and their digest once, and in ONE serializable transaction bound to
+ *    the run (`withTenant(…, { runId })`: the tenant context only an admitted run grants) with the manifest's timeouts inserts the checkpoint (digest, rows, manifest
  *    hash, key version, reference_datetime) with `ON CONFLICT DO NOTHING`, then the rows through the
  *    bulk path. The checkpoint goes first: a concurrent delivery of the same batch conflicts on its
  *    primary key (40001, retried into `duplicate`), never on a banking table;
@@ -150,15 +150,17 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   const path = options.path ?? DEFAULT_WRITE_PATH;
   const contexts = new Map<string, Promise<RunContext>>();
 
+  /** The run through `seed.seeder_run`: the role cannot read seed.runs, and gets the manifest only while running. */
   async function readRun(runId: string, full: boolean): Promise<RunRow> {
     const columns = full ? RUN_COLUMNS : "id, state";
-    const rows = await sql.unsafe<RunRow[]>(`SELECT ${columns} FROM seed.runs WHERE id = $1`, [runId]);
+    const rows = await sql.unsafe<RunRow[]>(`SELECT ${columns} FROM seed.seeder_run($1)`, [runId]);
     if (rows[0] === undefined) throw new SementeError("NOT_FOUND", `run ${runId} not found`);
     return rows[0];
   }
 
   async function buildContext(runId: string): Promise<RunContext> {
     const run = await readRun(runId, true);
+    if (run.manifest === null) throw new SementeError("INVALID_STATE", `run ${runId} is ${run.state}, not running`);
     const issues = schemaIssues(ManifestSchema, run.manifest);
     if (issues.length > 0) throw new SementeError("VALIDATION_FAILED", "the run's stored manifest is not a manifest");
     const manifest = run.manifest as Manifest;
@@ -210,7 +212,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       (tx) => tx<{ row_count: string; digest: string }[]>`
         SELECT row_count::text AS row_count, digest FROM seed.checkpoints
         WHERE run_id = ${msg.runId} AND entity = ${msg.entity} AND batch_index = ${msg.batchIndex}`,
-      { readOnly: true },
+      { readOnly: true, runId: msg.runId },
     );
     const row = rows[0];
     return row === undefined
@@ -260,7 +262,12 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         if (msg.dryRun) throw new DryRunRollback(written);
         return written;
       },
-      { isolation: "serializable", statementTimeoutMs: ctx.statementTimeoutMs, lockTimeoutMs: ctx.lockTimeoutMs },
+      {
+        isolation: "serializable",
+        statementTimeoutMs: ctx.statementTimeoutMs,
+        lockTimeoutMs: ctx.lockTimeoutMs,
+        runId: msg.runId,
+      },
     );
   }
 

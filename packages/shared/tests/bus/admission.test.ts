@@ -139,7 +139,7 @@ describe("admission", () => {
   test("admission - the tenant maintenance flag refuses the run and cancels it", async () => {
     const admission = await testAdmission(db, nats, { holderId: "g1", scope: "maint" });
     const run = await insertRun(db.appSql, { environment: "prod", tenantId: "maint-co" });
-    await db.appSql`INSERT INTO seed.tenant_maintenance (tenant_id, environment, active, reason, set_by)
+    await db.adminSql`INSERT INTO seed.tenant_maintenance (tenant_id, environment, active, reason, set_by)
       VALUES ('maint-co', 'prod', true, 'ledger migration', 'ops')`;
     let caught: unknown;
     try {

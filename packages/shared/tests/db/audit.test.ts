@@ -25,9 +25,9 @@ afterAll(async () => {
 });
 
 describe("audit log", () => {
-  test("appendAudit works for the seeder (insert-only) and the app role", async () => {
+  test("appendAudit works for the seeder (its own role as actor) and the app role", async () => {
     await appendAudit(db.seederSql, {
-      actor: "seeder",
+      actor: "semente_seeder",
       action: "batch.commit",
       outcome: "success",
       tenantId: "tenant-a",
@@ -41,13 +41,35 @@ describe("audit log", () => {
       outcome: "refused",
       reason: "PRIVILEGED_ROLE",
     });
-    const rows = await db.appSql<{ actor: string; outcome: string; reason: string | null; details: unknown }[]>`
-      select actor, outcome, reason, details from seed.audit_log order by id`;
-    expect(rows.map((r) => [r.actor, r.outcome, r.reason])).toEqual([
-      ["seeder", "success", null],
-      ["gateway", "refused", "PRIVILEGED_ROLE"],
+    const rows = await db.appSql<
+      { actor: string; outcome: string; reason: string | null; details: unknown; db_role: string }[]
+    >`select actor, outcome, reason, details, db_role from seed.audit_log order by id`;
+    expect(rows.map((r) => [r.actor, r.outcome, r.reason, r.db_role])).toEqual([
+      ["semente_seeder", "success", null, "semente_seeder"],
+      ["gateway", "refused", "PRIVILEGED_ROLE", "semente_app"],
     ]);
     expect(rows[0]?.details).toEqual({ entity: "customers", rows: 10 });
+  });
+
+  test("the audit actor cannot be forged: no direct insert, and the seeder's actor is its role", async () => {
+    const forged = { actor: "admin@bank", action: "run.create", outcome: "success" } as const;
+    expect((await sqlState(appendAudit(db.seederSql, forged))).code).toBe("42501");
+    expect((await sqlState(appendAudit(db.verifierSql, forged))).code).toBe("42501");
+    for (const sql of [db.seederSql, db.appSql, db.verifierSql]) {
+      const direct = await sqlState(
+        sql`insert into seed.audit_log (actor, action, outcome, db_role) values ('admin@bank', 'run.create', 'success', 'semente_app')`,
+      );
+      expect(direct.code).toBe("42501");
+      expect(direct.message).toContain("permission denied");
+    }
+    // The control plane names the principal it authenticated; the row still records its role.
+    await appendAudit(db.appSql, { actor: "admin@bank", action: "run.create", outcome: "success" });
+    const [row] = await db.adminSql<{ actor: string; db_role: string }[]>`
+      select actor, db_role from seed.audit_log where action = 'run.create'`;
+    expect(row).toEqual({ actor: "admin@bank", db_role: "semente_app" });
+    await db.adminSql`alter table seed.audit_log disable trigger audit_log_no_update_delete`;
+    await db.adminSql`delete from seed.audit_log where action = 'run.create'`;
+    await db.adminSql`alter table seed.audit_log enable trigger audit_log_no_update_delete`;
   });
 
   test("the seeder cannot read the audit log", async () => {

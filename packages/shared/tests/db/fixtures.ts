@@ -1,5 +1,6 @@
-import type { BankingTable, Sql } from "../../src/db/index.ts";
+import type { BankingTable } from "../../src/db/index.ts";
 import { BANKING_TABLES, withTenant } from "../../src/db/index.ts";
+import { runningRun, type TestDatabase } from "../harness.ts";
 
 /** Deterministic test UUID: tenant slot (1 byte), table slot (1 byte), row number. */
 export function fixtureId(tenantSlot: number, table: BankingTable, row = 1): string {
@@ -158,12 +159,22 @@ export function bankingFixture(tenantId: string, slot: number, row = 1): Record<
   };
 }
 
-/** Inserts the fixture rows of one tenant, in FK order, through `withTenant` (so RLS applies). */
-export async function insertFixture(sql: Sql, tenantId: string, slot: number): Promise<void> {
+/**
+ * Inserts the fixture rows of one tenant, in FK order, as the data-plane role bound to a running
+ * run of the tenant (so RLS applies). Returns the run's id.
+ */
+export async function insertFixture(db: TestDatabase, tenantId: string, slot: number): Promise<string> {
   const rows = bankingFixture(tenantId, slot);
-  await withTenant(sql, tenantId, async (tx) => {
-    for (const table of BANKING_TABLES) {
-      await tx`insert into ${tx(`banking.${table}`)} ${tx(rows[table] as Record<string, unknown>)}`;
-    }
-  });
+  const runId = await runningRun(db, tenantId);
+  await withTenant(
+    db.seederSql,
+    tenantId,
+    async (tx) => {
+      for (const table of BANKING_TABLES) {
+        await tx`insert into ${tx(`banking.${table}`)} ${tx(rows[table] as Record<string, unknown>)}`;
+      }
+    },
+    { runId },
+  );
+  return runId;
 }

@@ -39,6 +39,7 @@ describe("preflight", () => {
       expect(result.checks.map((c) => [c.check, c.ok])).toEqual([
         ["role", true],
         ["rls", true],
+        ["tenant_binding", true],
         ["migrations", true],
       ]);
     }
@@ -95,12 +96,47 @@ describe("preflight", () => {
     expect((await runPreflight(db.seederSql, opts)).ok).toBe(true);
   });
 
+  test("refuses with RLS_NOT_ENFORCED when a data-plane policy accepts a free-form tenant setting", async () => {
+    const loose = [
+      "create policy loose on banking.loans for select to public using (tenant_id = current_setting('app.tenant_id', true))",
+      "create policy loose on seed.checkpoints for all to semente_seeder using (seed.bound_tenant() is not null) with check (true)",
+      "create policy loose on banking.users for all to semente_seeder " +
+        "using (seed.bound_tenant() is not null) with check (seed.bound_tenant() is not null)",
+      "create policy loose on banking.tenants for insert to semente_seeder " +
+        "with check (tenant_id = (select seed.bound_tenant()) or true)",
+    ];
+    for (const statement of loose) {
+      await db.ownerSql.unsafe(statement);
+      const table = statement.split(" on ")[1]?.split(" ")[0] ?? "";
+      try {
+        const binding = (await runPreflight(db.appSql, opts)).checks.find((c) => c.check === "tenant_binding");
+        expect(binding).toMatchObject({ ok: false, code: "RLS_NOT_ENFORCED" });
+        expect(binding?.detail).toContain(table);
+        expect(await failureCode(db.seederSql)).toBe("RLS_NOT_ENFORCED");
+      } finally {
+        await db.ownerSql.unsafe(`drop policy loose on ${table}`);
+      }
+    }
+    await db.ownerSql`drop policy seeder_bound_run on banking.contracts`;
+    try {
+      const binding = (await runPreflight(db.seederSql, opts)).checks.find((c) => c.check === "tenant_binding");
+      expect(binding?.detail).toContain("banking.contracts");
+    } finally {
+      await db.ownerSql.unsafe(
+        "create policy seeder_bound_run on banking.contracts for all to semente_seeder " +
+          "using (tenant_id = (select seed.bound_tenant())) with check (tenant_id = (select seed.bound_tenant()))",
+      );
+    }
+    expect((await runPreflight(db.seederSql, opts)).ok).toBe(true);
+  });
+
   test("refuses with PENDING_MIGRATIONS when a migration file is not applied", async () => {
     copy.write("0009_pending_probe.sql", "select 1;\n");
     try {
       const result = await runPreflight(db.seederSql, { migrationsDir: copy.dir });
-      expect(result.checks[2]).toMatchObject({ check: "migrations", ok: false, code: "PENDING_MIGRATIONS" });
-      expect(result.checks[2]?.detail).toContain("0009_pending_probe.sql");
+      const migrations = result.checks.find((c) => c.check === "migrations");
+      expect(migrations).toMatchObject({ ok: false, code: "PENDING_MIGRATIONS" });
+      expect(migrations?.detail).toContain("0009_pending_probe.sql");
       expect(await failureCode(db.seederSql, copy.dir)).toBe("PENDING_MIGRATIONS");
     } finally {
       copy.remove();
@@ -122,7 +158,7 @@ describe("preflight", () => {
     copy.append("0003_role_grants.sql", "\n-- edited after being applied\n");
     try {
       const result = await runPreflight(db.seederSql, { migrationsDir: copy.dir });
-      expect(result.checks[2]).toMatchObject({ check: "migrations", ok: false, code: "MIGRATION_DRIFT" });
+      expect(result.checks.find((c) => c.check === "migrations")).toMatchObject({ ok: false, code: "MIGRATION_DRIFT" });
       expect(await failureCode(db.seederSql, copy.dir)).toBe("MIGRATION_DRIFT");
     } finally {
       copy.remove();

@@ -8,10 +8,11 @@ import { bankingFixture, insertFixture } from "./fixtures.ts";
 
 const T = "tenant-c";
 let db: TestDatabase;
+let runId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase("schema");
-  await insertFixture(db.seederSql, T, 3);
+  runId = await insertFixture(db, T, 3);
 });
 
 afterAll(async () => {
@@ -26,12 +27,17 @@ async function insertVariant(table: BankingTable, changes: Record<string, unknow
   const rows = bankingFixture(T, 3, 2);
   const parents = BANKING_TABLES.slice(1, BANKING_TABLES.indexOf(table));
   try {
-    await withTenant(db.seederSql, T, async (tx) => {
-      for (const parent of parents) await tx`insert into ${tx(`banking.${parent}`)} ${tx(rows[parent])}`;
-      await tx`insert into ${tx(`banking.${table}`)} ${tx({ ...rows[table], ...changes })}`;
-      // Roll back so each variant starts from the same fixture.
-      throw new Error("rollback");
-    });
+    await withTenant(
+      db.seederSql,
+      T,
+      async (tx) => {
+        for (const parent of parents) await tx`insert into ${tx(`banking.${parent}`)} ${tx(rows[parent])}`;
+        await tx`insert into ${tx(`banking.${table}`)} ${tx({ ...rows[table], ...changes })}`;
+        // Roll back so each variant starts from the same fixture.
+        throw new Error("rollback");
+      },
+      { runId },
+    );
   } catch (error) {
     if (error instanceof postgres.PostgresError) return error.code;
     if ((error as Error).message === "rollback") return "ok";
@@ -85,7 +91,7 @@ describe("banking schema constraints", () => {
   });
 
   test("a child cannot reference a parent of another tenant even with its id", async () => {
-    await insertFixture(db.seederSql, "tenant-d", 4);
+    await insertFixture(db, "tenant-d", 4);
     const foreignCustomer = bankingFixture("tenant-d", 4).customers.id;
     expect(await insertVariant("addresses", { customer_id: foreignCustomer })).toBe("23503");
   });

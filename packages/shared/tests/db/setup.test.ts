@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { DbRole, setupDatabase } from "../../src/db/index.ts";
+import { DbRole, passwordsFromUrls, setupDatabase } from "../../src/db/index.ts";
 import type { TestDatabase } from "../harness.ts";
 import { adminUrl, createTestDatabase } from "../harness.ts";
 
@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 describe("setupDatabase", () => {
-  test("creates three login roles without superuser, BYPASSRLS, CREATEROLE or CREATEDB", async () => {
+  test("creates four login roles without superuser, BYPASSRLS, CREATEROLE or CREATEDB", async () => {
     const rows = await db.adminSql<
       {
         rolname: string;
@@ -37,7 +37,7 @@ describe("setupDatabase", () => {
       }[]
     >`select rolname, rolcanlogin, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb
         from pg_roles where rolname in ${db.adminSql(Object.values(DbRole))} order by rolname`;
-    expect(rows.map((r) => r.rolname)).toEqual(["semente_app", "semente_owner", "semente_seeder"]);
+    expect(rows.map((r) => r.rolname)).toEqual(["semente_app", "semente_owner", "semente_seeder", "semente_verifier"]);
     for (const r of rows) {
       expect([r.rolcanlogin, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb]).toEqual([
         true,
@@ -56,6 +56,43 @@ describe("setupDatabase", () => {
       select pg_get_userbyid(datdba) as owner, has_database_privilege('public', datname, 'CONNECT') as public_connect
         from pg_database where datname = ${db.name}`;
     expect(row).toEqual({ owner: "semente_owner", public_connect: false });
+  });
+
+  test("sets a role's password from its URL (quoted server-side), and only for our roles", async () => {
+    expect(
+      passwordsFromUrls([
+        "postgres://semente_app:s%27e%22cret%20x@db:5432/semente",
+        "postgres://semente_seeder@db:5432/semente",
+        "postgres://postgres:root@db:5432/postgres",
+        "postgres://semente_verifier:@db:5432/semente",
+      ]),
+    ).toEqual({ semente_app: `s'e"cret x` });
+    // The roles are cluster-wide: restore the verifier's password (NULL on the dev cluster) after.
+    const read = async () =>
+      (
+        await db.adminSql<{ p: string | null }[]>`
+          select rolpassword as p from pg_authid where rolname = ${DbRole.VERIFIER}`
+      )[0]?.p ?? null;
+    const before = await read();
+    try {
+      await setupDatabase({
+        adminUrl: adminUrl(),
+        database: db.name,
+        passwords: { semente_verifier: `x'; drop role x; --` },
+      });
+      expect(await read()).toMatch(/^SCRAM-SHA-256\$/);
+      await setupDatabase({ adminUrl: adminUrl(), database: db.name, passwords: { semente_verifier: "" } });
+      expect(await read()).toMatch(/^SCRAM-SHA-256\$/);
+    } finally {
+      if (before === null) await db.adminSql.unsafe(`ALTER ROLE ${DbRole.VERIFIER} PASSWORD NULL`);
+      else {
+        const [row] = await db.adminSql<
+          { stmt: string }[]
+        >`select format('ALTER ROLE %I PASSWORD %L', ${DbRole.VERIFIER}::text, ${before}::text) as stmt`;
+        await db.adminSql.unsafe(row?.stmt ?? "");
+      }
+    }
+    expect(await read()).toBe(before);
   });
 
   test("refuses a database name that is not a plain identifier", async () => {

@@ -4,7 +4,7 @@ import { ENTITY_TABLES, generateBatch } from "../../src/factories/index.ts";
 import { ENTITIES } from "../../src/manifest/index.ts";
 import { bulkInsert, copyLines, copyText, unnestStatement, WritePath } from "../../src/pipeline/index.ts";
 import { contextFor } from "../factories/utils.ts";
-import { createTestDatabase, type TestDatabase } from "../harness.ts";
+import { createTestDatabase, runningRun, type TestDatabase } from "../harness.ts";
 import { writerManifest } from "./writer-fixtures.ts";
 
 let db: TestDatabase;
@@ -40,7 +40,7 @@ async function dumpThrough(path: WritePath): Promise<Record<string, string[]>> {
         }
         throw new Rollback(dump);
       },
-      { isolation: "serializable" },
+      { isolation: "serializable", runId: await runningRun(db, "banco-alfa") },
     );
   } catch (error) {
     if (error instanceof Rollback) return error.dump;
