@@ -1,6 +1,7 @@
+import { TELEMETRY_VARS } from "@semente/shared/telemetry";
 import { COMMON_VARS, int, loadConfig, oneOf, str, url } from "@semente/shared/config";
 import { assertWormVars, WORM_VARS, wormStoreFromConfig } from "@semente/shared/evidence";
-import { DEFAULT_COST_MODEL_PATH, Environment } from "@semente/shared/manifest";
+import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
 import { KEY_PROVIDER_VARS } from "@semente/shared/pipeline";
 
 /** Environment variables of the evidence service (the README's configuration table lists them). */
@@ -11,7 +12,6 @@ export const EVIDENCE_VARS = {
     ["postgres:", "postgresql:"],
   ),
   NATS_URL: COMMON_VARS.NATS_URL,
-  SEMENTE_ENV: oneOf("Deployment environment of this process", Object.values(Environment), "dev"),
   EVIDENCE_HEALTH_PORT: int("HTTP port of /healthz and /readyz", "8083", 0, 65535),
   ...WORM_VARS,
   EVIDENCE_DURABLE: str("Durable consumer name on the run events stream", "evidence"),
@@ -20,6 +20,7 @@ export const EVIDENCE_VARS = {
   COST_MODEL_PATH: str("FinOps cost model used for estimated vs measured cost", DEFAULT_COST_MODEL_PATH),
   LOG_LEVEL: oneOf("pino log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),
   ...KEY_PROVIDER_VARS,
+  ...TELEMETRY_VARS,
 } as const;
 
 export type EvidenceVars = ReturnType<typeof loadEvidenceConfig>;

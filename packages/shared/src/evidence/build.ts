@@ -268,8 +268,10 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
   // of the run's own trace, then any audit row's span id.
   const spanIds = [
     ...new Set(
-      [...traces.filter((t) => t.traceId === run.traceId).map((t) => t.spanId), ...audit.map((a) => a.details?.span_id)]
-        .filter((s): s is string => typeof s === "string" && /^[0-9a-f]{16}$/.test(s)),
+      [
+        ...traces.filter((t) => t.traceId === run.traceId).map((t) => t.spanId),
+        ...audit.map((a) => a.details?.span_id),
+      ].filter((s): s is string => typeof s === "string" && /^[0-9a-f]{16}$/.test(s)),
     ),
   ];
   const rowsWritten = checkpoints.reduce((sum, c) => sum + c.rowCount, 0);

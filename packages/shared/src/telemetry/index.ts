@@ -35,3 +35,4 @@ export type { Logger } from "./logger.ts";
 export type { Counter, Histogram, MetricsRegistry } from "./metrics.ts";
 export type { LoggerOptions, LogLabels, TraceContext } from "./types.ts";
 export { startServiceTelemetry } from "./service.ts";
+export { TELEMETRY_VARS } from "./vars.ts";

@@ -82,7 +82,10 @@ export function createLogger(options: LoggerOptions): Logger {
     hooks: {
       // The message text too: an interpolated PostgreSQL error must not carry its values.
       logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
-        method.apply(this, args.map((a) => (typeof a === "string" ? scrubDatabaseText(a) : a)));
+        method.apply(
+          this,
+          args.map((a) => (typeof a === "string" ? scrubDatabaseText(a) : a)),
+        );
       },
     },
   };

@@ -19,7 +19,10 @@ export function startServiceTelemetry(
     onGateChange: (state) =>
       state.status === "ok"
         ? log.info({ telemetry: state }, "trace export delivering again")
-        : log.warn({ telemetry: state }, state.required ? "trace export failing (fail-closed)" : "trace export failing"),
+        : log.warn(
+            { telemetry: state },
+            state.required ? "trace export failing (fail-closed)" : "trace export failing",
+          ),
   });
   registerExportGateGauge(registry, telemetry.gate);
   log.info({ exporter: telemetry.exporter, required: telemetry.gate.state().required }, "telemetry started");

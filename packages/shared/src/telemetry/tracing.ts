@@ -56,7 +56,10 @@ export function tracesEndpoint(env: Record<string, string | undefined>): string 
 export function tracesProtocol(env: Record<string, string | undefined>): "http/protobuf" | "http/json" {
   const raw = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || "http/protobuf").trim();
   if (raw === "http/protobuf" || raw === "http/json") return raw;
-  throw new SementeError("CONFIG_INVALID", `OTEL_EXPORTER_OTLP_PROTOCOL: expected http/protobuf or http/json, got ${raw}`);
+  throw new SementeError(
+    "CONFIG_INVALID",
+    `OTEL_EXPORTER_OTLP_PROTOCOL: expected http/protobuf or http/json, got ${raw}`,
+  );
 }
 
 function positiveInt(env: Record<string, string | undefined>, name: string, fallback: number): number {

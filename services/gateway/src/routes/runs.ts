@@ -131,7 +131,14 @@ export function createRunRoute(deps: RunsDeps): Handler {
         const decision = await inSpan(tracer, RunSpan.admission, { attributes }, async (span) => {
           // Recorded before the submit: the planner parents its run span on the admission span.
           await recordRunSpan(deps.sql, created.id, "gateway", RunSpan.request, ctx.span);
-          await recordRunSpan(deps.sql, created.id, "gateway", RunSpan.admission, span, traceContextOf(ctx.span).spanId);
+          await recordRunSpan(
+            deps.sql,
+            created.id,
+            "gateway",
+            RunSpan.admission,
+            span,
+            traceContextOf(ctx.span).spanId,
+          );
           const result = await deps.admission.submit(created);
           span.setAttribute("semente.decision", result.state);
           return result;
