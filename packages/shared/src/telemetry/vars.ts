@@ -10,9 +10,10 @@ export const TELEMETRY_VARS = {
   SEMENTE_ENV: oneOf("Deployment environment of this process", Object.values(Environment), "dev"),
   OTEL_EXPORTER_OTLP_ENDPOINT: str(
     "OTLP/HTTP base URL of the collector (`/v1/traces` is appended); unset: spans are not exported, refused in staging/prod",
+    "",
   ),
   OTEL_EXPORTER_OTLP_PROTOCOL: oneOf("OTLP/HTTP encoding", ["http/protobuf", "http/json"] as const, "http/protobuf"),
-  OTEL_SERVICE_NAME: str("Service name on spans; default `semente-<service>`"),
+  OTEL_SERVICE_NAME: str("Service name on spans; empty: `semente-<service>`", ""),
   OTEL_TRACES_SAMPLER: str("Trace sampler (standard names, e.g. `parentbased_traceidratio`)", "parentbased_always_on"),
   SEMENTE_TELEMETRY_FAILURE_BOUND_MS: int(
     "Staging/prod: trace export failing this long refuses new runs (TELEMETRY_UNAVAILABLE)",

@@ -77,11 +77,16 @@ export function createRunEventsConsumer(options: RunEventsConsumerOptions): RunE
   let current: { stop(): void } | undefined;
 
   const tracer = options.tracer ?? sementeTracer();
-  /** Each event in an `evidence.build` span, child of the span that published the event (the planner's run). */
   const handle = async (msg: JsMsg): Promise<EventOutcome> => {
+    const event = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
+    if (!(EVIDENCE_EVENTS as readonly string[]).includes(event)) {
+      msg.ack();
+      return "ignored";
+    }
+    // A kept event in an `evidence.build` span, child of the span that published it (the planner's run).
     const parent = extractTraceHeaders(msg.headers);
     const outcome = await inSpan(tracer, RunSpan.evidence, { parent, kind: SpanKind.CONSUMER }, async (span) => {
-      const result = await handleEvent(msg, span);
+      const result = await produceFor(msg, span);
       span.setAttribute("semente.outcome", result);
       return result;
     });
@@ -89,12 +94,7 @@ export function createRunEventsConsumer(options: RunEventsConsumerOptions): RunE
     return outcome;
   };
 
-  const handleEvent = async (msg: JsMsg, span: Span): Promise<EventOutcome> => {
-    const event = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
-    if (!(EVIDENCE_EVENTS as readonly string[]).includes(event)) {
-      msg.ack();
-      return "ignored";
-    }
+  const produceFor = async (msg: JsMsg, span: Span): Promise<EventOutcome> => {
     let runId: string;
     try {
       runId = msg.json<RunEventPayload>().run.id;
