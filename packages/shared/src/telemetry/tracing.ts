@@ -14,13 +14,16 @@ import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as ProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { NoopSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
+import { BatchSpanProcessor, NoopSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
 import { SementeError } from "../errors/index.ts";
 import { createExportGate, type ExportGate, type ExportGateState } from "./export-gate.ts";
 import type { TraceContext } from "./types.ts";
 
 /** Environments where telemetry is required: an undeliverable exporter refuses new runs (T067). */
 export const TELEMETRY_REQUIRED_ENVIRONMENTS: readonly string[] = ["staging", "prod"];
+
+/** Longest a shutdown waits for the last spans to be delivered. */
+const SHUTDOWN_FLUSH_MS = 2_000;
 
 /** Options of {@link startTelemetry}. */
 export interface TelemetryOptions {
@@ -105,7 +108,7 @@ async function probeCollector(url: string, protocol: "http/protobuf" | "http/jso
  * `OTEL_SERVICE_NAME` (default `semente-<service>`), `OTEL_RESOURCE_ATTRIBUTES`,
  * `OTEL_TRACES_SAMPLER[_ARG]`, `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT|PROTOCOL|HEADERS`,
  * `OTEL_TRACES_EXPORTER=none`, `OTEL_SDK_DISABLED`. With no endpoint set, spans get real ids but
- * are not exported; in staging/prod that is refused at start-up.
+ * are not exported; in staging/prod that is refused at start-up. `shutdown()` flushes for at most 2 s.
  *
  * The export gate closes after `SEMENTE_TELEMETRY_FAILURE_BOUND_MS` of failed deliveries; a probe
  * (an empty export request every `SEMENTE_TELEMETRY_PROBE_MS`) keeps it current while idle.
@@ -130,10 +133,23 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   });
   const exporter = !exporting
     ? undefined
-    : gated(protocol === "http/json" ? new JsonTraceExporter() : new ProtoTraceExporter(), gate);
+    : gated(
+        protocol === "http/json" ? new JsonTraceExporter({ url: endpoint }) : new ProtoTraceExporter({ url: endpoint }),
+        gate,
+      );
+  const processor =
+    exporter === undefined
+      ? new NoopSpanProcessor()
+      : new BatchSpanProcessor({
+          exporter,
+          scheduledDelayMillis: positiveInt(env, "OTEL_BSP_SCHEDULE_DELAY", 5_000),
+          exportTimeoutMillis: positiveInt(env, "OTEL_BSP_EXPORT_TIMEOUT", 30_000),
+          maxQueueSize: positiveInt(env, "OTEL_BSP_MAX_QUEUE_SIZE", 2_048),
+          maxExportBatchSize: positiveInt(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512),
+        });
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME?.trim() || `semente-${options.service}`,
-    ...(exporter === undefined ? { spanProcessors: [new NoopSpanProcessor()] } : { traceExporter: exporter }),
+    spanProcessors: [processor],
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [],
@@ -163,7 +179,13 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     exporter: exporting ? "otlp" : "none",
     async shutdown() {
       clearInterval(probe);
-      await sdk.shutdown();
+      // Flushing to an unreachable collector would hold the process for the export timeout.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_FLUSH_MS);
+      });
+      await Promise.race([sdk.shutdown().catch(() => undefined), bound]);
+      clearTimeout(timer);
     },
   };
 }

@@ -24,10 +24,10 @@ export interface OtlpReceiver {
 type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
 type KeyValue = { key: string; value: AnyValue };
 
-const valueOf = (v: AnyValue): unknown =>
+const anyValue = (v: AnyValue): unknown =>
   v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue));
 const attributesOf = (list: KeyValue[] | undefined): Record<string, unknown> =>
-  Object.fromEntries((list ?? []).map((kv) => [kv.key, valueOf(kv.value)]));
+  Object.fromEntries((list ?? []).map((kv) => [kv.key, anyValue(kv.value)]));
 
 export function startOtlpReceiver(): OtlpReceiver {
   const spans: ReceivedSpan[] = [];

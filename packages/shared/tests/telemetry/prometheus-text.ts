@@ -21,10 +21,12 @@ function parseLabels(text: string, line: string): Record<string, string> {
   return labels;
 }
 
+/** Values as Prometheus reads them (Go's ParseFloat: `NaN`, `+Inf`, `-Inf`, case-insensitive). */
 function parseValue(raw: string, line: string): number {
-  if (raw === "+Inf") return Number.POSITIVE_INFINITY;
-  if (raw === "-Inf") return Number.NEGATIVE_INFINITY;
-  if (raw === "NaN") return Number.NaN;
+  const lower = raw.toLowerCase();
+  if (lower === "+inf" || lower === "inf") return Number.POSITIVE_INFINITY;
+  if (lower === "-inf") return Number.NEGATIVE_INFINITY;
+  if (lower === "nan") return Number.NaN;
   const n = Number(raw);
   if (Number.isNaN(n)) throw new Error(`bad value in: ${line}`);
   return n;
