@@ -10,7 +10,7 @@ import {
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
+import { type ExportResult, ExportResultCode, parseKeyPairsIntoRecord } from "@opentelemetry/core";
 import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as ProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { NodeSDK } from "@opentelemetry/sdk-node";
@@ -91,11 +91,16 @@ function gated(exporter: SpanExporter, gate: ExportGate): SpanExporter {
  * An empty export request (a valid, empty `ExportTraceServiceRequest` in either encoding): tells
  * whether the collector answers while no span is being exported.
  */
-async function probeCollector(url: string, protocol: "http/protobuf" | "http/json", timeoutMs: number) {
+async function probeCollector(
+  url: string,
+  protocol: "http/protobuf" | "http/json",
+  headers: Record<string, string>,
+  timeoutMs: number,
+) {
   const json = protocol === "http/json";
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": json ? "application/json" : "application/x-protobuf" },
+    headers: { ...headers, "content-type": json ? "application/json" : "application/x-protobuf" },
     body: json ? "{}" : new Uint8Array(0),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -158,11 +163,16 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   let probe: ReturnType<typeof setInterval> | undefined;
   if (exporting && endpoint !== undefined) {
     const every = positiveInt(env, "SEMENTE_TELEMETRY_PROBE_MS", 5_000);
+    // The probe authenticates as the exporter does (`OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`).
+    const probeHeaders = {
+      ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS ?? ""),
+      ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? ""),
+    };
     let inFlight = false;
     probe = setInterval(() => {
       if (inFlight) return;
       inFlight = true;
-      probeCollector(endpoint, protocol, Math.max(500, every))
+      probeCollector(endpoint, protocol, probeHeaders, Math.max(500, every))
         .then(
           (ok) => gate.record(ok),
           () => gate.record(false),

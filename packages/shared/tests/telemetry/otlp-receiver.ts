@@ -18,6 +18,8 @@ export interface OtlpReceiver {
   resources(): Record<string, unknown>[];
   /** Requests received on `/v1/traces` (any encoding, probes included). */
   requests(): number;
+  /** `authorization` header of every request (`null` when absent). */
+  authorizations(): (string | null)[];
   stop(): void;
 }
 
@@ -33,6 +35,7 @@ export function startOtlpReceiver(): OtlpReceiver {
   const spans: ReceivedSpan[] = [];
   const resources: Record<string, unknown>[] = [];
   let requests = 0;
+  const authorizations: (string | null)[] = [];
   let stopped = false;
   const server = Bun.serve({
     port: 0,
@@ -42,6 +45,7 @@ export function startOtlpReceiver(): OtlpReceiver {
         return new Response("not found", { status: 404 });
       }
       requests++;
+      authorizations.push(request.headers.get("authorization"));
       const body = await request.arrayBuffer();
       if ((request.headers.get("content-type") ?? "").includes("json") && body.byteLength > 0) {
         const decoded = JSON.parse(new TextDecoder().decode(body)) as {
@@ -84,6 +88,7 @@ export function startOtlpReceiver(): OtlpReceiver {
     spans: () => [...spans],
     resources: () => [...resources],
     requests: () => requests,
+    authorizations: () => [...authorizations],
     stop() {
       if (stopped) return;
       stopped = true;

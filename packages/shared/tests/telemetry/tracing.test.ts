@@ -176,6 +176,7 @@ describe("tracing", () => {
         SEMENTE_TELEMETRY_FAILURE_BOUND_MS: "200",
         SEMENTE_TELEMETRY_PROBE_MS: "50",
         OTEL_BSP_SCHEDULE_DELAY: "50",
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20probe-token",
       },
     });
   });
@@ -278,6 +279,9 @@ describe("tracing", () => {
 
   test("tracing - staging: collector stopped past the bound closes the gate (probe), TELEMETRY_UNAVAILABLE", async () => {
     telemetry.gate.assertOpen();
+    // The idle probe reaches the collector with the exporter's configured headers.
+    for (let i = 0; i < 50 && !receiver.authorizations().includes("Bearer probe-token"); i++) await Bun.sleep(20);
+    expect(receiver.authorizations()).toContain("Bearer probe-token");
     receiver.stop();
     for (let i = 0; i < 100 && telemetry.gate.state().status !== "down"; i++) await Bun.sleep(20);
     expect(telemetry.gate.state().status).toBe("down");
