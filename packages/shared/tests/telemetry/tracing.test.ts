@@ -8,6 +8,7 @@ import {
   contextFromTraceparent,
   createExportGate,
   createLogger,
+  createMetricsRegistry,
   extractTraceHeaders,
   injectTraceHeaders,
   inSpan,
@@ -18,6 +19,7 @@ import {
   runTraceparent,
   runTraces,
   scrubDatabaseText,
+  startServiceTelemetry,
   startTelemetry,
   type Telemetry,
   TELEMETRY_VARS,
@@ -242,6 +244,32 @@ describe("tracing", () => {
     expect(JSON.stringify(failed)).not.toContain("/secret/path");
     expect(SpanStatusCode.ERROR).toBe(2);
   }, 20_000);
+
+  test("tracing - a service's start-up logs its exporter and exposes semente_telemetry_export_up", async () => {
+    const lines: string[] = [];
+    const log = createLogger({ service: "svc", destination: { write: (l) => void lines.push(l) } });
+    const registry = createMetricsRegistry();
+    const saved = {
+      endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      traces: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    };
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    try {
+      const started = startServiceTelemetry("svc", "dev", log, registry);
+      expect(started.exporter).toBe("none");
+      expect(JSON.parse(lines[0] as string)).toMatchObject({
+        msg: "telemetry started",
+        exporter: "none",
+        required: false,
+      });
+      expect(await registry.render()).toMatch(/^semente_telemetry_export_up 1$/m);
+      await started.shutdown();
+    } finally {
+      if (saved.endpoint !== undefined) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = saved.endpoint;
+      if (saved.traces !== undefined) process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = saved.traces;
+    }
+  });
 
   test("tracing - a malformed or missing traceparent starts a new trace", () => {
     for (const bad of [undefined, "", "garbage", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"]) {
