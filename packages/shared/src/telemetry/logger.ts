@@ -1,3 +1,4 @@
+import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import pino, { type Logger } from "pino";
 import { PII_FIELDS } from "../contracts/entities.ts";
 import type { LoggerOptions, LogLabels } from "./types.ts";
@@ -58,14 +59,27 @@ const LABEL_KEYS = Object.keys(NO_LABELS) as (keyof LogLabels)[];
  * Adds, as `null`, each mandatory label the logger's bindings lack. Labels set by `withLabels` are
  * bindings already; putting `null` defaults in `base` instead would print a key twice per line.
  */
-function missingLabels(_: object, __: number, logger: Logger): Partial<LogLabels> {
+function missingLabels(
+  _: object,
+  __: number,
+  logger: Logger,
+): Partial<LogLabels> & { trace_id?: string; span_id?: string } {
   const bound = logger.bindings();
-  const missing: Partial<LogLabels> = {};
+  const missing: Partial<LogLabels> & { trace_id?: string; span_id?: string } = {};
   for (const key of LABEL_KEYS) if (!(key in bound)) missing[key] = null;
+  // A line written inside a span names it, so logs and traces join on the ids.
+  const span = trace.getSpanContext(context.active());
+  if (span !== undefined && isSpanContextValid(span)) {
+    missing.trace_id = span.traceId;
+    missing.span_id = span.spanId;
+  }
   return missing;
 }
 
-/** A JSON logger whose every line carries `service` and the mandatory labels tenant/environment/run. */
+/**
+ * A JSON logger whose every line carries `service` and the mandatory labels tenant/environment/run,
+ * plus `trace_id`/`span_id` of the active span when there is one.
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const settings = {
     level: options.level ?? "info",

@@ -222,7 +222,16 @@ describe("tracing", () => {
       injectTraceHeaders(headers);
     });
     expect(carrier.get("traceparent")).toBe(`00-${traceId}-${parentId}-01`);
-    await inSpan(telemetry.tracer, "unit.child", { parent: extractTraceHeaders(headers) }, async () => undefined);
+    const lines: string[] = [];
+    const log = createLogger({ service: "t", destination: { write: (l) => void lines.push(l) } });
+    let childId = "";
+    await inSpan(telemetry.tracer, "unit.child", { parent: extractTraceHeaders(headers) }, async (span) => {
+      childId = span.spanContext().spanId;
+      log.info("inside");
+    });
+    log.info("outside");
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ trace_id: traceId, span_id: childId });
+    expect(JSON.parse(lines[1] as string).trace_id).toBeUndefined();
     await expect(
       inSpan(telemetry.tracer, "unit.fails", {}, async () => {
         throw new SementeError("WORM_UNAVAILABLE", "no storage at /secret/path");
