@@ -50,9 +50,20 @@ export interface Telemetry {
 /** The OTLP traces URL the standard variables point at, or `undefined` when none is set. */
 export function tracesEndpoint(env: Record<string, string | undefined>): string | undefined {
   const signal = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (signal) return signal;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  return base ? `${base.replace(/\/+$/, "")}/v1/traces` : undefined;
+  const endpoint = signal || (base ? `${base.replace(/\/+$/, "")}/v1/traces` : undefined);
+  if (endpoint === undefined) return undefined;
+  let protocol = "";
+  try {
+    protocol = new URL(endpoint).protocol;
+  } catch {
+    // Reported below with the variable's name.
+  }
+  if (protocol !== "http:" && protocol !== "https:") {
+    const name = signal ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
+    throw new SementeError("CONFIG_INVALID", `${name}: expected an http(s) URL`);
+  }
+  return endpoint;
 }
 
 /** `http/protobuf` (the spec's default) or `http/json`; gRPC is not shipped. */

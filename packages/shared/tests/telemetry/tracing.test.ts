@@ -195,6 +195,12 @@ describe("tracing", () => {
       tracesEndpoint({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t/x", OTEL_EXPORTER_OTLP_ENDPOINT: "http://c" }),
     ).toBe("http://t/x");
     expect(tracesEndpoint({})).toBeUndefined();
+    expect(() => tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "::nonsense" })).toThrow(
+      "OTEL_EXPORTER_OTLP_ENDPOINT: expected an http(s) URL",
+    );
+    expect(() => tracesEndpoint({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "grpc://c:4317" })).toThrow(
+      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    );
     expect(tracesProtocol({})).toBe("http/protobuf");
     expect(tracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toBe("http/json");
     expect(() => tracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toThrow(/http\/protobuf or http\/json/);
