@@ -45,7 +45,8 @@ export function createPlannerMetrics(sources: () => PlannerGaugeSources | undefi
   registerSliGauge(registry, "dlqSize", async (set) => {
     const s = sources();
     const n = s === undefined ? undefined : await streamMessages(s.jsm, s.names.dlq);
-    if (n !== undefined) set({}, n);
+    // Unknown (not wired yet, broker unreachable) is NaN, never a reassuring 0.
+    set({}, n ?? Number.NaN);
   });
   registerSliGauge(registry, "leaseHeld", (set) => set({}, sources()?.active().length ?? 0));
   return { registry, runsFinished: registerSli(registry, "runsFinished") };

@@ -21,7 +21,10 @@ export interface Gauge {
 export interface MetricsRegistry {
   counter(name: string, help: string, labelNames?: readonly string[]): Counter;
   histogram(name: string, help: string, buckets: readonly number[], labelNames?: readonly string[]): Histogram;
-  /** A gauge; `collect` (optional) refreshes it before each scrape. */
+  /**
+   * A gauge; `collect` (optional) refreshes it before each scrape, starting from no series (a
+   * label-less gauge reads 0 until set: set `NaN` for "unknown").
+   */
   gauge(
     name: string,
     help: string,
@@ -184,6 +187,8 @@ export function createMetricsRegistry(): MetricsRegistry {
           ? {}
           : {
               async collect() {
+                // Only what this scrape read: a series the source no longer reports disappears.
+                this.reset();
                 await collect((labels, value) => this.set(labels, value));
               },
             }),
