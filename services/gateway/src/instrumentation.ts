@@ -3,6 +3,7 @@ import {
   createLogger,
   createMetricsRegistry,
   type Histogram,
+  LATENCY_BUCKETS,
   type Logger,
   type MetricsRegistry,
   registerSli,
@@ -29,9 +30,9 @@ export function createGatewayMetrics(registry: MetricsRegistry = createMetricsRe
   return {
     registry,
     requests: registerSli(registry, "httpRequests"),
-    latency: registerSli(registry, "httpDuration", [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+    latency: registerSli(registry, "httpDuration", LATENCY_BUCKETS),
     admissions: registerSli(registry, "admissionDecisions"),
-    admissionLatency: registerSli(registry, "admissionDuration", [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
+    admissionLatency: registerSli(registry, "admissionDuration", LATENCY_BUCKETS),
     rateLimited: registerSli(registry, "rateLimited"),
   };
 }
