@@ -141,6 +141,8 @@ describe("telemetry e2e", () => {
         OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
         OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=e2e",
         OTEL_BSP_SCHEDULE_DELAY: "200",
+        // Every line any service can write, for the PII scan.
+        LOG_LEVEL: "trace",
       },
       logDir,
     );

@@ -18,11 +18,14 @@ const MAX_DEPTH = 12;
 /**
  * Values PostgreSQL echoes into error texts: `Key (cpf)=(123…) already exists`, `Failing row
  * contains (…)`, `invalid input syntax for type …: "…"`. The column list stays; the values go.
+ * E-mail addresses are removed from every string as well.
  */
 const DB_VALUE_PATTERNS: readonly [RegExp, string][] = [
   [/(Key \([^)]*\)=)\((?:[^()]|\([^()]*\))*\)/g, `$1(${CENSOR})`],
   [/(Failing row contains )\(.*\)/gs, `$1(${CENSOR})`],
   [/(invalid input (?:syntax|value) for [^:]*: )"[^"]*"/g, `$1"${CENSOR}"`],
+  // An e-mail address under any key (a token subject, a free-text message) is personal data too.
+  [/[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g, CENSOR],
 ];
 
 /** Removes the values PostgreSQL quotes in an error text. */

@@ -149,6 +149,15 @@ describe("log redaction", () => {
     );
   });
 
+  test("redaction - an e-mail address is removed from any string, whatever its key", () => {
+    const lines: string[] = [];
+    const log = createLogger({ service: "t", destination: { write: (l) => void lines.push(l) } });
+    log.info({ principal: "maria.souza@example.com.br", route: "/api/v1/seed-runs" }, "hello ana@b.co");
+    expect(lines[0]).not.toContain("maria.souza@example.com.br");
+    expect(lines[0]).not.toContain("ana@b.co");
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ principal: "[redacted]", route: "/api/v1/seed-runs" });
+  });
+
   test("redaction - circular and very deep objects do not break a log line", () => {
     const a: Record<string, unknown> = { name: "x" };
     a.self = a;
