@@ -1,3 +1,4 @@
+import { TELEMETRY_VARS } from "@semente/shared/telemetry";
 import { COMMON_VARS, int, loadConfig, oneOf, str, url } from "@semente/shared/config";
 import { assertWormVars, WORM_VARS, wormStoreFromConfig } from "@semente/shared/evidence";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
@@ -19,6 +20,7 @@ export const EVIDENCE_VARS = {
   COST_MODEL_PATH: str("FinOps cost model used for estimated vs measured cost", DEFAULT_COST_MODEL_PATH),
   LOG_LEVEL: oneOf("pino log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),
   ...KEY_PROVIDER_VARS,
+  ...TELEMETRY_VARS,
 } as const;
 
 export type EvidenceVars = ReturnType<typeof loadEvidenceConfig>;

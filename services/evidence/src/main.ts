@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { createEvidenceLogger } from "./instrumentation.ts";
+import { createEvidenceLogger, createEvidenceMetrics } from "./instrumentation.ts";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, ensureRunEventsStream } from "@semente/shared/bus";
@@ -8,7 +8,7 @@ import { createSql, type Sql } from "@semente/shared/db";
 import { createEvidenceService } from "@semente/shared/evidence";
 import { loadCostModel } from "@semente/shared/manifest";
 import { keyProviderFromConfig } from "@semente/shared/pipeline";
-import { natsProbe, startHealthServer } from "@semente/shared/telemetry";
+import { natsProbe, startHealthServer, startServiceTelemetry, type Telemetry } from "@semente/shared/telemetry";
 import { loadEvidenceConfig, wormStoreFromConfig } from "./config.ts";
 import { createRunEventsConsumer, type RunEventsConsumer } from "./handlers/run-events.ts";
 
@@ -17,6 +17,8 @@ async function run(): Promise<void> {
   applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
   const vars = loadEvidenceConfig();
   const log = createEvidenceLogger(vars.LOG_LEVEL);
+  const metrics = createEvidenceMetrics();
+  const telemetry: Telemetry = startServiceTelemetry("evidence", vars.SEMENTE_ENV, log, metrics.registry);
   const keys = keyProviderFromConfig(vars, vars.SEMENTE_ENV);
   const store = wormStoreFromConfig(vars);
   let sql: Sql | undefined;
@@ -57,6 +59,9 @@ async function run(): Promise<void> {
       streamName: events.streamName,
       subjectPrefix: events.subjectPrefix,
       durableName: vars.EVIDENCE_DURABLE,
+      sql,
+      tracer: telemetry.tracer,
+      reports: metrics.reports,
     });
     await consumer.start();
     const ready = consumer;
@@ -65,6 +70,7 @@ async function run(): Promise<void> {
       port: vars.EVIDENCE_HEALTH_PORT,
       probes: { postgres: () => db`select 1`, nats: natsProbe(nc), worm: () => store.preflight() },
       conditions: { consumer: () => ready.running },
+      metrics: metrics.registry,
     });
     log.info({ port: server.port, storage: store.kind, keys: keys.kind }, "evidence service consuming run events");
     await stopped.promise;
@@ -73,6 +79,7 @@ async function run(): Promise<void> {
     await consumer?.stop();
     await nc?.drain();
     await sql?.end({ timeout: 5 });
+    await telemetry.shutdown();
     log.info("evidence service stopped");
   }
 }

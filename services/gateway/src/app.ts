@@ -6,7 +6,7 @@ import type { Sql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import { createIdempotencyStore, createRateLimiter } from "@semente/shared/governance";
 import { loadCostModel } from "@semente/shared/manifest";
-import type { Logger } from "@semente/shared/telemetry";
+import type { Logger, Telemetry } from "@semente/shared/telemetry";
 import { Elysia } from "elysia";
 import type { GatewayConfig } from "./config.ts";
 import { createManifestParser } from "./http/manifest-cache.ts";
@@ -33,6 +33,8 @@ export interface GatewayDeps {
   now?: () => Date;
   /** @default a fresh registry */
   metrics?: GatewayMetrics;
+  /** Tracer and export gate (`main.ts` starts them); without, spans are no-ops and no run is refused for telemetry. */
+  telemetry?: Pick<Telemetry, "tracer" | "gate">;
 }
 
 /** The gateway: its Elysia app and the periodic purge `main.ts` schedules. */
@@ -62,6 +64,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     limiter,
     idempotency,
     verify: cacheVerifiedTokens(await createTokenVerifier(deps.keys)),
+    tracer: deps.telemetry?.tracer,
   });
   const runs = {
     sql: deps.sql,
@@ -76,6 +79,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     queueTtlSeconds: config.queueTtlSeconds,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     now,
+    gate: deps.telemetry?.gate,
+    tracer: deps.telemetry?.tracer,
   };
   const health = { sql: deps.sql, nc: deps.nc, metrics };
 

@@ -1,13 +1,13 @@
+import { TELEMETRY_VARS } from "@semente/shared/telemetry";
 import { COMMON_VARS, int, loadConfig, oneOf, str } from "@semente/shared/config";
 import type { RateLimitPolicy } from "@semente/shared/governance";
-import { DEFAULT_COST_MODEL_PATH, Environment, type Mode } from "@semente/shared/manifest";
+import { DEFAULT_COST_MODEL_PATH, type Environment, type Mode } from "@semente/shared/manifest";
 
 /** Environment variables of the gateway (the README's configuration table lists them). */
 export const GATEWAY_VARS = {
   DATABASE_URL: COMMON_VARS.APP_DATABASE_URL,
   NATS_URL: COMMON_VARS.NATS_URL,
   GATEWAY_PORT: COMMON_VARS.GATEWAY_PORT,
-  SEMENTE_ENV: oneOf("Deployment environment of this process", Object.values(Environment), "dev"),
   GATEWAY_RATE_LIMIT_WINDOW_S: int("Rate-limit window in seconds (all policies)", "60", 1, 86_400),
   GATEWAY_RATE_LIMIT_PRINCIPAL: int("Requests per window per token subject", "120", 1),
   GATEWAY_RATE_LIMIT_TENANT: int("Requests per window per tenant (all principals)", "600", 1),
@@ -31,6 +31,7 @@ export const GATEWAY_VARS = {
   GATEWAY_NATS_NAME_PREFIX: str("Prefix of the KV bucket and run-events stream names (isolates test stacks)", ""),
   GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of run-event subjects, before `seed.run.` (isolates test stacks)", ""),
   LOG_LEVEL: oneOf("pino log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),
+  ...TELEMETRY_VARS,
 } as const;
 
 /** Everything `createGateway` needs to know besides its clients. */

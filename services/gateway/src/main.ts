@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
-import { createGatewayLogger, createGatewayMetrics } from "./instrumentation.ts";
+import { createGatewayLogger, createGatewayMetrics, startGatewayTelemetry } from "./instrumentation.ts";
+import type { Telemetry } from "@semente/shared/telemetry";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { resolveAuthKeys } from "@semente/shared/auth";
 import { type Admission, connectNats, createAdmission, ensureRunEventsStream } from "@semente/shared/bus";
@@ -15,6 +16,8 @@ async function run(): Promise<void> {
   const log = createGatewayLogger();
   const { vars, gateway: config } = loadGatewayConfig();
   const keys = resolveAuthKeys();
+  const metrics = createGatewayMetrics();
+  const telemetry: Telemetry = startGatewayTelemetry(config.environment, log, metrics);
   let sql: Sql | undefined;
   let nc: NatsConnection | undefined;
   let admission: Admission | undefined;
@@ -62,7 +65,8 @@ async function run(): Promise<void> {
       log,
       config,
       events,
-      metrics: createGatewayMetrics(),
+      metrics,
+      telemetry,
     });
     admission.start();
     purge = setInterval(() => {
@@ -79,6 +83,7 @@ async function run(): Promise<void> {
     await admission?.stop();
     await nc?.drain();
     await sql?.end({ timeout: 5 });
+    await telemetry.shutdown();
     log.info("gateway stopped");
   }
 }

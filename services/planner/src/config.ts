@@ -1,3 +1,4 @@
+import { TELEMETRY_VARS } from "@semente/shared/telemetry";
 import { COMMON_VARS, int, loadConfig, oneOf, str } from "@semente/shared/config";
 import { MIGRATIONS_DIR } from "@semente/shared/db";
 import { assertWormVars, WORM_VARS } from "@semente/shared/evidence";
@@ -35,6 +36,7 @@ export const PLANNER_VARS = {
   ...PIPELINE_VARS,
   ...KEY_PROVIDER_VARS,
   ...WORM_VARS,
+  ...TELEMETRY_VARS,
 } as const;
 
 export type PlannerVars = ReturnType<typeof loadPlannerConfig>;

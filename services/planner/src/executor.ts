@@ -16,7 +16,21 @@ import {
   type TrackedBatch,
 } from "@semente/shared/pipeline";
 import { getRun, isTerminalState, type Run, type RunState, transitionRun } from "@semente/shared/runs";
-import { type Logger, withLabels } from "@semente/shared/telemetry";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import {
+  type Counter,
+  contextFromTraceparent,
+  injectTraceHeaders,
+  inSpan,
+  type Logger,
+  RunSpan,
+  recordRunSpan,
+  runTraceparent,
+  SpanKind,
+  sementeTracer,
+  withLabels,
+} from "@semente/shared/telemetry";
+import type { Tracer } from "@opentelemetry/api";
 import { insertPlan, loadProgress, markCommitted, markPublished, runCheckpoints } from "./batches.ts";
 import type { LeaseKeeper } from "./leases.ts";
 import { ABORT_CODES, type PreflightDeps, runPlannerPreflight } from "./preflight.ts";
@@ -39,6 +53,10 @@ export interface ExecutorDeps {
   leases: LeaseKeeper;
   /** Frees the run's admission leases and promotes the queue. */
   release: (runId: string) => Promise<void>;
+  /** @default the global tracer */
+  tracer?: Tracer;
+  /** `semente_runs_finished_total{environment,mode,state}`. */
+  runsFinished?: Counter;
 }
 
 /** A run being executed. */
@@ -86,8 +104,22 @@ export function startRun(deps: ExecutorDeps, runId: string): RunHandle {
       stopped = true;
       wakeUp?.();
     },
-    done: execute(deps, runId, control),
+    done: traced(deps, runId, control),
   };
+}
+
+/**
+ * The run's `planner.run` span, child of the gateway's admission span recorded in
+ * `seed.run_traces` (so a run admitted from the queue, or resumed after a restart, stays in the
+ * trace of its request). Batch publications inside it carry it to the seeders in NATS headers.
+ */
+async function traced(deps: ExecutorDeps, runId: string, control: Control): Promise<void> {
+  const parent = contextFromTraceparent(await runTraceparent(deps.sql, runId, RunSpan.admission));
+  const tracer = deps.tracer ?? sementeTracer();
+  return inSpan(tracer, RunSpan.planner, { parent, attributes: { "semente.run_id": runId } }, async (span) => {
+    await recordRunSpan(deps.sql, runId, "planner", RunSpan.planner, span);
+    return execute(deps, runId, control);
+  });
 }
 
 interface Control {
@@ -115,6 +147,9 @@ async function transition(
 ): Promise<Run> {
   try {
     const next = await transitionRun(deps.sql, run.id, { ...options, to, actor: ACTOR });
+    if (isTerminalState(next.state)) {
+      deps.runsFinished?.inc({ environment: next.environment, mode: next.mode, state: next.state });
+    }
     await publishEvent(deps, next, log);
     return next;
   } catch (error) {
@@ -143,6 +178,7 @@ async function refuse(deps: ExecutorDeps, run: Run, error: unknown, log: Logger)
       });
       return transitionRun(tx, run.id, { to, reason: toProblem(e, instance(run.id)), actor: ACTOR });
     });
+    deps.runsFinished?.inc({ environment: run.environment, mode: run.mode, state: to });
     await publishEvent(deps, next as Run, log);
   } catch (failure) {
     if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
@@ -170,11 +206,23 @@ function batchMessage(run: Run, b: TrackedBatch): BatchMessage {
 
 async function publishBatch(deps: ExecutorDeps, run: Run, b: TrackedBatch, republish?: string): Promise<void> {
   const message = batchMessage(run, b);
-  await deps.js.publish(deps.names.batchSubject(message), encodeMessage(message), {
-    // A republish after a restart must not be swallowed by the duplicate window: a dry run has no
-    // checkpoint row, so a batch done while the planner was down is only known by doing it again.
-    msgID: republish === undefined ? batchMsgId(message) : `${batchMsgId(message)}:${republish}`,
-    expect: { streamName: deps.names.streams[run.mode] },
+  const attributes = {
+    "semente.run_id": run.id,
+    "semente.entity": b.entity,
+    "semente.batch_index": b.batchIndex,
+    "semente.rows": b.to - b.from,
+    "messaging.system": "nats",
+  };
+  const tracer = deps.tracer ?? sementeTracer();
+  await inSpan(tracer, "planner.publish_batch", { attributes, kind: SpanKind.PRODUCER }, async () => {
+    await deps.js.publish(deps.names.batchSubject(message), encodeMessage(message), {
+      // A republish after a restart must not be swallowed by the duplicate window: a dry run has no
+      // checkpoint row, so a batch done while the planner was down is only known by doing it again.
+      msgID: republish === undefined ? batchMsgId(message) : `${batchMsgId(message)}:${republish}`,
+      expect: { streamName: deps.names.streams[run.mode] },
+      // W3C traceparent/tracestate of this publish span: the seeder's consume span is its child.
+      headers: injectTraceHeaders(natsHeaders()),
+    });
   });
 }
 
@@ -214,7 +262,10 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
   try {
     if (run.state === "admitted") {
       try {
-        const report = await runPlannerPreflight(deps.preflight, run);
+        const admitted = run;
+        const report = await inSpan(deps.tracer ?? sementeTracer(), "planner.preflight", {}, () =>
+          runPlannerPreflight(deps.preflight, admitted),
+        );
         await appendAudit(deps.sql, {
           actor: ACTOR,
           action: "preflight.pass",

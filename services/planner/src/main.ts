@@ -7,7 +7,15 @@ import { createSql, type Sql } from "@semente/shared/db";
 import { wormStoreFromConfig } from "@semente/shared/evidence";
 import { loadCostModel } from "@semente/shared/manifest";
 import { keyProviderFromConfig, pipelineOptionsFromVars } from "@semente/shared/pipeline";
-import { createLogger, natsProbe, startHealthServer } from "@semente/shared/telemetry";
+import { PIPELINE_MODES } from "@semente/shared/pipeline";
+import {
+  createLogger,
+  natsProbe,
+  startHealthServer,
+  startServiceTelemetry,
+  type Telemetry,
+} from "@semente/shared/telemetry";
+import { createPlannerMetrics } from "./instrumentation.ts";
 import { loadPlannerConfig } from "./config.ts";
 import { createLeaseKeeper } from "./leases.ts";
 import { createPlanner, type Planner } from "./planner.ts";
@@ -17,6 +25,9 @@ async function run(): Promise<void> {
   applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
   const config = loadPlannerConfig();
   const log = createLogger({ service: "planner", level: config.LOG_LEVEL });
+  let gauges: Parameters<typeof createPlannerMetrics>[0] = () => undefined;
+  const metrics = createPlannerMetrics(() => gauges());
+  const telemetry: Telemetry = startServiceTelemetry("planner", config.SEMENTE_ENV, log, metrics.registry);
   let sql: Sql | undefined;
   let dataPlaneSql: Sql | undefined;
   let verifierSql: Sql | undefined;
@@ -79,6 +90,8 @@ async function run(): Promise<void> {
       parallelism: config.PLANNER_PARALLELISM,
       reconcileMs: config.PLANNER_RECONCILE_MS,
       releaseBy: config.PLANNER_RELEASE,
+      tracer: telemetry.tracer,
+      runsFinished: metrics.runsFinished,
       preflight: {
         sql,
         dataPlaneSql,
@@ -98,10 +111,13 @@ async function run(): Promise<void> {
       },
     });
     const db = sql;
+    const active = planner;
+    gauges = () => ({ jsm, names: active.names, modes: PIPELINE_MODES, active: () => active.active() });
     health = startHealthServer({
       port: config.HEALTH_PORT,
       probes: { postgres: () => db`select 1`, nats: natsProbe(nc) },
       conditions: { started: () => started },
+      metrics: metrics.registry,
     });
     await planner.start();
     started = true;
@@ -116,6 +132,7 @@ async function run(): Promise<void> {
     await sql?.end({ timeout: 5 });
     await dataPlaneSql?.end({ timeout: 5 });
     await verifierSql?.end({ timeout: 5 });
+    await telemetry.shutdown();
     log.info("planner stopped");
   }
 }

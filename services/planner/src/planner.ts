@@ -24,7 +24,8 @@ import {
   ensurePipelineStreams,
   type PipelineNames,
 } from "@semente/shared/pipeline";
-import type { Logger } from "@semente/shared/telemetry";
+import type { Counter, Logger } from "@semente/shared/telemetry";
+import type { Tracer } from "@opentelemetry/api";
 import { lastFailure, markDeadLettered, recordFailure } from "./batches.ts";
 import { type ExecutorDeps, type RunHandle, startRun } from "./executor.ts";
 import type { LeaseKeeper } from "./leases.ts";
@@ -44,6 +45,10 @@ export interface PlannerOptions {
   pipeline: EnsurePipelineOptions;
   events: RunEventsOptions;
   log: Logger;
+  /** @default the global tracer */
+  tracer?: Tracer;
+  /** `semente_runs_finished_total`. */
+  runsFinished?: Counter;
   /** @default 3 */
   parallelism?: number;
   /** @default 500 */
@@ -104,6 +109,8 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     release: async (runId) => {
       await options.admission.release(runId);
     },
+    tracer: options.tracer,
+    runsFinished: options.runsFinished,
   };
 
   function launch(runId: string): void {

@@ -1,3 +1,4 @@
+import { TELEMETRY_VARS } from "@semente/shared/telemetry";
 import { bool, COMMON_VARS, type ConfigOf, int, loadConfig, oneOf, str } from "@semente/shared/config";
 import { SementeError } from "@semente/shared/errors";
 import {
@@ -34,6 +35,7 @@ export const SEEDER_VARS = {
   LOG_LEVEL: oneOf("Log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),
   ...PIPELINE_VARS,
   ...KEY_PROVIDER_VARS,
+  ...TELEMETRY_VARS,
 } as const;
 
 /** Values of {@link SEEDER_VARS}. */

@@ -11,7 +11,14 @@ import {
   keyProviderFromConfig,
   pipelineOptionsFromVars,
 } from "@semente/shared/pipeline";
-import { createLogger, natsProbe, startHealthServer } from "@semente/shared/telemetry";
+import {
+  createLogger,
+  natsProbe,
+  startHealthServer,
+  startServiceTelemetry,
+  type Telemetry,
+} from "@semente/shared/telemetry";
+import { createSeederMetrics } from "./instrumentation.ts";
 import { loadSeederConfig } from "./config.ts";
 import { createBatchHandler } from "./handlers/batch.ts";
 import { createSeeder, type Seeder } from "./seeder.ts";
@@ -21,6 +28,8 @@ async function run(): Promise<void> {
   applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
   const { vars, modes, fault } = loadSeederConfig();
   const log = createLogger({ service: "seeder", level: vars.LOG_LEVEL });
+  const metrics = createSeederMetrics();
+  const telemetry: Telemetry = startServiceTelemetry("seeder", vars.SEMENTE_ENV, log, metrics.registry);
   let sql: Sql | undefined;
   let nc: NatsConnection | undefined;
   let seeder: Seeder | undefined;
@@ -58,7 +67,16 @@ async function run(): Promise<void> {
       },
     });
     if (fault !== undefined) log.warn({ fault }, "fault injection enabled (test only)");
-    const handler = createBatchHandler({ writer, nc, names, log, heartbeatMs: vars.SEEDER_HEARTBEAT_MS, fault });
+    const handler = createBatchHandler({
+      writer,
+      nc,
+      names,
+      log,
+      heartbeatMs: vars.SEEDER_HEARTBEAT_MS,
+      fault,
+      tracer: telemetry.tracer,
+      metrics,
+    });
     seeder = createSeeder({ js: jetstream(nc), names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES });
     const active = seeder;
     const db = sql;
@@ -66,6 +84,7 @@ async function run(): Promise<void> {
       port: vars.HEALTH_PORT,
       probes: { postgres: () => db`select 1`, nats: natsProbe(nc) },
       conditions: { pulling: () => active.running },
+      metrics: metrics.registry,
     });
     await seeder.start();
     log.info({ health_port: health.port, modes, write_path: vars.SEEDER_WRITE_PATH }, "seeder started");
@@ -76,6 +95,7 @@ async function run(): Promise<void> {
     await nc?.drain();
     // A COPY abandoned by its guard stays queued in postgres.js: bound the wait.
     await sql?.end({ timeout: 5 });
+    await telemetry.shutdown();
     log.info("seeder stopped");
   }
 }

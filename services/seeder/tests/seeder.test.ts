@@ -23,6 +23,7 @@ import {
   writerManifest,
 } from "../../../packages/shared/tests/pipeline/writer-fixtures.ts";
 import { createBatchHandler, type Disposition } from "../src/handlers/batch.ts";
+import { createSeederMetrics } from "../src/instrumentation.ts";
 import { createSeeder, type Seeder } from "../src/seeder.ts";
 import { collect, eventually } from "./utils.ts";
 
@@ -34,6 +35,7 @@ let names: PipelineNames;
 const logLines: string[] = [];
 const log = createLogger({ service: "seeder-test", level: "debug", destination: { write: (l) => logLines.push(l) } });
 const MAX_DELIVER = 3;
+const metrics = createSeederMetrics();
 
 beforeAll(async () => {
   db = await createTestDatabase("seeder_service");
@@ -54,7 +56,16 @@ afterAll(async () => {
 function startSeeder(fault?: { entity: string; batchIndex: number }) {
   const dispositions: Disposition[] = [];
   const writer = createBatchWriter({ sql: db.seederSql, keys, log });
-  const inner = createBatchHandler({ writer, nc: nats.nc, names, log, heartbeatMs: 500, fault, poisonDelayMs: 50 });
+  const inner = createBatchHandler({
+    writer,
+    nc: nats.nc,
+    names,
+    log,
+    heartbeatMs: 500,
+    fault,
+    poisonDelayMs: 50,
+    metrics,
+  });
   const seeder = createSeeder({
     js: nats.js,
     names,
@@ -104,6 +115,13 @@ describe("seeder service (in-process)", () => {
     expect(again.at(-1)).toMatchObject({ planIndex: msgs[4]?.planIndex, duplicate: true });
     expect(await bankingCounts(db.adminSql, "banco-alfa")).toEqual(before);
     checkpoints.sub.unsubscribe();
+    // SLIs: rows of committed batches only (the duplicate adds none), one latency sample per commit.
+    const text = await metrics.registry.render();
+    const rows = [...text.matchAll(/^semente_rows_written_total\{[^}]*mode="baseline"\} (\d+)$/gm)];
+    expect(rows.reduce((sum, m) => sum + Number(m[1]), 0)).toBe(plannedRows(manifest).total);
+    const commits = [...text.matchAll(/^semente_batch_duration_seconds_count\{[^}]*\} (\d+)$/gm)];
+    expect(commits.reduce((sum, m) => sum + Number(m[1]), 0)).toBe(msgs.length);
+    expect(text).toMatch(/^semente_batches_total\{mode="baseline",outcome="acked"\} /m);
   });
 
   test("seeder - a cancelled run's batch is acked and skipped without writing", async () => {

@@ -1,3 +1,5 @@
+import { headers } from "@nats-io/transport-node";
+import { injectTraceHeaders } from "../telemetry/tracing.ts";
 import {
   DiscardPolicy,
   type JetStreamClient,
@@ -78,6 +80,9 @@ export async function publishRunEvent(
   try {
     await js.publish(subjects.runEvent(run, event, options.subjectPrefix), JSON.stringify(payload), {
       msgID: `${run.id}:${event}:${run.etagVersion}`,
+      // The active span (planner run, gateway request) travels with the event: the evidence build
+      // of a terminal run is its child.
+      headers: injectTraceHeaders(headers()),
       expect: { streamName: options.streamName ?? RUN_EVENTS_STREAM },
     });
   } catch (cause) {

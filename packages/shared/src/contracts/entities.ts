@@ -59,6 +59,11 @@ const email = () => Type.String({ pattern: EMAIL_PATTERN, maxLength: 254 });
 const phone = () => Type.String({ pattern: PHONE_PATTERN });
 const oneOf = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const nullable = <S extends TSchema>(schema: S) => Type.Union([schema, Type.Null()]);
+/**
+ * Marks a column as personal data (`"x-pii": true` in the exported schema). Log redaction and the
+ * PII log check derive their field list from these marks, so a new PII column needs no second list.
+ */
+const pii = <S extends TSchema>(schema: S): S => ({ ...schema, "x-pii": true });
 
 function entity(name: string, description: string, properties: Record<string, TSchema>) {
   return Type.Object(properties, {
@@ -87,9 +92,9 @@ export const ENTITY_CONTRACTS: Readonly<Record<Entity, TSchema>> = {
   users: entity("users", "A back-office user of the tenant.", {
     id: uuid(),
     tenant_id: tenantId(),
-    login: Type.String({ pattern: "^[a-z0-9._-]{3,64}$" }),
-    email: email(),
-    display_name: text(200),
+    login: pii(Type.String({ pattern: "^[a-z0-9._-]{3,64}$" })),
+    email: pii(email()),
+    display_name: pii(text(200)),
     role: oneOf(["admin", "manager", "consultant", "operator", "auditor"]),
     status: oneOf(["active", "locked", "disabled"]),
     mfa_enabled: Type.Boolean(),
@@ -99,9 +104,9 @@ export const ENTITY_CONTRACTS: Readonly<Record<Entity, TSchema>> = {
     id: uuid(),
     tenant_id: tenantId(),
     user_id: nullable(uuid()),
-    name: text(200),
-    email: email(),
-    phone: nullable(phone()),
+    name: pii(text(200)),
+    email: pii(email()),
+    phone: pii(nullable(phone())),
     branch_code: Type.String({ pattern: "^\\d{4}$" }),
     status: oneOf(["active", "inactive"]),
     created_at: instant(),
@@ -120,9 +125,9 @@ export const ENTITY_CONTRACTS: Readonly<Record<Entity, TSchema>> = {
     tenant_id: tenantId(),
     category_id: uuid(),
     name: text(200),
-    cnpj: Type.String({ pattern: CNPJ_PATTERN }),
-    email: nullable(email()),
-    phone: nullable(phone()),
+    cnpj: pii(Type.String({ pattern: CNPJ_PATTERN })),
+    email: pii(nullable(email())),
+    phone: pii(nullable(phone())),
     status: oneOf(["active", "inactive", "blocked"]),
     created_at: instant(),
   }),
@@ -130,16 +135,16 @@ export const ENTITY_CONTRACTS: Readonly<Record<Entity, TSchema>> = {
     id: uuid(),
     tenant_id: tenantId(),
     kind: oneOf(["PF", "PJ"]),
-    full_name: text(200),
-    trade_name: nullable(text(200)),
-    cpf: nullable(Type.String({ pattern: CPF_PATTERN })),
-    cnpj: nullable(Type.String({ pattern: CNPJ_PATTERN })),
-    birth_date: nullable(date()),
-    email: email(),
-    phone: phone(),
+    full_name: pii(text(200)),
+    trade_name: pii(nullable(text(200))),
+    cpf: pii(nullable(Type.String({ pattern: CPF_PATTERN }))),
+    cnpj: pii(nullable(Type.String({ pattern: CNPJ_PATTERN }))),
+    birth_date: pii(nullable(date())),
+    email: pii(email()),
+    phone: pii(phone()),
     status: oneOf(["active", "blocked", "closed"]),
     consultant_id: nullable(uuid()),
-    monthly_income: nonNegativeMoney(),
+    monthly_income: pii(nonNegativeMoney()),
     risk_rating: oneOf(["AA", "A", "B", "C", "D", "E", "F", "G", "H"]),
     created_at: instant(),
   }),
@@ -149,13 +154,13 @@ export const ENTITY_CONTRACTS: Readonly<Record<Entity, TSchema>> = {
     customer_id: uuid(),
     kind: oneOf(["residential", "commercial"]),
     is_primary: Type.Boolean(),
-    street: text(200),
-    number: Type.String({ pattern: "^(\\d{1,6}[A-Z]?|S/N)$" }),
-    complement: nullable(text(100)),
+    street: pii(text(200)),
+    number: pii(Type.String({ pattern: "^(\\d{1,6}[A-Z]?|S/N)$" })),
+    complement: pii(nullable(text(100))),
     district: text(100),
     city: text(100),
     uf: oneOf(UFS),
-    cep: Type.String({ pattern: CEP_PATTERN }),
+    cep: pii(Type.String({ pattern: CEP_PATTERN })),
     created_at: instant(),
   }),
   bank_accounts: entity("bank_accounts", "A deposit or payment account.", {
@@ -164,8 +169,8 @@ export const ENTITY_CONTRACTS: Readonly<Record<Entity, TSchema>> = {
     customer_id: uuid(),
     category_id: uuid(),
     branch: Type.String({ pattern: "^\\d{4}$" }),
-    number: Type.String({ pattern: "^\\d{1,12}$" }),
-    check_digit: Type.String({ pattern: "^[0-9X]$" }),
+    number: pii(Type.String({ pattern: "^\\d{1,12}$" })),
+    check_digit: pii(Type.String({ pattern: "^[0-9X]$" })),
     kind: oneOf(["checking", "savings", "payment"]),
     status: oneOf(["active", "blocked", "closed"]),
     balance: money(),
@@ -225,11 +230,11 @@ export const ENTITY_CONTRACTS: Readonly<Record<Entity, TSchema>> = {
     amount: nonNegativeMoney(),
     occurred_at: instant(),
     description: text(140),
-    counterparty_name: nullable(text(200)),
-    counterparty_document: nullable(Type.String({ pattern: "^(\\d{11}|\\d{14})$" })),
+    counterparty_name: pii(nullable(text(200))),
+    counterparty_document: pii(nullable(Type.String({ pattern: "^(\\d{11}|\\d{14})$" }))),
     counterparty_ispb: nullable(Type.String({ pattern: "^\\d{8}$" })),
     counterparty_branch: nullable(Type.String({ pattern: "^\\d{4}$" })),
-    counterparty_account: nullable(Type.String({ pattern: "^\\d{1,13}$" })),
+    counterparty_account: pii(nullable(Type.String({ pattern: "^\\d{1,13}$" }))),
     end_to_end_id: nullable(Type.String({ pattern: "^E\\d{8}\\d{12}[A-Za-z0-9]{11}$" })),
     loan_id: nullable(uuid()),
     created_at: instant(),
@@ -267,3 +272,14 @@ export function entityJsonSchema(entity: Entity): Record<string, unknown> {
     ...JSON.parse(JSON.stringify(ENTITY_CONTRACTS[entity])),
   };
 }
+
+/** Column names marked {@link pii} in any entity contract (sorted, unique). */
+export const PII_FIELDS: readonly string[] = [
+  ...new Set(
+    Object.values(ENTITY_CONTRACTS).flatMap((schema) =>
+      Object.entries((schema as unknown as { properties: Record<string, TSchema> }).properties)
+        .filter(([, property]) => (property as Record<string, unknown>)["x-pii"] === true)
+        .map(([name]) => name),
+    ),
+  ),
+].sort();

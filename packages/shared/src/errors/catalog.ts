@@ -27,6 +27,7 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   REFERENCE_DATETIME_MISMATCH: { status: 409, title: "reference_datetime differs from checkpoint", exit: 5 },
   DATA_DRIFT: { status: 409, title: "Data outside the manifest", exit: 5 },
   WORM_UNAVAILABLE: { status: 503, title: "WORM storage unavailable", exit: 5 },
+  TELEMETRY_UNAVAILABLE: { status: 503, title: "Telemetry export unavailable", exit: 5 },
   FINANCE_DIVERGENCE: { status: 500, title: "Finance routine divergence", exit: 6 },
   CONTRACT_VIOLATION: { status: 500, title: "Entity contract violation", exit: 6 },
   UNAUTHENTICATED: { status: 401, title: "Unauthenticated", exit: 7 },

@@ -40,6 +40,8 @@ export const ProblemCode = {
   DATA_DRIFT: "DATA_DRIFT",
   /** WORM evidence storage unavailable (503, fail-closed). */
   WORM_UNAVAILABLE: "WORM_UNAVAILABLE",
+  /** Trace export failing past its bound where telemetry is required (503, fail-closed, T067). */
+  TELEMETRY_UNAVAILABLE: "TELEMETRY_UNAVAILABLE",
   /** Finance routine disagrees with a stored value (500). */
   FINANCE_DIVERGENCE: "FINANCE_DIVERGENCE",
   /** A generated row fails its entity contract (500). */

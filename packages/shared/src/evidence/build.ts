@@ -1,3 +1,4 @@
+import { runTraces } from "../telemetry/run-traces.ts";
 import { createHash } from "node:crypto";
 import { type Sql, withTenant } from "../db/index.ts";
 import { datasetDigest } from "../determinism/index.ts";
@@ -185,7 +186,7 @@ function reportPrincipal(principal: string): string {
  * Audit rows it reads (by `run_id`): `preflight.*` with `details.checks` (`PreflightResult`) and
  * `details.role` for the RLS item; rows with `reason = 'RATE_LIMITED'` or `action` `rate_limit.*`
  * count as 429s; `reason = 'CONTRACT_VIOLATION'` counts as a contract violation; any
- * `details.span_id` (16 hex) is listed in `trace.span_ids`. Checkpoint `duration_ms` feeds the SLO.
+ * `details.span_id` (16 hex) is listed in `trace.span_ids`, after the run's spans in `seed.run_traces`. Checkpoint `duration_ms` feeds the SLO.
  * Throws `NOT_FOUND` for an unknown run and `INVALID_STATE` for a run that has not ended.
  */
 export async function buildReport(options: BuildReportOptions): Promise<EvidenceReport> {
@@ -197,10 +198,11 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       extensions: { state: run.state },
     });
   }
-  const [checkpoints, batches, audit] = await Promise.all([
+  const [checkpoints, batches, audit, traces] = await Promise.all([
     readCheckpoints(sql, run),
     readBatches(sql, run.id),
     readAudit(sql, run.id),
+    runTraces(sql, run.id),
   ]);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
   const planned = manifest === null ? null : plannedRows(manifest);
@@ -262,11 +264,14 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
 
   const digest = recomputeDatasetDigest(checkpoints);
   const recorded = sha256Ref(run.datasetDigest);
+  // Spans recorded in seed.run_traces (gateway request/admission, planner run, evidence build)
+  // of the run's own trace, then any audit row's span id.
   const spanIds = [
     ...new Set(
-      audit
-        .map((a) => a.details?.span_id)
-        .filter((s): s is string => typeof s === "string" && /^[0-9a-f]{16}$/.test(s)),
+      [
+        ...traces.filter((t) => t.traceId === run.traceId).map((t) => t.spanId),
+        ...audit.map((a) => a.details?.span_id),
+      ].filter((s): s is string => typeof s === "string" && /^[0-9a-f]{16}$/.test(s)),
     ),
   ];
   const rowsWritten = checkpoints.reduce((sum, c) => sum + c.rowCount, 0);

@@ -1,4 +1,5 @@
 import { SementeError, toProblem } from "../errors/index.ts";
+import { type MetricsRegistry, metricsResponse } from "./metrics.ts";
 
 /** Outcome of one readiness check. */
 export type CheckStatus = "ok" | "down";
@@ -14,6 +15,8 @@ export interface HealthOptions {
   conditions?: Record<string, () => boolean>;
   /** Per-probe timeout. @default 2000 */
   checkTimeoutMs?: number;
+  /** Served as Prometheus text on `GET /metrics` when given. */
+  metrics?: MetricsRegistry;
 }
 
 /** Runs one probe with a timeout; a failure or a timeout is `down`. */
@@ -55,8 +58,9 @@ const json = (status: number, body: unknown, type = "application/json") =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": type } });
 
 /**
- * The worker services' ops endpoints: `GET /healthz` (the process is up) and `GET /readyz` (every
- * probe and condition ok → 200 `{status, checks}`; else a 503 problem+json naming the checks).
+ * The worker services' ops endpoints: `GET /healthz` (the process is up), `GET /readyz` (every
+ * probe and condition ok → 200 `{status, checks}`; else a 503 problem+json naming the checks) and,
+ * with a registry, `GET /metrics`.
  * Anything else is a 404 or 405 problem.
  */
 export function createHealthHandler(options: HealthOptions): (request: Request) => Promise<Response> {
@@ -66,6 +70,7 @@ export function createHealthHandler(options: HealthOptions): (request: Request) 
       return json(405, toProblem(new SementeError("MALFORMED_INPUT", "GET only")), "application/problem+json");
     }
     if (path === "/healthz") return json(200, { status: "ok" });
+    if (path === "/metrics" && options.metrics !== undefined) return metricsResponse(options.metrics);
     if (path !== "/readyz") {
       return json(404, toProblem(new SementeError("NOT_FOUND", "no such endpoint")), "application/problem+json");
     }

@@ -2,7 +2,19 @@ import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, 
 import { RUN_EVENTS_STREAM, type RunEventPayload, subjects } from "@semente/shared/bus";
 import { isSementeError } from "@semente/shared/errors";
 import type { EvidenceService, ProduceResult } from "@semente/shared/evidence";
-import { type Logger, withLabels } from "@semente/shared/telemetry";
+import type { Sql } from "@semente/shared/db";
+import {
+  type Counter,
+  extractTraceHeaders,
+  inSpan,
+  type Logger,
+  RunSpan,
+  recordRunSpan,
+  SpanKind,
+  sementeTracer,
+  withLabels,
+} from "@semente/shared/telemetry";
+import type { Span, Tracer } from "@opentelemetry/api";
 
 /** Run events that get evidence: failed and aborted runs are reported too. */
 export const EVIDENCE_EVENTS = ["completed", "failed", "aborted"] as const;
@@ -25,6 +37,12 @@ export interface RunEventsConsumerOptions {
   retryDelayMs?: number;
   /** How long one pull waits for events, in ms (JetStream's minimum is 1000). @default 2000 */
   fetchExpiresMs?: number;
+  /** Where the `evidence.build` span is recorded before the report is built (so the report names it). */
+  sql?: Sql;
+  /** @default the global tracer */
+  tracer?: Tracer;
+  /** `semente_evidence_reports_total{outcome}`. */
+  reports?: Counter;
 }
 
 /** What happened to one event. */
@@ -58,12 +76,25 @@ export function createRunEventsConsumer(options: RunEventsConsumerOptions): RunE
   let loop: Promise<void> | undefined;
   let current: { stop(): void } | undefined;
 
+  const tracer = options.tracer ?? sementeTracer();
   const handle = async (msg: JsMsg): Promise<EventOutcome> => {
     const event = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
     if (!(EVIDENCE_EVENTS as readonly string[]).includes(event)) {
       msg.ack();
       return "ignored";
     }
+    // A kept event in an `evidence.build` span, child of the span that published it (the planner's run).
+    const parent = extractTraceHeaders(msg.headers);
+    const outcome = await inSpan(tracer, RunSpan.evidence, { parent, kind: SpanKind.CONSUMER }, async (span) => {
+      const result = await produceFor(msg, span);
+      span.setAttribute("semente.outcome", result);
+      return result;
+    });
+    options.reports?.inc({ outcome });
+    return outcome;
+  };
+
+  const produceFor = async (msg: JsMsg, span: Span): Promise<EventOutcome> => {
     let runId: string;
     try {
       runId = msg.json<RunEventPayload>().run.id;
@@ -75,6 +106,8 @@ export function createRunEventsConsumer(options: RunEventsConsumerOptions): RunE
       return "malformed";
     }
     try {
+      span.setAttribute("semente.run_id", runId);
+      if (options.sql !== undefined) await recordRunSpan(options.sql, runId, "evidence", RunSpan.evidence, span);
       const result = await options.service.produce(runId);
       msg.ack();
       return result.status;

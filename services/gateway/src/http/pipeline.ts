@@ -13,12 +13,17 @@ import {
   rateLimitHeaders,
   requestFingerprint,
 } from "@semente/shared/governance";
+import { isSpanContextValid, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import {
   childTraceContext,
+  extractTraceHeaders,
   formatTraceparent,
   type Logger,
   parseTraceparent,
+  SpanKind,
+  sementeTracer,
   type TraceContext,
+  traceContextOf,
   withLabels,
 } from "@semente/shared/telemetry";
 import type { GatewayConfig } from "../config.ts";
@@ -48,7 +53,10 @@ export interface RequestContext {
   params: Record<string, string>;
   /** The verified caller; on public routes a placeholder with no roles. */
   principal: Principal;
+  /** Context of the request's server span (the run's trace id comes from it). */
   trace: TraceContext;
+  /** The request's server span (a no-op span while tracing is not started). */
+  span: Span;
   log: Logger;
   scope: RequestScope;
   /** RBAC/ABAC check that also records the scope for labels and audit. */
@@ -85,6 +93,8 @@ export interface PipelineDeps {
   fallbackLimiter?: RateLimiter;
   idempotency: IdempotencyStore;
   verify: (token: string) => Promise<Principal>;
+  /** @default the global tracer (no-op until telemetry is started) */
+  tracer?: Tracer;
 }
 
 const ANONYMOUS: Principal = { subject: "anonymous", roles: [], tenants: [], environments: [], expiresAt: 0 };
@@ -149,15 +159,39 @@ export function createPipeline(deps: PipelineDeps) {
     }
   }
 
-  return async function run(
-    input: { request: Request; params?: Record<string, string>; ip: string },
-    spec: RouteSpec,
-    handler: Handler,
-  ): Promise<Response> {
+  type Input = { request: Request; params?: Record<string, string>; ip: string };
+
+  /** Every request runs in a SERVER span, child of the caller's `traceparent`/`tracestate`. */
+  return function run(input: Input, spec: RouteSpec, handler: Handler): Promise<Response> {
+    const headers = input.request.headers;
+    const parent = extractTraceHeaders({ get: (k) => headers.get(k), set: () => undefined });
+    const tracer = deps.tracer ?? sementeTracer();
+    const attributes = { "http.request.method": spec.method, "http.route": spec.name };
+    return tracer.startActiveSpan(
+      `${spec.method} ${spec.name}`,
+      { kind: SpanKind.SERVER, attributes },
+      parent,
+      async (span) => {
+        try {
+          const response = await handle(input, spec, handler, span);
+          span.setAttribute("http.response.status_code", response.status);
+          if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          return response;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+
+  async function handle(input: Input, spec: RouteSpec, handler: Handler, span: Span): Promise<Response> {
     const started = performance.now();
     const { request } = input;
     const url = new URL(request.url);
-    const trace = childTraceContext(parseTraceparent(request.headers.get("traceparent")));
+    // Without a started SDK the span is a no-op with zero ids: keep W3C semantics by hand.
+    const trace = isSpanContextValid(span.spanContext())
+      ? traceContextOf(span)
+      : childTraceContext(parseTraceparent(request.headers.get("traceparent")));
     const limits: RateLimitResult[] = [];
     const scope: RequestScope = {};
     let principal = ANONYMOUS;
@@ -234,6 +268,7 @@ export function createPipeline(deps: PipelineDeps) {
         params: input.params ?? {},
         principal,
         trace,
+        span,
         get log() {
           return labelled();
         },
@@ -307,7 +342,7 @@ export function createPipeline(deps: PipelineDeps) {
       );
     }
     return response;
-  };
+  }
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Sql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
-import { natsProbe, PROMETHEUS_CONTENT_TYPE, readiness } from "@semente/shared/telemetry";
+import { metricsResponse, natsProbe, readiness } from "@semente/shared/telemetry";
 import type { Handler } from "../http/pipeline.ts";
 import type { GatewayMetrics } from "../instrumentation.ts";
 
@@ -33,6 +33,5 @@ export function readyRoute(deps: HealthDeps): Handler {
 
 /** `GET /metrics`: Prometheus text format. */
 export function metricsRoute(deps: HealthDeps): Handler {
-  return async () =>
-    new Response(deps.metrics.registry.render(), { status: 200, headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE } });
+  return async () => metricsResponse(deps.metrics.registry);
 }

@@ -15,7 +15,16 @@ import {
   toRunResource,
   transitionRun,
 } from "@semente/shared/runs";
-import type { Logger } from "@semente/shared/telemetry";
+import {
+  type ExportGate,
+  inSpan,
+  type Logger,
+  RunSpan,
+  recordRunSpan,
+  sementeTracer,
+  traceContextOf,
+} from "@semente/shared/telemetry";
+import type { Tracer } from "@opentelemetry/api";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import { manifestFromRunRequest, readText } from "../http/body.ts";
 import type { ManifestParser } from "../http/manifest-cache.ts";
@@ -37,6 +46,10 @@ export interface RunsDeps {
   queueTtlSeconds: number;
   idempotencyTtlSeconds: Record<Mode, number>;
   now: () => Date;
+  /** Trace export gate: in staging/prod a run is refused while export has been down past its bound. */
+  gate?: ExportGate;
+  /** @default the global tracer */
+  tracer?: Tracer;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -70,6 +83,8 @@ export function createRunRoute(deps: RunsDeps): Handler {
       // Unparsable manifest: no tenant to check yet, the role alone decides who may see the 422.
       ctx.authorize(Action.create, {});
     }
+    // Fail closed before anything is reserved or written: a run must not start blind (T067).
+    deps.gate?.assertOpen();
     const ttl = deps.idempotencyTtlSeconds[manifest?.mode ?? "baseline"];
     return ctx.idempotent(
       input.hash,
@@ -105,8 +120,32 @@ export function createRunRoute(deps: RunsDeps): Handler {
           rowsPlanned: plannedRows(manifest).total,
         });
         ctx.scope.run = created.id;
-        const decision = await deps.admission.submit(created);
-        deps.metrics.admissions.inc({ environment: created.environment, decision: decision.state });
+        const admitting = performance.now();
+        const tracer = deps.tracer ?? sementeTracer();
+        const attributes = {
+          "semente.run_id": created.id,
+          "semente.tenant": created.tenantId,
+          "semente.environment": created.environment,
+          "semente.mode": created.mode,
+        };
+        const decision = await inSpan(tracer, RunSpan.admission, { attributes }, async (span) => {
+          // Recorded before the submit: the planner parents its run span on the admission span.
+          await recordRunSpan(deps.sql, created.id, "gateway", RunSpan.request, ctx.span);
+          await recordRunSpan(
+            deps.sql,
+            created.id,
+            "gateway",
+            RunSpan.admission,
+            span,
+            traceContextOf(ctx.span).spanId,
+          );
+          const result = await deps.admission.submit(created);
+          span.setAttribute("semente.decision", result.state);
+          return result;
+        });
+        const labels = { environment: created.environment, decision: decision.state };
+        deps.metrics.admissionLatency.observe(labels, (performance.now() - admitting) / 1000);
+        deps.metrics.admissions.inc(labels);
         ctx.log.info({ decision: decision.state }, "admission decision");
         return runReply(202, decision.run);
       },

@@ -130,10 +130,12 @@ describe("auth", () => {
     const text = await metrics.text();
     expect(metrics.headers.get("content-type")).toContain("text/plain");
     expect(text).toContain(
-      'gateway_http_requests_total{method="POST",route="/api/v1/seed-profiles/validate",status="401"}',
+      'semente_http_requests_total{route="/api/v1/seed-profiles/validate",method="POST",status="401"}',
     );
-    expect(text).toContain("gateway_http_request_duration_seconds_bucket");
-    expect(text).toContain('gateway_admission_decisions_total{decision="admitted",environment="dev"} 1');
+    expect(text).toContain("semente_http_request_duration_seconds_bucket");
+    expect(text).toContain('semente_admission_decisions_total{environment="dev",decision="admitted"} 1');
+    expect(text).toContain('semente_admission_duration_seconds_count{environment="dev",decision="admitted"} 1');
+    expect(text).toContain("process_cpu_seconds_total");
     expect(health.headers.get("ratelimit-policy")).toContain('"ops"');
   });
 });

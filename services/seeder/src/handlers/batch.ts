@@ -14,7 +14,18 @@ import {
   NAK_BACKOFF,
   type PipelineNames,
 } from "@semente/shared/pipeline";
-import { type Logger, withLabels } from "@semente/shared/telemetry";
+import {
+  type Counter,
+  extractTraceHeaders,
+  type Histogram,
+  injectTraceHeaders,
+  inSpan,
+  type Logger,
+  SpanKind,
+  sementeTracer,
+  withLabels,
+} from "@semente/shared/telemetry";
+import type { Tracer } from "@opentelemetry/api";
 import type { FaultTarget } from "../config.ts";
 
 /** What the handler did with one delivery. */
@@ -47,6 +58,17 @@ export interface BatchHandlerOptions {
    * @default 200
    */
   poisonDelayMs?: number;
+  /** @default the global tracer */
+  tracer?: Tracer;
+  /** SLIs: batch duration, rows written, deliveries by outcome. */
+  metrics?: SeederMetrics;
+}
+
+/** The seeder's SLI instruments (`semente_batch_duration_seconds`, `semente_rows_written_total`, `semente_batches_total`). */
+export interface SeederMetrics {
+  batchDuration: Histogram;
+  rowsWritten: Counter;
+  batches: Counter;
 }
 
 /** Handles one delivery of a batch message. */
@@ -55,7 +77,8 @@ export type BatchHandler = (m: JsMsg) => Promise<Disposition>;
 function withMsgId(id: string) {
   const h = headers();
   h.set("Nats-Msg-Id", id);
-  return h;
+  // The active span (the batch's) travels with the notification.
+  return injectTraceHeaders(h);
 }
 
 /**
@@ -79,7 +102,22 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
     }
   };
 
-  return async (m) => {
+  const tracer = options.tracer ?? sementeTracer();
+  /**
+   * `seeder.consume` (CONSUMER, child of the planner's publish span carried in the message's
+   * `traceparent`/`tracestate` headers) around the whole delivery.
+   */
+  return (m) => {
+    const attributes = { "messaging.system": "nats", "semente.attempt": m.info.deliveryCount };
+    const parent = extractTraceHeaders(m.headers);
+    return inSpan(tracer, "seeder.consume", { parent, attributes, kind: SpanKind.CONSUMER }, async (span) => {
+      const disposition = await handle(m);
+      span.setAttribute("semente.disposition", disposition);
+      return disposition;
+    });
+  };
+
+  async function handle(m: JsMsg): Promise<Disposition> {
     const attempt = m.info.deliveryCount;
     let msg: BatchMessage;
     try {
@@ -87,8 +125,13 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
     } catch (error) {
       options.log.error({ err: error, seq: m.seq, attempt }, "undecodable batch message");
       m.nak(poisonDelay);
+      options.metrics?.batches.inc({ mode: "unknown", outcome: Disposition.deadLettering });
       return Disposition.deadLettering;
     }
+    const counted = (outcome: Disposition): Disposition => {
+      options.metrics?.batches.inc({ mode: msg.mode, outcome });
+      return outcome;
+    };
     const log = withLabels(options.log, { tenant: msg.tenant, environment: msg.environment, run: msg.runId });
     const beat = setInterval(() => m.working(), options.heartbeatMs);
     try {
@@ -99,22 +142,43 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
       ) {
         throw new SementeError("INTERNAL", "injected fault (SEEDER_FAULT_ENTITY)");
       }
-      const result = await writer.write(msg, { attempt });
+      // The SERIALIZABLE batch transaction (rows + checkpoint row). Attributes are ids and counts only.
+      const batchAttributes = {
+        "semente.run_id": msg.runId,
+        "semente.entity": msg.entity,
+        "semente.batch_index": msg.batchIndex,
+        "semente.rows": msg.to - msg.from,
+        "semente.attempt": attempt,
+        "semente.mode": msg.mode,
+        "semente.dry_run": msg.dryRun,
+      };
+      const result = await inSpan(tracer, "seeder.batch", { attributes: batchAttributes }, async (span) => {
+        const written = await writer.write(msg, { attempt });
+        span.setAttribute("semente.outcome", written.outcome);
+        return written;
+      });
       m.ack();
       if (result.outcome === "skipped") {
         log.info({ entity: msg.entity, batch: msg.batchIndex, state: result.state }, "batch skipped: run is terminal");
-        return Disposition.skipped;
+        return counted(Disposition.skipped);
       }
       const cp = result.checkpoint;
-      try {
-        nc.publish(names.checkpointSubject(msg.runId), encodeMessage(cp), {
-          headers: withMsgId(`checkpoint:${msg.runId}:${msg.entity}:${msg.batchIndex}:${attempt}`),
-        });
-      } catch (error) {
-        // The batch is committed and acked; the planner reconciles from seed.checkpoints, so a
-        // lost notification only delays it.
-        log.warn({ err: error, entity: msg.entity, batch: msg.batchIndex }, "checkpoint notification not published");
+      const labels = { entity: msg.entity, mode: msg.mode };
+      if (result.outcome === "committed") {
+        options.metrics?.batchDuration.observe(labels, cp.durationMs / 1000);
+        options.metrics?.rowsWritten.inc(labels, cp.rows);
       }
+      await inSpan(tracer, "seeder.checkpoint", { attributes: { "semente.outcome": result.outcome } }, async () => {
+        try {
+          nc.publish(names.checkpointSubject(msg.runId), encodeMessage(cp), {
+            headers: withMsgId(`checkpoint:${msg.runId}:${msg.entity}:${msg.batchIndex}:${attempt}`),
+          });
+        } catch (error) {
+          // The batch is committed and acked; the planner reconciles from seed.checkpoints, so a
+          // lost notification only delays it.
+          log.warn({ err: error, entity: msg.entity, batch: msg.batchIndex }, "checkpoint notification not published");
+        }
+      });
       log.info(
         {
           entity: msg.entity,
@@ -127,7 +191,7 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
         },
         "batch done",
       );
-      return Disposition.acked;
+      return counted(Disposition.acked);
     } catch (error) {
       const failure = classifyFailure(error);
       const poison = failure.action === FailureAction.term;
@@ -147,9 +211,9 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
         { entity: msg.entity, batch: msg.batchIndex, attempt, code: failure.problem.code, poison, delayMs: delay },
         "batch failed",
       );
-      return poison ? Disposition.deadLettering : Disposition.retried;
+      return counted(poison ? Disposition.deadLettering : Disposition.retried);
     } finally {
       clearInterval(beat);
     }
-  };
+  }
 }
