@@ -81,6 +81,7 @@ async function startFullStack(db: TestDatabase, otlp: Record<string, string>, lo
         ...base,
         DATABASE_URL: db.urls.app,
         PREFLIGHT_DATABASE_URL: db.urls.seeder,
+        VERIFIER_DATABASE_URL: db.urls.verifier,
         HEALTH_PORT: String(ports.planner),
       },
       logDir,
@@ -154,7 +155,12 @@ describe("telemetry e2e", () => {
           seeders: [],
           startSeeder: async () => stack.services[2]?.proc as Subprocess,
           stop: async () => undefined,
-          cliEnv: { ...infra.env, GATEWAY_URL: stack.gatewayUrl, SEMENTE_APP_DATABASE_URL: db.urls.app },
+          cliEnv: {
+            ...infra.env,
+            GATEWAY_URL: stack.gatewayUrl,
+            SEMENTE_APP_DATABASE_URL: db.urls.app,
+            SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
+          },
         },
         ["seed", "--profile", ALFA, "--follow", "--json"],
       );
