@@ -1,4 +1,4 @@
-import { COMMON_VARS, int, loadConfig, oneOf, str, url } from "@semente/shared/config";
+import { COMMON_VARS, NATS_VARS, int, loadConfig, oneOf, str, url } from "@semente/shared/config";
 import { assertWormVars, WORM_VARS, wormStoreFromConfig } from "@semente/shared/evidence";
 import { DEFAULT_COST_MODEL_PATH, Environment } from "@semente/shared/manifest";
 import { KEY_PROVIDER_VARS } from "@semente/shared/pipeline";
@@ -10,7 +10,7 @@ export const EVIDENCE_VARS = {
     "postgres://semente_app@127.0.0.1:5432/semente",
     ["postgres:", "postgresql:"],
   ),
-  NATS_URL: COMMON_VARS.NATS_URL,
+  ...NATS_VARS,
   SEMENTE_ENV: oneOf("Deployment environment of this process", Object.values(Environment), "dev"),
   EVIDENCE_HEALTH_PORT: int("HTTP port of /healthz and /readyz", "8083", 0, 65535),
   ...WORM_VARS,

@@ -1,4 +1,4 @@
-import { COMMON_VARS, int, loadConfig, oneOf, str } from "@semente/shared/config";
+import { COMMON_VARS, NATS_VARS, int, loadConfig, oneOf, str } from "@semente/shared/config";
 import { MIGRATIONS_DIR } from "@semente/shared/db";
 import { assertWormVars, WORM_VARS } from "@semente/shared/evidence";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
@@ -12,7 +12,7 @@ export const PLANNER_VARS = {
     ...COMMON_VARS.DATABASE_URL,
     doc: "URL of the seeders' data-plane role; the preflight checks RLS and migrations as that role",
   },
-  NATS_URL: COMMON_VARS.NATS_URL,
+  ...NATS_VARS,
   HEALTH_PORT: int("Port of /healthz and /readyz", "8081", 0, 65535),
   PLANNER_PARALLELISM: int("Batches in flight per load/DR run (baseline is always 1)", "3", 2, 4),
   PLANNER_RELEASE: oneOf(
