@@ -1,4 +1,4 @@
-import { COMMON_VARS, NATS_VARS, int, loadConfig, oneOf, str, url } from "@semente/shared/config";
+import { NATS_VARS, int, loadConfig, oneOf, str, url } from "@semente/shared/config";
 import { assertWormVars, WORM_VARS, wormStoreFromConfig } from "@semente/shared/evidence";
 import { DEFAULT_COST_MODEL_PATH, Environment } from "@semente/shared/manifest";
 import { KEY_PROVIDER_VARS } from "@semente/shared/pipeline";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/shared/bus";
-import { COMMON_VARS, int, loadConfig, NATS_VARS, str, url } from "@semente/shared/config";
+import { int, loadConfig, NATS_VARS, str, url } from "@semente/shared/config";
 import { createSql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import { type Manifest, parseManifest, plannedRows } from "@semente/shared/manifest";
