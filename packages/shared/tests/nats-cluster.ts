@@ -59,7 +59,9 @@ export async function startNatsCluster(size = 3, timeoutMs = 30_000): Promise<Te
   const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(",");
   const nodes: ClusterNode[] = Array.from({ length: size }, (_, i) => {
     const name = `semente-test-n${i + 1}`;
-    const [clientPort, routePort, monitorPort] = [ports[i], routePorts[i], ports[2 * size + i]] as number[];
+    const clientPort = ports[i] as number;
+    const routePort = routePorts[i] as number;
+    const monitorPort = ports[2 * size + i] as number;
     const proc = Bun.spawn(
       [
         NATS_SERVER_BIN,
