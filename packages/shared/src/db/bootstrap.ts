@@ -2,7 +2,7 @@ import { SementeError } from "../errors/index.ts";
 import { createSql } from "./client.ts";
 import { migrate } from "./migrate.ts";
 import { setupDatabase } from "./setup.ts";
-import { DbRole, type Sql } from "./types.ts";
+import { DbRole, type Sql, type TransactionSql } from "./types.ts";
 
 /** Login passwords per role; an empty or missing one leaves that role's password as it is. */
 export type RolePasswords = Partial<Record<DbRole, string>>;
@@ -12,7 +12,7 @@ export type RolePasswords = Partial<Record<DbRole, string>>;
  * (`format('%I', '%L')`), so a password is always a quoted literal, whatever it contains.
  * Returns the roles whose password was set.
  */
-export async function setRolePasswords(sql: Sql, passwords: RolePasswords): Promise<DbRole[]> {
+export async function setRolePasswords(sql: Sql | TransactionSql, passwords: RolePasswords): Promise<DbRole[]> {
   const set: DbRole[] = [];
   for (const role of Object.values(DbRole)) {
     const password = passwords[role];

@@ -42,6 +42,12 @@ function failed(operation: string, error: unknown): SementeError {
   );
 }
 
+const noLock = (bucket: string): SementeError =>
+  new SementeError(
+    "WORM_UNAVAILABLE",
+    `bucket ${bucket} has no Object Lock (it can only be enabled at creation): use a new bucket`,
+  );
+
 /**
  * Creates, idempotently, the evidence bucket with Object Lock enabled (only possible at creation),
  * sets its default retention to COMPLIANCE for `retentionDays`, and reads the lock configuration
@@ -82,6 +88,7 @@ export async function bootstrapWormBucket(options: BootstrapWormBucketOptions): 
       }),
     );
   } catch (error) {
+    if (statusOf(error) === 409) throw noLock(Bucket);
     throw failed("PutObjectLockConfiguration", error);
   }
   let enabled: string | undefined;
@@ -91,11 +98,6 @@ export async function bootstrapWormBucket(options: BootstrapWormBucketOptions): 
   } catch (error) {
     if (statusOf(error) !== 404) throw failed("GetObjectLockConfiguration", error);
   }
-  if (enabled !== "Enabled") {
-    throw new SementeError(
-      "WORM_UNAVAILABLE",
-      `bucket ${Bucket} has no Object Lock (it can only be enabled at creation): use a new bucket`,
-    );
-  }
+  if (enabled !== "Enabled") throw noLock(Bucket);
   return { created, retentionDays: options.retentionDays };
 }
