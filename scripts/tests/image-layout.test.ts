@@ -72,7 +72,7 @@ describe("image layout (deploy/Dockerfile replayed without Docker)", () => {
     expect(code).toBe(0);
     expect(stdout).toContain("bootstrap");
     const entrypoint = readFileSync(join(app, "deploy/entrypoint.sh"), "utf8");
-    expect(entrypoint).toContain(["exec bun \"/app/services/$", "{what}/src/main.ts\""].join(""));
+    expect(entrypoint).toContain(['exec bun "/app/services/$', '{what}/src/main.ts"'].join(""));
     expect(entrypoint).toContain("gateway | planner | seeder | evidence)");
     for (const file of ["migrations", "configs/finops/seed-data.cost-model.yaml", "contracts/seed-data.openapi.yaml"]) {
       expect(existsSync(join(app, file))).toBe(true);
