@@ -20,12 +20,23 @@ export interface Stage {
   steps: LayoutStep[];
 }
 
+function stepOf(op: string, rest: string[]): LayoutStep | undefined {
+  if (op === "WORKDIR") return { kind: "workdir", path: rest[0] as string };
+  if (op === "RUN") return { kind: "run", command: rest.join(" ") };
+  if (op !== "COPY") return undefined;
+  const from = rest.find((w) => w.startsWith("--from="))?.slice("--from=".length);
+  const args = rest.filter((w) => !w.startsWith("--"));
+  return { kind: "copy", ...(from ? { from } : {}), sources: args.slice(0, -1), dest: args.at(-1) as string };
+}
+
 /** Parses FROM / WORKDIR / COPY / RUN of a Dockerfile (no line continuations in ours). */
 export function parseDockerfile(text: string): Stage[] {
   const stages: Stage[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  for (const line of lines) {
     const [instruction, ...rest] = line.split(/\s+/);
     const op = (instruction as string).toUpperCase();
     if (op === "FROM") {
@@ -39,19 +50,8 @@ export function parseDockerfile(text: string): Stage[] {
     }
     const stage = stages.at(-1);
     if (stage === undefined) throw new Error(`${op} before FROM`);
-    if (op === "WORKDIR") stage.steps.push({ kind: "workdir", path: rest[0] as string });
-    if (op === "RUN") stage.steps.push({ kind: "run", command: rest.join(" ") });
-    if (op === "COPY") {
-      const flags = rest.filter((w) => w.startsWith("--"));
-      const args = rest.filter((w) => !w.startsWith("--"));
-      const from = flags.find((f) => f.startsWith("--from="))?.slice("--from=".length);
-      stage.steps.push({
-        kind: "copy",
-        ...(from ? { from } : {}),
-        sources: args.slice(0, -1),
-        dest: args.at(-1) as string,
-      });
-    }
+    const step = stepOf(op, rest);
+    if (step !== undefined) stage.steps.push(step);
   }
   return stages;
 }
@@ -84,7 +84,43 @@ export function buildContext(root: string): string[] {
   return tracked.filter((f) => !ignored(f, patterns));
 }
 
-/** Replays the stages into `out/<stage>/` (each a container root); returns the last stage's root. */
+/** COPY of one source from the build context (a file, or a directory's contents). */
+function copyFromContext(root: string, context: string[], source: string, target: string, intoDir: boolean): void {
+  const rel = posix.normalize(source).replace(/\/$/, "");
+  const files = context.filter((f) => f === rel || f.startsWith(`${rel}/`));
+  if (files.length === 0) throw new Error(`COPY ${source}: not in the build context`);
+  for (const file of files) {
+    let dest: string;
+    if (file !== rel) dest = join(target, file.slice(rel.length + 1));
+    else dest = intoDir ? join(target, posix.basename(file)) : target;
+    mkdirSync(dirname(dest), { recursive: true });
+    cpSync(join(root, file), dest);
+    if (statSync(join(root, file)).mode & 0o111) execFileSync("chmod", ["+x", dest]);
+  }
+}
+
+function copyStep(
+  step: Extract<LayoutStep, { kind: "copy" }>,
+  fs: string,
+  workdir: string,
+  stages: Record<string, string>,
+  root: string,
+  context: string[],
+): void {
+  const target = join(fs, posix.resolve(workdir, step.dest));
+  const intoDir = step.dest.endsWith("/") || step.sources.length > 1;
+  for (const source of step.sources) {
+    if (step.from === undefined) {
+      copyFromContext(root, context, source, target, intoDir);
+      continue;
+    }
+    const fromRoot = stages[step.from];
+    if (fromRoot === undefined) throw new Error(`COPY --from=${step.from}: no such stage`);
+    cpSync(join(fromRoot, source), target, { recursive: true, verbatimSymlinks: true });
+  }
+}
+
+/** Replays the stages into `out/<stage>/` (each a container root). */
 export function materialize(
   root: string,
   dockerfile: string,
@@ -104,28 +140,7 @@ export function materialize(
       } else if (step.kind === "run") {
         execFileSync("/bin/sh", ["-c", step.command], { cwd: join(fs, workdir), stdio: "pipe" });
       } else {
-        const target = posix.resolve(workdir, step.dest);
-        const intoDir = step.dest.endsWith("/") || step.sources.length > 1;
-        for (const source of step.sources) {
-          if (step.from !== undefined) {
-            const fromRoot = stages[step.from];
-            if (fromRoot === undefined) throw new Error(`COPY --from=${step.from}: no such stage`);
-            cpSync(join(fromRoot, source), join(fs, target), { recursive: true, verbatimSymlinks: true });
-            continue;
-          }
-          const rel = posix.normalize(source).replace(/\/$/, "");
-          const files = context.filter((f) => f === rel || f.startsWith(`${rel}/`));
-          if (files.length === 0) throw new Error(`COPY ${source}: not in the build context`);
-          for (const file of files) {
-            const isDir = files.length > 1 || file !== rel;
-            const dest = isDir
-              ? join(fs, target, file.slice(rel.length + 1))
-              : join(fs, intoDir ? posix.join(target, posix.basename(file)) : target);
-            mkdirSync(dirname(dest), { recursive: true });
-            cpSync(join(root, file), dest);
-            if (statSync(join(root, file)).mode & 0o111) execFileSync("chmod", ["+x", dest]);
-          }
-        }
+        copyStep(step, fs, workdir, stages, root, context);
       }
     }
   }

@@ -67,48 +67,79 @@ function isOneShot(service: unknown): boolean {
   return isNode(service) && service.restart === "no";
 }
 
-function lintService(name: string, service: Node, deployDir: string, problems: string[], services: Node): void {
-  const where = `services.${name}`;
-  const healthcheck = service.healthcheck;
-  if (!isOneShot(service) && (!isNode(healthcheck) || healthcheck.test === undefined || healthcheck.disable === true)) {
-    problems.push(`${where}: no healthcheck`);
-  }
+/** A check of one service; pushes `where: …` problems. */
+type ServiceCheck = (
+  where: string,
+  service: Node,
+  ctx: { deployDir: string; services: Node; problems: string[] },
+) => void;
 
+const checkHealth: ServiceCheck = (where, service, { problems }) => {
+  const hc = service.healthcheck;
+  const has = isNode(hc) && hc.test !== undefined && hc.disable !== true;
+  if (!isOneShot(service) && !has) problems.push(`${where}: no healthcheck`);
+};
+
+const checkImage: ServiceCheck = (where, service, { problems }) => {
+  if (service.build !== undefined) return;
   const image = typeof service.image === "string" ? service.image : undefined;
-  if (service.build === undefined) {
-    if (image === undefined) problems.push(`${where}: neither image nor build`);
-    else if (!PINNED_IMAGE.test(image)) problems.push(`${where}: image ${image} is not pinned to a version or digest`);
-  }
+  if (image === undefined) problems.push(`${where}: neither image nor build`);
+  else if (!PINNED_IMAGE.test(image)) problems.push(`${where}: image ${image} is not pinned to a version or digest`);
+};
 
+const checkEnvironment: ServiceCheck = (where, service, { problems }) => {
   for (const [key, value] of environmentOf(service)) {
     if (SECRET_NAME.test(key) && !key.endsWith("_FILE")) {
       problems.push(`${where}.environment.${key}: secret-looking variable inlined; use env_file or *_FILE`);
     }
     if (URL_WITH_PASSWORD.test(value)) problems.push(`${where}.environment.${key}: URL carries a password`);
   }
+};
 
+const checkEnvFiles: ServiceCheck = (where, service, { deployDir, problems }) => {
   for (const entry of listOf(service.env_file)) {
     const path = isNode(entry) ? String(entry.path) : String(entry);
     if (!path.startsWith("./secrets/")) problems.push(`${where}.env_file ${path}: env files live in deploy/secrets/`);
     if (!existsSync(join(deployDir, `${path}.example`))) problems.push(`${where}.env_file ${path}: no ${path}.example`);
   }
+};
 
+const checkVolumes: ServiceCheck = (where, service, { deployDir, problems }) => {
   for (const volume of listOf(service.volumes)) {
-    const source = isNode(volume) ? String(volume.source ?? "") : String(volume).split(":")[0];
-    if (source?.startsWith("./") && !existsSync(join(deployDir, source))) {
+    const source = isNode(volume) ? String(volume.source ?? "") : (String(volume).split(":")[0] as string);
+    if (source.startsWith("./") && !existsSync(join(deployDir, source))) {
       problems.push(`${where}.volumes: ${source} does not exist`);
     }
   }
+};
 
-  const depends = service.depends_on;
-  if (isNode(depends)) {
-    for (const [dep, spec] of Object.entries(depends)) {
-      const wanted = isOneShot(services[dep]) ? "service_completed_successfully" : "service_healthy";
-      if (!isNode(spec) || spec.condition !== wanted) {
-        problems.push(`${where}.depends_on.${dep}: use condition ${wanted}`);
-      }
-    }
+const checkDependsOn: ServiceCheck = (where, service, { services, problems }) => {
+  const depends = isNode(service.depends_on) ? service.depends_on : {};
+  for (const [dep, spec] of Object.entries(depends)) {
+    const wanted = isOneShot(services[dep]) ? "service_completed_successfully" : "service_healthy";
+    if (!isNode(spec) || spec.condition !== wanted)
+      problems.push(`${where}.depends_on.${dep}: use condition ${wanted}`);
   }
+};
+
+const SERVICE_CHECKS = [checkHealth, checkImage, checkEnvironment, checkEnvFiles, checkVolumes, checkDependsOn];
+
+function lintService(name: string, service: Node, deployDir: string, problems: string[], services: Node): void {
+  for (const check of SERVICE_CHECKS) check(`services.${name}`, service, { deployDir, services, problems });
+}
+
+function lintNatsNode(n: string, conf: string, services: Node, problems: string[]): void {
+  if (!conf.includes(`nats-route://${n}:6222`)) problems.push(`nats.conf: no cluster route to ${n}`);
+  const service = services[n];
+  if (!isNode(service)) return;
+  const image = String(service.image ?? "");
+  const version = /^nats:(\d+)\.(\d+)/.exec(image);
+  const [major, minor] = version === null ? [0, 0] : [Number(version[1]), Number(version[2])];
+  if (major < 2 || (major === 2 && minor < 10)) {
+    problems.push(`services.${n}: image ${image} must be nats:2.10 or newer (sync_interval)`);
+  }
+  const mounted = listOf(service.volumes).some((v) => String(v).startsWith("./nats/nats.conf:"));
+  if (!mounted) problems.push(`services.${n}: nats.conf is not mounted`);
 }
 
 function lintNats(deployDir: string, services: Node, problems: string[]): void {
@@ -120,22 +151,9 @@ function lintNats(deployDir: string, services: Node, problems: string[]): void {
   const conf = readFileSync(confPath, "utf8");
   if (!/^\s*sync_interval:\s*always\s*$/m.test(conf)) problems.push("nats.conf: jetstream needs sync_interval: always");
   if (!/^accounts\s*\{/m.test(conf)) problems.push("nats.conf: no accounts (NATS must not accept anonymous clients)");
-  for (const m of conf.matchAll(/password:\s*([^\s}]+)/g)) {
-    if (!(m[1] as string).startsWith("$"))
-      problems.push("nats.conf: a password is written in the file; read it from the environment");
-  }
-  for (const n of ["nats-1", "nats-2", "nats-3"]) {
-    if (!conf.includes(`nats-route://${n}:6222`)) problems.push(`nats.conf: no cluster route to ${n}`);
-    const service = services[n];
-    if (!isNode(service)) continue;
-    const image = String(service.image ?? "");
-    const version = /^nats:(\d+)\.(\d+)/.exec(image);
-    if (version === null || Number(version[1]) < 2 || (Number(version[1]) === 2 && Number(version[2]) < 10)) {
-      problems.push(`services.${n}: image ${image} must be nats:2.10 or newer (sync_interval)`);
-    }
-    const mounted = listOf(service.volumes).some((v) => String(v).startsWith("./nats/nats.conf:"));
-    if (!mounted) problems.push(`services.${n}: nats.conf is not mounted`);
-  }
+  const literal = [...conf.matchAll(/password:\s*([^\s}]+)/g)].some((m) => !(m[1] as string).startsWith("$"));
+  if (literal) problems.push("nats.conf: a password is written in the file; read it from the environment");
+  for (const n of ["nats-1", "nats-2", "nats-3"]) lintNatsNode(n, conf, services, problems);
 }
 
 function lintDockerfile(deployDir: string, problems: string[]): void {
@@ -164,27 +182,27 @@ function lintDockerfile(deployDir: string, problems: string[]): void {
   }
 }
 
+function lintSementeService(name: string, service: Node, problems: string[]): void {
+  const build = service.build;
+  if (!isNode(build) || build.dockerfile !== "deploy/Dockerfile" || build.context !== "..") {
+    problems.push(`services.${name}: must build from deploy/Dockerfile with the repository root as context`);
+  }
+  const command = Array.isArray(service.command) ? service.command.map(String) : [];
+  const isJob = (BOOTSTRAP_JOBS as readonly string[]).includes(name);
+  const expected = isJob ? ["semente", "bootstrap", name.slice("bootstrap-".length)] : [name];
+  if (expected.some((word, i) => command[i] !== word)) {
+    problems.push(`services.${name}: command must start with ${JSON.stringify(expected)}`);
+  }
+  if (isJob && !isOneShot(service)) problems.push(`services.${name}: a bootstrap job must have restart: "no"`);
+  const depends = isNode(service.depends_on) ? service.depends_on : {};
+  const missing = isJob ? [] : BOOTSTRAP_JOBS.filter((job) => !(job in depends));
+  for (const job of missing) problems.push(`services.${name}: must start after ${job}`);
+}
+
 function lintSemente(services: Node, problems: string[]): void {
   for (const name of [...SEMENTE_SERVICES, ...BOOTSTRAP_JOBS]) {
     const service = services[name];
-    if (!isNode(service)) continue;
-    const build = service.build;
-    if (!isNode(build) || build.dockerfile !== "deploy/Dockerfile" || build.context !== "..") {
-      problems.push(`services.${name}: must build from deploy/Dockerfile with the repository root as context`);
-    }
-    const command = Array.isArray(service.command) ? service.command.map(String) : [];
-    const isJob = (BOOTSTRAP_JOBS as readonly string[]).includes(name);
-    const expected = isJob ? ["semente", "bootstrap", name.slice("bootstrap-".length)] : [name];
-    if (expected.some((word, i) => command[i] !== word)) {
-      problems.push(`services.${name}: command must start with ${JSON.stringify(expected)}`);
-    }
-    if (isJob && !isOneShot(service)) problems.push(`services.${name}: a bootstrap job must have restart: "no"`);
-    const depends = isNode(service.depends_on) ? service.depends_on : {};
-    if (!isJob) {
-      for (const job of BOOTSTRAP_JOBS) {
-        if (!(job in depends)) problems.push(`services.${name}: must start after ${job}`);
-      }
-    }
+    if (isNode(service)) lintSementeService(name, service, problems);
   }
 }
 
@@ -196,19 +214,39 @@ function lintS3(services: Node, problems: string[]): void {
     problems.push("services.s3: VGW_VERSIONING_DIR is required (Object Lock needs versioning)");
 }
 
-/** Returns one message per problem found in the compose file at `composePath`. */
-export function lintDeploy(composePath: string): string[] {
-  const problems: string[] = [];
-  const deployDir = dirname(composePath);
+function lintSecrets(compose: Node, deployDir: string, problems: string[]): void {
+  const secrets = isNode(compose.secrets) ? compose.secrets : {};
+  for (const [name, secret] of Object.entries(secrets)) {
+    const file = isNode(secret) ? secret.file : undefined;
+    if (typeof file !== "string" || !file.startsWith("./secrets/")) {
+      problems.push(`secrets.${name}: must be a file under deploy/secrets/`);
+    } else if (!existsSync(join(deployDir, `${file}.example`))) {
+      problems.push(`secrets.${name}: no ${file}.example`);
+    }
+  }
+  const ignore = join(deployDir, ".gitignore");
+  if (!existsSync(ignore) || !/^secrets\/\*$/m.test(readFileSync(ignore, "utf8"))) {
+    problems.push("deploy/.gitignore must ignore secrets/*");
+  }
+}
+
+function parseCompose(composePath: string): Node | string {
   let compose: unknown;
   try {
     compose = Bun.YAML.parse(readFileSync(composePath, "utf8"));
   } catch (error) {
-    return [`${composePath}: cannot be read or parsed (${error instanceof Error ? error.message : String(error)})`];
+    return `${composePath}: cannot be read or parsed (${error instanceof Error ? error.message : String(error)})`;
   }
-  if (!isNode(compose) || !isNode(compose.services)) return [`${composePath}: no services`];
-  const services = compose.services;
+  return isNode(compose) && isNode(compose.services) ? compose : `${composePath}: no services`;
+}
 
+/** Returns one message per problem found in the compose file at `composePath`. */
+export function lintDeploy(composePath: string): string[] {
+  const compose = parseCompose(composePath);
+  if (typeof compose === "string") return [compose];
+  const problems: string[] = [];
+  const deployDir = dirname(composePath);
+  const services = compose.services as Node;
   for (const name of [...INFRA_SERVICES, ...SEMENTE_SERVICES, ...BOOTSTRAP_JOBS]) {
     if (!isNode(services[name])) problems.push(`services.${name}: missing`);
   }
@@ -220,21 +258,7 @@ export function lintDeploy(composePath: string): string[] {
   lintSemente(services, problems);
   lintDockerfile(deployDir, problems);
   lintS3(services, problems);
-
-  if (isNode(compose.secrets)) {
-    for (const [name, secret] of Object.entries(compose.secrets)) {
-      const file = isNode(secret) ? secret.file : undefined;
-      if (typeof file !== "string" || !file.startsWith("./secrets/")) {
-        problems.push(`secrets.${name}: must be a file under deploy/secrets/`);
-      } else if (!existsSync(join(deployDir, `${file}.example`))) {
-        problems.push(`secrets.${name}: no ${file}.example`);
-      }
-    }
-  }
-  const ignore = join(deployDir, ".gitignore");
-  if (!existsSync(ignore) || !/^secrets\/\*$/m.test(readFileSync(ignore, "utf8"))) {
-    problems.push("deploy/.gitignore must ignore secrets/*");
-  }
+  lintSecrets(compose, deployDir, problems);
   return problems;
 }
 

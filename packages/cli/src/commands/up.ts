@@ -169,17 +169,20 @@ function tail(file: string, lines = 15): string {
   return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
 }
 
+/** Why `spec` exited before it was ready: its fatal line's cause, else its last log lines. */
+function exitedDuringStartup(spec: ServiceSpec, log: string): SementeError {
+  const cause = startupCause(tail(log, 40));
+  if (cause === null) {
+    return new SementeError("UNAVAILABLE", `${spec.name} exited during start-up; last log lines:\n${tail(log)}`);
+  }
+  const code = cause.code === "CONFIG_INVALID" || cause.code === "DEV_KEY_FORBIDDEN" ? cause.code : "UNAVAILABLE";
+  return new SementeError(code, `${spec.name} failed to start: ${cause.text}`);
+}
+
 async function waitReady(spec: ServiceSpec, pid: number, log: string, timeoutMs: number): Promise<void> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
-    if (!isAlive(pid)) {
-      const cause = startupCause(tail(log, 40));
-      if (cause !== null) {
-        const code = cause.code === "CONFIG_INVALID" || cause.code === "DEV_KEY_FORBIDDEN" ? cause.code : "UNAVAILABLE";
-        throw new SementeError(code, `${spec.name} failed to start: ${cause.text}`);
-      }
-      throw new SementeError("UNAVAILABLE", `${spec.name} exited during start-up; last log lines:\n${tail(log)}`);
-    }
+    if (!isAlive(pid)) throw exitedDuringStartup(spec, log);
     try {
       const response = await fetch(spec.readyUrl, { signal: AbortSignal.timeout(1_000) });
       if (response.status === 200) return;

@@ -42,6 +42,50 @@ function failed(operation: string, error: unknown): SementeError {
   );
 }
 
+/** Creates the bucket with Object Lock unless it exists; whether it created it. */
+async function ensureBucket(client: S3Client, Bucket: string): Promise<boolean> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket }));
+    return false;
+  } catch (error) {
+    if (statusOf(error) !== 404) throw failed("HeadBucket", error);
+  }
+  try {
+    await client.send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }));
+    return true;
+  } catch (error) {
+    throw failed("CreateBucket", error);
+  }
+}
+
+async function setDefaultRetention(client: S3Client, Bucket: string, days: number): Promise<void> {
+  try {
+    await client.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: "Enabled",
+          Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: days } },
+        },
+      }),
+    );
+  } catch (error) {
+    // As AWS: a bucket created without Object Lock refuses a lock configuration.
+    if (statusOf(error) === 409) throw noLock(Bucket);
+    throw failed("PutObjectLockConfiguration", error);
+  }
+}
+
+async function lockEnabled(client: S3Client, Bucket: string): Promise<boolean> {
+  try {
+    const out = await client.send(new GetObjectLockConfigurationCommand({ Bucket }));
+    return out.ObjectLockConfiguration?.ObjectLockEnabled === "Enabled";
+  } catch (error) {
+    if (statusOf(error) !== 404) throw failed("GetObjectLockConfiguration", error);
+    return false;
+  }
+}
+
 const noLock = (bucket: string): SementeError =>
   new SementeError(
     "WORM_UNAVAILABLE",
@@ -65,39 +109,9 @@ export async function bootstrapWormBucket(options: BootstrapWormBucketOptions): 
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint, forcePathStyle: true }),
     });
   const Bucket = options.bucket;
-  let created = false;
-  try {
-    await client.send(new HeadBucketCommand({ Bucket }));
-  } catch (error) {
-    if (statusOf(error) !== 404) throw failed("HeadBucket", error);
-    try {
-      await client.send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }));
-      created = true;
-    } catch (createError) {
-      throw failed("CreateBucket", createError);
-    }
-  }
-  try {
-    await client.send(
-      new PutObjectLockConfigurationCommand({
-        Bucket,
-        ObjectLockConfiguration: {
-          ObjectLockEnabled: "Enabled",
-          Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: options.retentionDays } },
-        },
-      }),
-    );
-  } catch (error) {
-    if (statusOf(error) === 409) throw noLock(Bucket);
-    throw failed("PutObjectLockConfiguration", error);
-  }
-  let enabled: string | undefined;
-  try {
-    const out = await client.send(new GetObjectLockConfigurationCommand({ Bucket }));
-    enabled = out.ObjectLockConfiguration?.ObjectLockEnabled;
-  } catch (error) {
-    if (statusOf(error) !== 404) throw failed("GetObjectLockConfiguration", error);
-  }
-  if (enabled !== "Enabled") throw noLock(Bucket);
+  const created = await ensureBucket(client, Bucket);
+  await setDefaultRetention(client, Bucket, options.retentionDays);
+  const enabled = await lockEnabled(client, Bucket);
+  if (!enabled) throw noLock(Bucket);
   return { created, retentionDays: options.retentionDays };
 }

@@ -70,28 +70,9 @@ const ENVIRONMENT = /^[a-z][a-z0-9-]{0,30}$/;
  * The token is never part of an error message.
  */
 export async function bootstrapVault(options: BootstrapVaultOptions): Promise<BootstrapVaultResult> {
-  if (!ENVIRONMENT.test(options.environment)) throw invalid("environment", "is not a valid environment name");
-  const bad = options.tenants.filter((t) => !TENANT.test(t));
-  if (options.tenants.length === 0 || bad.length > 0) throw invalid("SEMENTE_TENANTS", "lists no valid tenant");
-  if (options.token === "") throw invalid("VAULT_TOKEN", "required");
+  assertOptions(options);
   const mount = (options.mount ?? "transit").replace(/^\/+|\/+$/g, "");
-  const base = options.addr.replace(/\/+$/, "");
-  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> => {
-    let response: Response;
-    try {
-      response = await fetch(`${base}/v1/${path}`, {
-        method,
-        headers: { "x-vault-token": options.token, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch {
-      throw new SementeError("KEY_PROVIDER_UNAVAILABLE", `Vault ${method} ${path}: unreachable`, { retryable: true });
-    }
-    const text = await response.text();
-    const json = text === "" ? null : (JSON.parse(text) as unknown);
-    return { status: response.status, json };
-  };
+  const call = vaultCaller(options.addr, options.token);
   const must = async (method: string, path: string, body?: unknown) => {
     const r = await call(method, path, body);
     if (r.status >= 300) {
@@ -102,8 +83,7 @@ export async function bootstrapVault(options: BootstrapVaultOptions): Promise<Bo
 
   await waitUnsealed(call, options.waitMs ?? 0, options.pollMs ?? 2_000);
   const mounts = (await must("GET", "sys/mounts")) as Record<string, unknown> & { data?: Record<string, unknown> };
-  const listed = { ...mounts, ...(mounts.data ?? {}) };
-  const mountEnabled = !(`${mount}/` in listed);
+  const mountEnabled = !(`${mount}/` in { ...mounts, ...(mounts.data ?? {}) });
   if (mountEnabled) await must("POST", `sys/mounts/${mount}`, { type: "transit" });
 
   const wanted: [string, string][] = [
@@ -116,46 +96,88 @@ export async function bootstrapVault(options: BootstrapVaultOptions): Promise<Bo
   const createdKeys: string[] = [];
   const existingKeys: string[] = [];
   for (const [name, type] of wanted) {
-    const existing = await call("GET", `${mount}/keys/${name}`);
-    if (existing.status === 200) {
-      const actual = (existing.json as { data?: { type?: string } } | null)?.data?.type;
-      if (actual !== undefined && actual !== type) {
-        throw new SementeError("CONFIG_INVALID", `Transit key ${name} is ${actual}, expected ${type}`);
-      }
-      existingKeys.push(name);
-      continue;
-    }
-    if (existing.status !== 404) {
-      throw new SementeError(
-        "KEY_PROVIDER_UNAVAILABLE",
-        `Vault read of key ${name} failed with HTTP ${existing.status}`,
-      );
-    }
-    await must("POST", `${mount}/keys/${name}`, { type });
-    createdKeys.push(name);
+    if (await ensureKey(call, mount, name, type)) createdKeys.push(name);
+    else existingKeys.push(name);
   }
   const policies = transitPolicies(options.environment, mount);
   for (const [name, policy] of Object.entries(policies)) await must("PUT", `sys/policies/acl/${name}`, { policy });
   return { mountEnabled, createdKeys, existingKeys, policies: Object.keys(policies) };
 }
 
-type Call = (method: string, path: string) => Promise<{ status: number; json: unknown }>;
+type Call = (method: string, path: string, body?: unknown) => Promise<{ status: number; json: unknown }>;
+
+function assertOptions(options: BootstrapVaultOptions): void {
+  if (!ENVIRONMENT.test(options.environment)) throw invalid("environment", "is not a valid environment name");
+  const bad = options.tenants.filter((t) => !TENANT.test(t));
+  if (options.tenants.length === 0 || bad.length > 0) throw invalid("SEMENTE_TENANTS", "lists no valid tenant");
+  if (options.token === "") throw invalid("VAULT_TOKEN", "required");
+}
+
+/** Vault's HTTP API with the token in a header; a network failure never quotes the token. */
+function vaultCaller(addr: string, token: string): Call {
+  const base = addr.replace(/\/+$/, "");
+  return async (method, path, body) => {
+    let response: Response;
+    try {
+      response = await fetch(`${base}/v1/${path}`, {
+        method,
+        headers: { "x-vault-token": token, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch {
+      throw new SementeError("KEY_PROVIDER_UNAVAILABLE", `Vault ${method} ${path}: unreachable`, { retryable: true });
+    }
+    const text = await response.text();
+    return { status: response.status, json: text === "" ? null : (JSON.parse(text) as unknown) };
+  };
+}
+
+/** Creates `name` of `type` unless it exists (then checks its type); whether it created it. */
+async function ensureKey(call: Call, mount: string, name: string, type: string): Promise<boolean> {
+  const existing = await call("GET", `${mount}/keys/${name}`);
+  if (existing.status === 200) {
+    const actual = (existing.json as { data?: { type?: string } } | null)?.data?.type;
+    if (actual !== undefined && actual !== type) {
+      throw new SementeError("CONFIG_INVALID", `Transit key ${name} is ${actual}, expected ${type}`);
+    }
+    return false;
+  }
+  if (existing.status !== 404) {
+    throw new SementeError("KEY_PROVIDER_UNAVAILABLE", `Vault read of key ${name} failed with HTTP ${existing.status}`);
+  }
+  const created = await call("POST", `${mount}/keys/${name}`, { type });
+  if (created.status >= 300) {
+    throw new SementeError(
+      "KEY_PROVIDER_UNAVAILABLE",
+      `Vault creation of key ${name} failed with HTTP ${created.status}`,
+    );
+  }
+  return true;
+}
+
+/** null when initialised and unsealed, else what is wrong. */
+async function healthProblem(call: Call): Promise<string | null> {
+  try {
+    const health = await call("GET", "sys/health");
+    const h = (health.json ?? {}) as { initialized?: boolean; sealed?: boolean };
+    if (health.status === 200 && h.sealed !== true) return null;
+    if (h.initialized === false) return "not initialised";
+    return h.sealed === true ? "sealed" : `HTTP ${health.status}`;
+  } catch (error) {
+    if (!(error instanceof SementeError)) throw error;
+    return "unreachable";
+  }
+}
 
 async function waitUnsealed(call: Call, waitMs: number, pollMs: number): Promise<void> {
   const deadline = performance.now() + waitMs;
-  let last = "unreachable";
-  for (;;) {
-    try {
-      const health = await call("GET", "sys/health");
-      const h = (health.json ?? {}) as { initialized?: boolean; sealed?: boolean };
-      if (health.status === 200 && h.sealed !== true) return;
-      last = h.initialized === false ? "not initialised" : h.sealed === true ? "sealed" : `HTTP ${health.status}`;
-    } catch (error) {
-      if (!(error instanceof SementeError)) throw error;
-    }
-    if (performance.now() >= deadline) break;
+  let last = await healthProblem(call);
+  while (last !== null && performance.now() < deadline) {
     await Bun.sleep(pollMs);
+    last = await healthProblem(call);
   }
+  if (last === null) return;
   throw new SementeError("KEY_PROVIDER_UNAVAILABLE", `Vault is ${last}: initialise and unseal it first`, {
     retryable: true,
   });
