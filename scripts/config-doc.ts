@@ -7,7 +7,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AUTH_VARS } from "../packages/shared/src/auth/index.ts";
-import { COMMON_VARS, type Specs } from "../packages/shared/src/config/index.ts";
+import { COMMON_VARS, NATS_VARS, type Specs } from "../packages/shared/src/config/index.ts";
+import { BOOTSTRAP_VARS } from "../packages/cli/src/commands/bootstrap.ts";
 import { UP_VARS } from "../packages/cli/src/commands/up.ts";
 import { EVIDENCE_VARS } from "../services/evidence/src/config.ts";
 import { GATEWAY_VARS } from "../services/gateway/src/config.ts";
@@ -20,13 +21,15 @@ const END = "<!-- config:end -->";
 
 /** What the CLI reads besides the service settings it passes through to `semente up`. */
 const CLI_VARS: Specs = {
-  ADMIN_DATABASE_URL: COMMON_VARS.ADMIN_DATABASE_URL,
-  MIGRATION_DATABASE_URL: COMMON_VARS.MIGRATION_DATABASE_URL,
-  NATS_URL: COMMON_VARS.NATS_URL,
+  // ADMIN_DATABASE_URL, MIGRATION_DATABASE_URL and MIGRATIONS_DIR come with BOOTSTRAP_VARS.db.
+  ...NATS_VARS,
   GATEWAY_URL: COMMON_VARS.GATEWAY_URL,
   SEMENTE_ENV_FILE: COMMON_VARS.SEMENTE_ENV_FILE,
   SEMENTE_TOKEN: { doc: "Bearer token for the gateway; unset in dev, the CLI mints a short dev token", parse: String },
   ...UP_VARS,
+  ...BOOTSTRAP_VARS.vault,
+  ...BOOTSTRAP_VARS.s3,
+  ...BOOTSTRAP_VARS.db,
 };
 
 const OWNERS: [string, Specs][] = [

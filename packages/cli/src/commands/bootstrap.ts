@@ -24,7 +24,7 @@ jobs; re-running one changes nothing that exists):
 export const BOOTSTRAP_VARS = {
   vault: {
     VAULT_ADDR: KEY_PROVIDER_VARS.VAULT_ADDR,
-    VAULT_TOKEN: { ...KEY_PROVIDER_VARS.VAULT_TOKEN, doc: "Vault token allowed to create keys and policies" },
+    VAULT_TOKEN: KEY_PROVIDER_VARS.VAULT_TOKEN,
     VAULT_TRANSIT_MOUNT: KEY_PROVIDER_VARS.VAULT_TRANSIT_MOUNT,
     SEMENTE_TENANTS: str("Tenants `semente bootstrap vault` creates FPE keys for (comma-separated)", ""),
   },
@@ -38,7 +38,7 @@ export const BOOTSTRAP_VARS = {
   db: {
     ADMIN_DATABASE_URL: COMMON_VARS.ADMIN_DATABASE_URL,
     MIGRATION_DATABASE_URL: COMMON_VARS.MIGRATION_DATABASE_URL,
-    MIGRATIONS_DIR: str("Migration files `semente bootstrap db` applies", MIGRATIONS_DIR),
+    MIGRATIONS_DIR: str("Migration files the database must be up to date with", MIGRATIONS_DIR),
     SEMENTE_OWNER_PASSWORD: str("Password `semente bootstrap db` sets on semente_owner (empty: unchanged)", ""),
     SEMENTE_APP_PASSWORD: str("Password `semente bootstrap db` sets on semente_app (empty: unchanged)", ""),
     SEMENTE_SEEDER_PASSWORD: str("Password `semente bootstrap db` sets on semente_seeder (empty: unchanged)", ""),
