@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseManifest } from "@semente/shared/manifest";
-import { planBatches } from "@semente/shared/pipeline";
+import { ensurePipelineStreams, planBatches } from "@semente/shared/pipeline";
 import { startNatsCluster, type TestNatsCluster } from "../../../packages/shared/tests/nats-cluster.ts";
 import { cli, counts, createE2eInfra, type E2eInfra, lastJson, ROOT, type SeedJson, startStack } from "./e2e-utils.ts";
 
@@ -26,9 +26,39 @@ afterAll(async () => {
   await cluster?.stop();
   if (previousUrl === undefined) delete process.env.NATS_URL;
   else process.env.NATS_URL = previousUrl;
-});
+}, 60_000);
+
+async function hasLeader(name: string): Promise<boolean> {
+  try {
+    return Boolean((await infra.nats.jsm.streams.info(name)).cluster?.leader);
+  } catch {
+    // No leader yet: JetStream answers with an error until the election is over.
+    return false;
+  }
+}
+
+async function waitForLeaders(names: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (const name of names) {
+    while (!(await hasLeader(name))) {
+      if (performance.now() > deadline) throw new Error(`${name}: no leader after the node loss`);
+      await Bun.sleep(250);
+    }
+  }
+}
 
 describe("NATS cluster", () => {
+  test("nats cluster - pipeline streams made R1 before NATS_REPLICAS was raised are scaled to R3 in place", async () => {
+    const options = { namePrefix: `${infra.nats.prefix}UP_`, subjectPrefix: `${infra.nats.subjectPrefix}up.` };
+    const names = await ensurePipelineStreams(infra.nats.jsm, { ...options, replicas: 1 });
+    expect((await infra.nats.jsm.streams.info(names.streams.baseline)).config.num_replicas).toBe(1);
+    await ensurePipelineStreams(infra.nats.jsm, { ...options, replicas: 3 });
+    for (const stream of [...Object.values(names.streams), names.dlq]) {
+      expect((await infra.nats.jsm.streams.info(stream)).config.num_replicas).toBe(3);
+    }
+    for (const stream of [...Object.values(names.streams), names.dlq]) await infra.nats.jsm.streams.delete(stream);
+  }, 60_000);
+
   test("nats cluster - every stream and bucket is R3; with one node killed the stack still seeds and verifies", async () => {
     expect(infra.env.NATS_URL?.split(",")).toHaveLength(3);
     const stack = await startStack(infra, "nats_r3", 2);
@@ -54,6 +84,9 @@ describe("NATS cluster", () => {
       });
 
       await cluster.kill(1);
+      // Wait for the survivors to have elected a leader for every Semente stream and bucket: the
+      // loss of a node must cost a failover pause, not data or the run.
+      await waitForLeaders(Object.keys(streams).map((n) => n.replace(/^(KV_)?/, `$1${infra.nats.prefix}`)));
       const seeded = await cli(stack, ["seed", "--profile", ALFA, "--follow", "--json"], 90_000);
       if (seeded.code !== 0) console.error(seeded.stdout, seeded.stderr);
       expect(seeded.code).toBe(0);

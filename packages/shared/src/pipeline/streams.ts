@@ -226,6 +226,20 @@ function unavailable(cause: unknown, what: string): SementeError {
   return new SementeError("UNAVAILABLE", `JetStream refused ${what}`, { cause, retryable: true });
 }
 
+/** Waits (≤ 30 s) until every replica of a re-scaled stream is current: its consumers answer only then. */
+async function waitForPeers(jsm: JetStreamManager, name: string, replicas: number): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    const cluster = (await jsm.streams.info(name)).cluster;
+    const peers = cluster?.replicas ?? [];
+    if (cluster?.leader !== undefined && peers.length >= replicas - 1 && peers.every((p) => p.current)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new SementeError("UNAVAILABLE", `stream ${name} did not reach ${replicas} current replicas`, {
+    retryable: true,
+  });
+}
+
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   const name = config.name as string;
   try {
@@ -236,6 +250,7 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
     if (want.size !== have.size || [...want].some((s) => !have.has(s)) || replicas !== info.config.num_replicas) {
       // A stream made before NATS_REPLICAS was raised is scaled up in place (clustered servers only).
       await jsm.streams.update(name, { ...info.config, subjects: config.subjects ?? [], num_replicas: replicas });
+      if (replicas !== info.config.num_replicas) await waitForPeers(jsm, name, replicas);
     }
     return;
   } catch (error) {
