@@ -25,14 +25,16 @@ beforeAll(async () => {
     },
   );
   url = `nats://127.0.0.1:${port}`;
+  const listening = () =>
+    Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
+      (socket) => {
+        socket.end();
+        return true;
+      },
+      () => false,
+    );
   for (let i = 0; i < 50; i++) {
-    if (
-      await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
-        (s) => (s.end(), true),
-        () => false,
-      )
-    )
-      return;
+    if (await listening()) return;
     await Bun.sleep(100);
   }
   throw new Error("nats-server did not start");
