@@ -10,7 +10,7 @@ CREATE TABLE seed.run_traces (
   trace_id        text NOT NULL CHECK (trace_id ~ '^[0-9a-f]{32}$' AND trace_id !~ '^0+$'),
   span_id         text NOT NULL CHECK (span_id ~ '^[0-9a-f]{16}$' AND span_id !~ '^0+$'),
   parent_span_id  text CHECK (parent_span_id ~ '^[0-9a-f]{16}$'),
-  trace_flags     smallint NOT NULL DEFAULT 1 CHECK (trace_flags BETWEEN 0 AND 255),
+  trace_flags     integer NOT NULL DEFAULT 1 CHECK (trace_flags BETWEEN 0 AND 255),
   recorded_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (run_id, span_id)
 );

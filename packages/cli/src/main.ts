@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { applyDotenv } from "@semente/shared/config";
 import type { Command } from "./command.ts";
+import { bootstrapCommand } from "./commands/bootstrap.ts";
 import { dbCommand } from "./commands/db.ts";
 import { dlqCommand } from "./commands/dlq.ts";
 import { downCommand } from "./commands/down.ts";
@@ -24,6 +25,7 @@ const COMMANDS: Command[] = [
   dlqCommand,
   upCommand,
   downCommand,
+  bootstrapCommand,
 ];
 
 function help(): string {

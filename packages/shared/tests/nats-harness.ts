@@ -24,7 +24,7 @@ let counter = 0;
 
 /** The NATS URL tests use (NATS_URL, default nats://127.0.0.1:4222). */
 export function natsUrl(): string {
-  return loadConfig({ NATS_URL: COMMON_VARS.NATS_URL }).NATS_URL;
+  return loadConfig({ NATS_URL: COMMON_VARS.NATS_URL }).NATS_URL.join(",");
 }
 
 async function deletePrefixed(jsm: JetStreamManager, prefix: string): Promise<void> {

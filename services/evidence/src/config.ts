@@ -1,5 +1,5 @@
 import { TELEMETRY_VARS } from "@semente/shared/telemetry";
-import { COMMON_VARS, int, loadConfig, oneOf, str, url } from "@semente/shared/config";
+import { int, loadConfig, NATS_VARS, oneOf, str, url } from "@semente/shared/config";
 import { assertWormVars, WORM_VARS, wormStoreFromConfig } from "@semente/shared/evidence";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
 import { KEY_PROVIDER_VARS } from "@semente/shared/pipeline";
@@ -11,7 +11,7 @@ export const EVIDENCE_VARS = {
     "postgres://semente_app@127.0.0.1:5432/semente",
     ["postgres:", "postgresql:"],
   ),
-  NATS_URL: COMMON_VARS.NATS_URL,
+  ...NATS_VARS,
   EVIDENCE_HEALTH_PORT: int("HTTP port of /healthz and /readyz", "8083", 0, 65535),
   ...WORM_VARS,
   EVIDENCE_DURABLE: str("Durable consumer name on the run events stream", "evidence"),

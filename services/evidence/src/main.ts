@@ -2,8 +2,8 @@
 import { createEvidenceLogger, createEvidenceMetrics } from "./instrumentation.ts";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats, ensureRunEventsStream } from "@semente/shared/bus";
-import { applyDotenv } from "@semente/shared/config";
+import { connectNats, ensureRunEventsStream, natsOptionsFromVars } from "@semente/shared/bus";
+import { applyDotenv, startupFailureLine } from "@semente/shared/config";
 import { createSql, type Sql } from "@semente/shared/db";
 import { createEvidenceService } from "@semente/shared/evidence";
 import { loadCostModel } from "@semente/shared/manifest";
@@ -36,10 +36,11 @@ async function run(): Promise<void> {
     // Fail closed at start-up: without usable WORM storage no report can be written.
     await store.preflight();
     sql = createSql(vars.DATABASE_URL, { applicationName: "semente-evidence" });
-    nc = await connectNats({ servers: vars.NATS_URL, name: "evidence" });
+    nc = await connectNats(natsOptionsFromVars(vars, "evidence"));
     const events = {
       streamName: `${vars.EVIDENCE_NATS_NAME_PREFIX}SEED_RUNS`,
       subjectPrefix: vars.EVIDENCE_NATS_SUBJECT_PREFIX,
+      replicas: vars.NATS_REPLICAS,
     };
     const jsm = await jetstreamManager(nc);
     await ensureRunEventsStream(jsm, events);
@@ -86,9 +87,7 @@ async function run(): Promise<void> {
 
 if (import.meta.main) {
   run().catch((error) => {
-    console.error(
-      JSON.stringify({ level: "fatal", service: "evidence", msg: "evidence failed", code: error?.code ?? "INTERNAL" }),
-    );
+    console.error(startupFailureLine("evidence", error));
     process.exit(1);
   });
 }

@@ -1,12 +1,12 @@
 import { TELEMETRY_VARS } from "@semente/shared/telemetry";
-import { COMMON_VARS, int, loadConfig, oneOf, str } from "@semente/shared/config";
+import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/shared/config";
 import type { RateLimitPolicy } from "@semente/shared/governance";
 import { DEFAULT_COST_MODEL_PATH, type Environment, type Mode } from "@semente/shared/manifest";
 
 /** Environment variables of the gateway (the README's configuration table lists them). */
 export const GATEWAY_VARS = {
   DATABASE_URL: COMMON_VARS.APP_DATABASE_URL,
-  NATS_URL: COMMON_VARS.NATS_URL,
+  ...NATS_VARS,
   GATEWAY_PORT: COMMON_VARS.GATEWAY_PORT,
   GATEWAY_RATE_LIMIT_WINDOW_S: int("Rate-limit window in seconds (all policies)", "60", 1, 86_400),
   GATEWAY_RATE_LIMIT_PRINCIPAL: int("Requests per window per token subject", "120", 1),

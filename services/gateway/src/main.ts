@@ -3,9 +3,15 @@ import { createGatewayLogger, createGatewayMetrics, startGatewayTelemetry } from
 import type { Telemetry } from "@semente/shared/telemetry";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { resolveAuthKeys } from "@semente/shared/auth";
-import { type Admission, connectNats, createAdmission, ensureRunEventsStream } from "@semente/shared/bus";
+import {
+  type Admission,
+  connectNats,
+  createAdmission,
+  ensureRunEventsStream,
+  natsOptionsFromVars,
+} from "@semente/shared/bus";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { applyDotenv } from "@semente/shared/config";
+import { applyDotenv, startupFailureLine } from "@semente/shared/config";
 import { createSql, type Sql } from "@semente/shared/db";
 import { createGateway } from "./app.ts";
 import { loadGatewayConfig } from "./config.ts";
@@ -39,10 +45,11 @@ async function run(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   try {
     sql = createSql(vars.DATABASE_URL, { applicationName: "semente-gateway" });
-    nc = await connectNats({ servers: vars.NATS_URL, name: "gateway" });
+    nc = await connectNats(natsOptionsFromVars(vars, "gateway"));
     const events = {
       streamName: `${vars.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
       subjectPrefix: vars.GATEWAY_NATS_SUBJECT_PREFIX,
+      replicas: vars.NATS_REPLICAS,
     };
     await ensureRunEventsStream(await jetstreamManager(nc), events);
     admission = await createAdmission({
@@ -90,9 +97,7 @@ async function run(): Promise<void> {
 
 if (import.meta.main) {
   run().catch((error) => {
-    console.error(
-      JSON.stringify({ level: "fatal", service: "gateway", msg: "gateway failed", code: error?.code ?? "INTERNAL" }),
-    );
+    console.error(startupFailureLine("gateway", error));
     process.exit(1);
   });
 }

@@ -1,5 +1,5 @@
 import { TELEMETRY_VARS } from "@semente/shared/telemetry";
-import { COMMON_VARS, int, loadConfig, oneOf, str } from "@semente/shared/config";
+import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/shared/config";
 import { MIGRATIONS_DIR } from "@semente/shared/db";
 import { assertWormVars, WORM_VARS } from "@semente/shared/evidence";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
@@ -17,7 +17,7 @@ export const PLANNER_VARS = {
     ...COMMON_VARS.VERIFIER_DATABASE_URL,
     doc: "URL of the read-only verification role (semente_verifier); the drift check reads banking rows as it",
   },
-  NATS_URL: COMMON_VARS.NATS_URL,
+  ...NATS_VARS,
   HEALTH_PORT: int("Port of /healthz and /readyz", "8081", 0, 65535),
   PLANNER_PARALLELISM: int("Batches in flight per load/DR run (baseline is always 1)", "3", 2, 4),
   PLANNER_RELEASE: oneOf(

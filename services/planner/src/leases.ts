@@ -10,6 +10,8 @@ export interface LeaseKeeperOptions {
   globalSlots: number;
   /** Lease TTL; leases are renewed every third of it. */
   ttlMs: number;
+  /** Replicas of the buckets, as the admission opened them (`NATS_REPLICAS`). @default 1 */
+  replicas?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -39,6 +41,7 @@ const now = (): number => Date.now(); // clock-ok: lease time
 export async function createLeaseKeeper(options: LeaseKeeperOptions): Promise<LeaseKeeper> {
   const buckets = await openAdmissionBuckets(options.nc, {
     prefix: options.bucketPrefix,
+    replicas: options.replicas,
     slotLeaseTtlMs: options.ttlMs,
     tenantLeaseTtlMs: options.ttlMs,
   });

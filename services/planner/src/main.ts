@@ -1,8 +1,8 @@
 #!/usr/bin/env bun
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type Admission, connectNats, createAdmission } from "@semente/shared/bus";
-import { applyDotenv } from "@semente/shared/config";
+import { type Admission, connectNats, createAdmission, natsOptionsFromVars } from "@semente/shared/bus";
+import { applyDotenv, startupFailureLine } from "@semente/shared/config";
 import { createSql, type Sql } from "@semente/shared/db";
 import { wormStoreFromConfig } from "@semente/shared/evidence";
 import { loadCostModel } from "@semente/shared/manifest";
@@ -50,11 +50,12 @@ async function run(): Promise<void> {
     sql = createSql(config.DATABASE_URL, { applicationName: "semente-planner" });
     dataPlaneSql = createSql(config.PREFLIGHT_DATABASE_URL, { applicationName: "semente-planner-preflight", max: 2 });
     verifierSql = createSql(config.VERIFIER_DATABASE_URL, { applicationName: "semente-planner-drift", max: 2 });
-    nc = await connectNats({ servers: config.NATS_URL, name: "planner" });
+    nc = await connectNats(natsOptionsFromVars(config, "planner"));
     const jsm = await jetstreamManager(nc);
     const events = {
       streamName: `${config.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
       subjectPrefix: config.GATEWAY_NATS_SUBJECT_PREFIX,
+      replicas: config.NATS_REPLICAS,
     };
     admission = await createAdmission({
       nc,
@@ -71,6 +72,7 @@ async function run(): Promise<void> {
     const leases = await createLeaseKeeper({
       nc,
       bucketPrefix: config.GATEWAY_NATS_NAME_PREFIX,
+      replicas: config.NATS_REPLICAS,
       globalSlots: config.PLANNER_GLOBAL_SLOTS,
       ttlMs: config.PLANNER_LEASE_TTL_S * 1000,
       onError: (error) => log.warn({ err: error }, "lease renewal failed"),
@@ -139,9 +141,7 @@ async function run(): Promise<void> {
 
 if (import.meta.main) {
   run().catch((error) => {
-    console.error(
-      JSON.stringify({ level: "fatal", service: "planner", msg: "planner failed", code: error?.code ?? "INTERNAL" }),
-    );
+    console.error(startupFailureLine("planner", error));
     process.exit(1);
   });
 }

@@ -1,5 +1,5 @@
 import { TELEMETRY_VARS } from "@semente/shared/telemetry";
-import { bool, COMMON_VARS, type ConfigOf, int, loadConfig, oneOf, str } from "@semente/shared/config";
+import { bool, COMMON_VARS, type ConfigOf, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/shared/config";
 import { SementeError } from "@semente/shared/errors";
 import {
   DEFAULT_WRITE_PATH,
@@ -13,7 +13,7 @@ import {
 /** Environment variables of the seeder (the README's configuration table lists them). */
 export const SEEDER_VARS = {
   DATABASE_URL: { ...COMMON_VARS.DATABASE_URL, doc: "Data-plane PostgreSQL URL (semente_seeder, subject to RLS)" },
-  NATS_URL: COMMON_VARS.NATS_URL,
+  ...NATS_VARS,
   HEALTH_PORT: int("Port of /healthz and /readyz", "8082", 0, 65535),
   SEEDER_MODES: str("Modes whose batch consumers this process pulls from (comma-separated)", "baseline,load,dr"),
   SEEDER_MAX_MESSAGES: int(

@@ -1,8 +1,8 @@
 #!/usr/bin/env bun
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats } from "@semente/shared/bus";
-import { applyDotenv } from "@semente/shared/config";
+import { connectNats, natsOptionsFromVars } from "@semente/shared/bus";
+import { applyDotenv, startupFailureLine } from "@semente/shared/config";
 import { assertPreflight, createSql, MIGRATIONS_DIR, type Sql } from "@semente/shared/db";
 import type { KeyProvider } from "@semente/shared/keys";
 import {
@@ -49,7 +49,7 @@ async function run(): Promise<void> {
     // The seeder is the role that writes: refuse to start as a privileged role, without forced RLS
     // or with pending migrations.
     await assertPreflight(sql, { migrationsDir: MIGRATIONS_DIR });
-    nc = await connectNats({ servers: vars.NATS_URL, name: "seeder" });
+    nc = await connectNats(natsOptionsFromVars(vars, "seeder"));
     const names = await ensurePipelineStreams(await jetstreamManager(nc), pipelineOptionsFromVars(vars));
     const providers = new Map<string, KeyProvider>();
     const writer = createBatchWriter({
@@ -102,9 +102,7 @@ async function run(): Promise<void> {
 
 if (import.meta.main) {
   run().catch((error) => {
-    console.error(
-      JSON.stringify({ level: "fatal", service: "seeder", msg: "seeder failed", code: error?.code ?? "INTERNAL" }),
-    );
+    console.error(startupFailureLine("seeder", error));
     process.exit(1);
   });
 }

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connectNats } from "@semente/shared/bus";
-import { COMMON_VARS, loadConfig } from "@semente/shared/config";
+import { connectNats, natsOptionsFromVars } from "@semente/shared/bus";
+import { loadConfig, NATS_VARS } from "@semente/shared/config";
 import { createSql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import type { Manifest } from "@semente/shared/manifest";
@@ -35,8 +35,8 @@ async function withBroker<T>(fn: (ctx: Awaited<ReturnType<typeof broker>>) => Pr
 }
 
 async function broker() {
-  const vars = loadConfig({ NATS_URL: COMMON_VARS.NATS_URL, ...PIPELINE_VARS });
-  const nc = await connectNats({ servers: vars.NATS_URL, name: "semente-cli-dlq" });
+  const vars = loadConfig({ ...NATS_VARS, ...PIPELINE_VARS });
+  const nc = await connectNats(natsOptionsFromVars(vars, "semente-cli-dlq"));
   const names = pipelineNames({
     namePrefix: vars.PIPELINE_NATS_NAME_PREFIX,
     subjectPrefix: vars.PIPELINE_NATS_SUBJECT_PREFIX,

@@ -3,25 +3,13 @@ import { join, resolve } from "node:path";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
-import { isAlive, readPid } from "./up.ts";
+import { readPid, stopProcess } from "./up.ts";
 
 const USAGE = `usage: semente down [--dir .semente] [--grace 15]
 
 Stops the processes \`semente up\` started (only those named by its pid files): SIGTERM, then
 waits up to --grace seconds for a graceful shutdown (seeders finish or nak the batch in hand),
 then SIGKILL. Pid files are removed; logs stay.`;
-
-async function stop(pid: number, graceMs: number): Promise<"stopped" | "killed" | "gone"> {
-  if (!isAlive(pid)) return "gone";
-  process.kill(pid, "SIGTERM");
-  const started = performance.now();
-  while (performance.now() - started < graceMs) {
-    if (!isAlive(pid)) return "stopped";
-    await Bun.sleep(100);
-  }
-  process.kill(pid, "SIGKILL");
-  return "killed";
-}
 
 export const downCommand: Command = {
   name: "down",
@@ -47,7 +35,7 @@ export const downCommand: Command = {
           .filter((name) => rank(name) === group)
           .map(async (name) => {
             const pid = readPid(dir, name);
-            const result = pid === null ? "gone" : await stop(pid, graceMs);
+            const result = pid === null ? "gone" : await stopProcess(pid, graceMs);
             rmSync(join(pids, `${name}.pid`), { force: true });
             out(`${name.padEnd(10)} ${result}${pid === null ? "" : ` (pid ${pid})`}`);
           }),

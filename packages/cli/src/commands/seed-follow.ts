@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { connectNats } from "@semente/shared/bus";
-import { COMMON_VARS, loadConfig } from "@semente/shared/config";
+import { connectNats, natsOptionsFromVars } from "@semente/shared/bus";
+import { loadConfig, NATS_VARS } from "@semente/shared/config";
 import {
   type BatchPlan,
   createRunProgress,
@@ -48,10 +48,10 @@ async function checkpointFeed(
   runId: string,
   onCheckpoint: (entity: string, batchIndex: number, digest: string, rows: number) => void,
 ): Promise<{ nc: NatsConnection; sub: Subscription } | null> {
-  const vars = loadConfig({ NATS_URL: COMMON_VARS.NATS_URL, ...PIPELINE_VARS });
+  const vars = loadConfig({ ...NATS_VARS, ...PIPELINE_VARS });
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ servers: vars.NATS_URL, name: "semente-cli", timeoutMs: 1_500 });
+    nc = await connectNats({ ...natsOptionsFromVars(vars, "semente-cli"), timeoutMs: 1_500 });
   } catch (error) {
     // Without NATS the bars fall back to the run's total: progress is cosmetic, the state is not.
     if (error instanceof Error) return null;

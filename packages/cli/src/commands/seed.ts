@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { connectNats, createAdmission } from "@semente/shared/bus";
-import { COMMON_VARS, int, loadConfig, str, url } from "@semente/shared/config";
+import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/shared/bus";
+import { int, loadConfig, NATS_VARS, str, url } from "@semente/shared/config";
 import { createSql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import { type Manifest, parseManifest, plannedRows } from "@semente/shared/manifest";
@@ -62,12 +62,12 @@ export async function submitViaGateway(
 async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
   const vars = loadConfig({
     SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL,
-    NATS_URL: COMMON_VARS.NATS_URL,
+    ...NATS_VARS,
     GATEWAY_NATS_NAME_PREFIX: str("Prefix of the admission buckets and run-events stream", ""),
     GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of the run-event subjects", ""),
   });
   const sql = createSql(vars.SEMENTE_APP_DATABASE_URL, { applicationName: "semente-cli", max: 2 });
-  const nc = await connectNats({ servers: vars.NATS_URL, name: "semente-cli" });
+  const nc = await connectNats(natsOptionsFromVars(vars, "semente-cli"));
   try {
     const admission = await createAdmission({
       nc,
@@ -75,6 +75,7 @@ async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
       holderId: `cli-${crypto.randomUUID()}`,
       actor: "cli",
       bucketPrefix: vars.GATEWAY_NATS_NAME_PREFIX,
+      replicas: vars.NATS_REPLICAS,
       events: {
         streamName: `${vars.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
         subjectPrefix: vars.GATEWAY_NATS_SUBJECT_PREFIX,

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { COMMON_VARS, int, loadConfig, str, url } from "@semente/shared/config";
+import { applyDotenv, COMMON_VARS, int, loadConfig, str, url } from "@semente/shared/config";
 import { SementeError } from "@semente/shared/errors";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -14,7 +14,12 @@ const USAGE = `usage: semente up [--seeders 2] [--dir .semente] [--timeout 60] [
 Starts the local stack as background processes against the local PostgreSQL and NATS: gateway,
 planner, N seeders and the evidence service (when present). Logs go to <dir>/logs/<name>.log, pid
 files to <dir>/pids/<name>.pid; returns once every /readyz answers 200. Already running processes
-(live pid file) are left alone. Stop them with \`semente down\`.`;
+(live pid file) are left alone. Stop them with \`semente down\`.
+
+Never half-starts: if a process it started fails readiness, every process this invocation started
+is stopped and the cause (service, variables) is printed. In isolated dev (CI unset) it reads the
+settings of .env.local (SEMENTE_DEV_KEY_FILE) itself, the process environment winning, so it works
+from a fresh shell after the quickstart; the dev key itself stays in that file.`;
 
 /** Variables of `semente up` (each service also reads its own; the process environment is passed on). */
 export const UP_VARS = {
@@ -88,6 +93,61 @@ export function stackServices(
   return specs;
 }
 
+const FALSY = new Set(["", "0", "false", "no", "off"]);
+
+/**
+ * The environment `up` passes on: in isolated dev (CI unset) the settings of the dev key file
+ * (`.env.local`, e.g. SEMENTE_ISOLATED_DEV, KEY_PROVIDER, GATEWAY_JWT_SECRET) fill what `env`
+ * leaves unset. The dev key is not copied: the local key provider reads it from the file.
+ */
+export function upEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const ci = env.CI;
+  if (ci !== undefined && !FALSY.has(ci.trim().toLowerCase())) return { ...env };
+  const file = env.SEMENTE_DEV_KEY_FILE || ".env.local";
+  if (!existsSync(file)) return { ...env };
+  const fromFile: Record<string, string | undefined> = {};
+  applyDotenv(file, fromFile);
+  delete fromFile.SEMENTE_DEV_KEY;
+  return { ...fromFile, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; how the process ended. */
+export async function stopProcess(pid: number, graceMs: number): Promise<"stopped" | "killed" | "gone"> {
+  if (!isAlive(pid)) return "gone";
+  process.kill(pid, "SIGTERM");
+  const started = performance.now();
+  while (performance.now() - started < graceMs) {
+    if (!isAlive(pid)) return "stopped";
+    await Bun.sleep(100);
+  }
+  process.kill(pid, "SIGKILL");
+  return "killed";
+}
+
+/** What a service's fatal start-up line (its last JSON line with level fatal) says went wrong. */
+export function startupCause(log: string): { code: string; text: string } | null {
+  const lines = log.split("\n").reverse();
+  for (const line of lines) {
+    if (!line.trimStart().startsWith("{")) continue;
+    let parsed: {
+      level?: unknown;
+      code?: unknown;
+      reason?: unknown;
+      variables?: { variable: string; problem: string }[];
+    };
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (parsed.level !== "fatal" && parsed.level !== 60) continue;
+    const variables = (parsed.variables ?? []).map((v) => `${v.variable}: ${v.problem}`);
+    const text = variables.length > 0 ? variables.join("; ") : String(parsed.reason ?? parsed.code ?? "fatal");
+    return { code: String(parsed.code ?? "INTERNAL"), text };
+  }
+  return null;
+}
+
 /** Whether `pid` is a live process (signal 0 probes without delivering anything). */
 export function isAlive(pid: number): boolean {
   try {
@@ -112,12 +172,20 @@ function tail(file: string, lines = 15): string {
   return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
 }
 
+/** Why `spec` exited before it was ready: its fatal line's cause, else its last log lines. */
+function exitedDuringStartup(spec: ServiceSpec, log: string): SementeError {
+  const cause = startupCause(tail(log, 40));
+  if (cause === null) {
+    return new SementeError("UNAVAILABLE", `${spec.name} exited during start-up; last log lines:\n${tail(log)}`);
+  }
+  const code = cause.code === "CONFIG_INVALID" || cause.code === "DEV_KEY_FORBIDDEN" ? cause.code : "UNAVAILABLE";
+  return new SementeError(code, `${spec.name} failed to start: ${cause.text}`);
+}
+
 async function waitReady(spec: ServiceSpec, pid: number, log: string, timeoutMs: number): Promise<void> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
-    if (!isAlive(pid)) {
-      throw new SementeError("UNAVAILABLE", `${spec.name} exited during start-up; last log lines:\n${tail(log)}`);
-    }
+    if (!isAlive(pid)) throw exitedDuringStartup(spec, log);
     try {
       const response = await fetch(spec.readyUrl, { signal: AbortSignal.timeout(1_000) });
       if (response.status === 200) return;
@@ -175,15 +243,28 @@ export const upCommand: Command = {
     const dir = resolve(values.dir ?? ".semente");
     mkdirSync(join(dir, "logs"), { recursive: true });
     mkdirSync(join(dir, "pids"), { recursive: true });
-    for (const spec of stackServices(seeders, process.env, !values["no-evidence"])) {
-      const existing = readPid(dir, spec.name);
-      if (existing !== null && isAlive(existing)) {
-        out(`${spec.name.padEnd(10)} already running (pid ${existing})`);
-        continue;
+    const env = upEnvironment(process.env);
+    const started: { name: string; pid: number }[] = [];
+    try {
+      for (const spec of stackServices(seeders, env, !values["no-evidence"])) {
+        const existing = readPid(dir, spec.name);
+        if (existing !== null && isAlive(existing)) {
+          out(`${spec.name.padEnd(10)} already running (pid ${existing})`);
+          continue;
+        }
+        const pid = startService(spec, dir, env);
+        started.push({ name: spec.name, pid });
+        await waitReady(spec, pid, join(dir, "logs", `${spec.name}.log`), timeoutMs);
+        out(`${spec.name.padEnd(10)} ready (pid ${pid}, ${spec.readyUrl})`);
       }
-      const pid = startService(spec, dir);
-      await waitReady(spec, pid, join(dir, "logs", `${spec.name}.log`), timeoutMs);
-      out(`${spec.name.padEnd(10)} ready (pid ${pid}, ${spec.readyUrl})`);
+    } catch (error) {
+      // Never half-started: stop what this invocation started, newest first, then report why.
+      for (const { name, pid } of started.reverse()) {
+        const result = await stopProcess(pid, 10_000);
+        rmSync(join(dir, "pids", `${name}.pid`), { force: true });
+        out(`${name.padEnd(10)} ${result} (pid ${pid})`);
+      }
+      throw error;
     }
     out(`logs in ${join(dir, "logs")}; stop with \`semente down\``);
     return 0;

@@ -1,4 +1,4 @@
-export { isIsolatedDev, resolveAuthKeys } from "./keys.ts";
+export { AUTH_VARS, isIsolatedDev, resolveAuthKeys } from "./keys.ts";
 export { assertSecretStrength, createTokenVerifier, mintToken } from "./jwt.ts";
 export { assertAllowed, canSee, hasRoleFor } from "./policy.ts";
 export { Action, Role } from "./types.ts";

@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
-import { applyDotenv } from "../config/index.ts";
+import { applyDotenv, type Specs } from "../config/index.ts";
 import { SementeError } from "../errors/index.ts";
 import { assertSecretStrength } from "./jwt.ts";
 import type { AuthKeys } from "./types.ts";
@@ -71,3 +71,17 @@ function devSecret(
   );
   return fresh;
 }
+
+/**
+ * The variables {@link resolveAuthKeys} reads, as specs for the README table and the deploy
+ * config contract (it reads them itself, not through `loadConfig`).
+ */
+export const AUTH_VARS: Specs = {
+  GATEWAY_JWT_SECRET: {
+    doc: "HS256 secret (≥ 32 bytes) for bearer tokens; required outside isolated dev",
+    parse: String,
+  },
+  GATEWAY_JWT_PUBLIC_KEY: { doc: "EdDSA public key (PEM) for bearer tokens, instead of the secret", parse: String },
+  GATEWAY_JWT_ISSUER: { doc: "Expected `iss` claim", default: "semente", parse: String },
+  GATEWAY_JWT_AUDIENCE: { doc: "Expected `aud` claim", default: "semente-gateway", parse: String },
+};

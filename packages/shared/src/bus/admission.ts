@@ -51,9 +51,10 @@ export async function createAdmission(options: AdmissionOptions): Promise<Admiss
   }
 
   const js = jetstream(nc);
-  await ensureRunEventsStream(await jetstreamManager(nc), events);
+  await ensureRunEventsStream(await jetstreamManager(nc), { ...events, replicas: options.replicas ?? events.replicas });
   const buckets: AdmissionBuckets = await openAdmissionBuckets(nc, {
     prefix: options.bucketPrefix ?? "",
+    replicas: options.replicas ?? events.replicas,
     slotLeaseTtlMs,
     tenantLeaseTtlMs,
   });

@@ -19,6 +19,11 @@ export interface AdmissionBuckets {
 export interface AdmissionBucketsOptions {
   /** @default "" */
   prefix?: string;
+  /**
+   * Replicas of each bucket (`NATS_REPLICAS`; 3 on a three-node cluster).
+   * @default 1
+   */
+  replicas?: number;
   slotLeaseTtlMs: number;
   tenantLeaseTtlMs: number;
 }
@@ -26,8 +31,8 @@ export interface AdmissionBucketsOptions {
 // Bucket-wide max_age only collects garbage left by crashed holders: a live holder rewrites its
 // key every ttl/3, so twice the lease TTL never removes a lease someone still renews. Per-key TTLs
 // would be ignored by nats-server 2.9, which is why the expiry that matters lives in the value.
-async function openBucket(kvm: Kvm, name: string, leaseTtlMs: number): Promise<KV> {
-  return kvm.create(name, { history: 1, ttl: Math.max(2 * leaseTtlMs, 1_000), storage: "file" });
+async function openBucket(kvm: Kvm, name: string, leaseTtlMs: number, replicas: number): Promise<KV> {
+  return kvm.create(name, { history: 1, ttl: Math.max(2 * leaseTtlMs, 1_000), storage: "file", replicas });
 }
 
 /** Opens (creating when missing) the slot and tenant lease buckets. */
@@ -37,9 +42,10 @@ export async function openAdmissionBuckets(
 ): Promise<AdmissionBuckets> {
   const kvm = new Kvm(nc);
   const prefix = options.prefix ?? "";
+  const replicas = options.replicas ?? 1;
   const [slots, tenantLeases] = await Promise.all([
-    openBucket(kvm, `${prefix}${ADMISSION_BUCKETS.SLOTS}`, options.slotLeaseTtlMs),
-    openBucket(kvm, `${prefix}${ADMISSION_BUCKETS.TENANT_LEASES}`, options.tenantLeaseTtlMs),
+    openBucket(kvm, `${prefix}${ADMISSION_BUCKETS.SLOTS}`, options.slotLeaseTtlMs, replicas),
+    openBucket(kvm, `${prefix}${ADMISSION_BUCKETS.TENANT_LEASES}`, options.tenantLeaseTtlMs, replicas),
   ]);
   return { slots, tenantLeases };
 }

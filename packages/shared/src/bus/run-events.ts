@@ -24,6 +24,11 @@ export interface RunEventsOptions {
    * @default ""
    */
   subjectPrefix?: string;
+  /**
+   * Replicas of the stream when this call creates it (`NATS_REPLICAS`).
+   * @default 1
+   */
+  replicas?: number;
 }
 
 /** Body of a run event: the run's JSON representation plus the event and its version. */
@@ -57,7 +62,7 @@ export async function ensureRunEventsStream(jsm: JetStreamManager, options: RunE
       discard: DiscardPolicy.Old,
       max_age: 30 * DAY_NS,
       duplicate_window: 120 * 1_000_000_000,
-      num_replicas: 1,
+      num_replicas: options.replicas ?? 1,
     });
   } catch (error) {
     // A concurrent replica created it between our info and add: that is the outcome we wanted.

@@ -45,6 +45,11 @@ export interface AdmissionOptions {
    * @default ""
    */
   bucketPrefix?: string;
+  /**
+   * Replicas of the admission buckets and the run events stream (`NATS_REPLICAS`).
+   * @default 1
+   */
+  replicas?: number;
   /** Stream and subject prefix of run events. */
   events?: RunEventsOptions;
   /**

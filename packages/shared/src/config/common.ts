@@ -1,4 +1,5 @@
 import { int, str, url } from "./env.ts";
+import { NATS_VARS } from "./nats.ts";
 
 /** Variables every service and the CLI understand. */
 export const COMMON_VARS = {
@@ -27,7 +28,7 @@ export const COMMON_VARS = {
     "postgres://postgres@127.0.0.1:5432/postgres",
     ["postgres:", "postgresql:"],
   ),
-  NATS_URL: url("NATS server URL", "nats://127.0.0.1:4222", ["nats:", "tls:", "ws:", "wss:"]),
+  NATS_URL: NATS_VARS.NATS_URL,
   GATEWAY_PORT: int("HTTP port of the gateway", "8080", 0, 65535),
   GATEWAY_URL: url("Base URL the CLI uses to reach the gateway", "http://127.0.0.1:8080", ["http:", "https:"]),
   SEMENTE_ENV_FILE: str("Optional .env file with overrides (process env wins)", ".env"),

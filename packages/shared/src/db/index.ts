@@ -4,6 +4,8 @@ export { migrate, migrationStatus, pendingMigrations } from "./migrate.ts";
 export { MIGRATIONS_DIR, readMigrationFiles, splitStatements } from "./migration-files.ts";
 export { assertPreflight, runPreflight } from "./preflight.ts";
 export { dropDatabase, passwordsFromUrls, setupDatabase } from "./setup.ts";
+export { bootstrapDatabase, setRolePasswords } from "./bootstrap.ts";
+export type { BootstrapDatabaseOptions, BootstrapDatabaseResult, RolePasswords } from "./bootstrap.ts";
 export {
   AuditOutcome,
   BANKING_TABLES,

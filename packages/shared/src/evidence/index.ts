@@ -21,6 +21,8 @@ export {
   retainUntil,
 } from "./worm.ts";
 export { assertWormVars, WORM_VARS, wormStoreFromConfig } from "./worm-config.ts";
+export { bootstrapWormBucket } from "./worm-bootstrap.ts";
+export type { BootstrapWormBucketOptions, BootstrapWormBucketResult } from "./worm-bootstrap.ts";
 export { createFsWormStore } from "./worm-fs.ts";
 export { createS3WormStore } from "./worm-s3.ts";
 export type { AuditFact, BatchFact, CheckpointFact, ChecklistInput } from "./checklist.ts";

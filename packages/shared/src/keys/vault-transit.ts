@@ -70,11 +70,18 @@ function parseVaultValue(value: unknown, what: string): { version: number; bytes
   return { version: Number(m[1]), bytes: new Uint8Array(Buffer.from(m[2] as string, "base64")) };
 }
 
+/** Transit key of a tenant's FPE/HMAC keys (`semente bootstrap vault` creates it under this name). */
+export const fpeKeyName = (s: Pick<KeyScope, "environment" | "tenant">): string =>
+  `semente-fpe-${s.environment}-${s.tenant}`;
+
+/** Transit Ed25519 key that signs the evidence reports of an environment. */
+export const evidenceKeyName = (s: Pick<KeyScope, "environment">): string => `semente-evidence-${s.environment}`;
+
 /** Builds the Vault Transit provider on `node-vault`. Nothing is requested until a method is called. */
 export function createVaultTransitKeyProvider(options: VaultTransitKeyProviderOptions): VaultTransitKeyProvider {
   const mount = (options.mount ?? "transit").replace(/^\/+|\/+$/g, "");
-  const keyName = options.keyName ?? ((s: KeyScope) => `semente-fpe-${s.environment}-${s.tenant}`);
-  const signKeyName = options.signKeyName ?? ((s: KeyScope) => `semente-evidence-${s.environment}`);
+  const keyName = options.keyName ?? fpeKeyName;
+  const signKeyName = options.signKeyName ?? evidenceKeyName;
   const timeout = options.timeoutMs ?? 5000;
   const client = nodeVault({ apiVersion: "v1", endpoint: options.endpoint, token: options.token });
   const requestOptions = { timeout };

@@ -31,6 +31,11 @@ export interface PipelineNatsOptions {
    * @default ""
    */
   subjectPrefix?: string;
+  /**
+   * Replicas of every pipeline stream (`NATS_REPLICAS`; 3 on a three-node cluster).
+   * @default 1
+   */
+  replicas?: number;
 }
 
 /**
@@ -157,6 +162,7 @@ function batchStreamConfig(
   names: PipelineNames,
   mode: PipelineMode,
   settings: PipelineSettings,
+  replicas: number,
 ): Partial<StreamConfig> & { name: string } {
   return {
     name: names.streams[mode],
@@ -165,11 +171,15 @@ function batchStreamConfig(
     retention: RetentionPolicy.Workqueue,
     discard: DiscardPolicy.Old,
     duplicate_window: settings.duplicateWindowMs * MS,
-    num_replicas: 1,
+    num_replicas: replicas,
   };
 }
 
-function dlqStreamConfig(names: PipelineNames, settings: PipelineSettings): Partial<StreamConfig> & { name: string } {
+function dlqStreamConfig(
+  names: PipelineNames,
+  settings: PipelineSettings,
+  replicas: number,
+): Partial<StreamConfig> & { name: string } {
   return {
     name: names.dlq,
     subjects: [...PIPELINE_MODES.map((m) => names.maxDeliveriesAdvisory(m)), `${names.subjectPrefix}seed.dlq.>`],
@@ -178,7 +188,7 @@ function dlqStreamConfig(names: PipelineNames, settings: PipelineSettings): Part
     discard: DiscardPolicy.Old,
     max_age: settings.dlqMaxAgeMs * MS,
     duplicate_window: settings.duplicateWindowMs * MS,
-    num_replicas: 1,
+    num_replicas: replicas,
   };
 }
 
@@ -216,14 +226,31 @@ function unavailable(cause: unknown, what: string): SementeError {
   return new SementeError("UNAVAILABLE", `JetStream refused ${what}`, { cause, retryable: true });
 }
 
+/** Waits (≤ 30 s) until every replica of a re-scaled stream is current: its consumers answer only then. */
+async function waitForPeers(jsm: JetStreamManager, name: string, replicas: number): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    const cluster = (await jsm.streams.info(name)).cluster;
+    const peers = cluster?.replicas ?? [];
+    if (cluster?.leader !== undefined && peers.length >= replicas - 1 && peers.every((p) => p.current)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new SementeError("UNAVAILABLE", `stream ${name} did not reach ${replicas} current replicas`, {
+    retryable: true,
+  });
+}
+
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   const name = config.name as string;
   try {
     const info = await jsm.streams.info(name);
     const want = new Set(config.subjects);
     const have = new Set(info.config.subjects ?? []);
-    if (want.size !== have.size || [...want].some((s) => !have.has(s))) {
-      await jsm.streams.update(name, { ...info.config, subjects: config.subjects ?? [] });
+    const replicas = config.num_replicas ?? info.config.num_replicas;
+    if (want.size !== have.size || [...want].some((s) => !have.has(s)) || replicas !== info.config.num_replicas) {
+      // A stream made before NATS_REPLICAS was raised is scaled up in place (clustered servers only).
+      await jsm.streams.update(name, { ...info.config, subjects: config.subjects ?? [], num_replicas: replicas });
+      if (replicas !== info.config.num_replicas) await waitForPeers(jsm, name, replicas);
     }
     return;
   } catch (error) {
@@ -300,11 +327,12 @@ export async function ensurePipelineStreams(
     throw new SementeError("CONFIG_INVALID", "maxDeliver must be an integer ≥ 2");
   }
   const update = options.updateConsumers ?? true;
+  const replicas = options.replicas ?? 1;
   for (const mode of PIPELINE_MODES) {
-    await ensureStream(jsm, batchStreamConfig(names, mode, settings));
+    await ensureStream(jsm, batchStreamConfig(names, mode, settings, replicas));
     await ensureConsumer(jsm, names.streams[mode], seederConsumerConfig(names, mode, settings), update);
   }
-  await ensureStream(jsm, dlqStreamConfig(names, settings));
+  await ensureStream(jsm, dlqStreamConfig(names, settings, replicas));
   await ensureConsumer(jsm, names.dlq, enricherConsumerConfig(names, settings), update);
   return names;
 }
@@ -316,8 +344,10 @@ export function pipelineOptionsFromVars(vars: {
   PIPELINE_ACK_WAIT_MS: number;
   PIPELINE_MAX_DELIVER: number;
   PIPELINE_UPDATE_CONSUMERS: boolean;
+  NATS_REPLICAS?: number;
 }): EnsurePipelineOptions {
   return {
+    replicas: vars.NATS_REPLICAS ?? 1,
     namePrefix: vars.PIPELINE_NATS_NAME_PREFIX,
     subjectPrefix: vars.PIPELINE_NATS_SUBJECT_PREFIX,
     settings: { ackWaitMs: vars.PIPELINE_ACK_WAIT_MS, maxDeliver: vars.PIPELINE_MAX_DELIVER },

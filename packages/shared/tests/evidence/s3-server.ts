@@ -27,6 +27,8 @@ export interface S3TestServer {
   objectLock: boolean;
   /** Flip one byte of every object GET body (post-upload verification tests). */
   corruptGets: boolean;
+  /** Bodies of accepted `PutObjectLockConfiguration` requests, by bucket path (`/bucket`). */
+  lockConfigurations: Map<string, string>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startS3Server(bucket = "semente-evidence"): Promise<S3Test
     requests: [],
     objectLock: true,
     corruptGets: false,
+    lockConfigurations: new Map(),
     async stop() {
       proxy.stop(true);
       await s3rver.close();
@@ -87,6 +90,14 @@ export async function startS3Server(bucket = "semente-evidence"): Promise<S3Test
           '<?xml version="1.0" encoding="UTF-8"?><ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>',
           { headers: XML },
         );
+      }
+      if (req.method === "PUT" && url.searchParams.has("object-lock")) {
+        // As AWS: a lock configuration is accepted only on a bucket created with Object Lock.
+        if (!state.objectLock) {
+          return xmlError(409, "InvalidBucketState", "Object Lock configuration cannot be enabled on existing buckets");
+        }
+        state.lockConfigurations.set(objectPath.replace(/\/$/, ""), await req.text());
+        return new Response(null, { status: 200 });
       }
       if (req.method === "PUT" && headers["if-none-match"] === "*") {
         const exists = await fetch(upstream + objectPath, { method: "HEAD" });

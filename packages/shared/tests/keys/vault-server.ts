@@ -50,6 +50,14 @@ export interface VaultTestServer {
   setDelay(ms: number): void;
   /** Adds a mount to `sys/mounts` (e.g. a `transform` engine). */
   addMount(path: string, type: string): void;
+  /** Removes a mount (a fresh server without Transit). */
+  removeMount(path: string): void;
+  /** ACL policies written through `sys/policies/acl/<name>`, by name. */
+  readonly policies: Map<string, string>;
+  /** Key types by `<mount>/<name>`. */
+  keyType(name: string, mount?: string): string | undefined;
+  /** `sys/health` reports sealed (503) while true. */
+  setSealed(sealed: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -83,6 +91,8 @@ export function startVaultServer(options: { token?: string } = {}): VaultTestSer
   const requests: RecordedRequest[] = [];
   let failures: { status: number; count: number } | undefined;
   let delay = 0;
+  let sealed = false;
+  const policies = new Map<string, string>();
 
   const newVersion = (type: string): KeyVersion => {
     const v: KeyVersion = { hmacKey: randomBytes(32), creationTime: new Date(0).toISOString() };
@@ -160,6 +170,20 @@ export function startVaultServer(options: { token?: string } = {}): VaultTestSer
     }
     if (req.headers.get("x-vault-token") !== token) return errors(403, "permission denied");
     if (req.method === "GET" && path === "/v1/sys/mounts") return json(200, { ...mounts, ...envelope(mounts) });
+    if (req.method === "GET" && path === "/v1/sys/health") {
+      return json(sealed ? 503 : 200, { initialized: true, sealed, standby: false });
+    }
+    const sys = /^\/v1\/sys\/(mounts|policies\/acl)\/(.+)$/.exec(path);
+    if (sys !== null && (req.method === "POST" || req.method === "PUT")) {
+      const target = sys[2] as string;
+      if (sys[1] === "mounts") {
+        if (`${target}/` in mounts) return errors(400, `path is already in use at ${target}/`);
+        mounts[`${target}/`] = { type: String((body as { type?: string }).type), description: "" };
+        return new Response(null, { status: 204 });
+      }
+      policies.set(target, String((body as { policy?: string }).policy));
+      return new Response(null, { status: 204 });
+    }
     const m = /^\/v1\/(.+?)\/(keys|hmac|sign|verify)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
     if (!m) return errors(404, "1 error occurred:\n\t* unsupported path\n\n");
     const [, mount, op, rawName, extra] = m as unknown as [string, string, string, string, string?];
@@ -235,6 +259,14 @@ export function startVaultServer(options: { token?: string } = {}): VaultTestSer
     },
     setDelay: (ms) => {
       delay = ms;
+    },
+    policies,
+    keyType: (name, mount = "transit") => keys.get(`${mount}/${name}`)?.type,
+    setSealed: (value) => {
+      sealed = value;
+    },
+    removeMount: (path) => {
+      delete mounts[path.endsWith("/") ? path : `${path}/`];
     },
     addMount: (path, type) => {
       mounts[path.endsWith("/") ? path : `${path}/`] = { type, description: "" };
