@@ -54,17 +54,11 @@ function checkModeAndCaps(m: Manifest): ManifestIssue[] {
     const q11 = q11Cap(environment, m.mode, entity) ?? 0;
     if (cap > q11) {
       issues.push(
-        issue(
-          `/volumetry/${entity}/cap`,
-          `cap exceeds the Q11 cap ${q11} for ${entity} in ${scope}`,
-          "CAP_EXCEEDED",
-        ),
+        issue(`/volumetry/${entity}/cap`, `cap exceeds the Q11 cap ${q11} for ${entity} in ${scope}`, "CAP_EXCEEDED"),
       );
     }
     if (count > cap) {
-      issues.push(
-        issue(`/volumetry/${entity}/count`, "count exceeds the manifest's cap", "CAP_EXCEEDED"),
-      );
+      issues.push(issue(`/volumetry/${entity}/count`, "count exceeds the manifest's cap", "CAP_EXCEEDED"));
     }
   }
   const installments = m.volumetry.loans.count * m.volumetry.loans.term_months;
@@ -96,12 +90,7 @@ function checkRelationships(m: Manifest): ManifestIssue[] {
   for (const [child, { parent, max }] of Object.entries(MAX_CHILDREN_PER_PARENT)) {
     const children = perEntity[child as keyof typeof perEntity];
     if (perEntity[parent] > 0 && children > max * perEntity[parent]) {
-      issues.push(
-        issue(
-          `/volumetry/${child}/count`,
-          `${child} exceed ${max} per ${parent} row`,
-        ),
-      );
+      issues.push(issue(`/volumetry/${child}/count`, `${child} exceed ${max} per ${parent} row`));
     }
   }
   return issues;
@@ -145,17 +134,10 @@ function checkOperations(m: Manifest): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
   const { rate_limit: rl, slo, window, canary } = m;
   if (rl.target_rows_per_second > rl.cap_rows_per_second) {
-    issues.push(
-      issue(
-        "/rate_limit/target_rows_per_second",
-        "target_rows_per_second exceeds cap_rows_per_second",
-      ),
-    );
+    issues.push(issue("/rate_limit/target_rows_per_second", "target_rows_per_second exceeds cap_rows_per_second"));
   }
   if (rl.backoff.max_ms < rl.backoff.initial_ms) {
-    issues.push(
-      issue("/rate_limit/backoff/max_ms", "max_ms is below initial_ms"),
-    );
+    issues.push(issue("/rate_limit/backoff/max_ms", "max_ms is below initial_ms"));
   }
   for (const mode of Object.values(Mode)) {
     const seconds = parseTtlSeconds(m.ttl[mode]) ?? 0;
@@ -179,17 +161,10 @@ function checkOperations(m: Manifest): ManifestIssue[] {
     issues.push(issue("/canary", "canary is enabled but has no scope: set percentage or tenants"));
   }
   if (slo.p99_batch_ms < slo.p95_batch_ms) {
-    issues.push(
-      issue("/slo/p99_batch_ms", "p99_batch_ms is below p95_batch_ms"),
-    );
+    issues.push(issue("/slo/p99_batch_ms", "p99_batch_ms is below p95_batch_ms"));
   }
   if (slo.min_rows_per_second > rl.cap_rows_per_second) {
-    issues.push(
-      issue(
-        "/slo/min_rows_per_second",
-        "min_rows_per_second exceeds cap_rows_per_second",
-      ),
-    );
+    issues.push(issue("/slo/min_rows_per_second", "min_rows_per_second exceeds cap_rows_per_second"));
   }
   return issues;
 }

@@ -232,9 +232,7 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
 
   test("ttl over 30 days is refused", () => {
     const text = replaceOnce(DEV, 'baseline: "P30D"', 'baseline: "P31D"');
-    expect(issueAt(parseError(text), "/ttl/baseline").message).toBe(
-      "ttl must be more than 0 and at most 30 days",
-    );
+    expect(issueAt(parseError(text), "/ttl/baseline").message).toBe("ttl must be more than 0 and at most 30 days");
   });
 
   test("lists every issue at once, thrown with the most specific policy code", () => {

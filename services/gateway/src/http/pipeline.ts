@@ -1,4 +1,5 @@
 import { type Action, assertAllowed, type Principal } from "@semente/shared/auth";
+import type { ManifestInput } from "./manifest-input.ts";
 import { appendAudit, type Sql } from "@semente/shared/db";
 import { isSementeError, SementeError } from "@semente/shared/errors";
 import {
@@ -181,6 +182,11 @@ export function createPipeline(deps: PipelineDeps) {
       const log = labelled();
       if (!isSementeError(error)) log.error({ err: error, route: spec.name }, "unhandled error");
       if (isSementeError(error) && AUDITED.has(error.status)) await audit(principal, scope, spec, error, log);
+      else if (isSementeError(error) && isSementeError(error.cause) && AUDITED.has(error.cause.status)) {
+        // A refusal answered as something else (another tenant's run as 404) is audited as what it was,
+        // without waiting for the write, so the answer takes as long as the one it imitates.
+        void audit(principal, scope, spec, error.cause, log);
+      }
       return toResponse(encodeReply(problemReply(error, url.pathname)));
     };
 
@@ -311,3 +317,24 @@ export function createPipeline(deps: PipelineDeps) {
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;
+
+/**
+ * What can be decided before the body is read: the role allows the action, and the token names at
+ * least one tenant and one environment (a token with none could never be allowed a manifest).
+ */
+export function authorizeRole(ctx: RequestContext, action: Action): void {
+  ctx.authorize(action, {});
+  if (ctx.principal.tenants.length === 0 || ctx.principal.environments.length === 0) {
+    throw new SementeError("FORBIDDEN", "token names no tenant or environment");
+  }
+}
+
+/**
+ * The manifest's tenant and environment against the token. A manifest that did not parse has no
+ * trusted scope: the role (already checked) decides who sees its 422, which only describes the
+ * caller's own input.
+ */
+export function authorizeManifest(ctx: RequestContext, action: Action, input: ManifestInput): void {
+  const metadata = input.parsed?.manifest.metadata;
+  if (metadata !== undefined) ctx.authorize(action, { tenant: metadata.tenant, environment: metadata.environment });
+}
