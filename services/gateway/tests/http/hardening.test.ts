@@ -32,7 +32,11 @@ function watchedBody(text: string): { body: ReadableStream<Uint8Array>; pulled: 
   return { body, pulled: () => pulled };
 }
 
-function post(path: string, body: BodyInit, headers: Record<string, string>): Promise<Response> {
+function post(
+  path: string,
+  body: string | ReadableStream<Uint8Array>,
+  headers: Record<string, string>,
+): Promise<Response> {
   return world.gateway.app.handle(
     new Request(`http://gateway.test${path}`, { method: "POST", body, headers, duplex: "half" } as RequestInit),
   );
