@@ -52,7 +52,6 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large", exit: 3 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type", exit: 3 },
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed", exit: 2 },
-  BAD_REQUEST_FRAMING: { status: 400, title: "Unreadable request framing", exit: 2 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

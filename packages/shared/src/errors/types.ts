@@ -90,8 +90,6 @@ export const ProblemCode = {
   UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   /** The path exists but not with this method (405 + `Allow`). */
   METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
-  /** Request headers or framing the server cannot read: too large, bad Content-Length (431/400). */
-  BAD_REQUEST_FRAMING: "BAD_REQUEST_FRAMING",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
