@@ -39,7 +39,7 @@ interface RawExchange {
  * Writes `head` then up to `bodyBytes` of body (`chunked` framing or raw) on a plain TCP socket,
  * stopping when the server answers and closes, and reports how much was sent when the answer came.
  */
-function rawExchange(head: string, bodyBytes: number, chunked: boolean, stopOnResponse = false): Promise<RawExchange> {
+function rawExchange(head: string, bodyBytes: number, chunked: boolean): Promise<RawExchange> {
   const { port } = new URL(gw.base);
   const piece = new Uint8Array(65_536).fill(97);
   const frame = chunked ? new Uint8Array([...new TextEncoder().encode("10000\r\n"), ...piece, 13, 10]) : piece;
@@ -57,13 +57,13 @@ function rawExchange(head: string, bodyBytes: number, chunked: boolean, stopOnRe
         async open(socket) {
           socket.write(head);
           while (!closed && result.sent < bodyBytes) {
-            if (stopOnResponse && result.sentAtResponse !== null) break;
-            const written = socket.write(frame);
-            if (written === 0) {
-              await Bun.sleep(1);
-              continue;
+            // Whole frames only: a partial write leaves the rest for the next turn, so framing stays valid.
+            let pending = frame.subarray(0);
+            while (!closed && pending.byteLength > 0) {
+              const written = socket.write(pending);
+              pending = pending.subarray(Math.max(0, written));
+              if (pending.byteLength > 0) await Bun.sleep(1);
             }
-            // A partial write: the rest of this frame is dropped, which only matters for framing after the cut.
             result.sent += piece.byteLength;
           }
           if (!closed && chunked && result.sentAtResponse === null) socket.write("0\r\n\r\n");
@@ -106,6 +106,24 @@ describe("gateway process - hardened HTTP surface", () => {
     // …and the gateway never holds the body: its peak grows by far less than 100 MB.
     expect(growth).toBeLessThan(48 * 1024 * 1024);
     expect((await fetch(`${gw.base}/healthz`)).status).toBe(200);
+  });
+
+  test("main - a body nobody reads is not buffered either (unauthenticated POST, GET with a body)", async () => {
+    const pid = gw.proc.pid;
+    const before = memory(pid);
+    const heads = [
+      "POST /api/v1/seed-runs HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/yaml\r\n" +
+        "Transfer-Encoding: chunked\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: gateway\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ];
+    for (const head of heads) {
+      const exchange = await rawExchange(head, 100 * 1024 * 1024, true);
+      expect(exchange.response).toMatch(/^HTTP\/1\.1 (401|200)/);
+      expect(exchange.response.toLowerCase()).toContain("ratelimit-policy:");
+    }
+    const growth = memory(pid).hwm - before.rss;
+    console.log(`unread 100 MB bodies: gateway peak memory growth ${(growth / 1e6).toFixed(0)} MB`);
+    expect(growth).toBeLessThan(48 * 1024 * 1024);
   });
 
   test("main - a large manifest from an unrelated read token is refused before its body has even arrived", async () => {
