@@ -3,9 +3,9 @@
 // client process, polls /healthz while concurrent loops post a ~900 KB manifest of unknown keys:
 //   phase "idle"      /healthz alone
 //   phase "stranger"  the big manifest from a `read` token of an unrelated tenant (refused by role, body unread)
-//   phase "admin"     the same manifest from an admin token: read, parsed and validated (422), on the worker pool
+//   phase "admin"     the same manifest from admin tokens (one per poster): read, parsed and validated (422) on the worker pool
 // and prints the /healthz latency and the hostile requests' latency and statuses per phase.
-// Usage: bun bench/gateway-hostile.ts [--seconds 5] [--concurrency 4]
+// Usage: bun bench/gateway-hostile.ts [--seconds 5] [--concurrency 4] [--workers N (GATEWAY_PARSE_WORKERS)]
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,6 +15,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string" },
     concurrency: { type: "string" },
+    workers: { type: "string" },
     client: { type: "string" },
     stranger: { type: "string" },
     admin: { type: "string" },
@@ -48,11 +49,11 @@ function hostileBody(): string {
 }
 
 /** One phase: /healthz polled sequentially while `concurrency` loops post the body (none in "idle"). */
-async function phase(base: string, name: string, token: string | undefined, body: string): Promise<Phase> {
+async function phase(base: string, name: string, tokens: string[], body: string): Promise<Phase> {
   const result: Phase = { phase: name, health: [], hostile: [], statuses: {}, bodyBytes: body.length };
   const deadline = performance.now() + seconds * 1000;
   let n = 0;
-  const attacker = async () => {
+  const attacker = async (token: string) => {
     while (performance.now() < deadline) {
       const started = performance.now();
       const res = await fetch(`${base}/api/v1/seed-runs`, {
@@ -79,21 +80,24 @@ async function phase(base: string, name: string, token: string | undefined, body
       await Bun.sleep(10);
     }
   };
-  await Promise.all([prober(), ...(token === undefined ? [] : Array.from({ length: concurrency }, attacker))]);
+  await Promise.all([prober(), ...tokens.map(attacker)]);
   return result;
 }
 
-async function client(base: string, stranger: string, admin: string): Promise<Phase[]> {
+async function client(base: string, stranger: string, admins: string[]): Promise<Phase[]> {
   const body = hostileBody();
   return [
-    await phase(base, "idle", undefined, body),
-    await phase(base, "stranger", stranger, body),
-    await phase(base, "admin", admin, body),
+    await phase(base, "idle", [], body),
+    await phase(base, "stranger", Array(concurrency).fill(stranger), body),
+    await phase(base, "admin", admins.slice(0, concurrency), body),
   ];
 }
 
 async function server(): Promise<void> {
-  const gateway = await bootGateway("bench_gw_hostile");
+  const gateway = await bootGateway(
+    "bench_gw_hostile",
+    values.workers === undefined ? {} : { GATEWAY_PARSE_WORKERS: values.workers },
+  );
   try {
     const stranger = await gateway.token({
       subject: "stranger",
@@ -101,8 +105,22 @@ async function server(): Promise<void> {
       tenants: ["banco-zeta"],
       environments: ["dev"],
     });
-    const admin = await gateway.token({ subject: "admin", roles: ["admin"], tenants: ["*"], environments: ["*"] });
-    const args = ["--client", gateway.base, "--stranger", stranger, "--admin", admin, "--seconds", String(seconds)];
+    // One admin token per poster: a single token may only have two parses in flight.
+    const admins = await Promise.all(
+      Array.from({ length: concurrency }, (_, i) =>
+        gateway.token({ subject: `admin-${i}`, roles: ["admin"], tenants: ["*"], environments: ["*"] }),
+      ),
+    );
+    const args = [
+      "--client",
+      gateway.base,
+      "--stranger",
+      stranger,
+      "--admin",
+      admins.join(","),
+      "--seconds",
+      String(seconds),
+    ];
     const proc = Bun.spawn(["bun", import.meta.path, ...args, "--concurrency", String(concurrency)], {
       stdout: "pipe",
       stderr: "inherit",
@@ -111,7 +129,8 @@ async function server(): Promise<void> {
     if ((await proc.exited) !== 0) throw new Error("bench client failed");
     const phases = JSON.parse(output) as Phase[];
     console.log(
-      `hostile manifest ${(phases[0]?.bodyBytes ?? 0) / 1000} KB, ${concurrency} concurrent posters, ${seconds} s per phase`,
+      `hostile manifest ${(phases[0]?.bodyBytes ?? 0) / 1000} KB, ${concurrency} concurrent posters, ${seconds} s per phase, ` +
+        `parse workers ${values.workers ?? "default"}`,
     );
     for (const p of phases) {
       const health = [...p.health].sort((a, b) => a - b);
@@ -132,7 +151,7 @@ async function server(): Promise<void> {
 }
 
 if (values.client !== undefined) {
-  console.log(JSON.stringify(await client(values.client, values.stranger ?? "", values.admin ?? "")));
+  console.log(JSON.stringify(await client(values.client, values.stranger ?? "", (values.admin ?? "").split(","))));
 } else {
   await server();
 }

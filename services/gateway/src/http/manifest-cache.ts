@@ -2,8 +2,8 @@ import { SementeError } from "@semente/shared/errors";
 import { sha256Hex } from "@semente/shared/governance";
 import { decodeInput, type EncodedInput, type ManifestInput, type ManifestJob } from "./manifest-input.ts";
 
-/** Parses and validates a manifest request off the event loop. */
-export type ManifestParser = (job: ManifestJob) => Promise<ManifestInput>;
+/** Parses and validates a manifest request off the event loop; `owner` is who asks (fair share). */
+export type ManifestParser = (job: ManifestJob, owner?: string) => Promise<ManifestInput>;
 
 /** Options of `createParsePool`. */
 export interface ParsePoolOptions {
@@ -152,5 +152,29 @@ export function cacheManifestInputs(parse: ManifestParser, options: ManifestCach
     outcomes.set(key, outcome);
     if (outcomes.size > maxEntries) outcomes.delete(outcomes.keys().next().value as string);
     return outcome;
+  };
+}
+
+/**
+ * At most `max` parses in flight per owner (the token's subject): one client cannot fill the worker
+ * pool and its queue alone. A parse over the share is refused at once (429, retry after a second).
+ */
+export function limitParsesPerOwner(parse: ManifestParser, max: number): ManifestParser {
+  const inFlight = new Map<string, number>();
+  return async (job, owner = "") => {
+    const running = inFlight.get(owner) ?? 0;
+    if (running >= max) {
+      throw new SementeError("RATE_LIMITED", `at most ${max} manifests may be parsed at once per token`, {
+        extensions: { retry_after: 1, policy: "parse" },
+      });
+    }
+    inFlight.set(owner, running + 1);
+    try {
+      return await parse(job, owner);
+    } finally {
+      const left = (inFlight.get(owner) ?? 1) - 1;
+      if (left === 0) inFlight.delete(owner);
+      else inFlight.set(owner, left);
+    }
   };
 }

@@ -83,7 +83,7 @@ export function createRunRoute(deps: RunsDeps): Handler {
     authorizeRole(ctx, Action.create);
     assertManifestMedia(ctx.request);
     const text = await readText(ctx.request, deps.maxBodyBytes);
-    const input = await deps.parser({ kind: "run", text, json: isJsonMedia(ctx.request) });
+    const input = await deps.parser({ kind: "run", text, json: isJsonMedia(ctx.request) }, ctx.principal.subject);
     authorizeManifest(ctx, Action.create, input);
     const manifest = input.parsed?.manifest;
     const ttl = deps.idempotencyTtlSeconds[manifest?.mode ?? "baseline"];

@@ -27,7 +27,7 @@ export function validateRoute(deps: ValidateDeps): Handler {
     authorizeRole(ctx, Action.validate);
     assertManifestMedia(ctx.request);
     const text = await readText(ctx.request, deps.maxBodyBytes);
-    const input = await deps.parser({ kind: "body", text, json: isJsonMedia(ctx.request) });
+    const input = await deps.parser({ kind: "body", text, json: isJsonMedia(ctx.request) }, ctx.principal.subject);
     authorizeManifest(ctx, Action.validate, input);
     return ctx.idempotent(
       input.hash,

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { cacheManifestInputs, createParsePool } from "../../src/http/manifest-cache.ts";
-import { manifestInput } from "../../src/http/manifest-input.ts";
+import { cacheManifestInputs, createParsePool, limitParsesPerOwner } from "../../src/http/manifest-cache.ts";
+import { type ManifestInput, manifestInput } from "../../src/http/manifest-input.ts";
 import { profile } from "../utils.ts";
 
 const pool = createParsePool({ workers: 1 });
@@ -75,5 +75,20 @@ describe("manifest parser pool", () => {
     await Promise.all([first, second]);
     small.close();
     await expect(small.parse(job)).rejects.toMatchObject({ code: "UNAVAILABLE" });
+  });
+
+  test("parse share - one token has at most its share of parses in flight; others are not held back", async () => {
+    const gates: (() => void)[] = [];
+    const slow = () => new Promise<ManifestInput>((resolve) => gates.push(() => resolve({ hash: "h", dryRun: false })));
+    const parse = limitParsesPerOwner(slow, 2);
+    const job = { kind: "body", text: "x", json: false } as const;
+    const held = [parse(job, "greedy"), parse(job, "greedy")];
+    await expect(parse(job, "greedy")).rejects.toMatchObject({ code: "RATE_LIMITED", status: 429 });
+    const other = parse(job, "polite");
+    for (const open of gates.splice(0)) open();
+    await Promise.all([...held, other]);
+    const again = parse(job, "greedy");
+    for (const open of gates.splice(0)) open();
+    expect(await again).toEqual({ hash: "h", dryRun: false });
   });
 });
