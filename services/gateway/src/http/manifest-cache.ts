@@ -7,7 +7,7 @@ export type ManifestParser = (job: ManifestJob, owner?: string) => Promise<Manif
 
 /** Options of `createParsePool`. */
 export interface ParsePoolOptions {
-  /** Workers parsing in parallel. @default 2 */
+  /** Workers parsing in parallel. @default 1 */
   workers?: number;
   /** A parse still running after this long is abandoned and its worker terminated (413). @default 10000 */
   timeoutMs?: number;
@@ -31,7 +31,7 @@ interface Pending {
 const WORKER_URL = new URL("./parse-worker.ts", import.meta.url).href;
 
 export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
-  const size = options.workers ?? 2;
+  const size = options.workers ?? 1;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxQueued = options.maxQueued ?? 64;
   const workers = new Set<Worker>();

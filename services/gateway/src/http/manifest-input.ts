@@ -54,7 +54,13 @@ export function decodeInput(encoded: EncodedInput): ManifestInput {
 
 /** Parses and validates a manifest request; pure, so it may run in a worker and its outcome be cached. */
 export function manifestInput(job: ManifestJob): ManifestInput {
-  return job.kind === "run" && job.json ? fromRunEnvelope(job.text) : parse(job.text, job.json, false);
+  try {
+    return job.kind === "run" && job.json ? fromRunEnvelope(job.text) : parse(job.text, job.json, false);
+  } catch (error) {
+    // A stack overflow on a pathological document is the input's fault, not the gateway's.
+    if (!(error instanceof RangeError)) throw error;
+    return { hash: sha256Hex(job.text), error: tooDeep(), dryRun: false };
+  }
 }
 
 /** `POST /api/v1/seed-runs` as JSON: `{ manifest | manifest_yaml, dry_run }`. */
@@ -94,11 +100,34 @@ function fromRunEnvelope(text: string): ManifestInput {
       dryRun: false,
     };
   }
+  if (!hasYaml && nestedDeeperThan(body.manifest, MAX_DEPTH)) {
+    return { hash: sha256Hex(text), error: tooDeep(), dryRun: false };
+  }
+  // Compact: indenting a deep document would multiply its size (every level adds to every line below).
   const input = hasYaml
     ? parse(body.manifest_yaml as string, false, dryRun as boolean)
-    : parse(JSON.stringify(body.manifest, null, 2), true, dryRun as boolean);
+    : parse(JSON.stringify(body.manifest), true, dryRun as boolean);
   // dry_run is part of the request: the same manifest as a dry run is a different request.
   return { ...input, hash: sha256Hex(`${input.hash}\n${dryRun ? "dry-run" : "run"}`) };
+}
+
+/** Deeper than any manifest can be (the schema's deepest field is 4 levels down). */
+const MAX_DEPTH = 32;
+
+function tooDeep(): SementeError {
+  return new SementeError("MALFORMED_INPUT", "the request body is nested too deeply");
+}
+
+/** Whether `value` nests objects or arrays deeper than `max`, without recursing. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== "object" || node === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function parse(text: string, json: boolean, dryRun: boolean): ManifestInput {

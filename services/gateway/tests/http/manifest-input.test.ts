@@ -44,6 +44,11 @@ describe("manifest input", () => {
     expect(JSON.stringify(cases.map(issuesOf))).not.toContain("DROP");
   });
 
+  test("manifest input - a manifest object nested too deeply to re-serialise is 400, not a crash", () => {
+    const text = `{"manifest": ${"[".repeat(200_000)}${"]".repeat(200_000)}}`;
+    expect(manifestInput({ kind: "run", text, json: true }).error).toMatchObject({ code: "MALFORMED_INPUT" });
+  });
+
   test("manifest input - encoding for the worker boundary keeps a problem and hides any other error", () => {
     const broken = manifestInput({ kind: "body", text: "a: [", json: false });
     const decoded = decodeInput(encodeInput(broken));
