@@ -170,9 +170,18 @@ const httpCase = fc.record({
   idempotencyKey: fc.oneof({ weight: 4, arbitrary: fc.constant("unique") }, { weight: 1, arbitrary: headerText }),
   ifMatch: fc.option(headerText, { freq: 2 }),
   body: fc.oneof(
-    { weight: 3, arbitrary: manifestText },
+    { weight: 30, arbitrary: manifestText },
     {
+      // Pathological shapes: deep nesting (stack depth), a deep manifest object in the envelope.
       weight: 1,
+      arbitrary: fc.constantFrom(
+        `${"[".repeat(20_000)}${"]".repeat(20_000)}`,
+        `{"manifest": ${"[".repeat(100)}${"]".repeat(100)}}`,
+        `{"manifest_yaml": ${JSON.stringify(`${"- ".repeat(2000)}x`)}}`,
+      ),
+    },
+    {
+      weight: 10,
       arbitrary: fc
         .record({ manifest_yaml: manifestText, dry_run: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] })
         .map((envelope) => JSON.stringify(envelope)),
