@@ -9,7 +9,7 @@ import { loadCostModel } from "@semente/shared/manifest";
 import type { Logger } from "@semente/shared/telemetry";
 import { Elysia } from "elysia";
 import type { GatewayConfig } from "./config.ts";
-import { cacheManifestInputs, createParsePool, limitParsesPerOwner } from "./http/manifest-cache.ts";
+import { cacheManifestInputs, createParsePool } from "./http/manifest-cache.ts";
 import { problemReply } from "./http/reply.ts";
 import { cacheVerifiedTokens } from "./http/token-cache.ts";
 import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
@@ -47,8 +47,6 @@ export interface Gateway {
 }
 
 const NOT_FOUND: RouteSpec = { name: "unmatched", method: "GET" };
-/** Manifest parses one token may have in flight: its fair share of the worker pool. */
-const MAX_PARSES_PER_PRINCIPAL = 2;
 /** Every route: path template and methods (405 and `Allow` for the others). */
 const ROUTES = {
   "/healthz": ["GET"],
@@ -74,7 +72,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const now = deps.now ?? (() => new Date());
   const costModel = loadCostModel(config.costModelPath);
   const pool = createParsePool({ workers: config.parseWorkers, timeoutMs: config.parseTimeoutMs });
-  const parser = limitParsesPerOwner(cacheManifestInputs(pool.parse), MAX_PARSES_PER_PRINCIPAL);
+  const parser = cacheManifestInputs(pool.parse);
   const limiter = createRateLimiter(deps.sql);
   const idempotency = createIdempotencyStore(deps.sql, { ttlSeconds: config.idempotencyTtlSeconds.baseline });
   const run = createPipeline({

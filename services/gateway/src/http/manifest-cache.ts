@@ -11,11 +11,15 @@ export interface ParsePoolOptions {
   workers?: number;
   /** A parse still running after this long is abandoned and its worker terminated (413). @default 10000 */
   timeoutMs?: number;
-  /** Jobs waiting for a worker; more are refused with a retryable 503. @default 64 */
-  maxQueued?: number;
+  /** Jobs one owner may have waiting for a worker; more are refused (429, retry after a second). @default 64 */
+  maxQueuedPerOwner?: number;
 }
 
-/** Worker threads that parse manifests, so one costly body never stalls the other requests. */
+/**
+ * Worker threads that parse manifests, so one costly body never stalls the other requests. Waiting
+ * jobs are served round-robin by owner (the token's subject): a client with many bodies in flight
+ * delays another client's body by at most one parse per worker.
+ */
 export interface ParsePool {
   parse: ManifestParser;
   /** Terminates the workers; later calls are refused. */
@@ -33,10 +37,20 @@ const WORKER_URL = new URL("./parse-worker.ts", import.meta.url).href;
 export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   const size = options.workers ?? 1;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const maxQueued = options.maxQueued ?? 64;
+  const maxQueuedPerOwner = options.maxQueuedPerOwner ?? 64;
   const workers = new Set<Worker>();
   const idle: Worker[] = [];
-  const queue: Pending[] = [];
+  // Owners in the order they are served next (a Map keeps insertion order); each with its FIFO.
+  const queues = new Map<string, Pending[]>();
+  const next = (): Pending | undefined => {
+    const first = queues.entries().next();
+    if (first.done) return undefined;
+    const [owner, jobs] = first.value;
+    const item = jobs.shift();
+    queues.delete(owner);
+    if (jobs.length > 0) queues.set(owner, jobs);
+    return item;
+  };
   let closed = false;
 
   const retire = (worker: Worker) => {
@@ -82,36 +96,40 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     };
   };
   const pump = () => {
-    while (queue.length > 0 && !closed) {
+    while (queues.size > 0 && !closed) {
       const worker = idle.pop();
       if (worker === undefined) {
         if (workers.size < size) spawn();
         return;
       }
-      dispatch(worker, queue.shift() as Pending);
+      dispatch(worker, next() as Pending);
     }
   };
 
   return {
-    parse(job) {
+    parse(job, owner = "") {
       if (closed) return Promise.reject(new SementeError("UNAVAILABLE", "gateway is shutting down"));
-      if (queue.length >= maxQueued) {
+      const jobs = queues.get(owner) ?? [];
+      if (jobs.length >= maxQueuedPerOwner) {
         return Promise.reject(
-          new SementeError("UNAVAILABLE", "too many manifests waiting to be parsed", {
-            retryable: true,
-            extensions: { retry_after: 1 },
+          new SementeError("RATE_LIMITED", "too many manifests of this token waiting to be parsed", {
+            extensions: { retry_after: 1, policy: "parse" },
           }),
         );
       }
       return new Promise((resolve, reject) => {
-        queue.push({ job, resolve, reject });
+        jobs.push({ job, resolve, reject });
+        if (!queues.has(owner)) queues.set(owner, jobs);
         pump();
       });
     },
     close() {
       closed = true;
       for (const worker of workers) retire(worker);
-      for (const item of queue.splice(0)) item.reject(new SementeError("UNAVAILABLE", "gateway is shutting down"));
+      for (const jobs of queues.values()) {
+        for (const item of jobs) item.reject(new SementeError("UNAVAILABLE", "gateway is shutting down"));
+      }
+      queues.clear();
     },
   };
 }
@@ -140,11 +158,11 @@ export interface ManifestCacheOptions {
 export function cacheManifestInputs(parse: ManifestParser, options: ManifestCacheOptions = {}): ManifestParser {
   const maxEntries = options.maxEntries ?? 256;
   const outcomes = new Map<string, Promise<ManifestInput>>();
-  return (job) => {
+  return (job, owner) => {
     const key = `${job.kind}\n${job.json}\n${sha256Hex(job.text)}`;
     let outcome = outcomes.get(key);
     if (outcome === undefined) {
-      outcome = parse(job).then(deepFreeze);
+      outcome = parse(job, owner).then(deepFreeze);
       outcome.catch(() => outcomes.delete(key));
     }
     // Re-inserting keeps the Map in least-recently-used order, so eviction drops the idlest entry.
@@ -152,29 +170,5 @@ export function cacheManifestInputs(parse: ManifestParser, options: ManifestCach
     outcomes.set(key, outcome);
     if (outcomes.size > maxEntries) outcomes.delete(outcomes.keys().next().value as string);
     return outcome;
-  };
-}
-
-/**
- * At most `max` parses in flight per owner (the token's subject): one client cannot fill the worker
- * pool and its queue alone. A parse over the share is refused at once (429, retry after a second).
- */
-export function limitParsesPerOwner(parse: ManifestParser, max: number): ManifestParser {
-  const inFlight = new Map<string, number>();
-  return async (job, owner = "") => {
-    const running = inFlight.get(owner) ?? 0;
-    if (running >= max) {
-      throw new SementeError("RATE_LIMITED", `at most ${max} manifests may be parsed at once per token`, {
-        extensions: { retry_after: 1, policy: "parse" },
-      });
-    }
-    inFlight.set(owner, running + 1);
-    try {
-      return await parse(job, owner);
-    } finally {
-      const left = (inFlight.get(owner) ?? 1) - 1;
-      if (left === 0) inFlight.delete(owner);
-      else inFlight.set(owner, left);
-    }
   };
 }

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { cacheManifestInputs, createParsePool, limitParsesPerOwner } from "../../src/http/manifest-cache.ts";
-import { type ManifestInput, manifestInput } from "../../src/http/manifest-input.ts";
+import { cacheManifestInputs, createParsePool } from "../../src/http/manifest-cache.ts";
+import { manifestInput } from "../../src/http/manifest-input.ts";
 import { profile } from "../utils.ts";
 
 const pool = createParsePool({ workers: 1 });
@@ -65,30 +65,33 @@ describe("manifest parser pool", () => {
     }
   });
 
-  test("parse pool - a full queue and a closed pool refuse with a retryable 503", async () => {
-    const small = createParsePool({ workers: 1, maxQueued: 2 });
+  test("parse pool - a token's full queue is 429 while others still queue; a closed pool is 503", async () => {
+    const small = createParsePool({ workers: 1, maxQueuedPerOwner: 2 });
     const job = { kind: "body", text: profile("dev", "banco-alfa"), json: false } as const;
-    const first = small.parse(job);
-    const second = small.parse(job);
-    // The worker is still loading: two jobs wait, the third finds the queue full.
-    await expect(small.parse(job)).rejects.toMatchObject({ code: "UNAVAILABLE", extensions: { retry_after: 1 } });
-    await Promise.all([first, second]);
+    const first = small.parse(job, "a");
+    const second = small.parse(job, "a");
+    // The worker is still loading: two jobs of "a" wait, its third finds its queue full.
+    await expect(small.parse(job, "a")).rejects.toMatchObject({ code: "RATE_LIMITED", extensions: { retry_after: 1 } });
+    const other = small.parse(job, "b");
+    await Promise.all([first, second, other]);
     small.close();
     await expect(small.parse(job)).rejects.toMatchObject({ code: "UNAVAILABLE" });
   });
 
-  test("parse share - one token has at most its share of parses in flight; others are not held back", async () => {
-    const gates: (() => void)[] = [];
-    const slow = () => new Promise<ManifestInput>((resolve) => gates.push(() => resolve({ hash: "h", dryRun: false })));
-    const parse = limitParsesPerOwner(slow, 2);
-    const job = { kind: "body", text: "x", json: false } as const;
-    const held = [parse(job, "greedy"), parse(job, "greedy")];
-    await expect(parse(job, "greedy")).rejects.toMatchObject({ code: "RATE_LIMITED", status: 429 });
-    const other = parse(job, "polite");
-    for (const open of gates.splice(0)) open();
-    await Promise.all([...held, other]);
-    const again = parse(job, "greedy");
-    for (const open of gates.splice(0)) open();
-    expect(await again).toEqual({ hash: "h", dryRun: false });
+  test("parse pool - waiting jobs are served round-robin by owner: a burst does not starve another token", async () => {
+    const fair = createParsePool({ workers: 1 });
+    try {
+      const job = (i: number) =>
+        ({ kind: "body", text: `${profile("dev", "banco-alfa")}\n# ${i}\n`, json: false }) as const;
+      const done: string[] = [];
+      const track = (label: string, p: Promise<unknown>) => p.then(() => done.push(label));
+      const burst = Array.from({ length: 6 }, (_, i) => track(`greedy-${i}`, fair.parse(job(i), "greedy")));
+      const polite = track("polite", fair.parse(job(99), "polite"));
+      await Promise.all([...burst, polite]);
+      // The worker was still loading when all seven arrived: greedy's first job, then polite's.
+      expect(done.indexOf("polite")).toBe(1);
+    } finally {
+      fair.close();
+    }
   });
 });
