@@ -48,7 +48,7 @@ export interface Gateway {
 
 const NOT_FOUND: RouteSpec = { name: "unmatched", method: "GET" };
 /** Every route: path template and methods (405 and `Allow` for the others). */
-const ROUTES = {
+export const ROUTES = {
   "/healthz": ["GET"],
   "/readyz": ["GET"],
   "/metrics": ["GET"],

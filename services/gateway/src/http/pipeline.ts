@@ -1,5 +1,4 @@
 import { type Action, assertAllowed, type Principal } from "@semente/shared/auth";
-import type { ManifestInput } from "./manifest-input.ts";
 import { appendAudit, type Sql } from "@semente/shared/db";
 import { isSementeError, SementeError } from "@semente/shared/errors";
 import {
@@ -24,6 +23,7 @@ import {
 } from "@semente/shared/telemetry";
 import type { GatewayConfig } from "../config.ts";
 import type { GatewayMetrics } from "../instrumentation.ts";
+import type { ManifestInput } from "./manifest-input.ts";
 import { encodeReply, problemReply, type Reply, toResponse } from "./reply.ts";
 
 /** A route as the pipeline sees it. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ROUTES } from "../../src/app.ts";
 import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;
@@ -169,6 +170,14 @@ describe("hardening - errors say the right thing and leak nothing", () => {
       expect(res.headers.get("ratelimit-policy")).not.toBeNull();
     }
     expect((await send("GET", "/api/v1/nothing", { token: admin })).status).toBe(404);
+  });
+
+  test("hardening - the 405 table lists exactly the routes the app serves", () => {
+    const served = world.gateway.app.routes.map((r) => `${r.method} ${r.path}`).sort();
+    const listed = Object.entries(ROUTES)
+      .flatMap(([path, methods]) => methods.map((m) => `${m} ${path}`))
+      .sort();
+    expect(served).toEqual(listed);
   });
 
   test("hardening - hostile values are never echoed, wherever they sit", async () => {
