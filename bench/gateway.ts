@@ -9,15 +9,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { mintToken } from "../packages/shared/src/auth/index.ts";
-import { ensureRunEventsStream } from "../packages/shared/src/bus/index.ts";
-import { createSql } from "../packages/shared/src/db/index.ts";
-import { createLogger } from "../packages/shared/src/telemetry/index.ts";
-import { runEventsFor, testAdmission } from "../packages/shared/tests/bus/admission-helpers.ts";
-import { createTestDatabase } from "../packages/shared/tests/harness.ts";
-import { createTestNats } from "../packages/shared/tests/nats-harness.ts";
-import { createGateway } from "../services/gateway/src/app.ts";
-import { loadGatewayConfig } from "../services/gateway/src/config.ts";
+import { bootGateway } from "./gateway-boot.ts";
 
 const { values } = parseArgs({
   options: {
@@ -71,38 +63,10 @@ async function drive(url: string, token: string): Promise<ClientResult> {
 }
 
 async function server(): Promise<void> {
-  const secret = new TextEncoder().encode(crypto.randomUUID() + crypto.randomUUID());
-  const keys = { secret, issuer: "semente", audience: "semente-gateway" };
-  const db = await createTestDatabase("bench_gw");
-  const nats = await createTestNats("bench_gw");
+  const gateway = await bootGateway("bench_gw");
   try {
-    await ensureRunEventsStream(nats.jsm, runEventsFor(nats));
-    const admission = await testAdmission(db, nats, { holderId: "bench", scope: "bench" });
-    const { gateway: config } = loadGatewayConfig({
-      GATEWAY_RATE_LIMIT_PRINCIPAL: "100000000",
-      GATEWAY_RATE_LIMIT_TENANT: "100000000",
-    });
-    // The harness pools hold 4 connections; a gateway replica runs with the production default.
-    const sql = createSql(db.urls.app, { max: 10 });
-    const gateway = await createGateway({
-      sql,
-      nc: nats.nc,
-      admission,
-      keys,
-      log: createLogger({ service: "gateway", level: "warn" }),
-      config,
-      events: runEventsFor(nats),
-    });
-    const listening = gateway.app.listen({ port: 0 });
-    const url = `http://127.0.0.1:${listening.server?.port}/api/v1/seed-profiles/validate`;
-    const token = await mintToken(keys, {
-      subject: "bench",
-      roles: ["admin"],
-      tenants: ["*"],
-      environments: ["*"],
-      ttlSeconds: 3600,
-      issuedAt: Math.floor(Date.now() / 1000),
-    });
+    const url = `${gateway.base}/api/v1/seed-profiles/validate`;
+    const token = await gateway.token({ subject: "bench", roles: ["admin"], tenants: ["*"], environments: ["*"] });
     let result: ClientResult;
     const cpuBefore = process.cpuUsage();
     if (values["in-process"]) {
@@ -138,12 +102,8 @@ async function server(): Promise<void> {
     console.log(
       `latency p50 ${result.p50.toFixed(1)} ms · p95 ${result.p95.toFixed(1)} ms · p99 ${result.p99.toFixed(1)} ms`,
     );
-    await listening.stop();
-    await admission.stop();
-    await sql.end();
   } finally {
-    await nats.cleanup();
-    await db.drop();
+    await gateway.stop();
   }
 }
 

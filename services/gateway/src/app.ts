@@ -9,7 +9,8 @@ import { loadCostModel } from "@semente/shared/manifest";
 import type { Logger, Telemetry } from "@semente/shared/telemetry";
 import { Elysia } from "elysia";
 import type { GatewayConfig } from "./config.ts";
-import { createManifestParser } from "./http/manifest-cache.ts";
+import { cacheManifestInputs, createParsePool } from "./http/manifest-cache.ts";
+import { problemReply } from "./http/reply.ts";
 import { cacheVerifiedTokens } from "./http/token-cache.ts";
 import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
@@ -43,9 +44,28 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** Deletes expired idempotency keys and idle rate-limit buckets. */
   purgeExpired(): Promise<{ idempotencyKeys: number; rateLimitBuckets: number }>;
+  /** Stops the manifest parser workers (the app stops with `app.stop()`). */
+  close(): void;
 }
 
 const NOT_FOUND: RouteSpec = { name: "unmatched", method: "GET" };
+/** Every route: path template and methods (405 and `Allow` for the others). */
+export const ROUTES = {
+  "/healthz": ["GET"],
+  "/readyz": ["GET"],
+  "/metrics": ["GET"],
+  "/api/v1/seed-profiles/validate": ["POST"],
+  "/api/v1/seed-runs": ["GET", "POST"],
+  "/api/v1/seed-runs/:id": ["GET"],
+  "/api/v1/seed-runs/:id/cancel": ["POST"],
+  "/api/v1/seed-runs/:id/evidence": ["GET"],
+} as const;
+const PUBLIC = new Set<string>(["/healthz", "/readyz", "/metrics"]);
+const TEMPLATES = Object.entries(ROUTES).map(([template, methods]) => ({
+  template,
+  methods: methods as readonly string[],
+  pattern: new RegExp(`^${template.replaceAll(":id", "[^/]+")}$`),
+}));
 
 /** Builds the gateway over injected clients; tests call `app.handle(new Request(…))` without a port. */
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
@@ -53,7 +73,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const metrics = deps.metrics ?? createGatewayMetrics();
   const now = deps.now ?? (() => new Date());
   const costModel = loadCostModel(config.costModelPath);
-  const parser = createManifestParser();
+  const pool = createParsePool({ workers: config.parseWorkers, timeoutMs: config.parseTimeoutMs });
+  const parser = cacheManifestInputs(pool.parse);
   const limiter = createRateLimiter(deps.sql);
   const idempotency = createIdempotencyStore(deps.sql, { ttlSeconds: config.idempotencyTtlSeconds.baseline });
   const run = createPipeline({
@@ -106,11 +127,22 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const app = new Elysia()
     .onError(({ code, request, server }) => {
+      const ip = clientIp(request, server);
+      const path = new URL(request.url).pathname;
+      const known = code === "NOT_FOUND" ? TEMPLATES.find((t) => t.pattern.test(path)) : undefined;
+      if (known !== undefined) {
+        // The path exists, the method does not: 405 naming the methods that do.
+        const spec: RouteSpec = { name: known.template, method: "GET", public: PUBLIC.has(known.template) };
+        return run({ request, ip }, spec, async () => {
+          const reply = problemReply(new SementeError("METHOD_NOT_ALLOWED", "method not allowed on this path"), path);
+          return { ...reply, headers: { ...reply.headers, Allow: known.methods.join(", ") } };
+        });
+      }
       const error =
         code === "NOT_FOUND"
           ? new SementeError("NOT_FOUND", "no such route")
           : new SementeError("MALFORMED_INPUT", "request could not be processed");
-      return run({ request, ip: clientIp(request, server) }, NOT_FOUND, async () => {
+      return run({ request, ip }, NOT_FOUND, async () => {
         throw error;
       });
     })
@@ -156,5 +188,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       ]);
       return { idempotencyKeys, rateLimitBuckets };
     },
+    close: () => pool.close(),
   };
 }

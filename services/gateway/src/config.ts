@@ -27,6 +27,8 @@ export const GATEWAY_VARS = {
   GATEWAY_QUEUE_TTL_S: int("How long a queued run waits for a slot before it expires", "300", 1, 86_400),
   GATEWAY_PURGE_INTERVAL_S: int("Period of the expired idempotency key / idle bucket purge", "300", 1),
   GATEWAY_MAX_BODY_BYTES: int("Largest accepted request body", "1048576", 1024),
+  GATEWAY_PARSE_WORKERS: int("Worker threads parsing and validating manifests off the event loop", "1", 1, 64),
+  GATEWAY_PARSE_TIMEOUT_MS: int("A manifest parse running longer is abandoned (413)", "10000", 100, 600_000),
   COST_MODEL_PATH: str("FinOps cost model used for budget estimates", DEFAULT_COST_MODEL_PATH),
   GATEWAY_NATS_NAME_PREFIX: str("Prefix of the KV bucket and run-events stream names (isolates test stacks)", ""),
   GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of run-event subjects, before `seed.run.` (isolates test stacks)", ""),
@@ -48,6 +50,10 @@ export interface GatewayConfig {
   queueTtlSeconds: number;
   /** Largest accepted body in bytes. @default 1 MiB */
   maxBodyBytes: number;
+  /** Worker threads that parse manifests (one leaves a core to the event loop on a small host). @default 1 */
+  parseWorkers: number;
+  /** A parse running longer is abandoned and its worker replaced. @default 10000 */
+  parseTimeoutMs: number;
   /** Path of the FinOps cost model. */
   costModelPath: string;
 }
@@ -72,6 +78,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     },
     queueTtlSeconds: vars.GATEWAY_QUEUE_TTL_S,
     maxBodyBytes: vars.GATEWAY_MAX_BODY_BYTES,
+    parseWorkers: vars.GATEWAY_PARSE_WORKERS,
+    parseTimeoutMs: vars.GATEWAY_PARSE_TIMEOUT_MS,
     costModelPath: vars.COST_MODEL_PATH,
   };
   return { vars, gateway };

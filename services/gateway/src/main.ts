@@ -27,6 +27,7 @@ async function run(): Promise<void> {
   let sql: Sql | undefined;
   let nc: NatsConnection | undefined;
   let admission: Admission | undefined;
+  let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
   let app: Awaited<ReturnType<typeof createGateway>>["app"] | undefined;
   let purge: ReturnType<typeof setInterval> | undefined;
   let stopping: Promise<void> | undefined;
@@ -36,6 +37,7 @@ async function run(): Promise<void> {
       log.info({ signal }, "shutting down");
       clearInterval(purge);
       await app?.stop();
+      gateway?.close();
       await admission?.stop();
       stopped.resolve();
     })();
@@ -64,7 +66,7 @@ async function run(): Promise<void> {
       events,
       onError: (error) => log.error({ err: error }, "admission loop error"),
     });
-    const gateway = await createGateway({
+    gateway = await createGateway({
       sql,
       nc,
       admission,
@@ -76,17 +78,21 @@ async function run(): Promise<void> {
       telemetry,
     });
     admission.start();
+    const started = gateway;
     purge = setInterval(() => {
-      gateway.purgeExpired().then(
+      started.purgeExpired().then(
         (purged) => log.info(purged, "purged expired governance rows"),
         (error) => log.error({ err: error }, "purge failed"),
       );
     }, vars.GATEWAY_PURGE_INTERVAL_S * 1000);
-    app = gateway.app.listen({ port: vars.GATEWAY_PORT });
+    // Bun's own body limit answers a bare 413 before the app sees the request; the app enforces
+    // GATEWAY_MAX_BODY_BYTES itself while the body streams, with a problem document and RateLimit fields.
+    app = gateway.app.listen({ port: vars.GATEWAY_PORT, maxRequestBodySize: Number.MAX_SAFE_INTEGER });
     log.info({ port: app.server?.port, environment: config.environment }, "gateway listening");
     await stopped.promise;
   } finally {
     clearInterval(purge);
+    gateway?.close();
     await admission?.stop();
     await nc?.drain();
     await sql?.end({ timeout: 5 });

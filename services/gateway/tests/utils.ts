@@ -41,6 +41,8 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
     idempotencyTtlSeconds: { baseline: 86_400, load: 86_400, dr: 86_400 },
     queueTtlSeconds: 300,
     maxBodyBytes: 1_048_576,
+    parseWorkers: 2,
+    parseTimeoutMs: 10_000,
     costModelPath: DEFAULT_COST_MODEL_PATH,
     ...overrides,
   };

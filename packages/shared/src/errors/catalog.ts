@@ -50,6 +50,9 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   BATCH_DEAD_LETTERED: { status: 500, title: "Batch dead-lettered", exit: 6 },
   WORM_CONFLICT: { status: 409, title: "WORM object exists or is retained", exit: 8 },
   EVIDENCE_INVALID: { status: 422, title: "Evidence verification failed", exit: 6 },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large", exit: 3 },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type", exit: 3 },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed", exit: 2 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

@@ -86,6 +86,12 @@ export const ProblemCode = {
   WORM_CONFLICT: "WORM_CONFLICT",
   /** An evidence report fails verification: hash, signature, schema or dataset digest (422). */
   EVIDENCE_INVALID: "EVIDENCE_INVALID",
+  /** Request body over the gateway's limit, cut while it streamed (413). */
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  /** Request body in a media type the route does not read (415). */
+  UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+  /** The path exists but not with this method (405 + `Allow`). */
+  METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

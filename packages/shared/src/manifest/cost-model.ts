@@ -7,7 +7,7 @@ import { plannedRows } from "./plan.ts";
 import { locatePointer } from "./source-map.ts";
 import { parseTtlSeconds } from "./time.ts";
 import { type CostEstimate, type CostModel, ENTITIES, type Entity, type Manifest } from "./types.ts";
-import { schemaIssues } from "./validate.ts";
+import { schemaIssues, sourcePointer } from "./validate.ts";
 
 /** Where `loadCostModel` reads from when no path is given. */
 export const DEFAULT_COST_MODEL_PATH = fileURLToPath(
@@ -71,7 +71,7 @@ export function loadCostModel(path: string = DEFAULT_COST_MODEL_PATH): CostModel
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   const issues = schemaIssues(CostModelSchema, value);
   if (issues.length > 0) {
-    const errors = issues.map((i) => ({ ...i, ...locatePointer(doc, lineCounter, i.pointer) }));
+    const errors = issues.map((i) => ({ ...i, ...locatePointer(doc, lineCounter, sourcePointer(i)) }));
     throw new SementeError("VALIDATION_FAILED", `${path}: invalid cost model (${errors.length} issue(s))`, { errors });
   }
   return value as CostModel;

@@ -8,10 +8,10 @@ export {
   loadCostModel,
 } from "./cost-model.ts";
 export { manifestHash } from "./hash.ts";
-export { parseManifest } from "./parse.ts";
+export { MAX_REPORTED_ISSUES, parseManifest } from "./parse.ts";
 export { batchCount, plannedRows } from "./plan.ts";
 export { resolveManifest, TIMEOUT_DEFAULTS } from "./resolve.ts";
-export { ManifestSchema, manifestJsonSchema } from "./schema.ts";
+export { ManifestSchema, manifestJsonSchema, PG_INTEGER_MAX } from "./schema.ts";
 export { locatePointer } from "./source-map.ts";
 export { isValidUtcDatetime, isWithinWindow, parseHhmm, parseTtlSeconds } from "./time.ts";
 export {
@@ -24,7 +24,7 @@ export {
   Mode,
   VOLUMETRY_ENTITIES,
 } from "./types.ts";
-export { isManifest, schemaIssues, validateManifest } from "./validate.ts";
+export { isManifest, schemaIssues, sourcePointer, validateManifest } from "./validate.ts";
 export type { SourcePosition } from "./source-map.ts";
 export type {
   Budget,

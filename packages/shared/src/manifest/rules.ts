@@ -35,7 +35,7 @@ function issue(pointer: string, message: string, code: ManifestIssue["code"] = "
 
 function checkDatetime(m: Manifest): ManifestIssue[] {
   if (isValidUtcDatetime(m.reference_datetime)) return [];
-  return [issue("/reference_datetime", `'${m.reference_datetime}' is not a real calendar date-time`)];
+  return [issue("/reference_datetime", "is not a real calendar date-time")];
 }
 
 /**
@@ -75,17 +75,11 @@ function checkModeAndCaps(m: Manifest): ManifestIssue[] {
     const q11 = q11Cap(environment, m.mode, entity) ?? 0;
     if (cap > q11) {
       issues.push(
-        issue(
-          `/volumetry/${entity}/cap`,
-          `cap ${cap} exceeds the Q11 cap ${q11} for ${entity} in ${scope}`,
-          "CAP_EXCEEDED",
-        ),
+        issue(`/volumetry/${entity}/cap`, `cap exceeds the Q11 cap ${q11} for ${entity} in ${scope}`, "CAP_EXCEEDED"),
       );
     }
     if (count > cap) {
-      issues.push(
-        issue(`/volumetry/${entity}/count`, `count ${count} exceeds the manifest cap ${cap}`, "CAP_EXCEEDED"),
-      );
+      issues.push(issue(`/volumetry/${entity}/count`, "count exceeds the manifest's cap", "CAP_EXCEEDED"));
     }
   }
   const installments = m.volumetry.loans.count * m.volumetry.loans.term_months;
@@ -94,7 +88,7 @@ function checkModeAndCaps(m: Manifest): ManifestIssue[] {
     issues.push(
       issue(
         "/volumetry/loans/term_months",
-        `derived installments ${installments} (loans.count × term_months) exceed the Q11 cap ${q11Installments} in ${scope}`,
+        `derived installments (loans.count × term_months) exceed the Q11 cap ${q11Installments} in ${scope}`,
         "CAP_EXCEEDED",
       ),
     );
@@ -117,12 +111,7 @@ function checkRelationships(m: Manifest): ManifestIssue[] {
   for (const [child, { parent, max }] of Object.entries(MAX_CHILDREN_PER_PARENT)) {
     const children = perEntity[child as keyof typeof perEntity];
     if (perEntity[parent] > 0 && children > max * perEntity[parent]) {
-      issues.push(
-        issue(
-          `/volumetry/${child}/count`,
-          `${child} ${children} exceed ${max} per ${parent} row (at most ${max * perEntity[parent]})`,
-        ),
-      );
+      issues.push(issue(`/volumetry/${child}/count`, `${child} exceed ${max} per ${parent} row`));
     }
   }
   return issues;
@@ -134,8 +123,8 @@ function checkFlags(m: Manifest): ManifestIssue[] {
     issue(
       `/flags/${e}`,
       m.flags[e] === false
-        ? `flag for '${e}' is off but ${perEntity[e]} row(s) are planned`
-        : `flag for '${e}' is missing but ${perEntity[e]} row(s) are planned (flags fail closed)`,
+        ? `flag for '${e}' is off but rows are planned`
+        : `flag for '${e}' is missing but rows are planned (flags fail closed)`,
       "FLAG_OFF",
     ),
   );
@@ -156,7 +145,7 @@ function checkStateDistribution(m: Manifest): ManifestIssue[] {
     const sum = Object.values(states ?? {}).reduce<number>((a, b) => a + (b ?? 0), 0);
     // Percentages may be fractional; compare with a tolerance so 33.3 + 33.3 + 33.4 is 100.
     if (sum > 100 + 1e-9) {
-      issues.push(issue(`/state_distribution/${entity}`, `state percentages of ${entity} sum to ${sum}, over 100`));
+      issues.push(issue(`/state_distribution/${entity}`, `state percentages of ${entity} sum to more than 100`));
     }
   }
   return issues;
@@ -166,33 +155,26 @@ function checkOperations(m: Manifest): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
   const { rate_limit: rl, slo, window, canary } = m;
   if (rl.target_rows_per_second > rl.cap_rows_per_second) {
-    issues.push(
-      issue(
-        "/rate_limit/target_rows_per_second",
-        `target ${rl.target_rows_per_second} rows/s exceeds cap_rows_per_second ${rl.cap_rows_per_second}`,
-      ),
-    );
+    issues.push(issue("/rate_limit/target_rows_per_second", "target_rows_per_second exceeds cap_rows_per_second"));
   }
   if (rl.backoff.max_ms < rl.backoff.initial_ms) {
-    issues.push(
-      issue("/rate_limit/backoff/max_ms", `max_ms ${rl.backoff.max_ms} is below initial_ms ${rl.backoff.initial_ms}`),
-    );
+    issues.push(issue("/rate_limit/backoff/max_ms", "max_ms is below initial_ms"));
   }
   for (const mode of Object.values(Mode)) {
     const seconds = parseTtlSeconds(m.ttl[mode]) ?? 0;
     if (seconds === 0 || seconds > MAX_TTL_SECONDS) {
-      issues.push(issue(`/ttl/${mode}`, `ttl '${m.ttl[mode]}' must be more than 0 and at most 30 days`));
+      issues.push(issue(`/ttl/${mode}`, "ttl must be more than 0 and at most 30 days"));
     }
   }
   if (parseHhmm(window.start_utc) === parseHhmm(window.end_utc)) {
-    issues.push(issue("/window/end_utc", `end_utc must differ from start_utc (both '${window.start_utc}')`));
+    issues.push(issue("/window/end_utc", "end_utc must differ from start_utc"));
   }
   const timeouts = resolveManifest(m).timeouts;
   if (timeouts.lock_timeout_ms > timeouts.statement_timeout_ms) {
     issues.push(
       issue(
         "/timeouts/lock_timeout_ms",
-        `lock_timeout_ms ${timeouts.lock_timeout_ms} exceeds statement_timeout_ms ${timeouts.statement_timeout_ms}`,
+        "lock_timeout_ms exceeds statement_timeout_ms (the mode's default when not set)",
       ),
     );
   }
@@ -200,17 +182,10 @@ function checkOperations(m: Manifest): ManifestIssue[] {
     issues.push(issue("/canary", "canary is enabled but has no scope: set percentage or tenants"));
   }
   if (slo.p99_batch_ms < slo.p95_batch_ms) {
-    issues.push(
-      issue("/slo/p99_batch_ms", `p99_batch_ms ${slo.p99_batch_ms} is below p95_batch_ms ${slo.p95_batch_ms}`),
-    );
+    issues.push(issue("/slo/p99_batch_ms", "p99_batch_ms is below p95_batch_ms"));
   }
   if (slo.min_rows_per_second > rl.cap_rows_per_second) {
-    issues.push(
-      issue(
-        "/slo/min_rows_per_second",
-        `min_rows_per_second ${slo.min_rows_per_second} exceeds cap_rows_per_second ${rl.cap_rows_per_second}`,
-      ),
-    );
+    issues.push(issue("/slo/min_rows_per_second", "min_rows_per_second exceeds cap_rows_per_second"));
   }
   return issues;
 }

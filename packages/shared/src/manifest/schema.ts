@@ -4,6 +4,11 @@ import { ENTITIES, ENTITY_STATES, Environment, Mode, VOLUMETRY_ENTITIES } from "
 
 const strict = { additionalProperties: false } as const;
 
+/** Largest value of a PostgreSQL `integer` column (`seed.runs.key_version`). */
+export const PG_INTEGER_MAX = 2_147_483_647;
+/** An SLO batch ceiling above an hour is no gate at all. */
+const MAX_SLO_BATCH_MS = 3_600_000;
+
 /** Union of string literals; `x-semente-enum` lets the validator say "must be one of …". */
 const oneOf = <const T extends readonly string[]>(values: T, description: string) =>
   Type.Union(
@@ -93,6 +98,7 @@ export const ManifestSchema = Type.Object(
         }),
         version: Type.String({
           pattern: "^[0-9]+\\.[0-9]+\\.[0-9]+(?:[-+][0-9A-Za-z.+-]+)?$",
+          maxLength: 64,
           description: "Manifest revision (semver-like).",
           "x-semente-hint": "MAJOR.MINOR.PATCH",
         }),
@@ -106,7 +112,7 @@ export const ManifestSchema = Type.Object(
       description: "ISO 8601 UTC instant ending in Z; all generated dates derive from it.",
       "x-semente-hint": "an ISO 8601 UTC date-time ending in Z, e.g. 2025-01-01T00:00:00Z",
     }),
-    key_version: Type.Integer({ minimum: 1, description: "PII masking key version." }),
+    key_version: Type.Integer({ minimum: 1, maximum: PG_INTEGER_MAX, description: "PII masking key version." }),
     volumetry,
     state_distribution: Type.Optional(stateDistribution),
     rate_limit: Type.Object(
@@ -158,15 +164,15 @@ export const ManifestSchema = Type.Object(
       {
         enabled: Type.Boolean(),
         percentage: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
-        tenants: Type.Optional(Type.Array(slug("Target tenant."), { minItems: 1, uniqueItems: true })),
+        tenants: Type.Optional(Type.Array(slug("Target tenant."), { minItems: 1, maxItems: 1000, uniqueItems: true })),
       },
       { ...strict, description: "When enabled, percentage or tenants is required." },
     ),
     slo: Type.Object(
       {
-        p95_batch_ms: Type.Integer({ minimum: 1 }),
-        p99_batch_ms: Type.Integer({ minimum: 1 }),
-        min_rows_per_second: Type.Number({ minimum: 0 }),
+        p95_batch_ms: Type.Integer({ minimum: 1, maximum: MAX_SLO_BATCH_MS }),
+        p99_batch_ms: Type.Integer({ minimum: 1, maximum: MAX_SLO_BATCH_MS }),
+        min_rows_per_second: Type.Number({ minimum: 0, maximum: 1_000_000 }),
       },
       { ...strict, description: "Runtime SLO gate; p95 <= p99." },
     ),

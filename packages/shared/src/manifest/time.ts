@@ -48,7 +48,8 @@ export function isValidUtcDatetime(value: string): boolean {
   const hour = Number(value.slice(11, 13));
   const minute = Number(value.slice(14, 16));
   const second = Number(value.slice(17, 19));
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+  // Year 0 does not exist in PostgreSQL's calendar (timestamptz refuses it).
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
   return hour <= 23 && minute <= 59 && second <= 59;
 }
 

@@ -212,11 +212,11 @@ export interface Canary {
 
 /** Runtime SLO gate (R6.9). */
 export interface Slo {
-  /** p95 batch duration ceiling in ms (≥ 1). */
+  /** p95 batch duration ceiling in ms (1–3,600,000). */
   p95_batch_ms: number;
-  /** p99 batch duration ceiling in ms, ≥ `p95_batch_ms`. */
+  /** p99 batch duration ceiling in ms (≤ 3,600,000), ≥ `p95_batch_ms`. */
   p99_batch_ms: number;
-  /** Minimum sustained throughput, ≤ `rate_limit.cap_rows_per_second`. */
+  /** Minimum sustained throughput (0–1,000,000), ≤ `rate_limit.cap_rows_per_second`. */
   min_rows_per_second: number;
 }
 
@@ -231,7 +231,7 @@ export interface Manifest {
   mode: Mode;
   /** ISO 8601 UTC instant ending in `Z` (`2025-01-01T00:00:00Z`); every generated date derives from it. */
   reference_datetime: string;
-  /** PII masking key version (integer ≥ 1); must match the key provider and the checkpoints. */
+  /** PII masking key version (integer 1–2,147,483,647, a PostgreSQL `integer`); must match the key provider and the checkpoints. */
   key_version: number;
   volumetry: Volumetry;
   /** Load/DR only; forbidden in baseline (R1.3). */

@@ -17,7 +17,7 @@ export function validateManifest(value: unknown): ManifestIssue[] {
       {
         pointer: "/schema_version",
         code: "UNSUPPORTED_MANIFEST_VERSION",
-        message: `schema_version ${JSON.stringify(value.schema_version)} is not supported; this build implements ${MANIFEST_SCHEMA_VERSION}`,
+        message: `schema_version is not supported; this build implements ${MANIFEST_SCHEMA_VERSION}`,
       },
     ];
   }
@@ -26,7 +26,21 @@ export function validateManifest(value: unknown): ManifestIssue[] {
   return checkRules(value as Manifest);
 }
 
-/** Structural issues of `value` against a TypeBox schema, one per pointer, with readable messages. */
+/**
+ * Where in the source an issue lies when that differs from its `pointer`: an unknown field is
+ * reported at its parent (its name is the user's input, never echoed) but located at the field.
+ */
+const SOURCE_POINTER = new WeakMap<ManifestIssue, string>();
+
+/** The pointer to locate `issue` in the source text by (see `SOURCE_POINTER`). */
+export function sourcePointer(issue: ManifestIssue): string {
+  return SOURCE_POINTER.get(issue) ?? issue.pointer;
+}
+
+/**
+ * Structural issues of `value` against a TypeBox schema, one per pointer, with readable messages
+ * that name the rule broken, never the value read. Work is linear in the size of `value`.
+ */
 export function schemaIssues(schema: TSchema, value: unknown): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
   const seen = new Set<string>();
@@ -34,6 +48,16 @@ export function schemaIssues(schema: TSchema, value: unknown): ManifestIssue[] {
     // TypeBox reports a missing member twice (required, then wrong type): keep the first.
     if (seen.has(error.path)) continue;
     seen.add(error.path);
+    if (error.type === ValueErrorType.ObjectAdditionalProperties) {
+      const issue: ManifestIssue = {
+        pointer: error.path.slice(0, error.path.lastIndexOf("/")),
+        code: "VALIDATION_FAILED",
+        message: "unknown field",
+      };
+      SOURCE_POINTER.set(issue, error.path);
+      issues.push(issue);
+      continue;
+    }
     issues.push({ pointer: error.path, code: "VALIDATION_FAILED", message: describe(error) });
   }
   return issues;
@@ -60,34 +84,32 @@ function describe(error: ValueError): string {
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return `missing required field '${lastToken(error.path)}'`;
-    case ValueErrorType.ObjectAdditionalProperties:
-      return `unknown field '${lastToken(error.path)}'`;
     case ValueErrorType.StringPattern:
-      return `must be ${String(schema["x-semente-hint"] ?? `a string matching ${schema.pattern}`)}${got(error.value)}`;
+      return `must be ${String(schema["x-semente-hint"] ?? `a string matching ${schema.pattern}`)}`;
     case ValueErrorType.Union:
       if (Array.isArray(schema["x-semente-enum"])) {
-        return `must be one of: ${(schema["x-semente-enum"] as string[]).join(", ")}${got(error.value)}`;
+        return `must be one of: ${(schema["x-semente-enum"] as string[]).join(", ")}`;
       }
       return error.message;
     case ValueErrorType.Literal:
-      return `must be ${JSON.stringify(schema.const)}${got(error.value)}`;
+      return `must be ${JSON.stringify(schema.const)}`;
     case ValueErrorType.NumberMaximum:
     case ValueErrorType.IntegerMaximum:
-      return `must be <= ${schema.maximum}${got(error.value)}`;
+      return `must be <= ${schema.maximum}`;
     case ValueErrorType.NumberMinimum:
     case ValueErrorType.IntegerMinimum:
-      return `must be >= ${schema.minimum}${got(error.value)}`;
+      return `must be >= ${schema.minimum}`;
     case ValueErrorType.NumberExclusiveMinimum:
     case ValueErrorType.IntegerExclusiveMinimum:
-      return `must be > ${schema.exclusiveMinimum}${got(error.value)}`;
+      return `must be > ${schema.exclusiveMinimum}`;
     case ValueErrorType.Integer:
-      return `must be an integer${got(error.value)}`;
+      return `must be an integer`;
     case ValueErrorType.Number:
-      return `must be a finite number${got(error.value)}`;
+      return `must be a finite number`;
     case ValueErrorType.String:
-      return `must be a string${got(error.value)}`;
+      return `must be a string`;
     case ValueErrorType.Boolean:
-      return `must be true or false${got(error.value)}`;
+      return `must be true or false`;
     case ValueErrorType.Object:
       return "must be a mapping (object)";
     case ValueErrorType.Array:
@@ -103,11 +125,4 @@ function describe(error: ValueError): string {
     default:
       return error.message;
   }
-}
-
-/** Echoes short scalar values (manifests hold no secrets) so the author sees what was read. */
-function got(value: unknown): string {
-  if (typeof value === "number" || typeof value === "boolean") return ` (got ${value})`;
-  if (typeof value === "string" && value.length <= 40) return ` (got ${JSON.stringify(value)})`;
-  return "";
 }

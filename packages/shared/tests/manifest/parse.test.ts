@@ -37,14 +37,14 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
   test("reference_datetime on an invalid day is refused", () => {
     const text = replaceOnce(DEV, '"2025-01-01T00:00:00Z"', '"2025-02-29T00:00:00Z"');
     const issue = issueAt(parseError(text), "/reference_datetime");
-    expect(issue.message).toBe("'2025-02-29T00:00:00Z' is not a real calendar date-time");
+    expect(issue.message).toBe("is not a real calendar date-time");
     expect(issue.line).toBe(lineOf(text, "reference_datetime:"));
   });
 
   test("window hour 25:00 is refused", () => {
     const text = replaceOnce(DEV, DEV_WINDOW, 'window: { start_utc: "25:00", end_utc: "23:59" }');
     const issue = issueAt(parseError(text), "/window/start_utc");
-    expect(issue.message).toBe('must be HH:MM in UTC, 00:00 to 23:59 (got "25:00")');
+    expect(issue.message).toBe("must be HH:MM in UTC, 00:00 to 23:59");
     const line = lineOf(text, "window:");
     expect(issue.line).toBe(line);
     expect(issue.column).toBe((text.split("\n")[line - 1] ?? "").indexOf('"25:00"') + 1);
@@ -53,14 +53,14 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
   test("window without a leading zero (7:00) is refused", () => {
     const text = replaceOnce(DEV, DEV_WINDOW, 'window: { start_utc: "22:00", end_utc: "7:00" }');
     const issue = issueAt(parseError(text), "/window/end_utc");
-    expect(issue.message).toBe('must be HH:MM in UTC, 00:00 to 23:59 (got "7:00")');
+    expect(issue.message).toBe("must be HH:MM in UTC, 00:00 to 23:59");
     expect(issue.line).toBe(lineOf(text, "window:"));
   });
 
   test("window start equal to end is refused", () => {
     const text = replaceOnce(DEV, DEV_WINDOW, 'window: { start_utc: "02:00", end_utc: "02:00" }');
     const issue = issueAt(parseError(text), "/window/end_utc");
-    expect(issue.message).toBe("end_utc must differ from start_utc (both '02:00')");
+    expect(issue.message).toBe("end_utc must differ from start_utc");
     expect(issue.code).toBe("VALIDATION_FAILED");
   });
 
@@ -73,7 +73,7 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
     const error = parseError(text);
     expect(error.code).toBe("CAP_EXCEEDED");
     const issue = issueAt(error, "/volumetry/customers/count");
-    expect(issue.message).toBe("count 1200 exceeds the manifest cap 1000");
+    expect(issue.message).toBe("count exceeds the manifest's cap");
     expect(issue.line).toBe(lineOf(text, "customers:              { count"));
   });
 
@@ -86,7 +86,7 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
     const error = parseError(text);
     expect(error.code).toBe("CAP_EXCEEDED");
     const issue = issueAt(error, "/volumetry/customers/cap");
-    expect(issue.message).toBe("cap 20000 exceeds the Q11 cap 10000 for customers in dev/baseline");
+    expect(issue.message).toBe("cap exceeds the Q11 cap 10000 for customers in dev/baseline");
     expect(issue.line).toBe(lineOf(text, "customers:              { count"));
   });
 
@@ -98,7 +98,7 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
     );
     const issue = issueAt(parseError(text), "/volumetry/loans/term_months");
     expect(issue.code).toBe("CAP_EXCEEDED");
-    expect(issue.message).toContain("derived installments 420000");
+    expect(issue.message).toContain("derived installments (loans.count × term_months) exceed the Q11 cap");
   });
 
   test("unknown field is refused", () => {
@@ -107,8 +107,9 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
       "  owner: squad-dados-sinteticos\n",
       "  owner: squad-dados-sinteticos\n  colour: blue\n",
     );
-    const issue = issueAt(parseError(text), "/metadata/colour");
-    expect(issue.message).toBe("unknown field 'colour'");
+    // Reported at the parent (the field's name is input, never echoed), located at the field.
+    const issue = issueAt(parseError(text), "/metadata");
+    expect(issue.message).toBe("unknown field");
     expect(issue.line).toBe(lineOf(text, "colour: blue"));
   });
 
@@ -117,7 +118,7 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
     const error = parseError(text);
     expect(error.code).toBe("UNSUPPORTED_MANIFEST_VERSION");
     const issue = issueAt(error, "/schema_version");
-    expect(issue.message).toBe("schema_version 2 is not supported; this build implements 1");
+    expect(issue.message).toBe("schema_version is not supported; this build implements 1");
     expect(issue.line).toBe(lineOf(text, "schema_version: 2"));
   });
 
@@ -137,7 +138,7 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
   test("a single state percentage over 100 is refused", () => {
     const text = replaceOnce(STAGING, "customers: { blocked: 3, closed: 2 }", "customers: { blocked: 101, closed: 2 }");
     const issue = issueAt(parseError(text), "/state_distribution/customers/blocked");
-    expect(issue.message).toBe("must be <= 100 (got 101)");
+    expect(issue.message).toBe("must be <= 100");
     expect(issue.line).toBe(lineOf(text, "blocked: 101"));
   });
 
@@ -148,13 +149,13 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
       "loans: { defaulted: 60, cancelled: 30, paid: 20 }",
     );
     const issue = issueAt(parseError(text), "/state_distribution/loans");
-    expect(issue.message).toBe("state percentages of loans sum to 110, over 100");
+    expect(issue.message).toBe("state percentages of loans sum to more than 100");
     expect(issue.line).toBe(lineOf(text, "loans: { defaulted: 60"));
   });
 
   test("an unknown state is refused", () => {
     const text = replaceOnce(STAGING, "customers: { blocked: 3, closed: 2 }", "customers: { blocked: 3, frozen: 2 }");
-    expect(issueAt(parseError(text), "/state_distribution/customers/frozen").message).toBe("unknown field 'frozen'");
+    expect(issueAt(parseError(text), "/state_distribution/customers").message).toBe("unknown field");
   });
 
   test("a flag set to false is FLAG_OFF", () => {
@@ -162,7 +163,7 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
     const error = parseError(text);
     expect(error.code).toBe("FLAG_OFF");
     const issue = issueAt(error, "/flags/customers");
-    expect(issue.message).toBe("flag for 'customers' is off but 200 row(s) are planned");
+    expect(issue.message).toBe("flag for 'customers' is off but rows are planned");
     expect(issue.line).toBe(lineOf(text, "customers: false"));
   });
 
@@ -171,7 +172,7 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
     const error = parseError(text);
     expect(error.code).toBe("FLAG_OFF");
     const issue = issueAt(error, "/flags/installments");
-    expect(issue.message).toBe("flag for 'installments' is missing but 1200 row(s) are planned (flags fail closed)");
+    expect(issue.message).toBe("flag for 'installments' is missing but rows are planned (flags fail closed)");
     expect(issue.line).toBe(lineOf(text, "flags:\n  tenants"));
   });
 
@@ -200,7 +201,7 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
   test("rate limit target over cap is refused", () => {
     const text = replaceOnce(DEV, "target_rows_per_second: 5000", "target_rows_per_second: 20000");
     const issue = issueAt(parseError(text), "/rate_limit/target_rows_per_second");
-    expect(issue.message).toBe("target 20000 rows/s exceeds cap_rows_per_second 10000");
+    expect(issue.message).toBe("target_rows_per_second exceeds cap_rows_per_second");
     expect(issue.line).toBe(lineOf(text, "target_rows_per_second: 20000"));
   });
 
@@ -226,14 +227,12 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
       "addresses:              { count: 601, cap: 1500 }",
     );
     const issue = issueAt(parseError(text), "/volumetry/addresses/count");
-    expect(issue.message).toBe("addresses 601 exceed 3 per customers row (at most 600)");
+    expect(issue.message).toBe("addresses exceed 3 per customers row");
   });
 
   test("ttl over 30 days is refused", () => {
     const text = replaceOnce(DEV, 'baseline: "P30D"', 'baseline: "P31D"');
-    expect(issueAt(parseError(text), "/ttl/baseline").message).toBe(
-      "ttl 'P31D' must be more than 0 and at most 30 days",
-    );
+    expect(issueAt(parseError(text), "/ttl/baseline").message).toBe("ttl must be more than 0 and at most 30 days");
   });
 
   test("lists every issue at once, thrown with the most specific policy code", () => {

@@ -31,9 +31,9 @@ describe("validateManifest", () => {
     const issues = validateManifest(broken);
     expect(issues).toEqual(
       expect.arrayContaining([
-        { pointer: "/mode", code: "VALIDATION_FAILED", message: 'must be one of: baseline, load, dr (got "turbo")' },
-        { pointer: "/batch_size", code: "VALIDATION_FAILED", message: "must be >= 1 (got 0)" },
-        { pointer: "/extra", code: "VALIDATION_FAILED", message: "unknown field 'extra'" },
+        { pointer: "/mode", code: "VALIDATION_FAILED", message: "must be one of: baseline, load, dr" },
+        { pointer: "/batch_size", code: "VALIDATION_FAILED", message: "must be >= 1" },
+        { pointer: "", code: "VALIDATION_FAILED", message: "unknown field" },
       ]),
     );
     expect(issues).toHaveLength(3);
@@ -44,8 +44,8 @@ describe("validateManifest", () => {
     broken.volumetry.users.count = 1.5;
     broken.volumetry.suppliers.count = -1;
     expect(validateManifest(broken).map((i) => [i.pointer, i.message])).toEqual([
-      ["/volumetry/users/count", "must be an integer (got 1.5)"],
-      ["/volumetry/suppliers/count", "must be >= 0 (got -1)"],
+      ["/volumetry/users/count", "must be an integer"],
+      ["/volumetry/suppliers/count", "must be >= 0"],
     ]);
   });
 

@@ -28,6 +28,7 @@ import {
 } from "@semente/shared/telemetry";
 import type { GatewayConfig } from "../config.ts";
 import type { GatewayMetrics } from "../instrumentation.ts";
+import type { ManifestInput } from "./manifest-input.ts";
 import { encodeReply, problemReply, type Reply, toResponse } from "./reply.ts";
 
 /** A route as the pipeline sees it. */
@@ -215,6 +216,11 @@ export function createPipeline(deps: PipelineDeps) {
       const log = labelled();
       if (!isSementeError(error)) log.error({ err: error, route: spec.name }, "unhandled error");
       if (isSementeError(error) && AUDITED.has(error.status)) await audit(principal, scope, spec, error, log);
+      else if (isSementeError(error) && isSementeError(error.cause) && AUDITED.has(error.cause.status)) {
+        // A refusal answered as something else (another tenant's run as 404) is audited as what it was,
+        // without waiting for the write, so the answer takes as long as the one it imitates.
+        void audit(principal, scope, spec, error.cause, log);
+      }
       return toResponse(encodeReply(problemReply(error, url.pathname)));
     };
 
@@ -346,3 +352,21 @@ export function createPipeline(deps: PipelineDeps) {
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;
+
+/**
+ * What can be decided before the body is read: the role allows the action. (A token naming no
+ * tenant or environment never gets this far: the verifier refuses it, 401.)
+ */
+export function authorizeRole(ctx: RequestContext, action: Action): void {
+  ctx.authorize(action, {});
+}
+
+/**
+ * The manifest's tenant and environment against the token. A manifest that did not parse has no
+ * trusted scope: the role (already checked) decides who sees its 422, which only describes the
+ * caller's own input.
+ */
+export function authorizeManifest(ctx: RequestContext, action: Action, input: ManifestInput): void {
+  const metadata = input.parsed?.manifest.metadata;
+  if (metadata !== undefined) ctx.authorize(action, { tenant: metadata.tenant, environment: metadata.environment });
+}

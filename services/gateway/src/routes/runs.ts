@@ -26,9 +26,9 @@ import {
 } from "@semente/shared/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import type { GatewayMetrics } from "../instrumentation.ts";
-import { manifestFromRunRequest, readText } from "../http/body.ts";
+import { assertManifestMedia, isJsonMedia, readText } from "../http/body.ts";
 import type { ManifestParser } from "../http/manifest-cache.ts";
-import type { Handler, RequestContext } from "../http/pipeline.ts";
+import { authorizeManifest, authorizeRole, type Handler, type RequestContext } from "../http/pipeline.ts";
 import type { Reply } from "../http/reply.ts";
 
 /** Dependencies of the seed-runs routes. */
@@ -38,8 +38,8 @@ export interface RunsDeps {
   js: JetStreamClient;
   events?: RunEventsOptions;
   costModel: CostModel;
-  /** Manifest parser (the gateway shares one caching parser between routes). @default uncached */
-  parser?: ManifestParser;
+  /** Manifest parser (the gateway shares one caching worker pool between routes). */
+  parser: ManifestParser;
   metrics: GatewayMetrics;
   log: Logger;
   maxBodyBytes: number;
@@ -62,27 +62,43 @@ function runReply(status: number, run: Run): Reply {
   };
 }
 
-/** Loads a run the principal may read (404 for an unknown or malformed id, 403 outside its scope). */
+/**
+ * Loads a run the principal may act on. The role is checked first (403, whatever the id); a run
+ * outside the principal's tenants or environments is answered exactly like an unknown or malformed
+ * id (404), so the answer tells nothing about other tenants' runs. The hidden refusal is still audited.
+ */
 async function loadRun(deps: RunsDeps, ctx: RequestContext, action: Action): Promise<Run> {
+  authorizeRole(ctx, action);
   const id = ctx.params.id ?? "";
   const run = UUID.test(id) ? await getRun(deps.sql, id.toLowerCase()) : null;
-  if (run === null) throw new SementeError("NOT_FOUND", "run not found");
-  ctx.authorize(action, { tenant: run.tenantId, environment: run.environment, run: run.id });
-  return run;
+  const scope = run === null ? undefined : { tenant: run.tenantId, environment: run.environment, run: run.id };
+  try {
+    if (run === null || scope === undefined) throw new SementeError("NOT_FOUND", "run not found");
+    ctx.authorize(action, scope);
+    return run;
+  } catch (error) {
+    throw error instanceof SementeError && error.code === "FORBIDDEN"
+      ? new SementeError("NOT_FOUND", "run not found", { cause: error })
+      : error;
+  }
+}
+
+/** `worm-fs:<environment>/<tenant>/<run id>/<file>`: the object's place inside the store, without the store's root. */
+function fsEvidenceRef(run: Run, location: string): string {
+  const file = location.split("/").pop() ?? "";
+  return `worm-fs:${run.environment}/${run.tenantId}/${run.id}/${decodeURIComponent(file)}`;
 }
 
 /** `POST /api/v1/seed-runs`: validates, creates the run `queued`, then submits it to admission (202). */
 export function createRunRoute(deps: RunsDeps): Handler {
   return async (ctx) => {
+    // Everything the headers tell is checked before a byte of the body is read.
+    authorizeRole(ctx, Action.create);
+    assertManifestMedia(ctx.request);
     const text = await readText(ctx.request, deps.maxBodyBytes);
-    const input = manifestFromRunRequest(ctx.request, text, deps.parser);
+    const input = await deps.parser({ kind: "run", text, json: isJsonMedia(ctx.request) }, ctx.principal.subject);
+    authorizeManifest(ctx, Action.create, input);
     const manifest = input.parsed?.manifest;
-    if (manifest !== undefined) {
-      ctx.authorize(Action.create, { tenant: manifest.metadata.tenant, environment: manifest.metadata.environment });
-    } else {
-      // Unparsable manifest: no tenant to check yet, the role alone decides who may see the 422.
-      ctx.authorize(Action.create, {});
-    }
     // Fail closed before anything is reserved or written: a run must not start blind (T067).
     deps.gate?.assertOpen();
     const ttl = deps.idempotencyTtlSeconds[manifest?.mode ?? "baseline"];
@@ -252,19 +268,25 @@ export function listRunsRoute(deps: RunsDeps): Handler {
 /**
  * `GET /api/v1/seed-runs/:id/evidence`: the signed DSSE envelope indexed by the evidence service
  * (served from `seed.evidence_index`, so a read never touches WORM storage), or 404 NOT_FOUND until
- * the report exists. `ETag` is the SHA-256 of the stored envelope; `Content-Location` is its WORM key.
+ * the report exists. `ETag` is the SHA-256 of the stored envelope; `Content-Location` is its S3 URI, or
+ * `worm-fs:<key>` (the key inside the store, never the server's path) for the filesystem backend.
  */
 export function evidenceRoute(deps: RunsDeps): Handler {
   return async (ctx) => {
     const run = await loadRun(deps, ctx, Action.read);
-    const [entry] = await deps.sql<{ envelope: unknown; sha256: string; location: string }[]>`
-      select envelope, sha256, location from seed.evidence_index
+    const [entry] = await deps.sql<{ envelope: unknown; sha256: string; location: string; storage: string }[]>`
+      select envelope, sha256, location, storage from seed.evidence_index
       where run_id = ${run.id} and envelope is not null order by created_at desc limit 1`;
     if (entry === undefined) throw new SementeError("NOT_FOUND", "no evidence for this run yet");
     return {
       status: 200,
       json: entry.envelope,
-      headers: { ETag: `"${entry.sha256}"`, "Content-Location": entry.location, "Cache-Control": "no-cache" },
+      headers: {
+        ETag: `"${entry.sha256}"`,
+        // An S3 URI names the object store; a filesystem location would name a server path, so only its key is told.
+        "Content-Location": entry.storage === "s3" ? entry.location : fsEvidenceRef(run, entry.location),
+        "Cache-Control": "no-cache",
+      },
     };
   };
 }

@@ -2,16 +2,16 @@ import { Action } from "@semente/shared/auth";
 import type { ProblemIssue } from "@semente/shared/errors";
 import { SementeError } from "@semente/shared/errors";
 import { batchCount, type CostModel, estimateCost, isWithinWindow, plannedRows } from "@semente/shared/manifest";
-import { manifestFromBody, readText } from "../http/body.ts";
+import { assertManifestMedia, isJsonMedia, readText } from "../http/body.ts";
 import type { ManifestParser } from "../http/manifest-cache.ts";
-import type { Handler } from "../http/pipeline.ts";
+import { authorizeManifest, authorizeRole, type Handler } from "../http/pipeline.ts";
 import type { Reply } from "../http/reply.ts";
 
 /** Dependencies of the validate route. */
 export interface ValidateDeps {
   costModel: CostModel;
-  /** Manifest parser (the gateway shares one caching parser between routes). @default uncached */
-  parser?: ManifestParser;
+  /** Manifest parser (the gateway shares one caching worker pool between routes). */
+  parser: ManifestParser;
   maxBodyBytes: number;
   ttlSeconds: number;
   now: () => Date;
@@ -23,15 +23,12 @@ export interface ValidateDeps {
  */
 export function validateRoute(deps: ValidateDeps): Handler {
   return async (ctx) => {
+    // Everything the headers tell is checked before a byte of the body is read.
+    authorizeRole(ctx, Action.validate);
+    assertManifestMedia(ctx.request);
     const text = await readText(ctx.request, deps.maxBodyBytes);
-    const input = manifestFromBody(ctx.request, text, deps.parser);
-    if (input.parsed !== undefined) {
-      const { metadata } = input.parsed.manifest;
-      ctx.authorize(Action.validate, { tenant: metadata.tenant, environment: metadata.environment });
-    } else {
-      // Unparsable manifest: no tenant to check yet, the role alone decides who may see the 422.
-      ctx.authorize(Action.validate, {});
-    }
+    const input = await deps.parser({ kind: "body", text, json: isJsonMedia(ctx.request) }, ctx.principal.subject);
+    authorizeManifest(ctx, Action.validate, input);
     return ctx.idempotent(
       input.hash,
       async (): Promise<Reply> => {

@@ -78,7 +78,7 @@ describe("auth", () => {
     }
   });
 
-  test("auth - wrong role, tenant or environment is 403 on every route", async () => {
+  test("auth - wrong role, tenant or environment is 403 on every route; a run outside the token's scope is 404", async () => {
     const readOnly = await token({ sub: "reader", roles: ["read"], tenants: ["banco-alfa"], environments: ["dev"] });
     const otherTenant = await token({
       sub: "other-tenant",
@@ -98,16 +98,49 @@ describe("auth", () => {
         ["env", otherEnv],
       ] as const) {
         const res = await call(route, `Bearer ${jwt}`, `403-${label}-${route.name}`);
-        expect(`${route.name}/${label} ${res.status}`).toBe(`${route.name}/${label} 403`);
-        expect(((await res.json()) as { code: string }).code).toBe("FORBIDDEN");
+        // A run id of another tenant or environment is answered like an unknown id: no existence oracle.
+        const expected = route.path.startsWith("/api/v1/seed-runs/") ? 404 : 403;
+        expect(`${route.name}/${label} ${res.status}`).toBe(`${route.name}/${label} ${expected}`);
+        expect(((await res.json()) as { code: string }).code).toBe(expected === 404 ? "NOT_FOUND" : "FORBIDDEN");
       }
       if (route.write) {
         const res = await call(route, `Bearer ${readOnly}`, `403-role-${route.name}`);
         expect(`${route.name}/role ${res.status}`).toBe(`${route.name}/role 403`);
       }
     }
+    // The hidden refusals are audited as what they were, without the response waiting for the write.
+    await Bun.sleep(200);
     const audit = await world.db.adminSql`select actor from seed.audit_log where reason = 'FORBIDDEN'`;
     expect(audit.length).toBeGreaterThanOrEqual(15);
+  });
+
+  test("auth - another tenant's run id and an unknown id get the same answer", async () => {
+    const otherTenant = await token({ roles: ["admin"], tenants: ["banco-zeta"], environments: ["*"] });
+    const id = runPath.split("/").pop() as string;
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    for (const suffix of ["", "/evidence", "/cancel"]) {
+      const method = suffix === "/cancel" ? "POST" : "GET";
+      const answers = await Promise.all(
+        [id, unknown].map(async (runId) => {
+          const res = await call(
+            {
+              name: "probe",
+              method,
+              path: `/api/v1/seed-runs/${runId}${suffix}`,
+              write: false,
+              headers: { "If-Match": "*" },
+            },
+            `Bearer ${otherTenant}`,
+            `oracle-${runId}-${suffix}`,
+          );
+          const body = (await res.json()) as Record<string, unknown>;
+          const headers = [...res.headers.keys()].filter((h) => h !== "traceparent").sort();
+          return { status: res.status, body: { ...body, instance: undefined }, headers };
+        }),
+      );
+      expect(answers[0]).toEqual(answers[1] as (typeof answers)[number]);
+      expect(answers[0]?.status).toBe(404);
+    }
   });
 
   test("auth - read may GET, seed-runner may validate within its tenant", async () => {
