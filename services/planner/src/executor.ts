@@ -209,7 +209,13 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
   deps.leases.keep(run);
   const finish = async (): Promise<void> => {
     deps.leases.drop(runId);
-    await deps.release(runId);
+    try {
+      await deps.release(runId);
+    } catch (error) {
+      // The run is terminal in PostgreSQL; a lease left behind (broker down) expires on its TTL
+      // and the admission heartbeat frees the leases of terminal runs.
+      log.warn({ err: error }, "admission leases not released");
+    }
   };
   try {
     if (run.state === "admitted") {

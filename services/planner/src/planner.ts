@@ -8,12 +8,15 @@ import {
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
   type Admission,
+  type BrokerWatch,
+  createBrokerWatch,
   ensureRunEventsStream,
   RUN_EVENTS_ROOT,
   RUN_EVENTS_STREAM,
   type RunEventsOptions,
 } from "@semente/shared/bus";
 import type { Sql } from "@semente/shared/db";
+import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
 import {
   type BatchFailedMessage,
   createDlqEnricher,
@@ -24,7 +27,8 @@ import {
   ensurePipelineStreams,
   type PipelineNames,
 } from "@semente/shared/pipeline";
-import type { Logger } from "@semente/shared/telemetry";
+import { transitionRun } from "@semente/shared/runs";
+import { type Logger, natsProbe } from "@semente/shared/telemetry";
 import { lastFailure, markDeadLettered, recordFailure } from "./batches.ts";
 import { type ExecutorDeps, type RunHandle, startRun } from "./executor.ts";
 import type { LeaseKeeper } from "./leases.ts";
@@ -55,6 +59,12 @@ export interface PlannerOptions {
    * @default 5_000
    */
   scanMs?: number;
+  /**
+   * How long NATS may stay unreachable before every run this planner executes fails with
+   * `BROKER_LOST` (instead of staying `running` with nobody able to move it).
+   * @default 60_000
+   */
+  brokerLossMs?: number;
 }
 
 /** The planner service core. */
@@ -180,6 +190,39 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     pumps.push(pump());
   }
 
+  /** Fails every run in flight: without the broker no batch can be released or acknowledged. */
+  async function failOnBrokerLoss(downForMs: number): Promise<void> {
+    const boundMs = options.brokerLossMs ?? 60_000;
+    const rows = await sql<{ id: string }[]>`
+      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running') ORDER BY created_at`;
+    for (const { id } of rows) {
+      const error = new SementeError(
+        "BROKER_LOST",
+        `NATS unreachable for ${Math.round(downForMs / 1000)} s, over the ${Math.round(boundMs / 1000)} s bound`,
+        { extensions: { down_ms: Math.round(downForMs), bound_ms: boundMs } },
+      );
+      try {
+        await transitionRun(sql, id, {
+          to: "failed",
+          reason: toProblem(error, `/api/v1/seed-runs/${id}`),
+          actor: "planner",
+          details: { down_ms: Math.round(downForMs), bound_ms: boundMs },
+        });
+        log.error({ run: id, down_ms: Math.round(downForMs) }, "broker lost; run failed");
+      } catch (failure) {
+        if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
+      }
+      runs.get(id)?.wake();
+    }
+  }
+
+  const brokerWatch: BrokerWatch = createBrokerWatch({
+    probe: natsProbe(nc),
+    boundMs: options.brokerLossMs ?? 60_000,
+    onLost: failOnBrokerLoss,
+    onError: (error) => log.warn({ err: error }, "broker watch error"),
+  });
+
   const enricher: DlqEnricher = createDlqEnricher({
     js,
     jsm,
@@ -217,6 +260,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
         await recordFailure(sql, failure.runId, failure, failure.attempt, failure);
       });
       enricher.start();
+      brokerWatch.start();
       options.leases.start();
       admittedLoop = consumeAdmitted();
       await scan();
@@ -227,6 +271,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     async stop() {
       running = false;
       clearInterval(scanTimer);
+      await brokerWatch.stop();
       admittedIter?.stop();
       for (const sub of subs) sub.unsubscribe();
       await Promise.allSettled(pumps);

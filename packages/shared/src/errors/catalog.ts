@@ -49,6 +49,7 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   BATCH_DEAD_LETTERED: { status: 500, title: "Batch dead-lettered", exit: 6 },
   WORM_CONFLICT: { status: 409, title: "WORM object exists or is retained", exit: 8 },
   EVIDENCE_INVALID: { status: 422, title: "Evidence verification failed", exit: 6 },
+  BROKER_LOST: { status: 503, title: "Broker lost during the run", exit: 10 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

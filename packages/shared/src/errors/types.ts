@@ -84,6 +84,8 @@ export const ProblemCode = {
   WORM_CONFLICT: "WORM_CONFLICT",
   /** An evidence report fails verification: hash, signature, schema or dataset digest (422). */
   EVIDENCE_INVALID: "EVIDENCE_INVALID",
+  /** NATS stayed unreachable longer than the planner's bound while the run was executing; it fails (503). */
+  BROKER_LOST: "BROKER_LOST",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

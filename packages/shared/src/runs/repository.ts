@@ -216,3 +216,31 @@ export function transitionRun(sql: Sql, id: string, options: TransitionOptions):
     return run;
   });
 }
+
+/**
+ * Deletes a run that was created `queued` but never entered the admission queue (its submission
+ * failed before the queue entry committed, e.g. the broker was down), with a `run.withdraw` audit
+ * row: the caller answers an error, so no run may stay behind. False when the run moved on or is
+ * already queued (then it is a real run and stays).
+ */
+export function withdrawRun(sql: Sql, run: Run, reason: Problem, actor: string): Promise<boolean> {
+  return inTransaction(sql, async (tx) => {
+    const deleted = await tx<{ id: string }[]>`
+      DELETE FROM seed.runs r
+       WHERE r.id = ${run.id} AND r.state = 'queued'
+         AND NOT EXISTS (SELECT 1 FROM seed.queue_entries q WHERE q.run_id = r.id)
+      RETURNING r.id`;
+    if (deleted.length === 0) return false;
+    await appendAudit(tx, {
+      actor,
+      action: "run.withdraw",
+      outcome: "failure",
+      tenantId: run.tenantId,
+      environment: run.environment,
+      runId: run.id,
+      reason: reason.code,
+      details: { detail: reason.detail ?? reason.title },
+    });
+    return true;
+  });
+}
