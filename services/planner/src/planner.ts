@@ -190,6 +190,8 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     pumps.push(pump());
   }
 
+  const failedByLoss = new Set<string>();
+
   /** Fails every run in flight: without the broker no batch can be released or acknowledged. */
   async function failOnBrokerLoss(downForMs: number): Promise<void> {
     const boundMs = options.brokerLossMs ?? 60_000;
@@ -212,7 +214,16 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
       } catch (failure) {
         if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
       }
+      failedByLoss.add(id);
       runs.get(id)?.wake();
+    }
+  }
+
+  /** Frees the admission leases of the runs failed while the broker was away (it holds them). */
+  async function releaseAfterLoss(): Promise<void> {
+    for (const id of [...failedByLoss]) {
+      await options.admission.release(id);
+      failedByLoss.delete(id);
     }
   }
 
@@ -220,6 +231,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     probe: natsProbe(nc),
     boundMs: options.brokerLossMs ?? 60_000,
     onLost: failOnBrokerLoss,
+    onRestored: releaseAfterLoss,
     onError: (error) => log.warn({ err: error }, "broker watch error"),
   });
 

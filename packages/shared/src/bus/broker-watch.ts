@@ -14,6 +14,8 @@ export interface BrokerWatchOptions {
    * again (it must be idempotent: work that appeared meanwhile is caught by the next call).
    */
   onLost: (downForMs: number) => Promise<void>;
+  /** Called once when the broker answers again after an outage that reached `boundMs`. */
+  onRestored?: (downForMs: number) => Promise<void>;
   onError?: (error: unknown) => void;
   /** Injected in tests. @default performance.now */
   now?: () => number;
@@ -35,6 +37,7 @@ export function createBrokerWatch(options: BrokerWatchOptions): BrokerWatch {
   const intervalMs = options.intervalMs ?? Math.max(1, Math.min(1_000, Math.floor(options.boundMs / 4)));
   const onError = options.onError ?? (() => undefined);
   let downSince: number | null = null;
+  let lost = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running = false;
   let pending: Promise<void> | undefined;
@@ -56,12 +59,20 @@ export function createBrokerWatch(options: BrokerWatchOptions): BrokerWatch {
 
   async function check(): Promise<void> {
     if (await answers()) {
+      const down = downSince === null ? 0 : now() - downSince;
       downSince = null;
+      if (lost) {
+        lost = false;
+        await options.onRestored?.(down);
+      }
       return;
     }
     downSince ??= now();
     const down = now() - downSince;
-    if (down >= options.boundMs) await options.onLost(down);
+    if (down >= options.boundMs) {
+      lost = true;
+      await options.onLost(down);
+    }
   }
 
   function tick(): void {
