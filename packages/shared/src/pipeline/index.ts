@@ -7,6 +7,7 @@ export {
   listDlq,
   replayDlq,
 } from "./dlq.ts";
+export { abandonDlqReplay, claimDlqReplay, completeDlqReplay } from "./dlq-replays.ts";
 export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
 export {
   bulkInsert,
@@ -52,6 +53,7 @@ export {
 export { createBatchWriter, WriteOutcome } from "./writer.ts";
 export type { BatchMessage, CheckpointMessage } from "./messages.ts";
 export type { BatchFailedMessage, DlqEnricher, DlqEnricherOptions, DlqRecord, ReplayResult } from "./dlq.ts";
+export type { DlqReplayClaim } from "./dlq-replays.ts";
 export type { KeyProviderConfig } from "./key-provider.ts";
 export type { BatchPlan, PlannedBatch } from "./plan.ts";
 export type { EntityProgress, RunProgress, TrackedBatch } from "./progress.ts";
