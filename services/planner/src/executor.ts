@@ -8,9 +8,12 @@ import {
   type BatchPlan,
   batchMsgId,
   type CheckpointMessage,
+  createPacer,
   digestHex,
   encodeMessage,
   type PipelineNames,
+  type PacingPlan,
+  pacingPlan,
   planBatches,
   type RunProgress,
   type TrackedBatch,
@@ -39,6 +42,8 @@ export interface ExecutorDeps {
   leases: LeaseKeeper;
   /** Frees the run's admission leases and promotes the queue. */
   release: (runId: string) => Promise<void>;
+  /** Monotonic milliseconds of the release pacing (transport timing). @default performance.now */
+  now?: () => number;
 }
 
 /** A run being executed. */
@@ -252,7 +257,18 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       if (isTerminalState(run.state)) await finish();
       return;
     }
-    const maxInFlight = run.mode === "baseline" ? 1 : deps.parallelism;
+    const manifest = run.manifest as Manifest;
+    const pacing: PacingPlan = pacingPlan({
+      targetRowsPerSecond: manifest.rate_limit.target_rows_per_second,
+      capRowsPerSecond: manifest.rate_limit.cap_rows_per_second,
+      batchRows: manifest.batch_size,
+      maxInFlight: run.mode === "baseline" ? 1 : deps.parallelism,
+    });
+    const maxInFlight = pacing.maxInFlight;
+    const now = deps.now ?? (() => performance.now());
+    // One bucket per executor: a restart starts full again, which costs at most one batch of burst.
+    const pacer = createPacer(pacing, now());
+    log.info({ ...pacing }, "release paced");
     let first = true;
     let lastRows = -1;
     while (!control.isStopped()) {
@@ -303,7 +319,12 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
         first = false;
       }
       const baseline = run.mode === "baseline";
+      let nextWaitMs = deps.reconcileMs;
       for (const b of releasable(progress, { baseline, maxInFlight, releaseBy: deps.releaseBy ?? ReleaseBy.level })) {
+        if (!pacer.take(b.to - b.from, now())) {
+          nextWaitMs = Math.min(nextWaitMs, Math.max(1, pacer.waitMs(b.to - b.from, now())));
+          break;
+        }
         await publishBatch(deps, run, b);
         await markPublished(deps.sql, run.id, b);
       }
@@ -312,7 +333,7 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
         await updateRowsWritten(deps.sql, run.id, rows);
         lastRows = rows;
       }
-      await control.wait(deps.reconcileMs);
+      await control.wait(nextWaitMs);
     }
   } catch (error) {
     log.error({ err: error }, "run execution interrupted; it resumes on the next pass");

@@ -8,6 +8,7 @@ export {
   replayDlq,
 } from "./dlq.ts";
 export { abandonDlqReplay, claimDlqReplay, completeDlqReplay } from "./dlq-replays.ts";
+export { createPacer, PACING_WINDOW_MS, pacingPlan } from "./pacing.ts";
 export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
 export {
   bulkInsert,
@@ -54,6 +55,7 @@ export { createBatchWriter, WriteOutcome } from "./writer.ts";
 export type { BatchMessage, CheckpointMessage } from "./messages.ts";
 export type { BatchFailedMessage, DlqEnricher, DlqEnricherOptions, DlqRecord, ReplayResult } from "./dlq.ts";
 export type { DlqReplayClaim } from "./dlq-replays.ts";
+export type { Pacer, PacingInput, PacingPlan } from "./pacing.ts";
 export type { KeyProviderConfig } from "./key-provider.ts";
 export type { BatchPlan, PlannedBatch } from "./plan.ts";
 export type { EntityProgress, RunProgress, TrackedBatch } from "./progress.ts";
