@@ -155,6 +155,7 @@ async function refuse(deps: ExecutorDeps, run: Run, error: unknown, log: Logger)
 }
 
 function batchMessage(run: Run, b: TrackedBatch): BatchMessage {
+  const backoff = (run.manifest as Manifest).rate_limit.backoff;
   return {
     v: 1,
     runId: run.id,
@@ -170,6 +171,12 @@ function batchMessage(run: Run, b: TrackedBatch): BatchMessage {
     planIndex: b.planIndex,
     from: b.from,
     to: b.to,
+    retry: {
+      initialMs: backoff.initial_ms,
+      maxMs: backoff.max_ms,
+      multiplier: backoff.multiplier,
+      maxRetries: backoff.max_retries,
+    },
   };
 }
 

@@ -58,8 +58,9 @@ async function run(): Promise<void> {
       },
     });
     if (fault !== undefined) log.warn({ fault }, "fault injection enabled (test only)");
-    const handler = createBatchHandler({ writer, nc, names, log, heartbeatMs: vars.SEEDER_HEARTBEAT_MS, fault });
-    seeder = createSeeder({ js: jetstream(nc), names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES });
+    const js = jetstream(nc);
+    const handler = createBatchHandler({ writer, nc, js, names, log, heartbeatMs: vars.SEEDER_HEARTBEAT_MS, fault });
+    seeder = createSeeder({ js, names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES });
     const active = seeder;
     const db = sql;
     health = startHealthServer({

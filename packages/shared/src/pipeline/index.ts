@@ -5,7 +5,9 @@ export {
   decodeBatchFailed,
   encodeBatchFailed,
   listDlq,
+  recordFromMsg,
   replayDlq,
+  storeDeadBatch,
 } from "./dlq.ts";
 export { abandonDlqReplay, claimDlqReplay, completeDlqReplay } from "./dlq-replays.ts";
 export { createPacer, PACING_WINDOW_MS, pacingPlan } from "./pacing.ts";
@@ -40,7 +42,9 @@ export {
   FailureAction,
   IN_PROCESS_BACKOFF,
   NAK_BACKOFF,
+  retriesExhausted,
   retryTransient,
+  runBackoffDelay,
 } from "./retry.ts";
 export {
   backoffMs,
@@ -53,7 +57,14 @@ export {
 } from "./streams.ts";
 export { createBatchWriter, WriteOutcome } from "./writer.ts";
 export type { BatchMessage, CheckpointMessage } from "./messages.ts";
-export type { BatchFailedMessage, DlqEnricher, DlqEnricherOptions, DlqRecord, ReplayResult } from "./dlq.ts";
+export type {
+  BatchFailedMessage,
+  DeadBatch,
+  DlqEnricher,
+  DlqEnricherOptions,
+  DlqRecord,
+  ReplayResult,
+} from "./dlq.ts";
 export type { DlqReplayClaim } from "./dlq-replays.ts";
 export type { Pacer, PacingInput, PacingPlan } from "./pacing.ts";
 export type { KeyProviderConfig } from "./key-provider.ts";
@@ -67,5 +78,5 @@ export type {
   PipelineSettings,
 } from "./streams.ts";
 export type { BulkInsertOptions, CopyLinesOptions } from "./bulk-insert.ts";
-export type { BackoffPolicy, FailureClass, RandomBelow, RetryOptions } from "./retry.ts";
+export type { BackoffPolicy, FailureClass, RandomBelow, RetryOptions, RunRetryPolicy } from "./retry.ts";
 export type { BatchWriter, BatchWriterOptions, WriteResult } from "./writer.ts";
