@@ -2,7 +2,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import { publishRunEvent, type RunEventsOptions } from "@semente/shared/bus";
 import { appendAudit, type Sql } from "@semente/shared/db";
 import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
-import type { Manifest } from "@semente/shared/manifest";
+import { isWithinWindow, type Manifest } from "@semente/shared/manifest";
 import {
   type BatchMessage,
   type BatchPlan,
@@ -22,6 +22,7 @@ import { getRun, isTerminalState, type Run, type RunState, transitionRun } from 
 import { type Logger, withLabels } from "@semente/shared/telemetry";
 import { insertPlan, loadProgress, markCommitted, markPublished, runCheckpoints } from "./batches.ts";
 import type { LeaseKeeper } from "./leases.ts";
+import { pauseRun, resumeRun } from "./pauses.ts";
 import { ABORT_CODES, type PreflightDeps, runPlannerPreflight } from "./preflight.ts";
 import { ReleaseBy, releasable } from "./release.ts";
 
@@ -260,7 +261,7 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       log.info({ batches: plan.batches.length, reused, rows: plan.totalRows, dry_run: run.dryRun }, "run planned");
       run = await transition(deps, run, "running", { patch: { rowsPlanned: plan.totalRows } }, log);
     }
-    if (run.state !== "running") {
+    if (run.state !== "running" && run.state !== "paused") {
       if (isTerminalState(run.state)) await finish();
       return;
     }
@@ -316,6 +317,23 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
         log.info({ dataset_digest: digest, rows, dry_run: run.dryRun }, "run completed");
         await finish();
         return;
+      }
+      // The window is checked on every pass: once it closes nothing new is released, the batches
+      // in flight finish, then the run pauses (keeping its leases) until the window opens again.
+      const at = deps.preflight.now();
+      if (!isWithinWindow(manifest.window, at)) {
+        if (run.state === "running" && progress.inFlight().length === 0) {
+          run = await pauseRun(deps.sql, run, at, manifest.window, ACTOR);
+          await publishEvent(deps, run, log);
+          log.info({ window: manifest.window, rows: progress.rowsWritten() }, "window closed; run paused");
+        }
+        await control.wait(deps.reconcileMs);
+        continue;
+      }
+      if (run.state === "paused") {
+        run = await resumeRun(deps.sql, run, at, ACTOR);
+        await publishEvent(deps, run, log);
+        log.info({ window: manifest.window }, "window open; run resumed");
       }
       // After a restart the broker may have lost what was published (it syncs every 60 s):
       // republish what seed.batches says is in flight; a seeder acks a batch whose checkpoint

@@ -131,7 +131,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
 
   async function scanOnce(): Promise<void> {
     const rows = await sql<{ id: string }[]>`
-      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running') ORDER BY created_at`;
+      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running', 'paused') ORDER BY created_at`;
     for (const { id } of rows) launch(id);
   }
 
@@ -209,7 +209,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
   async function failOnBrokerLoss(downForMs: number): Promise<void> {
     const boundMs = options.brokerLossMs ?? 60_000;
     const rows = await sql<{ id: string }[]>`
-      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running') ORDER BY created_at`;
+      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running', 'paused') ORDER BY created_at`;
     for (const { id } of rows) {
       const error = new SementeError(
         "BROKER_LOST",
