@@ -23,6 +23,7 @@ import { type Logger, withLabels } from "@semente/shared/telemetry";
 import { insertPlan, loadProgress, markCommitted, markPublished, runCheckpoints } from "./batches.ts";
 import type { LeaseKeeper } from "./leases.ts";
 import { pauseRun, resumeRun } from "./pauses.ts";
+import { createRunBudget, type RunBudget } from "./budget.ts";
 import { ABORT_CODES, type PreflightDeps, runPlannerPreflight } from "./preflight.ts";
 import { ReleaseBy, releasable } from "./release.ts";
 
@@ -209,6 +210,31 @@ async function reconcile(deps: ExecutorDeps, run: Run, plan: BatchPlan, control:
   return loadProgress(deps.sql, run.id, plan);
 }
 
+/** Aborts the run over its budget once nothing is in flight: nothing is written after the abort. */
+async function abortOverBudget(deps: ExecutorDeps, run: Run, budget: RunBudget, log: Logger): Promise<void> {
+  const spent = budget.spent();
+  const error = new SementeError(
+    "BUDGET_EXCEEDED",
+    `measured cost ${spent} and the next batch would exceed the budget of ${budget.maxCost}`,
+    { extensions: { spent, max_cost: budget.maxCost } },
+  );
+  log.error({ spent, max_cost: budget.maxCost }, "budget exhausted; run aborted");
+  try {
+    const next = await deps.sql.begin(async (tx) => {
+      await budget.recordAbort(tx);
+      return transitionRun(tx, run.id, {
+        to: "aborted",
+        reason: toProblem(error, instance(run.id)),
+        actor: ACTOR,
+        details: { spent, max_cost: budget.maxCost },
+      });
+    });
+    await publishEvent(deps, next as Run, log);
+  } catch (failure) {
+    if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
+  }
+}
+
 async function updateRowsWritten(sql: Sql, runId: string, rows: number): Promise<void> {
   await sql`
     UPDATE seed.runs SET rows_written = ${rows}, updated_at = now(), etag_version = etag_version + 1
@@ -277,6 +303,13 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
     // One bucket per executor: a restart starts full again, which costs at most one batch of burst.
     const pacer = createPacer(pacing, now());
     log.info({ ...pacing }, "release paced");
+    // A dry run writes nothing, so it spends nothing.
+    const budget: RunBudget | undefined = run.dryRun
+      ? undefined
+      : await createRunBudget(
+          { sql: deps.sql, js: deps.js, events: deps.events, model: deps.preflight.costModel, log, now },
+          run,
+        );
     let first = true;
     let lastRows = -1;
     while (!control.isStopped()) {
@@ -288,6 +321,8 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       }
       run = current;
       const progress = await reconcile(deps, run, plan, control);
+      await budget?.accrue();
+      await budget?.alertIfDue();
       const dead = progress.deadLettered();
       if (dead.length > 0) {
         const d = dead[0] as TrackedBatch;
@@ -332,6 +367,7 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       }
       if (run.state === "paused") {
         run = await resumeRun(deps.sql, run, at, ACTOR);
+        budget?.resumeClock();
         await publishEvent(deps, run, log);
         log.info({ window: manifest.window }, "window open; run resumed");
       }
@@ -345,13 +381,26 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       }
       const baseline = run.mode === "baseline";
       let nextWaitMs = deps.reconcileMs;
+      const inFlight = progress.inFlight().map((b) => ({ entity: b.entity, rows: b.to - b.from }));
+      let overBudget = budget !== undefined && budget.spent() >= budget.maxCost;
       for (const b of releasable(progress, { baseline, maxInFlight, releaseBy: deps.releaseBy ?? ReleaseBy.level })) {
+        // Fail-closed: a batch whose cost could take the run over its budget is never released.
+        if (budget !== undefined && !budget.allows(b.entity, b.to - b.from, inFlight)) {
+          overBudget = true;
+          break;
+        }
         if (!pacer.take(b.to - b.from, now())) {
           nextWaitMs = Math.min(nextWaitMs, Math.max(1, pacer.waitMs(b.to - b.from, now())));
           break;
         }
         await publishBatch(deps, run, b);
         await markPublished(deps.sql, run.id, b);
+        inFlight.push({ entity: b.entity, rows: b.to - b.from });
+      }
+      if (overBudget && budget !== undefined && inFlight.length === 0) {
+        await abortOverBudget(deps, run, budget, log);
+        await finish();
+        return;
       }
       const rows = progress.rowsWritten();
       if (rows !== lastRows) {

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { subjects } from "@semente/shared/bus";
+import { estimateCost, type Manifest } from "@semente/shared/manifest";
+import type { Planner } from "../src/planner.ts";
+import {
+  admittedRun,
+  bankingCounts,
+  createPlannerTestEnv,
+  type PlannerTestEnv,
+  profile,
+  smallManifest,
+  startInProcessSeeder,
+  startTestPlanner,
+  waitForRun,
+} from "./utils.ts";
+
+const TENANT = "b-budget";
+
+let env: PlannerTestEnv;
+let planner: Planner;
+
+beforeAll(async () => {
+  env = await createPlannerTestEnv("planner_budget", [TENANT]);
+  planner = await startTestPlanner(env, 3);
+});
+afterAll(async () => {
+  await planner.stop();
+  await env.cleanup();
+});
+
+/** A paced run whose budget is exactly its estimate: any real overhead is over budget. */
+function tightManifest(): Manifest {
+  const base = profile("dev", "banco-alfa");
+  const manifest = smallManifest(base, {
+    metadata: { ...base.metadata, tenant: TENANT },
+    batch_size: 20,
+    window: { start_utc: "00:00", end_utc: "23:59" },
+    rate_limit: { ...base.rate_limit, target_rows_per_second: 100, cap_rows_per_second: 200 },
+  });
+  const estimate = estimateCost(manifest, env.preflight.costModel);
+  return { ...manifest, budget: { ...manifest.budget, max_cost: estimate.total } };
+}
+
+describe("FinOps live", () => {
+  test("budget - injected latency trips the 80 % alert, then the run aborts fail-closed before its budget and writes nothing after", async () => {
+    const manifest = tightManifest();
+    const alerts = env.nats.nc.subscribe(`${env.events.subjectPrefix}seed.run.*.*.*.budget_alert`);
+    const seeder = startInProcessSeeder(env, planner.names);
+    let locker: Promise<unknown> | undefined;
+    try {
+      const run = await admittedRun(env.db.appSql, manifest);
+      const committed = async () =>
+        (
+          await env.db.appSql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM seed.batches WHERE run_id = ${run.id} AND state = 'committed'`
+        )[0]?.n ?? 0;
+      for (let i = 0; i < 400 && (await committed()) < 2; i++) await Bun.sleep(25);
+      // Real latency: every banking table locked for 4 s, as a long migration or a vacuum full would.
+      locker = env.db.adminSql.begin(async (tx) => {
+        await tx.unsafe(
+          "LOCK TABLE banking.users, banking.consultants, banking.account_categories, banking.suppliers, banking.customers, banking.addresses, banking.bank_accounts, banking.loans, banking.installments, banking.financial_transactions, banking.credit_limits, banking.contracts IN ACCESS EXCLUSIVE MODE",
+        );
+        await Bun.sleep(4_000);
+      });
+      const done = await waitForRun(
+        env.db.appSql,
+        run.id,
+        (s) => s !== "running" && s !== "admitted" && s !== "planning",
+        60_000,
+      );
+      expect(done.state).toBe("aborted");
+      expect(done.reason?.code).toBe("BUDGET_EXCEEDED");
+      await locker;
+
+      const ledger = await env.db.appSql<{ kind: string; amount: string; budget: string }[]>`
+        SELECT kind, amount::text, budget::text FROM seed.budget_ledger WHERE run_id = ${run.id} ORDER BY id`;
+      const kinds = ledger.map((l) => l.kind);
+      expect(kinds[0]).toBe("estimate");
+      expect(kinds.filter((k) => k === "alert")).toHaveLength(1);
+      expect(kinds.at(-1)).toBe("abort");
+      expect(kinds.indexOf("alert")).toBeLessThan(kinds.indexOf("abort"));
+      const measured = ledger.filter((l) => l.kind === "measurement").reduce((sum, l) => sum + Number(l.amount), 0);
+      expect(measured + env.preflight.costModel.evidence.per_report).toBeGreaterThanOrEqual(
+        0.8 * manifest.budget.max_cost,
+      );
+
+      const audit = await env.db.appSql<{ action: string; reason: string | null }[]>`
+        SELECT action, reason FROM seed.audit_log WHERE run_id = ${run.id} ORDER BY id`;
+      expect(audit.map((a) => a.action)).toContain("budget.alert");
+      expect(audit.at(-1)).toEqual({ action: "run.aborted", reason: "BUDGET_EXCEEDED" });
+
+      const event = await Promise.race([alerts[Symbol.asyncIterator]().next(), Bun.sleep(5_000).then(() => null)]);
+      expect(event?.value?.subject).toBe(subjects.budgetAlert({ ...run, tenantId: TENANT }, env.events.subjectPrefix));
+
+      // Nothing written after the abort: no checkpoint after finished_at, and the counts stay put.
+      const late = await env.db.adminSql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM seed.checkpoints c JOIN seed.runs r ON r.id = c.run_id
+         WHERE c.run_id = ${run.id} AND c.committed_at > r.finished_at`;
+      expect(late[0]?.n).toBe(0);
+      const atAbort = await bankingCounts(env.db.adminSql, TENANT);
+      await Bun.sleep(1_500);
+      expect(await bankingCounts(env.db.adminSql, TENANT)).toEqual(atAbort);
+      const batches = await env.db.appSql<{ state: string }[]>`
+        SELECT state FROM seed.batches WHERE run_id = ${run.id} AND state = 'published'`;
+      expect(batches).toHaveLength(0);
+    } finally {
+      alerts.unsubscribe();
+      await locker?.catch(() => undefined);
+      await seeder.stop();
+    }
+  }, 90_000);
+});
