@@ -9,6 +9,7 @@ import {
   batchMsgId,
   type CheckpointMessage,
   createPacer,
+  createSloGate,
   digestHex,
   encodeMessage,
   type PipelineNames,
@@ -16,6 +17,7 @@ import {
   pacingPlan,
   planBatches,
   type RunProgress,
+  type SloReading,
   type TrackedBatch,
 } from "@semente/shared/pipeline";
 import { getRun, isTerminalState, type Run, type RunState, transitionRun } from "@semente/shared/runs";
@@ -68,9 +70,11 @@ export function startRun(deps: ExecutorDeps, runId: string): RunHandle {
   let stopped = false;
   let wakeUp: (() => void) | undefined;
   const dryCommits: CheckpointMessage[] = [];
+  const durations: number[] = [];
   const control: Control = {
     isStopped: () => stopped,
     takeDryCommits: () => dryCommits.splice(0),
+    takeDurations: () => durations.splice(0),
     wait: (ms) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(done, ms);
@@ -87,6 +91,7 @@ export function startRun(deps: ExecutorDeps, runId: string): RunHandle {
     wake: () => wakeUp?.(),
     onCheckpoint(message) {
       if (message.dryRun) dryCommits.push(message);
+      if (!message.duplicate) durations.push(message.durationMs);
       wakeUp?.();
     },
     stop() {
@@ -101,6 +106,8 @@ interface Control {
   isStopped(): boolean;
   wait(ms: number): Promise<void>;
   takeDryCommits(): CheckpointMessage[];
+  /** Durations of the batches committed since the last call (the SLO gate's samples). */
+  takeDurations(): number[];
 }
 
 async function publishEvent(deps: ExecutorDeps, run: Run, log: Logger): Promise<void> {
@@ -210,29 +217,60 @@ async function reconcile(deps: ExecutorDeps, run: Run, plan: BatchPlan, control:
   return loadProgress(deps.sql, run.id, plan);
 }
 
-/** Aborts the run over its budget once nothing is in flight: nothing is written after the abort. */
-async function abortOverBudget(deps: ExecutorDeps, run: Run, budget: RunBudget, log: Logger): Promise<void> {
-  const spent = budget.spent();
-  const error = new SementeError(
-    "BUDGET_EXCEEDED",
-    `measured cost ${spent} and the next batch would exceed the budget of ${budget.maxCost}`,
-    { extensions: { spent, max_cost: budget.maxCost } },
-  );
-  log.error({ spent, max_cost: budget.maxCost }, "budget exhausted; run aborted");
+/** Why the planner stopped releasing a run's batches; it is aborted once nothing is in flight. */
+interface Halt {
+  error: SementeError;
+  /** Written in the abort's transaction (the budget's abort ledger row). */
+  record?: (tx: Sql) => Promise<void>;
+}
+
+/** Aborts the run once nothing is in flight: nothing is written after the abort. */
+async function abortRun(deps: ExecutorDeps, run: Run, halt: Halt, log: Logger): Promise<void> {
+  log.error({ code: halt.error.code, ...halt.error.extensions }, "run aborted by its guard");
   try {
     const next = await deps.sql.begin(async (tx) => {
-      await budget.recordAbort(tx);
+      await halt.record?.(tx);
       return transitionRun(tx, run.id, {
         to: "aborted",
-        reason: toProblem(error, instance(run.id)),
+        reason: toProblem(halt.error, instance(run.id)),
         actor: ACTOR,
-        details: { spent, max_cost: budget.maxCost },
+        details: { ...halt.error.extensions },
       });
     });
     await publishEvent(deps, next as Run, log);
   } catch (failure) {
     if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
   }
+}
+
+function budgetHalt(budget: RunBudget): Halt {
+  const spent = budget.spent();
+  return {
+    error: new SementeError(
+      "BUDGET_EXCEEDED",
+      `measured cost ${spent} and the next batch would exceed the budget of ${budget.maxCost}`,
+      { extensions: { spent, max_cost: budget.maxCost } },
+    ),
+    record: (tx) => budget.recordAbort(tx),
+  };
+}
+
+function sloHalt(reading: SloReading, slo: Manifest["slo"]): Halt {
+  return {
+    error: new SementeError(
+      "SLO_BREACHED",
+      `batch latency p95 ${Math.round(reading.p95Ms)} ms / p99 ${Math.round(reading.p99Ms)} ms over the SLO (${slo.p95_batch_ms} / ${slo.p99_batch_ms} ms)`,
+      {
+        extensions: {
+          p95_ms: Math.round(reading.p95Ms),
+          p99_ms: Math.round(reading.p99Ms),
+          samples: reading.samples,
+          p95_batch_ms: slo.p95_batch_ms,
+          p99_batch_ms: slo.p99_batch_ms,
+        },
+      },
+    ),
+  };
 }
 
 async function updateRowsWritten(sql: Sql, runId: string, rows: number): Promise<void> {
@@ -310,6 +348,8 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
           { sql: deps.sql, js: deps.js, events: deps.events, model: deps.preflight.costModel, log, now },
           run,
         );
+    const slo = createSloGate(manifest.slo);
+    let halt: Halt | undefined;
     let first = true;
     let lastRows = -1;
     while (!control.isStopped()) {
@@ -382,11 +422,16 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       const baseline = run.mode === "baseline";
       let nextWaitMs = deps.reconcileMs;
       const inFlight = progress.inFlight().map((b) => ({ entity: b.entity, rows: b.to - b.from }));
-      let overBudget = budget !== undefined && budget.spent() >= budget.maxCost;
-      for (const b of releasable(progress, { baseline, maxInFlight, releaseBy: deps.releaseBy ?? ReleaseBy.level })) {
+      for (const d of control.takeDurations()) slo.record(d);
+      const reading = slo.read();
+      if (halt === undefined && reading.breached) halt = sloHalt(reading, manifest.slo);
+      if (halt === undefined && budget !== undefined && budget.spent() >= budget.maxCost) halt = budgetHalt(budget);
+      for (const b of halt === undefined
+        ? releasable(progress, { baseline, maxInFlight, releaseBy: deps.releaseBy ?? ReleaseBy.level })
+        : []) {
         // Fail-closed: a batch whose cost could take the run over its budget is never released.
         if (budget !== undefined && !budget.allows(b.entity, b.to - b.from, inFlight)) {
-          overBudget = true;
+          halt = budgetHalt(budget);
           break;
         }
         if (!pacer.take(b.to - b.from, now())) {
@@ -397,8 +442,8 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
         await markPublished(deps.sql, run.id, b);
         inFlight.push({ entity: b.entity, rows: b.to - b.from });
       }
-      if (overBudget && budget !== undefined && inFlight.length === 0) {
-        await abortOverBudget(deps, run, budget, log);
+      if (halt !== undefined && inFlight.length === 0) {
+        await abortRun(deps, run, halt, log);
         await finish();
         return;
       }

@@ -19,6 +19,23 @@ import {
 
 const TENANT = "w-window";
 const BUDGET_TENANT = "b-budget";
+const SLO_TENANT = "s-slo";
+const ALL_TABLES =
+  "banking.users, banking.consultants, banking.account_categories, banking.suppliers, banking.customers, banking.addresses, banking.bank_accounts, banking.loans, banking.installments, banking.financial_transactions, banking.credit_limits, banking.contracts";
+
+/** Real latency: every banking table locked for `ms`, as a long migration or a VACUUM FULL would. */
+function lockTables(ms: number): Promise<unknown> {
+  return env.db.adminSql.begin(async (tx) => {
+    await tx.unsafe(`LOCK TABLE ${ALL_TABLES} IN ACCESS EXCLUSIVE MODE`);
+    await Bun.sleep(ms);
+  });
+}
+
+async function committedBatches(runId: string): Promise<number> {
+  const [row] = await env.db.appSql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM seed.batches WHERE run_id = ${runId} AND state = 'committed'`;
+  return row?.n ?? 0;
+}
 
 let env: PlannerTestEnv;
 let planner: Planner;
@@ -26,7 +43,7 @@ let planner: Planner;
 let clock = new Date("2026-11-27T01:00:00Z");
 
 beforeAll(async () => {
-  env = await createPlannerTestEnv("planner_governance", [TENANT, BUDGET_TENANT]);
+  env = await createPlannerTestEnv("planner_governance", [TENANT, BUDGET_TENANT, SLO_TENANT]);
   env.preflight.now = () => clock;
   planner = await startTestPlanner(env, 3);
 });
@@ -105,6 +122,8 @@ function tightManifest(): Manifest {
     batch_size: 20,
     window: { start_utc: "00:00", end_utc: "23:59" },
     rate_limit: { ...base.rate_limit, target_rows_per_second: 100, cap_rows_per_second: 200 },
+    // Here the lock only slows the run down (costing compute); the SLO gate is tested below.
+    slo: { ...base.slo, p95_batch_ms: 30_000, p99_batch_ms: 60_000 },
   });
   const estimate = estimateCost(manifest, env.preflight.costModel);
   return { ...manifest, budget: { ...manifest.budget, max_cost: estimate.total } };
@@ -176,6 +195,41 @@ describe("FinOps live", () => {
       expect(batches).toHaveLength(0);
     } finally {
       alerts.unsubscribe();
+      await locker?.catch(() => undefined);
+      await seeder.stop();
+    }
+  }, 90_000);
+});
+
+describe("SLO gate", () => {
+  test("slo - a lock held in the database makes batch p99 exceed the manifest's SLO: the run aborts with SLO_BREACHED, audited", async () => {
+    const base = profile("dev", "banco-alfa");
+    const manifest = smallManifest(base, {
+      metadata: { ...base.metadata, tenant: SLO_TENANT },
+      batch_size: 20,
+      window: { start_utc: "00:00", end_utc: "23:59" },
+      rate_limit: { ...base.rate_limit, target_rows_per_second: 200, cap_rows_per_second: 400 },
+      slo: { ...base.slo, p95_batch_ms: 1_500, p99_batch_ms: 3_000 },
+    });
+    const seeder = startInProcessSeeder(env, planner.names);
+    let locker: Promise<unknown> | undefined;
+    try {
+      const run = await admittedRun(env.db.appSql, manifest);
+      // Enough fast samples first, so the gate judges a percentile and not a single batch.
+      for (let i = 0; i < 800 && (await committedBatches(run.id)) < 10; i++) await Bun.sleep(25);
+      expect(await committedBatches(run.id)).toBeGreaterThanOrEqual(10);
+      locker = lockTables(4_000);
+      const done = await waitForRun(env.db.appSql, run.id, (s) => s !== "running", 60_000);
+      expect(done.state).toBe("aborted");
+      const reason = done.reason as { code?: string; type?: string; p99_ms?: number };
+      expect(reason.code).toBe("SLO_BREACHED");
+      expect(reason.type).toBe("https://semente.dev/problems/slo-breached");
+      expect(reason.p99_ms).toBeGreaterThan(3_000);
+      const audit = await env.db.appSql<{ action: string; reason: string | null; details: { p99_ms?: number } }[]>`
+        SELECT action, reason, details FROM seed.audit_log WHERE run_id = ${run.id} ORDER BY id`;
+      expect(audit.at(-1)).toMatchObject({ action: "run.aborted", reason: "SLO_BREACHED" });
+      expect(audit.at(-1)?.details.p99_ms).toBeGreaterThan(3_000);
+    } finally {
       await locker?.catch(() => undefined);
       await seeder.stop();
     }

@@ -50,6 +50,7 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   WORM_CONFLICT: { status: 409, title: "WORM object exists or is retained", exit: 8 },
   EVIDENCE_INVALID: { status: 422, title: "Evidence verification failed", exit: 6 },
   BROKER_LOST: { status: 503, title: "Broker lost during the run", exit: 10 },
+  SLO_BREACHED: { status: 409, title: "SLO gate breached", exit: 4 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

@@ -86,6 +86,8 @@ export const ProblemCode = {
   EVIDENCE_INVALID: "EVIDENCE_INVALID",
   /** NATS stayed unreachable longer than the planner's bound while the run was executing; it fails (503). */
   BROKER_LOST: "BROKER_LOST",
+  /** Live batch p95/p99 latency over the manifest's `slo` thresholds: the run is aborted (409). */
+  SLO_BREACHED: "SLO_BREACHED",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

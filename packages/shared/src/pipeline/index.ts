@@ -11,6 +11,7 @@ export {
 } from "./dlq.ts";
 export { abandonDlqReplay, claimDlqReplay, completeDlqReplay } from "./dlq-replays.ts";
 export { createPacer, PACING_WINDOW_MS, pacingPlan } from "./pacing.ts";
+export { createSloGate, percentile, SLO_MIN_SAMPLES, SLO_WINDOW } from "./slo.ts";
 export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
 export {
   bulkInsert,
@@ -67,6 +68,7 @@ export type {
 } from "./dlq.ts";
 export type { DlqReplayClaim } from "./dlq-replays.ts";
 export type { Pacer, PacingInput, PacingPlan } from "./pacing.ts";
+export type { SloGate, SloReading, SloThresholds } from "./slo.ts";
 export type { KeyProviderConfig } from "./key-provider.ts";
 export type { BatchPlan, PlannedBatch } from "./plan.ts";
 export type { EntityProgress, RunProgress, TrackedBatch } from "./progress.ts";
