@@ -6,7 +6,7 @@ import type { Sql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import { createIdempotencyStore, createRateLimiter } from "@semente/shared/governance";
 import { loadCostModel } from "@semente/shared/manifest";
-import type { Logger, Telemetry } from "@semente/shared/telemetry";
+import { type Logger, natsProbe, type Telemetry } from "@semente/shared/telemetry";
 import { Elysia } from "elysia";
 import type { GatewayConfig } from "./config.ts";
 import { cacheManifestInputs, createParsePool } from "./http/manifest-cache.ts";
@@ -91,6 +91,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     sql: deps.sql,
     admission: deps.admission,
     js: jetstream(deps.nc),
+    brokerProbe: natsProbe(deps.nc),
     events: deps.events,
     costModel,
     parser,

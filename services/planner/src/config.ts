@@ -27,6 +27,12 @@ export const PLANNER_VARS = {
   ),
   PLANNER_RECONCILE_MS: int("Period of the reconciliation with seed.checkpoints and seed.runs", "500", 50, 60_000),
   PLANNER_GLOBAL_SLOTS: int("Global slots per environment (as the gateway's GATEWAY_GLOBAL_SLOTS)", "2", 1, 100),
+  PLANNER_BROKER_LOSS_MS: int(
+    "How long NATS may stay unreachable before the runs in flight fail with BROKER_LOST",
+    "60000",
+    1_000,
+    3_600_000,
+  ),
   PLANNER_LEASE_TTL_S: int("Lease TTL the planner renews the leases of its runs with", "60", 5, 3600),
   GATEWAY_NATS_NAME_PREFIX: str("Prefix of the admission buckets and run-events stream (as the gateway's)", ""),
   GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of the run-event subjects (as the gateway's)", ""),

@@ -2,17 +2,22 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import { publishRunEvent, type RunEventsOptions } from "@semente/shared/bus";
 import { appendAudit, type Sql } from "@semente/shared/db";
 import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
-import type { Manifest } from "@semente/shared/manifest";
+import { isWithinWindow, type Manifest } from "@semente/shared/manifest";
 import {
   type BatchMessage,
   type BatchPlan,
   batchMsgId,
   type CheckpointMessage,
+  createPacer,
+  createSloGate,
   digestHex,
   encodeMessage,
   type PipelineNames,
+  type PacingPlan,
+  pacingPlan,
   planBatches,
   type RunProgress,
+  type SloReading,
   type TrackedBatch,
 } from "@semente/shared/pipeline";
 import { getRun, isTerminalState, type Run, type RunState, transitionRun } from "@semente/shared/runs";
@@ -33,6 +38,8 @@ import {
 import type { Tracer } from "@opentelemetry/api";
 import { insertPlan, loadProgress, markCommitted, markPublished, runCheckpoints } from "./batches.ts";
 import type { LeaseKeeper } from "./leases.ts";
+import { pauseRun, resumeRun } from "./pauses.ts";
+import { createRunBudget, type RunBudget } from "./budget.ts";
 import { ABORT_CODES, type PreflightDeps, runPlannerPreflight } from "./preflight.ts";
 import { ReleaseBy, releasable } from "./release.ts";
 
@@ -57,6 +64,8 @@ export interface ExecutorDeps {
   tracer?: Tracer;
   /** `semente_runs_finished_total{environment,mode,state}`. */
   runsFinished?: Counter;
+  /** Monotonic milliseconds of the release pacing (transport timing). @default performance.now */
+  now?: () => number;
 }
 
 /** A run being executed. */
@@ -79,9 +88,11 @@ export function startRun(deps: ExecutorDeps, runId: string): RunHandle {
   let stopped = false;
   let wakeUp: (() => void) | undefined;
   const dryCommits: CheckpointMessage[] = [];
+  const durations: number[] = [];
   const control: Control = {
     isStopped: () => stopped,
     takeDryCommits: () => dryCommits.splice(0),
+    takeDurations: () => durations.splice(0),
     wait: (ms) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(done, ms);
@@ -98,6 +109,7 @@ export function startRun(deps: ExecutorDeps, runId: string): RunHandle {
     wake: () => wakeUp?.(),
     onCheckpoint(message) {
       if (message.dryRun) dryCommits.push(message);
+      if (!message.duplicate) durations.push(message.durationMs);
       wakeUp?.();
     },
     stop() {
@@ -126,6 +138,8 @@ interface Control {
   isStopped(): boolean;
   wait(ms: number): Promise<void>;
   takeDryCommits(): CheckpointMessage[];
+  /** Durations of the batches committed since the last call (the SLO gate's samples). */
+  takeDurations(): number[];
 }
 
 async function publishEvent(deps: ExecutorDeps, run: Run, log: Logger): Promise<void> {
@@ -186,6 +200,7 @@ async function refuse(deps: ExecutorDeps, run: Run, error: unknown, log: Logger)
 }
 
 function batchMessage(run: Run, b: TrackedBatch): BatchMessage {
+  const backoff = (run.manifest as Manifest).rate_limit.backoff;
   return {
     v: 1,
     runId: run.id,
@@ -201,6 +216,12 @@ function batchMessage(run: Run, b: TrackedBatch): BatchMessage {
     planIndex: b.planIndex,
     from: b.from,
     to: b.to,
+    retry: {
+      initialMs: backoff.initial_ms,
+      maxMs: backoff.max_ms,
+      multiplier: backoff.multiplier,
+      maxRetries: backoff.max_retries,
+    },
   };
 }
 
@@ -244,6 +265,62 @@ async function reconcile(deps: ExecutorDeps, run: Run, plan: BatchPlan, control:
   return loadProgress(deps.sql, run.id, plan);
 }
 
+/** Why the planner stopped releasing a run's batches; it is aborted once nothing is in flight. */
+interface Halt {
+  error: SementeError;
+  /** Written in the abort's transaction (the budget's abort ledger row). */
+  record?: (tx: Sql) => Promise<void>;
+}
+
+/** Aborts the run once nothing is in flight: nothing is written after the abort. */
+async function abortRun(deps: ExecutorDeps, run: Run, halt: Halt, log: Logger): Promise<void> {
+  log.error({ code: halt.error.code, ...halt.error.extensions }, "run aborted by its guard");
+  try {
+    const next = await deps.sql.begin(async (tx) => {
+      await halt.record?.(tx);
+      return transitionRun(tx, run.id, {
+        to: "aborted",
+        reason: toProblem(halt.error, instance(run.id)),
+        actor: ACTOR,
+        details: { ...halt.error.extensions },
+      });
+    });
+    await publishEvent(deps, next as Run, log);
+  } catch (failure) {
+    if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
+  }
+}
+
+function budgetHalt(budget: RunBudget): Halt {
+  const spent = budget.spent();
+  return {
+    error: new SementeError(
+      "BUDGET_EXCEEDED",
+      `measured cost ${spent} and the next batch would exceed the budget of ${budget.maxCost}`,
+      { extensions: { spent, max_cost: budget.maxCost } },
+    ),
+    record: (tx) => budget.recordAbort(tx),
+  };
+}
+
+function sloHalt(reading: SloReading, slo: Manifest["slo"]): Halt {
+  return {
+    error: new SementeError(
+      "SLO_BREACHED",
+      `batch latency p95 ${Math.round(reading.p95Ms)} ms / p99 ${Math.round(reading.p99Ms)} ms over the SLO (${slo.p95_batch_ms} / ${slo.p99_batch_ms} ms)`,
+      {
+        extensions: {
+          p95_ms: Math.round(reading.p95Ms),
+          p99_ms: Math.round(reading.p99Ms),
+          samples: reading.samples,
+          p95_batch_ms: slo.p95_batch_ms,
+          p99_batch_ms: slo.p99_batch_ms,
+        },
+      },
+    ),
+  };
+}
+
 async function updateRowsWritten(sql: Sql, runId: string, rows: number): Promise<void> {
   await sql`
     UPDATE seed.runs SET rows_written = ${rows}, updated_at = now(), etag_version = etag_version + 1
@@ -257,7 +334,13 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
   deps.leases.keep(run);
   const finish = async (): Promise<void> => {
     deps.leases.drop(runId);
-    await deps.release(runId);
+    try {
+      await deps.release(runId);
+    } catch (error) {
+      // The run is terminal in PostgreSQL; a lease left behind (broker down) expires on its TTL
+      // and the admission heartbeat frees the leases of terminal runs.
+      log.warn({ err: error }, "admission leases not released");
+    }
   };
   try {
     if (run.state === "admitted") {
@@ -293,11 +376,31 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       log.info({ batches: plan.batches.length, reused, rows: plan.totalRows, dry_run: run.dryRun }, "run planned");
       run = await transition(deps, run, "running", { patch: { rowsPlanned: plan.totalRows } }, log);
     }
-    if (run.state !== "running") {
+    if (run.state !== "running" && run.state !== "paused") {
       if (isTerminalState(run.state)) await finish();
       return;
     }
-    const maxInFlight = run.mode === "baseline" ? 1 : deps.parallelism;
+    const manifest = run.manifest as Manifest;
+    const pacing: PacingPlan = pacingPlan({
+      targetRowsPerSecond: manifest.rate_limit.target_rows_per_second,
+      capRowsPerSecond: manifest.rate_limit.cap_rows_per_second,
+      batchRows: manifest.batch_size,
+      maxInFlight: run.mode === "baseline" ? 1 : deps.parallelism,
+    });
+    const maxInFlight = pacing.maxInFlight;
+    const now = deps.now ?? (() => performance.now());
+    // One bucket per executor: a restart starts full again, which costs at most one batch of burst.
+    const pacer = createPacer(pacing, now());
+    log.info({ ...pacing }, "release paced");
+    // A dry run writes nothing, so it spends nothing.
+    const budget: RunBudget | undefined = run.dryRun
+      ? undefined
+      : await createRunBudget(
+          { sql: deps.sql, js: deps.js, events: deps.events, model: deps.preflight.costModel, log, now },
+          run,
+        );
+    const slo = createSloGate(manifest.slo);
+    let halt: Halt | undefined;
     let first = true;
     let lastRows = -1;
     while (!control.isStopped()) {
@@ -309,6 +412,8 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       }
       run = current;
       const progress = await reconcile(deps, run, plan, control);
+      await budget?.accrue();
+      await budget?.alertIfDue();
       const dead = progress.deadLettered();
       if (dead.length > 0) {
         const d = dead[0] as TrackedBatch;
@@ -339,6 +444,24 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
         await finish();
         return;
       }
+      // The window is checked on every pass: once it closes nothing new is released, the batches
+      // in flight finish, then the run pauses (keeping its leases) until the window opens again.
+      const at = deps.preflight.now();
+      if (!isWithinWindow(manifest.window, at)) {
+        if (run.state === "running" && progress.inFlight().length === 0) {
+          run = await pauseRun(deps.sql, run, at, manifest.window, ACTOR);
+          await publishEvent(deps, run, log);
+          log.info({ window: manifest.window, rows: progress.rowsWritten() }, "window closed; run paused");
+        }
+        await control.wait(deps.reconcileMs);
+        continue;
+      }
+      if (run.state === "paused") {
+        run = await resumeRun(deps.sql, run, at, ACTOR);
+        budget?.resumeClock();
+        await publishEvent(deps, run, log);
+        log.info({ window: manifest.window }, "window open; run resumed");
+      }
       // After a restart the broker may have lost what was published (it syncs every 60 s):
       // republish what seed.batches says is in flight; a seeder acks a batch whose checkpoint
       // already exists without writing, so a double costs one lookup.
@@ -348,16 +471,39 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
         first = false;
       }
       const baseline = run.mode === "baseline";
-      for (const b of releasable(progress, { baseline, maxInFlight, releaseBy: deps.releaseBy ?? ReleaseBy.level })) {
+      let nextWaitMs = deps.reconcileMs;
+      const inFlight = progress.inFlight().map((b) => ({ entity: b.entity, rows: b.to - b.from }));
+      for (const d of control.takeDurations()) slo.record(d);
+      const reading = slo.read();
+      if (halt === undefined && reading.breached) halt = sloHalt(reading, manifest.slo);
+      if (halt === undefined && budget !== undefined && budget.spent() >= budget.maxCost) halt = budgetHalt(budget);
+      for (const b of halt === undefined
+        ? releasable(progress, { baseline, maxInFlight, releaseBy: deps.releaseBy ?? ReleaseBy.level })
+        : []) {
+        // Fail-closed: a batch whose cost could take the run over its budget is never released.
+        if (budget !== undefined && !budget.allows(b.entity, b.to - b.from, inFlight)) {
+          halt = budgetHalt(budget);
+          break;
+        }
+        if (!pacer.take(b.to - b.from, now())) {
+          nextWaitMs = Math.min(nextWaitMs, Math.max(1, pacer.waitMs(b.to - b.from, now())));
+          break;
+        }
         await publishBatch(deps, run, b);
         await markPublished(deps.sql, run.id, b);
+        inFlight.push({ entity: b.entity, rows: b.to - b.from });
+      }
+      if (halt !== undefined && inFlight.length === 0) {
+        await abortRun(deps, run, halt, log);
+        await finish();
+        return;
       }
       const rows = progress.rowsWritten();
       if (rows !== lastRows) {
         await updateRowsWritten(deps.sql, run.id, rows);
         lastRows = rows;
       }
-      await control.wait(deps.reconcileMs);
+      await control.wait(nextWaitMs);
     }
   } catch (error) {
     log.error({ err: error }, "run execution interrupted; it resumes on the next pass");

@@ -4,27 +4,34 @@ import {
   JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
 } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
   type Admission,
+  type BrokerWatch,
+  createBrokerWatch,
   ensureRunEventsStream,
   RUN_EVENTS_ROOT,
   RUN_EVENTS_STREAM,
   type RunEventsOptions,
 } from "@semente/shared/bus";
 import type { Sql } from "@semente/shared/db";
+import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
 import {
   type BatchFailedMessage,
   createDlqEnricher,
   type DlqEnricher,
   decodeBatchFailed,
+  type DlqRecord,
   decodeCheckpoint,
   type EnsurePipelineOptions,
   ensurePipelineStreams,
   type PipelineNames,
+  recordFromMsg,
 } from "@semente/shared/pipeline";
-import type { Counter, Logger } from "@semente/shared/telemetry";
+import { transitionRun } from "@semente/shared/runs";
+import { type Counter, type Logger, natsProbe } from "@semente/shared/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import { lastFailure, markDeadLettered, recordFailure } from "./batches.ts";
 import { type ExecutorDeps, type RunHandle, startRun } from "./executor.ts";
@@ -60,6 +67,12 @@ export interface PlannerOptions {
    * @default 5_000
    */
   scanMs?: number;
+  /**
+   * How long NATS may stay unreachable before every run this planner executes fails with
+   * `BROKER_LOST` (instead of staying `running` with nobody able to move it).
+   * @default 60_000
+   */
+  brokerLossMs?: number;
 }
 
 /** The planner service core. */
@@ -74,6 +87,7 @@ export interface Planner {
 }
 
 const ADMITTED_CONSUMER = "planner-admitted";
+const DLQ_RECORDS_CONSUMER = "planner-dlq-records";
 
 /**
  * Builds the planner: consumes `seed.run.*.*.*.admitted`, resumes runs left in
@@ -91,8 +105,8 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
   const pumps: Promise<void>[] = [];
   let running = false;
   let scanTimer: ReturnType<typeof setInterval> | undefined;
-  let admittedLoop: Promise<void> | undefined;
-  let admittedIter: { stop(): void } | undefined;
+  const loops: Promise<void>[] = [];
+  const iterators = new Set<{ stop(): void }>();
   let scanning: Promise<void> | undefined;
 
   const deps: ExecutorDeps = {
@@ -124,7 +138,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
 
   async function scanOnce(): Promise<void> {
     const rows = await sql<{ id: string }[]>`
-      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running') ORDER BY created_at`;
+      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running', 'paused') ORDER BY created_at`;
     for (const { id } of rows) launch(id);
   }
 
@@ -135,41 +149,50 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     return scanning;
   }
 
-  async function ensureAdmittedConsumer(): Promise<void> {
-    const stream = options.events.streamName ?? RUN_EVENTS_STREAM;
-    const prefix = options.events.subjectPrefix ?? "";
-    // seed.run.<env>.<tenant>.<run>.admitted: one filter subject (nats-server 2.9 has no multi-filter).
-    const filter = `${prefix}${RUN_EVENTS_ROOT}.*.*.*.admitted`;
+  async function ensureConsumer(
+    stream: string,
+    durable: string,
+    filter: string,
+    deliver: DeliverPolicy = DeliverPolicy.New,
+  ): Promise<void> {
     try {
-      await jsm.consumers.info(stream, ADMITTED_CONSUMER);
+      await jsm.consumers.info(stream, durable);
     } catch (error) {
       if (!(error instanceof JetStreamApiError) || error.code !== 10014) throw error;
       await jsm.consumers.add(stream, {
-        durable_name: ADMITTED_CONSUMER,
+        durable_name: durable,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.New,
+        deliver_policy: deliver,
         filter_subject: filter,
         ack_wait: 30_000_000_000,
       });
     }
   }
 
-  async function consumeAdmitted(): Promise<void> {
-    const consumer = await js.consumers.get(options.events.streamName ?? RUN_EVENTS_STREAM, ADMITTED_CONSUMER);
+  /** Pulls `durable` on `stream` while running; a message is acked once `handle` returned. */
+  async function pull(stream: string, durable: string, handle: (msg: JsMsg) => Promise<void>): Promise<void> {
+    const consumer = await js.consumers.get(stream, durable);
     while (running) {
       try {
         const batch = await consumer.fetch({ max_messages: 32, expires: 2_000 });
-        admittedIter = batch;
+        iterators.add(batch);
         for await (const msg of batch) {
-          const id = (msg.json() as { run?: { id?: string } }).run?.id;
-          if (typeof id === "string") launch(id);
+          await handle(msg);
           msg.ack();
         }
+        iterators.delete(batch);
       } catch (error) {
-        log.warn({ err: error }, "admitted events unavailable; the periodic scan still finds runs");
+        log.warn({ err: error, stream, durable }, "pull failed; retrying (the periodic scan still finds runs)");
         if (running) await Bun.sleep(1_000);
       }
     }
+  }
+
+  async function onDeadLetter(record: DlqRecord): Promise<void> {
+    log.error({ dlq_id: record.id, run: record.batch?.runId }, "batch dead-lettered");
+    if (record.batch === null) return;
+    await markDeadLettered(sql, record.batch.runId, record.batch, record.lastError);
+    runs.get(record.batch.runId)?.wake();
   }
 
   function subscribe(subject: string, handle: (data: Uint8Array) => Promise<void>): void {
@@ -187,6 +210,51 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     pumps.push(pump());
   }
 
+  const failedByLoss = new Set<string>();
+
+  /** Fails every run in flight: without the broker no batch can be released or acknowledged. */
+  async function failOnBrokerLoss(downForMs: number): Promise<void> {
+    const boundMs = options.brokerLossMs ?? 60_000;
+    const rows = await sql<{ id: string }[]>`
+      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running', 'paused') ORDER BY created_at`;
+    for (const { id } of rows) {
+      const error = new SementeError(
+        "BROKER_LOST",
+        `NATS unreachable for ${Math.round(downForMs / 1000)} s, over the ${Math.round(boundMs / 1000)} s bound`,
+        { extensions: { down_ms: Math.round(downForMs), bound_ms: boundMs } },
+      );
+      try {
+        await transitionRun(sql, id, {
+          to: "failed",
+          reason: toProblem(error, `/api/v1/seed-runs/${id}`),
+          actor: "planner",
+          details: { down_ms: Math.round(downForMs), bound_ms: boundMs },
+        });
+        log.error({ run: id, down_ms: Math.round(downForMs) }, "broker lost; run failed");
+      } catch (failure) {
+        if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
+      }
+      failedByLoss.add(id);
+      runs.get(id)?.wake();
+    }
+  }
+
+  /** Frees the admission leases of the runs failed while the broker was away (it holds them). */
+  async function releaseAfterLoss(): Promise<void> {
+    for (const id of [...failedByLoss]) {
+      await options.admission.release(id);
+      failedByLoss.delete(id);
+    }
+  }
+
+  const brokerWatch: BrokerWatch = createBrokerWatch({
+    probe: natsProbe(nc),
+    boundMs: options.brokerLossMs ?? 60_000,
+    onLost: failOnBrokerLoss,
+    onRestored: releaseAfterLoss,
+    onError: (error) => log.warn({ err: error }, "broker watch error"),
+  });
+
   const enricher: DlqEnricher = createDlqEnricher({
     js,
     jsm,
@@ -197,12 +265,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
       const stored = await lastFailure(sql, batch.runId, batch.entity, batch.batchIndex);
       return (stored ?? null) as BatchFailedMessage | null;
     },
-    onDeadLetter: async (record) => {
-      log.error({ dlq_id: record.id, run: record.batch?.runId }, "batch dead-lettered");
-      if (record.batch === null) return;
-      await markDeadLettered(sql, record.batch.runId, record.batch, record.lastError);
-      runs.get(record.batch.runId)?.wake();
-    },
+    onDeadLetter,
     onError: (error) => log.warn({ err: error }, "DLQ enricher error"),
   });
 
@@ -213,7 +276,16 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     async start() {
       if (running) return;
       running = true;
-      await ensureAdmittedConsumer();
+      const eventsStream = options.events.streamName ?? RUN_EVENTS_STREAM;
+      // seed.run.<env>.<tenant>.<run>.admitted: one filter subject (nats-server 2.9 has no multi-filter).
+      await ensureConsumer(
+        eventsStream,
+        ADMITTED_CONSUMER,
+        `${options.events.subjectPrefix ?? ""}${RUN_EVENTS_ROOT}.*.*.*.admitted`,
+      );
+      // Dead batch records, whoever stored them (the enricher, or a seeder whose run's retries ran out).
+      // From the first record: one stored while no planner ran must still fail its run.
+      await ensureConsumer(names.dlq, DLQ_RECORDS_CONSUMER, `${names.subjectPrefix}seed.dlq.>`, DeliverPolicy.All);
       subscribe(names.checkpointSubject("*"), async (data) => {
         const message = decodeCheckpoint(data);
         runs.get(message.runId)?.onCheckpoint(message);
@@ -224,8 +296,15 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
         await recordFailure(sql, failure.runId, failure, failure.attempt, failure);
       });
       enricher.start();
+      brokerWatch.start();
       options.leases.start();
-      admittedLoop = consumeAdmitted();
+      loops.push(
+        pull(eventsStream, ADMITTED_CONSUMER, async (msg) => {
+          const id = (msg.json() as { run?: { id?: string } }).run?.id;
+          if (typeof id === "string") launch(id);
+        }),
+        pull(names.dlq, DLQ_RECORDS_CONSUMER, (msg) => onDeadLetter(recordFromMsg(msg))),
+      );
       await scan();
       scanTimer = setInterval(() => {
         scan().catch((error) => log.warn({ err: error }, "run scan failed"));
@@ -234,14 +313,15 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     async stop() {
       running = false;
       clearInterval(scanTimer);
-      admittedIter?.stop();
+      await brokerWatch.stop();
+      for (const it of iterators) it.stop();
       for (const sub of subs) sub.unsubscribe();
       await Promise.allSettled(pumps);
       for (const handle of runs.values()) handle.stop();
       await Promise.allSettled([...runs.values()].map((h) => h.done));
       await enricher.stop();
       await options.leases.stop();
-      await admittedLoop;
+      await Promise.allSettled(loops);
       await scanning;
     },
   };

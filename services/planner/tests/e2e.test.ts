@@ -104,6 +104,14 @@ describe("e2e: gateway → planner → seeders", () => {
       expect(replay.code).toBe(0);
       expect(replay.stdout).toContain(`digest     sha256:${digests["banco-beta"]}`);
       expect(await counts(stack, "banco-beta")).toEqual(planOf(BETA).rowsPerEntity);
+      // Replaying the same dead batch again resumes nothing more: one resume run, once.
+      const twice = await cli(stack, ["dlq", "replay", dead[0]?.id as string]);
+      expect(twice.code).toBe(0);
+      expect(twice.stderr).toContain("already replayed");
+      const betaRuns = await stack.db.adminSql<{ n: number }[]>`
+        select count(*)::int as n from seed.runs where tenant_id = 'banco-beta'`;
+      expect(betaRuns[0]?.n).toBe(2);
+      expect(twice.stdout.trim()).not.toBe(poisoned.run.id);
     } finally {
       await stack.stop();
     }

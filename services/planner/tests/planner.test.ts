@@ -17,7 +17,7 @@ import {
   waitForRun,
 } from "./utils.ts";
 
-const TENANTS = ["p-happy", "p-load", "p-dry", "p-cancel", "p-poison", "p-crash"] as const;
+const TENANTS = ["p-happy", "p-load", "p-dry", "p-cancel", "p-poison", "p-retries", "p-crash"] as const;
 
 let env: PlannerTestEnv;
 let planner: Planner;
@@ -27,12 +27,16 @@ function hhmm(offsetMinutes: number): string {
   return `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
 }
 
+// Computed once: a window derived per call would change the manifest hash when a test crosses a
+// minute boundary, and a re-submission would no longer be "the same manifest".
+const WINDOW = { start_utc: hhmm(-60), end_utc: hhmm(60) };
+
 function manifestFor(tenant: string, overrides: Partial<Manifest> = {}, environment = "dev"): Manifest {
   const base = profile(environment, environment === "dev" ? "banco-alfa" : "banco-alfa");
   return smallManifest(base, {
     metadata: { ...base.metadata, tenant },
     batch_size: 40,
-    window: { start_utc: hhmm(-60), end_utc: hhmm(60) },
+    window: WINDOW,
     ...overrides,
   });
 }
@@ -227,6 +231,25 @@ describe("planner", () => {
       expect(await bankingCounts(env.db.adminSql, "p-poison")).toEqual(planBatches(manifest).rowsPerEntity);
     } finally {
       await healthy.stop();
+    }
+  }, 30_000);
+
+  test("planner - the manifest's max_retries, not max deliver, dead-letters a poison batch and fails the run", async () => {
+    const base = manifestFor("p-retries");
+    const manifest = manifestFor("p-retries", {
+      rate_limit: { ...base.rate_limit, backoff: { ...base.rate_limit.backoff, max_retries: 0 } },
+    });
+    const faulty = startInProcessSeeder(env, planner.names, { fault: { entity: "customers", batchIndex: 0 } });
+    try {
+      const run = await admittedRun(env.db.appSql, manifest);
+      const done = await waitForRun(env.db.appSql, run.id, (s) => s === "completed" || s === "failed");
+      expect(done.state).toBe("failed");
+      expect(done.reason?.code).toBe("BATCH_DEAD_LETTERED");
+      const dead = (await listDlq(env.nats.jsm, planner.names)).filter((r) => r.batch?.runId === run.id);
+      // One attempt (max_retries 0) where the consumer would have allowed two deliveries.
+      expect(dead.map((d) => d.deliveries)).toEqual([1]);
+    } finally {
+      await faulty.stop();
     }
   }, 30_000);
 

@@ -130,6 +130,7 @@ export function startInProcessSeeder(
   const handler = createBatchHandler({
     writer,
     nc: env.nats.nc,
+    js: env.nats.js,
     names,
     log: quietLog,
     heartbeatMs: 500,

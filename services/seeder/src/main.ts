@@ -67,9 +67,11 @@ async function run(): Promise<void> {
       },
     });
     if (fault !== undefined) log.warn({ fault }, "fault injection enabled (test only)");
+    const js = jetstream(nc);
     const handler = createBatchHandler({
       writer,
       nc,
+      js,
       names,
       log,
       heartbeatMs: vars.SEEDER_HEARTBEAT_MS,
@@ -77,7 +79,7 @@ async function run(): Promise<void> {
       tracer: telemetry.tracer,
       metrics,
     });
-    seeder = createSeeder({ js: jetstream(nc), names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES });
+    seeder = createSeeder({ js, names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES });
     const active = seeder;
     const db = sql;
     health = startHealthServer({

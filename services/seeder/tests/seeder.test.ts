@@ -7,6 +7,7 @@ import {
   createBatchWriter,
   encodeMessage,
   ensurePipelineStreams,
+  listDlq,
   type PipelineNames,
 } from "@semente/shared/pipeline";
 import { createLogger } from "@semente/shared/telemetry";
@@ -59,6 +60,7 @@ function startSeeder(fault?: { entity: string; batchIndex: number }) {
   const inner = createBatchHandler({
     writer,
     nc: nats.nc,
+    js: nats.js,
     names,
     log,
     heartbeatMs: 500,
@@ -175,6 +177,47 @@ describe("seeder service (in-process)", () => {
       advisories.sub.unsubscribe();
     }
   });
+});
+
+describe("seeder retries under the run's policy", () => {
+  test("seeder - a poison batch is retried on the manifest's schedule and dead-lettered by the seeder after max_retries, below max deliver", async () => {
+    const manifest = writerManifest("banco-beta", {
+      metadata: { ...writerManifest("banco-beta").metadata, version: "1.0.2-r" },
+    });
+    const runId = await insertRun(db.ownerSql, manifest);
+    const msg: BatchMessage = {
+      ...(batchMessages(runId, manifest)[0] as BatchMessage),
+      retry: { initialMs: 100, maxMs: 400, multiplier: 2, maxRetries: 1 },
+    };
+    const failures = collect<BatchFailedMessage>(nats.nc, names.failedSubject(runId));
+    const { seeder: faulty, dispositions } = startSeeder({ entity: msg.entity, batchIndex: msg.batchIndex });
+    await faulty.start();
+    try {
+      const started = performance.now();
+      await publish(msg);
+      const reported = await failures.until(2);
+      expect(reported.map((f) => f.attempt)).toEqual([1, 2]);
+      const deadOf = async () => (await listDlq(nats.jsm, names)).find((r) => r.batch?.runId === runId);
+      expect(await eventually(async () => (await deadOf()) !== undefined)).toBe(true);
+      const elapsed = performance.now() - started;
+      const stored = await deadOf();
+      expect(stored).toMatchObject({ deliveries: 2, lastError: { attempt: 2, runId } });
+      expect(dispositions.slice(-2)).toEqual(["dead_lettering", "dead_lettered"]);
+      // One retry of at most 100 ms, not MAX_DELIVER (3) deliveries nor the pipeline's 1–30 s backoff.
+      expect(elapsed).toBeLessThan(5_000);
+      // Terminated: no third delivery comes, the work queue no longer holds it.
+      await Bun.sleep(600);
+      expect((await failures.until(2)).length).toBe(2);
+      const gone = await nats.jsm.streams
+        .getMessage(names.streams.baseline, { seq: stored?.sourceSeq ?? 0 })
+        .catch(() => null);
+      expect(gone).toBeNull();
+      expect(await checkpointCount(db.adminSql, runId)).toBe(0);
+    } finally {
+      await faulty.stop();
+      failures.sub.unsubscribe();
+    }
+  }, 20_000);
 });
 
 describe("seeder concurrency", () => {

@@ -1,10 +1,20 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, natsOptionsFromVars } from "@semente/shared/bus";
 import { loadConfig, NATS_VARS } from "@semente/shared/config";
-import { createSql } from "@semente/shared/db";
+import { createSql, type Sql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import type { Manifest } from "@semente/shared/manifest";
-import { listDlq, PIPELINE_VARS, pipelineNames, planBatches, replayDlq } from "@semente/shared/pipeline";
+import {
+  abandonDlqReplay,
+  claimDlqReplay,
+  completeDlqReplay,
+  type DlqRecord,
+  listDlq,
+  PIPELINE_VARS,
+  pipelineNames,
+  planBatches,
+  replayDlq,
+} from "@semente/shared/pipeline";
 import { isTerminalState } from "@semente/shared/runs";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -17,7 +27,8 @@ const USAGE = `usage: semente dlq list [--json]
        semente dlq replay <id> [--follow]
 
 list   dead batches in SEED_DLQ (id = <stream>:<seq>, run, entity, batch, deliveries, last error).
-replay re-publishes a dead batch once its fault is fixed. A dead batch fails its run (fail-closed),
+replay re-publishes a dead batch once its fault is fixed, at most once per dead batch (a second
+       replay of the same id reports what the first one did, and follows its run with --follow). A dead batch fails its run (fail-closed),
        so when that run is already terminal the replay re-submits the run's manifest through the
        gateway: the new run skips every checkpointed batch and re-plans the dead one (resume), and
        ends with the same dataset digest. Otherwise the batch is re-published to its stream as is.
@@ -44,16 +55,86 @@ async function broker() {
   return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc), names };
 }
 
-async function runOf(runId: string): Promise<{ state: string; manifest: Manifest } | null> {
+async function withControlPlane<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
   const { SEMENTE_APP_DATABASE_URL } = loadConfig({ SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL });
   const sql = createSql(SEMENTE_APP_DATABASE_URL, { applicationName: "semente-cli-dlq", max: 1 });
   try {
-    const [row] = await sql<
-      { state: string; manifest: Manifest }[]
-    >`SELECT state, manifest FROM seed.runs WHERE id = ${runId}`;
-    return row ?? null;
+    return await fn(sql);
   } finally {
     await sql.end({ timeout: 5 });
+  }
+}
+
+async function runOf(sql: Sql, runId: string): Promise<{ state: string; manifest: Manifest } | null> {
+  const [row] = await sql<{ state: string; manifest: Manifest }[]>`
+    SELECT state, manifest FROM seed.runs WHERE id = ${runId}`;
+  return row ?? null;
+}
+
+async function follow(runId: string, manifest: Manifest): Promise<number> {
+  const client = await gatewayClientFor(manifest);
+  const result = await followRun(client, runId, planBatches(manifest), { tty: process.stdout.isTTY === true });
+  printSummary(result, null);
+  return runExitCode(result.run);
+}
+
+function gatewayClientFor(manifest: Manifest) {
+  return createGatewayClient({
+    roles: ["seed-runner"],
+    tenants: [manifest.metadata.tenant],
+    environments: [manifest.metadata.environment],
+  });
+}
+
+/**
+ * Replays one dead batch at most once: the replay is claimed in seed.dlq_replays first, so a second
+ * replay of the same record reports the run the first one resumed instead of resuming another.
+ */
+async function replay(sql: Sql, record: DlqRecord, followIt: boolean): Promise<number> {
+  const principal = `cli:${process.env.USER ?? "unknown"}`;
+  const runId = record.batch?.runId ?? null;
+  const claim = await claimDlqReplay(sql, { id: record.id, dlqSeq: record.dlqSeq, runId }, principal);
+  if (claim.kind === "in_progress") {
+    throw new SementeError("IDEMPOTENCY_IN_FLIGHT", `a replay of ${record.id} is under way`, {
+      extensions: { claimed_at: claim.claimedAt.toISOString() },
+    });
+  }
+  const run = runId === null ? null : await runOf(sql, runId);
+  if (claim.kind === "done") {
+    const into =
+      claim.replayRun === null ? `re-published as ${claim.republished}` : `resumed as run ${claim.replayRun}`;
+    process.stderr.write(`${record.id} was already replayed (${into}); nothing replayed again\n`);
+    if (followIt && claim.replayRun !== null && run !== null) return follow(claim.replayRun, run.manifest);
+    out(claim.replayRun ?? claim.republished ?? "");
+    return 0;
+  }
+  try {
+    if (run === null || !isTerminalState(run.state as never)) {
+      const result = await withBroker(({ js, jsm, names }) => replayDlq(js, jsm, names, record.id));
+      await completeDlqReplay(sql, record.id, { republished: `${result.stream}:${result.seq}` });
+      out(
+        `re-published ${record.id} to ${result.stream} #${result.seq}${result.duplicate ? " (already replayed)" : ""}`,
+      );
+      return 0;
+    }
+    // The key ties the resume run to this record: a crash before the outcome is recorded, then a
+    // retry, gets the same run back from the gateway (within the key's retention).
+    const created = await submitViaGateway(
+      await gatewayClientFor(run.manifest),
+      run.manifest,
+      record.batch?.dryRun ?? false,
+      `dlq-replay-${record.id}`,
+    );
+    await completeDlqReplay(sql, record.id, { replayRun: created.id });
+    process.stderr.write(`run ${runId} is ${run.state}: re-submitted its manifest as run ${created.id} (resume)\n`);
+    if (!followIt) {
+      out(created.id);
+      return 0;
+    }
+    return follow(created.id, run.manifest);
+  } catch (error) {
+    await abandonDlqReplay(sql, record.id);
+    throw error;
   }
 }
 
@@ -83,28 +164,6 @@ export const dlqCommand: Command = {
     if (verb !== "replay" || id === undefined) throw new UsageError(USAGE);
     const record = (await withBroker(({ jsm, names }) => listDlq(jsm, names))).find((r) => r.id === id);
     if (record === undefined) throw new SementeError("NOT_FOUND", `no dead batch ${id}`);
-    const run = record.batch === null ? null : await runOf(record.batch.runId);
-    if (run === null || !isTerminalState(run.state as never)) {
-      const result = await withBroker(({ js, jsm, names }) => replayDlq(js, jsm, names, id));
-      out(`re-published ${id} to ${result.stream} #${result.seq}${result.duplicate ? " (already replayed)" : ""}`);
-      return 0;
-    }
-    const manifest = run.manifest;
-    const client = await createGatewayClient({
-      roles: ["seed-runner"],
-      tenants: [manifest.metadata.tenant],
-      environments: [manifest.metadata.environment],
-    });
-    const created = await submitViaGateway(client, manifest, record.batch?.dryRun ?? false);
-    process.stderr.write(
-      `run ${record.batch?.runId} is ${run.state}: re-submitted its manifest as run ${created.id} (resume)\n`,
-    );
-    if (!values.follow) {
-      out(created.id);
-      return 0;
-    }
-    const result = await followRun(client, created.id, planBatches(manifest), { tty: process.stdout.isTTY === true });
-    printSummary(result, null);
-    return runExitCode(result.run);
+    return withControlPlane((sql) => replay(sql, record, values.follow === true));
   },
 };

@@ -48,13 +48,14 @@ export async function submitViaGateway(
   client: GatewayClient,
   manifest: string | Manifest,
   dryRun: boolean,
+  idempotencyKey = `cli-seed-${crypto.randomUUID()}`,
 ): Promise<RunResource> {
   const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest };
   const response = await client.request("POST", "/api/v1/seed-runs", {
     body: JSON.stringify({ ...body, dry_run: dryRun }),
     contentType: "application/json",
-    // A new run per invocation: re-submitting after a crash must resume, not replay the old answer.
-    headers: { "Idempotency-Key": `cli-seed-${crypto.randomUUID()}` },
+    // By default a new run per invocation: re-submitting after a crash must resume, not replay the old answer.
+    headers: { "Idempotency-Key": idempotencyKey },
   });
   return response.json as RunResource;
 }

@@ -30,6 +30,16 @@ export const subjects = {
       sanitizeToken(event),
     ].join(".");
   },
+  /** `<prefix>seed.run.<env>.<tenant>.<run>.budget_alert`: measured cost reached 80 % of the budget. */
+  budgetAlert(run: { environment: string; tenantId: string; id: string }, prefix = ""): string {
+    return [
+      `${prefix}${RUN_EVENTS_ROOT}`,
+      sanitizeToken(run.environment),
+      sanitizeToken(run.tenantId),
+      sanitizeToken(run.id),
+      "budget_alert",
+    ].join(".");
+  },
   /** Every run event (`<prefix>seed.run.>`). */
   allRunEvents(prefix = ""): string {
     return `${prefix}${RUN_EVENTS_ROOT}.>`;

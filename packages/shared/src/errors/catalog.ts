@@ -53,6 +53,8 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large", exit: 3 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type", exit: 3 },
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed", exit: 2 },
+  BROKER_LOST: { status: 503, title: "Broker lost during the run", exit: 10 },
+  SLO_BREACHED: { status: 409, title: "SLO gate breached", exit: 4 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

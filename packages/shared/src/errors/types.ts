@@ -92,6 +92,10 @@ export const ProblemCode = {
   UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   /** The path exists but not with this method (405 + `Allow`). */
   METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
+  /** NATS stayed unreachable longer than the planner's bound while the run was executing; it fails (503). */
+  BROKER_LOST: "BROKER_LOST",
+  /** Live batch p95/p99 latency over the manifest's `slo` thresholds: the run is aborted (409). */
+  SLO_BREACHED: "SLO_BREACHED",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

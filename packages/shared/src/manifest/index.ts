@@ -1,3 +1,4 @@
+export { computeCost, rowsCost } from "./batch-cost.ts";
 export { canonicalJson, escapePointer } from "./canonical-json.ts";
 export { isModeAllowed, MODES_BY_ENVIRONMENT, Q11_CAPS, q11Cap } from "./caps.ts";
 export {

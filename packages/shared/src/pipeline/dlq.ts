@@ -124,6 +124,50 @@ function toRecord(stored: StoredMsg): DlqRecord {
   };
 }
 
+/** A batch message given up on, as the DLQ stores it. */
+export interface DeadBatch {
+  /** Work-queue stream and sequence it was delivered from. */
+  stream: string;
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+  deliveries: number;
+  lastError: BatchFailedMessage | null;
+}
+
+/**
+ * Stores a dead batch in `SEED_DLQ` under `<p>seed.dlq.<stream>.<seq>` with
+ * `Nats-Msg-Id: dlq:<stream>:<seq>` (so the enricher and a seeder that dead-letters it itself never
+ * store it twice); returns its DLQ sequence.
+ */
+export async function storeDeadBatch(js: JetStreamClient, names: PipelineNames, dead: DeadBatch): Promise<number> {
+  const batch = safeBatch(dead.data);
+  const h: MsgHdrs = natsHeaders();
+  h.set(DlqHeader.SOURCE_STREAM, dead.stream);
+  h.set(DlqHeader.SOURCE_SEQ, String(dead.seq));
+  h.set(DlqHeader.SOURCE_SUBJECT, dead.subject);
+  h.set(DlqHeader.SOURCE_MSG_ID, batch === null ? "" : batchMsgId(batch));
+  h.set(DlqHeader.DELIVERIES, String(dead.deliveries));
+  h.set(DlqHeader.LAST_ERROR, JSON.stringify(dead.lastError));
+  if (batch !== null) h.set(DlqHeader.RUN_ID, batch.runId);
+  const ack = await js.publish(names.dlqSubject(dead.stream, dead.seq), dead.data, {
+    msgID: `dlq:${dead.stream}:${dead.seq}`,
+    headers: h,
+    expect: { streamName: names.dlq },
+  });
+  return ack.seq;
+}
+
+/** The record of a DLQ message delivered by a consumer of `SEED_DLQ` (the planner follows new ones). */
+export function recordFromMsg(m: Pick<JsMsg, "headers" | "data" | "seq" | "info">): DlqRecord {
+  return toRecord({
+    header: m.headers ?? natsHeaders(),
+    data: m.data,
+    seq: m.seq,
+    timestamp: new Date(m.info.timestampNanos / 1_000_000).toISOString(),
+  } as StoredMsg);
+}
+
 /** Dependencies of {@link createDlqEnricher}. */
 export interface DlqEnricherOptions {
   js: JetStreamClient;
@@ -187,20 +231,15 @@ export function createDlqEnricher(options: DlqEnricherOptions): DlqEnricher {
     } else {
       const batch = safeBatch(original.data);
       const lastError = batch === null ? null : ((await options.lastError?.(batch)) ?? null);
-      const h: MsgHdrs = natsHeaders();
-      h.set(DlqHeader.SOURCE_STREAM, advisory.stream);
-      h.set(DlqHeader.SOURCE_SEQ, String(advisory.stream_seq));
-      h.set(DlqHeader.SOURCE_SUBJECT, original.subject);
-      h.set(DlqHeader.SOURCE_MSG_ID, batch === null ? "" : batchMsgId(batch));
-      h.set(DlqHeader.DELIVERIES, String(advisory.deliveries));
-      h.set(DlqHeader.LAST_ERROR, JSON.stringify(lastError));
-      if (batch !== null) h.set(DlqHeader.RUN_ID, batch.runId);
-      const ack = await js.publish(dlqSubject, original.data, {
-        msgID: `dlq:${advisory.stream}:${advisory.stream_seq}`,
-        headers: h,
-        expect: { streamName: names.dlq },
+      const seq = await storeDeadBatch(js, names, {
+        stream: advisory.stream,
+        seq: advisory.stream_seq,
+        subject: original.subject,
+        data: original.data,
+        deliveries: advisory.deliveries,
+        lastError,
       });
-      stored = await jsm.streams.getMessage(names.dlq, { seq: ack.seq });
+      stored = await jsm.streams.getMessage(names.dlq, { seq });
     }
     if (stored === null) {
       msg.ack();

@@ -5,8 +5,13 @@ export {
   decodeBatchFailed,
   encodeBatchFailed,
   listDlq,
+  recordFromMsg,
   replayDlq,
+  storeDeadBatch,
 } from "./dlq.ts";
+export { abandonDlqReplay, claimDlqReplay, completeDlqReplay } from "./dlq-replays.ts";
+export { createPacer, PACING_WINDOW_MS, pacingPlan } from "./pacing.ts";
+export { createSloGate, percentile, SLO_MIN_SAMPLES, SLO_WINDOW } from "./slo.ts";
 export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
 export {
   bulkInsert,
@@ -38,7 +43,9 @@ export {
   FailureAction,
   IN_PROCESS_BACKOFF,
   NAK_BACKOFF,
+  retriesExhausted,
   retryTransient,
+  runBackoffDelay,
 } from "./retry.ts";
 export {
   backoffMs,
@@ -51,7 +58,17 @@ export {
 } from "./streams.ts";
 export { createBatchWriter, WriteOutcome } from "./writer.ts";
 export type { BatchMessage, CheckpointMessage } from "./messages.ts";
-export type { BatchFailedMessage, DlqEnricher, DlqEnricherOptions, DlqRecord, ReplayResult } from "./dlq.ts";
+export type {
+  BatchFailedMessage,
+  DeadBatch,
+  DlqEnricher,
+  DlqEnricherOptions,
+  DlqRecord,
+  ReplayResult,
+} from "./dlq.ts";
+export type { DlqReplayClaim } from "./dlq-replays.ts";
+export type { Pacer, PacingInput, PacingPlan } from "./pacing.ts";
+export type { SloGate, SloReading, SloThresholds } from "./slo.ts";
 export type { KeyProviderConfig } from "./key-provider.ts";
 export type { BatchPlan, PlannedBatch } from "./plan.ts";
 export type { EntityProgress, RunProgress, TrackedBatch } from "./progress.ts";
@@ -63,5 +80,5 @@ export type {
   PipelineSettings,
 } from "./streams.ts";
 export type { BulkInsertOptions, CopyLinesOptions } from "./bulk-insert.ts";
-export type { BackoffPolicy, FailureClass, RandomBelow, RetryOptions } from "./retry.ts";
+export type { BackoffPolicy, FailureClass, RandomBelow, RetryOptions, RunRetryPolicy } from "./retry.ts";
 export type { BatchWriter, BatchWriterOptions, WriteResult } from "./writer.ts";

@@ -52,6 +52,21 @@ export const BatchMessageSchema = Type.Object(
     to: Type.Integer({ minimum: 1 }),
     /** W3C trace context of the run, propagated to the seeder's spans. */
     traceparent: Type.Optional(Type.String()),
+    /**
+     * The run's `rate_limit.backoff` (issue 12): redelivery delays of this batch and the retries
+     * before the seeder dead-letters it. Absent: the pipeline defaults (`NAK_BACKOFF`, max deliver).
+     */
+    retry: Type.Optional(
+      Type.Object(
+        {
+          initialMs: Type.Integer({ minimum: 1 }),
+          maxMs: Type.Integer({ minimum: 1 }),
+          multiplier: Type.Number({ minimum: 1 }),
+          maxRetries: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

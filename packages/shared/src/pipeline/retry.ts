@@ -48,6 +48,43 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, random: Ran
   return random(Math.floor(bound) + 1);
 }
 
+/** A run's retry schedule (its manifest's `rate_limit.backoff`). */
+export interface RunRetryPolicy {
+  initialMs: number;
+  maxMs: number;
+  multiplier: number;
+  /** Retries after the first attempt; attempt `maxRetries + 1` is the last one. */
+  maxRetries: number;
+}
+
+/** FNV-1a of a string, 32 bits: a stable spread for jitter (transport timing, not generation). */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Delay before retry `attempt` (1-based) under a run's policy: the bound
+ * `min(maxMs, initialMs · multiplier^(attempt−1))`, with equal jitter — half the bound plus a
+ * deterministic share of the other half keyed by `jitterKey` (batch and attempt), so seeders
+ * retrying different batches spread apart and a replay of the same schedule is reproducible.
+ */
+export function runBackoffDelay(attempt: number, policy: RunRetryPolicy, jitterKey: string): number {
+  const exp = Math.min(60, Math.max(0, attempt - 1));
+  const bound = Math.floor(Math.min(policy.maxMs, policy.initialMs * policy.multiplier ** exp));
+  const half = Math.floor(bound / 2);
+  return bound - half + (fnv1a(`${jitterKey}:${attempt}`) % (half + 1));
+}
+
+/** Whether delivery `attempt` (1-based) failing exhausts the run's retries. */
+export function retriesExhausted(attempt: number, policy: RunRetryPolicy): boolean {
+  return attempt >= policy.maxRetries + 1;
+}
+
 /** Errors of the postgres.js client itself (not SQLSTATEs): the connection, not the batch, failed. */
 const CONNECTION_CODES = new Set([
   "CONNECTION_CLOSED",

@@ -1,5 +1,5 @@
 export { decodeCursor, encodeCursor } from "./cursor.ts";
-export { createRun, getRun, listRuns, requireRun, transitionRun } from "./repository.ts";
+export { createRun, getRun, listRuns, requireRun, transitionRun, withdrawRun } from "./repository.ts";
 export { runEtag, toRunResource } from "./resource.ts";
 export { assertTransition, canTransition, isRunState, isTerminalState, RunState, TERMINAL_STATES } from "./states.ts";
 export type { RunCursor } from "./cursor.ts";

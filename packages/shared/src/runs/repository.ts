@@ -216,3 +216,28 @@ export function transitionRun(sql: Sql, id: string, options: TransitionOptions):
     return run;
   });
 }
+
+/**
+ * Deletes a run that was created `queued` but never entered the admission queue (its submission
+ * failed before the queue entry committed, e.g. the broker was down), with a `run.withdraw` audit
+ * row: the caller answers an error, so no run may stay behind. False when the run moved on or is
+ * already queued (then it is a real run and stays).
+ */
+export function withdrawRun(sql: Sql, run: Run, reason: Problem, actor: string): Promise<boolean> {
+  return inTransaction(sql, async (tx) => {
+    // seed.withdraw_run deletes only a queued run with no queue entry; the role holds no DELETE.
+    const [row] = await tx<{ withdrawn: boolean }[]>`SELECT seed.withdraw_run(${run.id}) AS withdrawn`;
+    if (row?.withdrawn !== true) return false;
+    await appendAudit(tx, {
+      actor,
+      action: "run.withdraw",
+      outcome: "failure",
+      tenantId: run.tenantId,
+      environment: run.environment,
+      runId: run.id,
+      reason: reason.code,
+      details: { detail: reason.detail ?? reason.title },
+    });
+    return true;
+  });
+}

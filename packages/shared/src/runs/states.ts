@@ -10,6 +10,11 @@ export const RunState = {
   PLANNING: "planning",
   /** Seeders are committing batches. */
   RUNNING: "running",
+  /**
+   * Held by the planner: its off-peak window closed, so no batch is released; it keeps its leases
+   * and returns to `running` by itself when the window opens again.
+   */
+  PAUSED: "paused",
   /** Every batch committed and the evidence is written. */
   COMPLETED: "completed",
   /** Stopped by an error (including a lost lease). */
@@ -38,7 +43,8 @@ const TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
   queued: ["admitted", "expired", "cancelled"],
   admitted: ["planning", "cancelled", "failed", "aborted"],
   planning: ["running", "failed", "cancelled", "aborted"],
-  running: ["completed", "failed", "cancelled", "aborted"],
+  running: ["completed", "failed", "cancelled", "aborted", "paused"],
+  paused: ["running", "failed", "cancelled", "aborted"],
   completed: [],
   failed: [],
   cancelled: [],

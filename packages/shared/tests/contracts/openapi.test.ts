@@ -200,6 +200,7 @@ describe("openapi contract", () => {
       "admitted",
       "planning",
       "running",
+      "paused",
       "completed",
       "failed",
       "cancelled",

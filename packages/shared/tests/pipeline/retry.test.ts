@@ -5,7 +5,9 @@ import {
   classifyFailure,
   FailureAction,
   IN_PROCESS_BACKOFF,
+  retriesExhausted,
   retryTransient,
+  runBackoffDelay,
 } from "../../src/pipeline/index.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";
 
@@ -124,5 +126,34 @@ describe("retryTransient", () => {
     );
     expect(calls).toBe(1);
     expect(error).toBeInstanceOf(SementeError);
+  });
+});
+
+describe("run retry policy (manifest rate_limit.backoff)", () => {
+  const policy = { initialMs: 200, maxMs: 10_000, multiplier: 2, maxRetries: 5 };
+
+  test("run backoff - grows by the multiplier up to max_ms, with equal jitter in [bound/2, bound]", () => {
+    const bounds = [200, 400, 800, 1_600, 3_200, 6_400, 10_000, 10_000];
+    bounds.forEach((bound, i) => {
+      for (const key of ["run:customers:0", "run:customers:1", "run:loans:7"]) {
+        const d = runBackoffDelay(i + 1, policy, key);
+        expect(d).toBeGreaterThanOrEqual(bound - Math.floor(bound / 2));
+        expect(d).toBeLessThanOrEqual(bound);
+      }
+    });
+  });
+
+  test("run backoff - the jitter is a pure function of batch and attempt, and spreads batches apart", () => {
+    expect(runBackoffDelay(3, policy, "r:customers:0")).toBe(runBackoffDelay(3, policy, "r:customers:0"));
+    const spread = new Set(Array.from({ length: 20 }, (_, i) => runBackoffDelay(3, policy, `r:customers:${i}`)));
+    expect(spread.size).toBeGreaterThan(10);
+  });
+
+  test("run backoff - max_retries 5 means six attempts; a poison batch is dead within the schedule's sum", () => {
+    expect([1, 2, 3, 4, 5].map((a) => retriesExhausted(a, policy))).toEqual([false, false, false, false, false]);
+    expect(retriesExhausted(6, policy)).toBe(true);
+    expect(retriesExhausted(1, { ...policy, maxRetries: 0 })).toBe(true);
+    const schedule = [1, 2, 3, 4, 5].reduce((sum, a) => sum + runBackoffDelay(a, policy, "r:x:0"), 0);
+    expect(schedule).toBeLessThanOrEqual(200 + 400 + 800 + 1_600 + 3_200);
   });
 });

@@ -31,6 +31,11 @@ describe("run states", () => {
         "running>failed",
         "running>cancelled",
         "running>aborted",
+        "running>paused",
+        "paused>running",
+        "paused>failed",
+        "paused>cancelled",
+        "paused>aborted",
       ].sort(),
     );
   });
@@ -42,6 +47,7 @@ describe("run states", () => {
       expect(ALL.some((to) => canTransition(state, to))).toBe(false);
     }
     expect(isTerminalState("running")).toBe(false);
+    expect(isTerminalState("paused")).toBe(false);
   });
 
   test("runs - assertTransition throws INVALID_STATE with from/to", () => {
@@ -59,9 +65,11 @@ describe("run states", () => {
     expect(caught.extensions).toEqual({ from: "completed", to: "cancelled" });
   });
 
-  test("runs - isRunState recognises only the nine states", () => {
+  test("runs - isRunState recognises only the ten states", () => {
     expect(ALL.every(isRunState)).toBe(true);
-    expect(isRunState("paused")).toBe(false);
+    expect(ALL).toHaveLength(10);
+    expect(isRunState("paused")).toBe(true);
+    expect(isRunState("resumed")).toBe(false);
     expect(isRunState(3)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { Action, canSee } from "@semente/shared/auth";
 import type { Admission, RunEventsOptions } from "@semente/shared/bus";
 import { publishRunEvent } from "@semente/shared/bus";
 import type { Sql } from "@semente/shared/db";
-import { SementeError, toProblem } from "@semente/shared/errors";
+import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
 import { type CostModel, estimateCost, isWithinWindow, type Mode, plannedRows } from "@semente/shared/manifest";
 import {
   createRun,
@@ -14,6 +14,7 @@ import {
   runEtag,
   toRunResource,
   transitionRun,
+  withdrawRun,
 } from "@semente/shared/runs";
 import {
   type ExportGate,
@@ -36,6 +37,8 @@ export interface RunsDeps {
   sql: Sql;
   admission: Admission;
   js: JetStreamClient;
+  /** Resolves when the broker answers now (a round trip); rejects at once while it is disconnected. */
+  brokerProbe: () => Promise<unknown>;
   events?: RunEventsOptions;
   costModel: CostModel;
   /** Manifest parser (the gateway shares one caching worker pool between routes). */
@@ -89,6 +92,37 @@ function fsEvidenceRef(run: Run, location: string): string {
   return `worm-fs:${run.environment}/${run.tenantId}/${run.id}/${decodeURIComponent(file)}`;
 }
 
+const BROKER_RETRY_AFTER_S = 5;
+
+function brokerDown(cause: unknown): SementeError {
+  return new SementeError(
+    "UNAVAILABLE",
+    "NATS broker unavailable: no run was created; retry with the same Idempotency-Key",
+    {
+      cause,
+      retryable: true,
+      extensions: { retry_after: BROKER_RETRY_AFTER_S, checks: { nats: "down" } },
+    },
+  );
+}
+
+/**
+ * Submits a freshly created run; when admission fails for a reason other than a refusal of its
+ * own (the broker's KV or stream did not answer), the run is withdrawn so that the 503 leaves
+ * nothing behind and the released Idempotency-Key creates exactly one run on retry.
+ */
+async function submitOrWithdraw(deps: RunsDeps, ctx: RequestContext, created: Run) {
+  try {
+    return await deps.admission.submit(created);
+  } catch (error) {
+    if (isSementeError(error) && error.status < 500) throw error;
+    const down = brokerDown(error);
+    const withdrawn = await withdrawRun(deps.sql, created, toProblem(down), ctx.principal.subject);
+    ctx.log.error({ err: error, withdrawn }, "admission failed; run withdrawn");
+    throw withdrawn ? down : error;
+  }
+}
+
 /** `POST /api/v1/seed-runs`: validates, creates the run `queued`, then submits it to admission (202). */
 export function createRunRoute(deps: RunsDeps): Handler {
   return async (ctx) => {
@@ -120,6 +154,11 @@ export function createRunRoute(deps: RunsDeps): Handler {
             ],
           });
         }
+        // A run created while the broker is down could be neither admitted nor expired (the queue
+        // lives in KV): refuse before writing anything.
+        await deps.brokerProbe().catch((error) => {
+          throw brokerDown(error);
+        });
         const created = await createRun(deps.sql, {
           environment: manifest.metadata.environment,
           tenantId: manifest.metadata.tenant,
@@ -155,7 +194,7 @@ export function createRunRoute(deps: RunsDeps): Handler {
             span,
             traceContextOf(ctx.span).spanId,
           );
-          const result = await deps.admission.submit(created);
+          const result = await submitOrWithdraw(deps, ctx, created);
           span.setAttribute("semente.decision", result.state);
           return result;
         });

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connectNats } from "@semente/shared/bus";
+import { testAdmission } from "../../../../packages/shared/tests/bus/admission-helpers.ts";
+import { createTestNats } from "../../../../packages/shared/tests/nats-harness.ts";
 import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;
@@ -17,8 +20,8 @@ function manifestFor(tenant: string): string {
   return profile("dev", "banco-alfa").replace("tenant: banco-alfa", `tenant: ${tenant}`);
 }
 
-async function createRun(tenant: string, key: string, dryRun = true): Promise<Response> {
-  return send("POST", "/api/v1/seed-runs", {
+async function createRun(tenant: string, key: string, dryRun = true, via = send): Promise<Response> {
+  return via("POST", "/api/v1/seed-runs", {
     token: admin,
     contentType: "application/json",
     body: JSON.stringify({ manifest_yaml: manifestFor(tenant), dry_run: dryRun }),
@@ -176,5 +179,45 @@ describe("seed runs", () => {
     expect(res.headers.get("content-type")).toBe("application/problem+json");
     expect(res.headers.get("ratelimit-policy")).not.toBeNull();
     expect(res.headers.get("traceparent")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+  });
+
+  test("runs - create while the broker is down: 503 problem, no run row, the key stays free for one run", async () => {
+    const closed = await connectNats({ servers: world.nats.url, name: "gw-runs-closed" });
+    await closed.close();
+    const down = requester((await world.newGateway({}, NIGHT, { nc: closed })).app);
+    const res = await createRun("runs-broker", "broker-1", true, down);
+    const problem = (await res.json()) as { code: string; status: number };
+    expect(res.status).toBe(503);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(problem).toMatchObject({ code: "UNAVAILABLE", status: 503 });
+    const none = await world.db.adminSql`select count(*)::int as n from seed.runs where tenant_id = 'runs-broker'`;
+    expect(none[0]?.n).toBe(0);
+    const retry = await createRun("runs-broker", "broker-1");
+    expect(retry.status).toBe(202);
+    const again = await createRun("runs-broker", "broker-1");
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    const one = await world.db.adminSql`select count(*)::int as n from seed.runs where tenant_id = 'runs-broker'`;
+    expect(one[0]?.n).toBe(1);
+  });
+
+  test("runs - admission failing after the run row was written withdraws the run (audited) and answers 503", async () => {
+    const lost = await createTestNats("gw_runs_lost");
+    const admission = await testAdmission(world.db, lost, { holderId: "gw-lost", scope: "lost" });
+    // The broker connection of this admission dies after the probe of the gateway's own connection passed.
+    await lost.cleanup();
+    const gateway = await world.newGateway({}, NIGHT, { admission });
+    const res = await createRun("runs-lost", "lost-1", true, requester(gateway.app));
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { code: string }).code).toBe("UNAVAILABLE");
+    const runs = await world.db.adminSql`select count(*)::int as n from seed.runs where tenant_id = 'runs-lost'`;
+    expect(runs[0]?.n).toBe(0);
+    const audit = await world.db.adminSql`
+      select action, outcome, reason from seed.audit_log where tenant_id = 'runs-lost' order by id`;
+    expect(audit.map((a) => `${a.action}:${a.outcome}:${a.reason ?? ""}`)).toEqual([
+      "run.create:success:",
+      "run.withdraw:failure:UNAVAILABLE",
+    ]);
+    await admission.stop();
   });
 });

@@ -1,4 +1,4 @@
-import type { JsMsg } from "@nats-io/jetstream";
+import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { SementeError } from "@semente/shared/errors";
 import {
@@ -13,6 +13,9 @@ import {
   FailureAction,
   NAK_BACKOFF,
   type PipelineNames,
+  retriesExhausted,
+  runBackoffDelay,
+  storeDeadBatch,
 } from "@semente/shared/pipeline";
 import {
   type Counter,
@@ -38,6 +41,8 @@ export const Disposition = {
   retried: "retried",
   /** Poison: reported and nak'ed at once so that it reaches max deliveries and the advisory DLQ. */
   deadLettering: "dead_lettering",
+  /** The run's `max_retries` are spent: stored in the DLQ by this seeder and acked off the work queue. */
+  deadLettered: "dead_lettered",
 } as const;
 export type Disposition = (typeof Disposition)[keyof typeof Disposition];
 
@@ -45,6 +50,8 @@ export type Disposition = (typeof Disposition)[keyof typeof Disposition];
 export interface BatchHandlerOptions {
   writer: BatchWriter;
   nc: NatsConnection;
+  /** Stores batches whose run's retries are spent in the DLQ. */
+  js: JetStreamClient;
   names: PipelineNames;
   log: Logger;
   /** `working()` period on the batch in hand, below the consumer's ack wait. */
@@ -84,11 +91,13 @@ function withMsgId(id: string) {
 /**
  * One delivery: decode, (heartbeat while) write, then ack and publish `seed.checkpoint.<run>` (core
  * NATS: the planner reconciles from seed.checkpoints, so nothing depends on it arriving). Acks
- * only after the commit. Failures publish `seed.batch.failed.<run>` (the DLQ's last error) and
- * are nak'ed: transient ones with full-jitter backoff, poison ones at once.
+ * only after the commit. Failures publish `seed.batch.failed.<run>` (the DLQ's last error). A
+ * batch carrying its run's retry policy is nak'ed on that schedule and, once `maxRetries` are
+ * spent, stored in the DLQ by this seeder and acked off the work queue; without one, transient failures are
+ * nak'ed with full-jitter backoff and poison ones at once, towards the consumer's max deliver.
  */
 export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
-  const { writer, nc, names } = options;
+  const { writer, nc, js, names } = options;
   const poisonDelay = options.poisonDelayMs ?? 200;
 
   const reportFailure = (msg: BatchMessage, attempt: number, failure: BatchFailedMessage) => {
@@ -195,7 +204,7 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
     } catch (error) {
       const failure = classifyFailure(error);
       const poison = failure.action === FailureAction.term;
-      reportFailure(msg, attempt, {
+      const failed: BatchFailedMessage = {
         v: 1,
         runId: msg.runId,
         entity: msg.entity,
@@ -204,13 +213,38 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
         code: failure.problem.code,
         message: failure.problem.detail ?? failure.problem.title,
         retryable: !poison,
-      });
-      const delay = poison ? poisonDelay : backoffDelay(attempt, NAK_BACKOFF);
+      };
+      reportFailure(msg, attempt, failed);
+      const labels = { entity: msg.entity, batch: msg.batchIndex, attempt, code: failure.problem.code, poison };
+      if (msg.retry !== undefined && retriesExhausted(attempt, msg.retry)) {
+        try {
+          const seq = await storeDeadBatch(js, names, {
+            stream: m.info.stream,
+            seq: m.seq,
+            subject: m.subject,
+            data: m.data,
+            deliveries: attempt,
+            lastError: failed,
+          });
+          // Acked, not term()ed: nats-server 2.9 keeps a terminated message in the work queue;
+          // the DLQ record now holds the batch.
+          m.ack();
+          log.error({ ...labels, dlq_seq: seq }, "batch dead-lettered: the run's max_retries are spent");
+          return counted(Disposition.deadLettered);
+        } catch (storeError) {
+          // Not stored: keep the batch (the next delivery tries again, the consumer's max deliver
+          // and its advisory DLQ remain the backstop).
+          log.error({ ...labels, err: storeError }, "dead batch not stored in the DLQ; redelivering");
+        }
+      }
+      const delay =
+        msg.retry !== undefined
+          ? runBackoffDelay(attempt, msg.retry, `${msg.runId}:${msg.entity}:${msg.batchIndex}`)
+          : poison
+            ? poisonDelay
+            : backoffDelay(attempt, NAK_BACKOFF);
       m.nak(Math.max(1, delay));
-      log.warn(
-        { entity: msg.entity, batch: msg.batchIndex, attempt, code: failure.problem.code, poison, delayMs: delay },
-        "batch failed",
-      );
+      log.warn({ ...labels, delayMs: delay }, "batch failed");
       return counted(poison ? Disposition.deadLettering : Disposition.retried);
     } finally {
       clearInterval(beat);
