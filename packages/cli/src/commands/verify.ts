@@ -1,6 +1,5 @@
 import { loadConfig } from "@semente/shared/config";
 import { BANKING_TABLES, createSql, type Sql, withTenant } from "@semente/shared/db";
-import { datasetDigest } from "@semente/shared/determinism";
 import { SementeError } from "@semente/shared/errors";
 import { createGenerationContext, generateBatch } from "@semente/shared/factories";
 import type { Manifest } from "@semente/shared/manifest";
@@ -11,6 +10,7 @@ import {
   KEY_PROVIDER_VARS,
   keyProviderFromConfig,
   planBatches,
+  runDatasetDigest,
 } from "@semente/shared/pipeline";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -36,7 +36,8 @@ export async function expectedDataset(
   const fpeKey = await provider.deriveFpeKey(scope, manifest.key_version);
   const ctx = createGenerationContext({ manifest, manifestHash: hash, fpeKey, keyVersion: manifest.key_version });
   const batchDigests = plan.batches.map((b) => digestBatch(generateBatch(ctx, b.entity, b.from, b.to)));
-  return { batchDigests, datasetDigest: datasetDigest(batchDigests) };
+  const digested = plan.batches.map((b, i) => ({ ...b, digest: batchDigests[i] as string }));
+  return { batchDigests, datasetDigest: runDatasetDigest(digested) as string };
 }
 
 interface Observed {

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { type Sql, withTenant } from "../db/index.ts";
-import { datasetDigest } from "../determinism/index.ts";
 import { SementeError } from "../errors/index.ts";
 import {
   type CostModel,
@@ -11,6 +10,7 @@ import {
   parseTtlSeconds,
   plannedRows,
 } from "../manifest/index.ts";
+import { comparePlanOrder, runDatasetDigest } from "../pipeline/dataset-digest.ts";
 import { requireRun, type Run } from "../runs/index.ts";
 import { type AuditFact, type BatchFact, buildChecklist, type CheckpointFact } from "./checklist.ts";
 import { classifyString } from "./scan.ts";
@@ -26,30 +26,14 @@ import {
 /** Run states that get a report (the run ended after admission). */
 export const REPORTABLE_STATES: ReadonlySet<string> = new Set(["completed", "failed", "aborted", "cancelled"]);
 
-const ENTITY_RANK = new Map<string, number>(ENTITIES.map((e, i) => [e, i]));
-
 /**
- * Plan order of batches: entities in FK order (`ENTITIES`, unknown entities last by name), then
- * `batch_index`. The dataset digest combines batch digests in this order.
- */
-export function comparePlanOrder(a: { entity: string; batchIndex: number }, b: typeof a): number {
-  const ra = ENTITY_RANK.get(a.entity) ?? ENTITIES.length;
-  const rb = ENTITY_RANK.get(b.entity) ?? ENTITIES.length;
-  if (ra !== rb) return ra - rb;
-  if (a.entity !== b.entity) return a.entity < b.entity ? -1 : 1;
-  return a.batchIndex - b.batchIndex;
-}
-
-/**
- * The dataset digest of a run from its checkpoints (digests as stored, 64 hex): `datasetDigest`
- * over `sha256:<digest>` in plan order ({@link comparePlanOrder}). Returns `sha256:<hex>`, or null
- * without checkpoints. The planner must record `seed.runs.dataset_digest` the same way.
+ * The dataset digest of a run from its checkpoints: {@link runDatasetDigest}, the one definition the
+ * planner records in `seed.runs.dataset_digest`. Returns `sha256:<hex>`, or null without checkpoints.
  */
 export function recomputeDatasetDigest(
   checkpoints: readonly { entity: string; batchIndex: number; digest: string }[],
 ): string | null {
-  if (checkpoints.length === 0) return null;
-  return datasetDigest([...checkpoints].sort(comparePlanOrder).map((c) => `sha256:${c.digest}`));
+  return runDatasetDigest(checkpoints);
 }
 
 /** Reads a run's checkpoints under its tenant (RLS), in plan order. */

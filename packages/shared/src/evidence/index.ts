@@ -1,4 +1,5 @@
-export { buildReport, comparePlanOrder, readCheckpoints, recomputeDatasetDigest, REPORTABLE_STATES } from "./build.ts";
+export { comparePlanOrder } from "../pipeline/dataset-digest.ts";
+export { buildReport, readCheckpoints, recomputeDatasetDigest, REPORTABLE_STATES } from "./build.ts";
 export { buildChecklist, percentile } from "./checklist.ts";
 export { canonicalReportBytes, pae, parseEnvelope, sha256Hex, signEnvelope, verifyEnvelope } from "./dsse.ts";
 export { assertNoPiiOrSecrets, classifyString, findPiiOrSecrets, SuspectKind } from "./scan.ts";

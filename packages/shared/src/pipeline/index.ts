@@ -30,6 +30,7 @@ export {
   encodeMessage,
   PipelineStream,
 } from "./messages.ts";
+export { comparePlanOrder, runDatasetDigest } from "./dataset-digest.ts";
 export { ENTITY_LEVELS, FK_PARENTS, planBatches } from "./plan.ts";
 export { BatchState, createRunProgress, digestHex, normalizeDigest } from "./progress.ts";
 export {
@@ -53,6 +54,7 @@ export { createBatchWriter, WriteOutcome } from "./writer.ts";
 export type { BatchMessage, CheckpointMessage } from "./messages.ts";
 export type { BatchFailedMessage, DlqEnricher, DlqEnricherOptions, DlqRecord, ReplayResult } from "./dlq.ts";
 export type { KeyProviderConfig } from "./key-provider.ts";
+export type { DigestedBatch } from "./dataset-digest.ts";
 export type { BatchPlan, PlannedBatch } from "./plan.ts";
 export type { EntityProgress, RunProgress, TrackedBatch } from "./progress.ts";
 export type {
