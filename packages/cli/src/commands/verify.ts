@@ -1,7 +1,7 @@
 import { loadConfig } from "@semente/shared/config";
 import { BANKING_TABLES, createSql, type Sql, withTenant } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
-import { createGenerationContext, generateBatch } from "@semente/shared/factories";
+import { createGenerationContext, type GenerationContext, generateBatch } from "@semente/shared/factories";
 import type { Manifest } from "@semente/shared/manifest";
 import {
   type BatchPlan,
@@ -12,17 +12,60 @@ import {
   planBatches,
   runDatasetDigest,
 } from "@semente/shared/pipeline";
+import { describeDifference, type RowVerification, verifyRows } from "@semente/shared/verify";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
 import { APP_DATABASE_URL, readManifest } from "./seed.ts";
 
-const USAGE = `usage: semente verify --profile <file> [--json]
+const USAGE = `usage: semente verify --profile <file> [--sample <fraction>] [--json]
 
-Recomputes the dataset digest of the manifest from the manifest alone (factories + key provider,
-no database), then compares it with the database: the latest completed run of this manifest, each
-batch's checkpoint digest, and the row count of every entity of the tenant (SEMENTE_APP_DATABASE_URL,
-under RLS). Exit 0 when everything matches, 5 (DATA_DRIFT) otherwise.`;
+Regenerates the manifest's dataset (factories + key provider) and compares it with the database
+(SEMENTE_APP_DATABASE_URL, under RLS): the dataset digest recorded by the latest completed run of
+this manifest, each batch's checkpoint digest, and then every row of the tenant, read in one
+REPEATABLE READ READ ONLY snapshot and compared value by value. Missing rows, extra rows and
+differing values are named by entity, ordinal (or id) and column, never by value. --sample
+<fraction> compares a deterministic fraction of the rows (row counts stay exact) and says so.
+Exit 0 when everything matches, 6 (DATASET_MISMATCH) otherwise.`;
+
+/** The generation context of a manifest, with the key provider's key material (KEY_PROVIDER, VAULT_*). */
+export async function generationContextFor(manifest: Manifest, hash: string): Promise<GenerationContext> {
+  const config = loadConfig(KEY_PROVIDER_VARS);
+  const provider = keyProviderFromConfig(config, manifest.metadata.environment);
+  const scope = { environment: manifest.metadata.environment, tenant: manifest.metadata.tenant };
+  const fpeKey = await provider.deriveFpeKey(scope, manifest.key_version);
+  return createGenerationContext({ manifest, manifestHash: hash, fpeKey, keyVersion: manifest.key_version });
+}
+
+/** Parses `--sample`: a fraction in (0, 1]. */
+export function parseSample(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0 && n <= 1)) throw new UsageError(`--sample must be a fraction in (0, 1], got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The problems of a row verification, as problem-document issues (no value ever). */
+export function rowProblems(result: RowVerification): { pointer: string; message: string }[] {
+  const problems = result.differences.map((d) => ({
+    pointer: `/rows/${d.entity}${d.ordinal === null ? "" : `/${d.ordinal}`}${d.column === null ? "" : `/${d.column}`}`,
+    message: describeDifference(d),
+  }));
+  if (result.differenceCount > result.differences.length) {
+    problems.push({
+      pointer: "/rows",
+      message: `${result.differenceCount - result.differences.length} more difference(s)`,
+    });
+  }
+  return problems;
+}
+
+/** One line describing what a row verification covered. */
+export function rowSummary(result: RowVerification): string {
+  const scope =
+    result.sample === null ? "every row" : `a deterministic sample of ${result.sample} of the rows (row counts exact)`;
+  return `rows       ${result.rowsCompared} compared value by value (${scope}); ${result.differenceCount} difference(s)`;
+}
 
 /** The expected dataset: batch digests in plan order and the dataset digest. */
 export async function expectedDataset(
@@ -30,11 +73,7 @@ export async function expectedDataset(
   hash: string,
   plan: BatchPlan = planBatches(manifest),
 ): Promise<{ batchDigests: string[]; datasetDigest: string }> {
-  const config = loadConfig(KEY_PROVIDER_VARS);
-  const provider = keyProviderFromConfig(config, manifest.metadata.environment);
-  const scope = { environment: manifest.metadata.environment, tenant: manifest.metadata.tenant };
-  const fpeKey = await provider.deriveFpeKey(scope, manifest.key_version);
-  const ctx = createGenerationContext({ manifest, manifestHash: hash, fpeKey, keyVersion: manifest.key_version });
+  const ctx = await generationContextFor(manifest, hash);
   const batchDigests = plan.batches.map((b) => digestBatch(generateBatch(ctx, b.entity, b.from, b.to)));
   const digested = plan.batches.map((b, i) => ({ ...b, digest: batchDigests[i] as string }));
   return { batchDigests, datasetDigest: runDatasetDigest(digested) as string };
@@ -81,21 +120,41 @@ async function observe(sql: Sql, manifest: Manifest, hash: string): Promise<Obse
   );
 }
 
+/**
+ * The connection `verify` and `evidence verify` read with: today the control-plane role of
+ * SEMENTE_APP_DATABASE_URL (subject to RLS). The one place to point verification at another role.
+ */
+export function verificationSql(url: string): Sql {
+  return createSql(url, { applicationName: "semente-cli-verify", max: 2 });
+}
+
 export const verifyCommand: Command = {
   name: "verify",
   summary: "recompute the dataset digest from the manifest and compare it with the database",
   usage: USAGE,
   async run(argv) {
-    const { values } = parse(argv, { profile: { type: "string" }, json: { type: "boolean" } }, false);
+    const { values } = parse(
+      argv,
+      { profile: { type: "string" }, sample: { type: "string" }, json: { type: "boolean" } },
+      false,
+    );
     if (values.profile === undefined) throw new UsageError(`--profile is required\n\n${USAGE}`);
+    const sample = parseSample(values.sample);
     const { manifest, hash } = readManifest(values.profile);
     const plan = planBatches(manifest);
     const expected = await expectedDataset(manifest, hash, plan);
     const { SEMENTE_APP_DATABASE_URL } = loadConfig({ SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL });
-    const sql = createSql(SEMENTE_APP_DATABASE_URL, { applicationName: "semente-cli-verify", max: 2 });
+    const sql = verificationSql(SEMENTE_APP_DATABASE_URL);
     let observed: Observed;
+    let rows: RowVerification;
     try {
       observed = await observe(sql, manifest, hash);
+      rows = await verifyRows({
+        sql,
+        manifest,
+        ctx: await generationContextFor(manifest, hash),
+        ...(sample === undefined ? {} : { sample }),
+      });
     } finally {
       await sql.end({ timeout: 5 });
     }
@@ -124,6 +183,7 @@ export const verifyCommand: Command = {
         });
       }
     }
+    problems.push(...rowProblems(rows));
     const report = {
       tenant: manifest.metadata.tenant,
       environment: manifest.metadata.environment,
@@ -131,6 +191,9 @@ export const verifyCommand: Command = {
       dataset_digest: expected.datasetDigest,
       database_digest: observed.runDigest === null ? null : `sha256:${observed.runDigest}`,
       counts: plan.rowsPerEntity,
+      rows_compared: rows.rowsCompared,
+      sample: rows.sample,
+      differences: rows.differenceCount,
       ok: problems.length === 0,
       problems,
     };
@@ -141,13 +204,24 @@ export const verifyCommand: Command = {
       for (const [entity, planned] of Object.entries(plan.rowsPerEntity)) {
         out(`  ${entity.padEnd(24)} ${String(observed.counts[entity] ?? 0).padStart(9)} / ${planned}`);
       }
+      out(rowSummary(rows));
     }
     if (problems.length > 0) {
-      throw new SementeError("DATA_DRIFT", `the database differs from the manifest (${problems.length} problems)`, {
-        errors: problems.slice(0, 20),
-      });
+      throw new SementeError(
+        "DATASET_MISMATCH",
+        `the database differs from the manifest (${problems.length} problems)`,
+        {
+          errors: problems.slice(0, 20),
+        },
+      );
     }
-    if (!values.json) out("verified: the database holds exactly the manifest's dataset");
+    if (!values.json) {
+      out(
+        rows.sample === null
+          ? "verified: the database holds exactly the manifest's dataset"
+          : `verified: the sampled rows (fraction ${rows.sample}) and every count match the manifest's dataset`,
+      );
+    }
     return 0;
   },
 };

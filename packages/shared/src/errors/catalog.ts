@@ -49,6 +49,8 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   BATCH_DEAD_LETTERED: { status: 500, title: "Batch dead-lettered", exit: 6 },
   WORM_CONFLICT: { status: 409, title: "WORM object exists or is retained", exit: 8 },
   EVIDENCE_INVALID: { status: 422, title: "Evidence verification failed", exit: 6 },
+  DATASET_MISMATCH: { status: 409, title: "Database differs from the manifest's dataset", exit: 6 },
+  EVIDENCE_TAMPERED: { status: 500, title: "Stored evidence differs from its index", exit: 6 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

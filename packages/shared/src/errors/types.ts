@@ -84,6 +84,10 @@ export const ProblemCode = {
   WORM_CONFLICT: "WORM_CONFLICT",
   /** An evidence report fails verification: hash, signature, schema or dataset digest (422). */
   EVIDENCE_INVALID: "EVIDENCE_INVALID",
+  /** Rows read back differ from the manifest's dataset: missing, extra or a differing value (409). */
+  DATASET_MISMATCH: "DATASET_MISMATCH",
+  /** The stored WORM evidence object is missing or its hash differs from the index (500). */
+  EVIDENCE_TAMPERED: "EVIDENCE_TAMPERED",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
