@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { assertRowContract, entityJsonSchema, isRowValid, validateBatchContracts } from "../../src/contracts/index.ts";
 import { generateBatch, generateRow, rowObject } from "../../src/factories/index.ts";
-import { contextFor, profile, smallManifest } from "../factories/utils.ts";
 import { ENTITIES } from "../../src/manifest/index.ts";
 import { contextFor, profile, smallManifest } from "../factories/utils.ts";
 
