@@ -51,8 +51,9 @@ export async function readCheckpoints(sql: Sql, run: Pick<Run, "id" | "tenantId"
         digest: string;
         key_version: number;
         duration_ms: number | null;
+        rows_validated: number | null;
       }[]
-    >`select entity, batch_index, from_ordinal, to_ordinal, row_count, digest, key_version, duration_ms
+    >`select entity, batch_index, from_ordinal, to_ordinal, row_count, digest, key_version, duration_ms, rows_validated
       from seed.checkpoints where run_id = ${run.id}`,
     { readOnly: true },
   );
@@ -66,6 +67,7 @@ export async function readCheckpoints(sql: Sql, run: Pick<Run, "id" | "tenantId"
       digest: r.digest,
       keyVersion: r.key_version,
       durationMs: r.duration_ms,
+      rowsValidated: r.rows_validated,
     }))
     .sort(comparePlanOrder);
 }
@@ -105,6 +107,20 @@ async function readAudit(sql: Sql, runId: string): Promise<AuditFact[]> {
   return sql<
     AuditFact[]
   >`select action, outcome, reason, details from seed.audit_log where run_id = ${runId} order by id`;
+}
+
+/**
+ * 429 answers the gateway audited (`reason = 'RATE_LIMITED'`) for the run's principal and tenant
+ * from the run's creation to its end, plus any audit row of the run itself with that reason.
+ */
+async function readGateway429s(sql: Sql, run: Run): Promise<number> {
+  const until = run.finishedAt ?? run.updatedAt;
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from seed.audit_log
+     where reason = 'RATE_LIMITED'
+       and (run_id = ${run.id}
+            or (tenant_id = ${run.tenantId} and actor = ${run.principal} and at >= ${run.createdAt} and at <= ${until}))`;
+  return row?.n ?? 0;
 }
 
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
@@ -167,9 +183,10 @@ function reportPrincipal(principal: string): string {
  * `seed.checkpoints` (read under the run's tenant), `seed.audit_log` and the run's manifest.
  *
  * Audit rows it reads (by `run_id`): `preflight.*` with `details.checks` (`PreflightResult`) and
- * `details.role` for the RLS item; rows with `reason = 'RATE_LIMITED'` or `action` `rate_limit.*`
- * count as 429s; `reason = 'CONTRACT_VIOLATION'` counts as a contract violation; any
- * `details.span_id` (16 hex) is listed in `trace.span_ids`. Checkpoint `duration_ms` feeds the SLO.
+ * `details.rls` (`RlsRecord`) for the RLS item; `reason = 'CONTRACT_VIOLATION'` counts as a
+ * contract violation; any `details.span_id` (16 hex) is listed in `trace.span_ids`. Rows with
+ * `reason = 'RATE_LIMITED'` of the run's principal and tenant during the run are its 429s.
+ * Checkpoint `rows_validated` feeds the contracts item, `duration_ms` the SLO.
  * Throws `NOT_FOUND` for an unknown run and `INVALID_STATE` for a run that has not ended.
  */
 export async function buildReport(options: BuildReportOptions): Promise<EvidenceReport> {
@@ -181,10 +198,11 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       extensions: { state: run.state },
     });
   }
-  const [checkpoints, batches, audit] = await Promise.all([
+  const [checkpoints, batches, audit, gateway429s] = await Promise.all([
     readCheckpoints(sql, run),
     readBatches(sql, run.id),
     readAudit(sql, run.id),
+    readGateway429s(sql, run),
   ]);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
   const planned = manifest === null ? null : plannedRows(manifest);
@@ -259,6 +277,8 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       ? reportBatches.length
       : ENTITIES.reduce((sum, e) => sum + Math.ceil(planned.perEntity[e] / manifest.batch_size), 0);
 
+  const dataset = { digest, recorded_digest: recorded, checkpoints: checkpoints.length };
+  const trace = { trace_id: run.traceId, span_ids: spanIds };
   return {
     schema_version: EVIDENCE_SCHEMA_VERSION,
     labels: { tenant: run.tenantId, environment: run.environment, run_id: run.id },
@@ -282,7 +302,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       finished_at: iso(run.finishedAt),
       generated_at: now().toISOString(),
     },
-    trace: { trace_id: run.traceId, span_ids: spanIds },
+    trace,
     entities,
     batches: reportBatches,
     dataset: {
@@ -298,6 +318,6 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       batches_committed: checkpoints.length,
     },
     cost: costOf(manifest, options.costModel, written, durationS),
-    checklist: buildChecklist({ run, manifest, checkpoints, batches, audit, durationS }),
+    checklist: buildChecklist({ run, manifest, checkpoints, batches, audit, durationS, gateway429s, dataset, trace }),
   };
 }

@@ -1,6 +1,7 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 import { type ProblemIssue, SementeError } from "../errors/index.ts";
 import { schemaIssues } from "../manifest/index.ts";
+import { hasEvidence } from "./checklist.ts";
 import { CheckId, CheckStatus, EVIDENCE_SCHEMA_VERSION, type EvidenceReport } from "./types.ts";
 
 const strict = { additionalProperties: false } as const;
@@ -153,6 +154,11 @@ export function assertEvidenceReport(
       issues.push({ pointer: "/labels/environment", message: "differs from run.environment" });
     }
     if (r.labels.run_id !== r.run.id) issues.push({ pointer: "/labels/run_id", message: "differs from run.id" });
+    r.checklist.forEach((c, i) => {
+      if (c.status === "pass" && !hasEvidence(c)) {
+        issues.push({ pointer: `/checklist/${i}/evidence`, message: "a passing item must carry its evidence" });
+      }
+    });
     const ids = r.checklist.map((c) => c.id);
     for (const id of Object.values(CheckId)) {
       if (ids.filter((x) => x === id).length !== 1) {

@@ -83,6 +83,8 @@ describe("evidence service", () => {
       ["idempotency", "pass"],
       ["rate_limit", "pass"],
       ["slo", "pass"],
+      ["dataset", "pass"],
+      ["trace", "pass"],
     ]);
     expect(report.checklist.find((c) => c.id === "slo")?.evidence).toMatchObject({
       p95_batch_ms: 120,
@@ -90,12 +92,12 @@ describe("evidence service", () => {
     });
   });
 
-  test("build - without durations the SLO is not_applicable; without a preflight record RLS fails", async () => {
+  test("build - without durations the SLO fails; without a preflight record RLS fails", async () => {
     const { runId } = await insertEndedRun(db.adminSql, { durationMs: null, preflight: false });
     const report = await buildReport({ sql: db.appSql, runId });
     const byId = Object.fromEntries(report.checklist.map((c) => [c.id, c]));
-    expect(byId.slo?.status).toBe("not_applicable");
-    expect(byId.slo?.evidence.reason).toContain("no batch durations");
+    expect(byId.slo?.status).toBe("fail");
+    expect(byId.slo?.summary).toContain("without a duration");
     expect(byId.rls?.status).toBe("fail");
     expect(report.cost.estimated).toBeNull();
     expect(report.cost.note).toBe("no cost model configured");
@@ -210,7 +212,7 @@ describe("evidence service", () => {
     } finally {
       await other.drop();
     }
-  });
+  }, 30_000);
 
   test("produce - a report that would carry PII is refused before anything is written", async () => {
     const { runId } = await insertEndedRun(db.adminSql);
