@@ -64,7 +64,8 @@ const scopeOf = (run: Run): KeyScope => ({ environment: run.environment, tenant:
  * (DSSE, Ed25519 via the key provider), writes the envelope once to WORM storage, reads it back and
  * verifies hash and signature, then indexes it in `seed.evidence_index`. Exactly one report per
  * run: an indexed run is returned as is; an object left in WORM by a crashed attempt is verified
- * and indexed instead of written again. Dry runs and runs that never started store nothing.
+ * and indexed instead of written again. Every ending gets a report — completed, failed, aborted,
+ * cancelled (even before it started: zero counts, no digest); only dry runs store nothing.
  */
 export function createEvidenceService(options: EvidenceServiceOptions): EvidenceService {
   const { sql, store, keys } = options;
@@ -121,10 +122,6 @@ export function createEvidenceService(options: EvidenceServiceOptions): Evidence
       if (run.dryRun) {
         log.info("dry run: no evidence is stored");
         return { status: "skipped", reason: "dry_run" };
-      }
-      if (run.startedAt === null && run.state !== "completed") {
-        log.info({ state: run.state }, "run never started: no evidence");
-        return { status: "skipped", reason: "not_started" };
       }
       if (keys.kind === "local-dev" && run.environment !== "dev") {
         throw new SementeError(

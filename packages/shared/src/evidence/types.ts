@@ -217,7 +217,7 @@ export interface EvidenceIndexEntry {
 export type ProduceResult =
   | { status: "stored"; entry: EvidenceIndexEntry; envelope: DsseEnvelope }
   | { status: "existing"; entry: EvidenceIndexEntry }
-  | { status: "skipped"; reason: "dry_run" | "not_started" };
+  | { status: "skipped"; reason: "dry_run" };
 
 /** Options of `buildReport`. */
 export interface BuildReportOptions {

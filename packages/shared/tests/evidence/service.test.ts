@@ -214,6 +214,56 @@ describe("evidence service", () => {
     }
   }, 30_000);
 
+  test("produce - a cancelled run gets a signed report: state, reason, partial counts, digest of what was committed", async () => {
+    const { runId, checkpoints } = await insertEndedRun(db.adminSql, {
+      state: "cancelled",
+      committed: 3,
+      recordedDigest: null,
+    });
+    await db.adminSql`update seed.runs set reason = ${db.adminSql.json({ code: "INVALID_STATE", title: "Cancelled", status: 409, type: "https://semente.dev/problems/invalid-state" } as never)} where id = ${runId}`;
+    const result = await service("cancelled").produce(runId);
+    if (result.status !== "stored") throw new Error(`expected a stored report, got ${result.status}`);
+    const verified = await verifyEvidence({
+      bytes: new Uint8Array(readFileSync(fileURLToPath(result.entry.location))),
+      publicKey: await keys.publicKey(scope),
+      index: result.entry,
+      sql: db.appSql,
+    });
+    const report = verified.report;
+    expect(report.run.state).toBe("cancelled");
+    expect(report.run.reason_code).toBe("INVALID_STATE");
+    expect(report.volumes.batches_committed).toBe(checkpoints);
+    expect(report.volumes.rows_written).toBeGreaterThan(0);
+    expect(report.volumes.rows_written).toBeLessThan(report.volumes.rows_planned ?? 0);
+    expect(report.dataset.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(report.dataset.recorded_digest).toBeNull();
+    expect(report.checklist.find((c) => c.id === "dataset")?.status).toBe("not_applicable");
+    // A run cancelled in the queue (never started) is reported too, with nothing committed.
+    const queued = await insertEndedRun(db.adminSql, { state: "cancelled", committed: 0, recordedDigest: null });
+    await db.adminSql`update seed.runs set started_at = null where id = ${queued.runId}`;
+    const early = await service("cancelled").produce(queued.runId);
+    expect(early.status).toBe("stored");
+  });
+
+  test("build - a run whose recorded digest differs from its checkpoints fails the dataset item, and evidence verify refuses it", async () => {
+    const { runId } = await insertEndedRun(db.adminSql, { recordedDigest: "ff".repeat(32) });
+    const report = await buildReport({ sql: db.appSql, runId });
+    expect(report.dataset.matches_recorded).toBe(false);
+    expect(report.checklist.find((c) => c.id === "dataset")?.status).toBe("fail");
+    const result = await service("mismatch").produce(runId);
+    if (result.status !== "stored") throw new Error("expected a stored report");
+    const outcome = await failure(
+      verifyEvidence({
+        bytes: new Uint8Array(readFileSync(fileURLToPath(result.entry.location))),
+        publicKey: await keys.publicKey(scope),
+        index: result.entry,
+        sql: db.appSql,
+      }),
+    );
+    expect(outcome.code).toBe("EVIDENCE_INVALID");
+    expect(outcome.message).toContain("the run recorded");
+  });
+
   test("produce - a report that would carry PII is refused before anything is written", async () => {
     const { runId } = await insertEndedRun(db.adminSql);
     await db.adminSql`update seed.runs set manifest_version = ${"contact ana@example.com"} where id = ${runId}`;

@@ -38,6 +38,8 @@ const hex = (text: string): string => createHash("sha256").update(text).digest("
 /** Options of {@link insertEndedRun}. */
 export interface EndedRunOptions {
   state?: "completed" | "failed" | "aborted" | "cancelled";
+  /** Commit only the first N planned batches (a run that ended part way). @default all */
+  committed?: number;
   /** Record `rows_validated` on every checkpoint. @default true */
   validated?: boolean;
   /** The digest the run records; defaults to the planner's (`createRunProgress(...).datasetDigest()`). */
@@ -116,7 +118,7 @@ export async function insertEndedRun(
       } as never)})`;
   }
   if (dryRun) return { runId, digest: plannerDigest, checkpoints: 0 };
-  for (const b of batches) {
+  for (const b of batches.slice(0, options.committed ?? batches.length)) {
     await adminSql`
       insert into seed.batches (run_id, entity, batch_index, level, from_ordinal, to_ordinal, state, attempts, row_count,
         digest, committed_at)
@@ -129,7 +131,7 @@ export async function insertEndedRun(
         ${b.digest}, ${hashHex}, 1, ${manifest.reference_datetime}, ${options.durationMs === undefined ? 120 : options.durationMs},
         ${options.validated === false ? null : b.to - b.from})`;
   }
-  return { runId, digest: plannerDigest, checkpoints: batches.length };
+  return { runId, digest: plannerDigest, checkpoints: Math.min(options.committed ?? batches.length, batches.length) };
 }
 
 /** A small valid report, built by hand (no database). */
