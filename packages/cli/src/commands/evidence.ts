@@ -1,15 +1,14 @@
 import { createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { loadConfig, str } from "@semente/shared/config";
 import type { Sql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import {
-  createS3WormStore,
   type EvidenceIndexEntry,
   type EvidenceReport,
   findEvidence,
   parseEnvelope,
+  readWormLocation,
   verifyEvidence,
 } from "@semente/shared/evidence";
 import type { KeyPublic } from "@semente/shared/keys";
@@ -50,19 +49,6 @@ function readLocal(path: string): Uint8Array {
   } catch (error) {
     throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
   }
-}
-
-/** Reads the object an index row points at (`file://` or `s3://bucket/key`). */
-async function readLocation(location: string, vars: ReturnType<typeof loadConfig<typeof VARS>>): Promise<Uint8Array> {
-  if (location.startsWith("file://")) return readLocal(fileURLToPath(location));
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  if (m === null) throw new SementeError("EVIDENCE_INVALID", `unsupported evidence location ${location}`);
-  const store = createS3WormStore({
-    bucket: m[1] as string,
-    region: vars.EVIDENCE_S3_REGION,
-    ...(vars.EVIDENCE_S3_ENDPOINT === "" ? {} : { endpoint: vars.EVIDENCE_S3_ENDPOINT }),
-  });
-  return store.get(m[2] as string);
 }
 
 /** The run named by the (not yet verified) payload, used only to pick the key and the index row. */
@@ -156,7 +142,10 @@ export const evidenceCommand: Command = {
         const entry = await findEvidence(sql as Sql, target);
         if (entry === null) throw new SementeError("NOT_FOUND", `run ${target} has no evidence`);
         index = entry;
-        bytes = await readLocation(entry.location, vars);
+        bytes = await readWormLocation(entry.location, {
+          s3Endpoint: vars.EVIDENCE_S3_ENDPOINT,
+          s3Region: vars.EVIDENCE_S3_REGION,
+        });
       } else {
         bytes = readLocal(target);
       }

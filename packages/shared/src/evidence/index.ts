@@ -24,6 +24,10 @@ export {
 export { assertWormVars, WORM_VARS, wormStoreFromConfig } from "./worm-config.ts";
 export { createFsWormStore } from "./worm-fs.ts";
 export { createS3WormStore } from "./worm-s3.ts";
+export { evidenceJwks, jwkFromPem, recordEvidenceKey } from "./keys.ts";
+export { readWormLocation } from "./worm-read.ts";
+export type { EvidenceJwk } from "./keys.ts";
+export type { WormReadOptions } from "./worm-read.ts";
 export type { AuditFact, BatchFact, CheckpointFact, ChecklistInput } from "./checklist.ts";
 export type { VerifiedEnvelope } from "./dsse.ts";
 export type { Finding } from "./scan.ts";

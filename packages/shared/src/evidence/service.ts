@@ -5,6 +5,7 @@ import { canonicalJson } from "../manifest/index.ts";
 import { requireRun, type Run } from "../runs/index.ts";
 import { withLabels } from "../telemetry/index.ts";
 import { buildReport } from "./build.ts";
+import { recordEvidenceKey } from "./keys.ts";
 import { canonicalReportBytes, parseEnvelope, sha256Hex, signEnvelope, verifyEnvelope } from "./dsse.ts";
 import { assertNoPiiOrSecrets } from "./scan.ts";
 import { assertEvidenceReport } from "./schema.ts";
@@ -81,12 +82,13 @@ export function createEvidenceService(options: EvidenceServiceOptions): Evidence
       throw new SementeError("EVIDENCE_INVALID", `stored evidence ${key} differs from what was written (hash)`);
     }
     const envelope = parseEnvelope(bytes);
-    const verified = verifyEnvelope(envelope, await keys.publicKey(scopeOf(run)));
+    const publicKey = await keys.publicKey(scopeOf(run));
+    const verified = verifyEnvelope(envelope, publicKey);
     const report: unknown = JSON.parse(new TextDecoder().decode(verified.payload));
     assertEvidenceReport(report, "EVIDENCE_INVALID");
     if (report.run.id !== run.id)
       throw new SementeError("EVIDENCE_INVALID", `stored evidence ${key} is for another run`);
-    return { bytes, sha256, envelope, verified, report };
+    return { bytes, sha256, envelope, verified, report, publicKeyPem: publicKey.publicKeyPem };
   };
 
   const index = async (
@@ -98,6 +100,8 @@ export function createEvidenceService(options: EvidenceServiceOptions): Evidence
     // The report's own generation time: an adopted copy from an earlier attempt keeps its retention rule.
     const createdAt = new Date(report.timestamps.generated_at);
     const digest = report.dataset.digest?.replace(/^sha256:/, "") ?? null;
+    // The key before the index row: a published report's key is always in the JWKS.
+    await recordEvidenceKey(sql, stored.verified.keyId, stored.publicKeyPem);
     await sql`
       insert into seed.evidence_index (run_id, location, sha256, size_bytes, signature, signature_alg,
         signature_key_id, storage, environment, tenant_id, retain_until, verified_at, created_at, payload_sha256,

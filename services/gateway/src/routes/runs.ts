@@ -3,6 +3,7 @@ import { Action, canSee } from "@semente/shared/auth";
 import type { Admission, RunEventsOptions } from "@semente/shared/bus";
 import { publishRunEvent } from "@semente/shared/bus";
 import type { Sql } from "@semente/shared/db";
+import type { WormReadOptions } from "@semente/shared/evidence";
 import { SementeError, toProblem } from "@semente/shared/errors";
 import { type CostModel, estimateCost, isWithinWindow, type Mode, plannedRows } from "@semente/shared/manifest";
 import {
@@ -36,6 +37,8 @@ export interface RunsDeps {
   maxBodyBytes: number;
   queueTtlSeconds: number;
   idempotencyTtlSeconds: Record<Mode, number>;
+  /** How `GET …/evidence` reads stored WORM objects back. */
+  worm: WormReadOptions;
   now: () => Date;
 }
 
@@ -50,7 +53,7 @@ function runReply(status: number, run: Run): Reply {
 }
 
 /** Loads a run the principal may read (404 for an unknown or malformed id, 403 outside its scope). */
-async function loadRun(deps: RunsDeps, ctx: RequestContext, action: Action): Promise<Run> {
+export async function loadRun(deps: RunsDeps, ctx: RequestContext, action: Action): Promise<Run> {
   const id = ctx.params.id ?? "";
   const run = UUID.test(id) ? await getRun(deps.sql, id.toLowerCase()) : null;
   if (run === null) throw new SementeError("NOT_FOUND", "run not found");
@@ -207,25 +210,5 @@ export function listRunsRoute(deps: RunsDeps): Handler {
     });
     const items = page.runs.filter((r) => canSee(ctx.principal, r.tenantId, r.environment)).map(toRunResource);
     return { status: 200, json: { items, next_cursor: page.nextCursor } };
-  };
-}
-
-/**
- * `GET /api/v1/seed-runs/:id/evidence`: the signed DSSE envelope indexed by the evidence service
- * (served from `seed.evidence_index`, so a read never touches WORM storage), or 404 NOT_FOUND until
- * the report exists. `ETag` is the SHA-256 of the stored envelope; `Content-Location` is its WORM key.
- */
-export function evidenceRoute(deps: RunsDeps): Handler {
-  return async (ctx) => {
-    const run = await loadRun(deps, ctx, Action.read);
-    const [entry] = await deps.sql<{ envelope: unknown; sha256: string; location: string }[]>`
-      select envelope, sha256, location from seed.evidence_index
-      where run_id = ${run.id} and envelope is not null order by created_at desc limit 1`;
-    if (entry === undefined) throw new SementeError("NOT_FOUND", "no evidence for this run yet");
-    return {
-      status: 200,
-      json: entry.envelope,
-      headers: { ETag: `"${entry.sha256}"`, "Content-Location": entry.location, "Cache-Control": "no-cache" },
-    };
   };
 }
