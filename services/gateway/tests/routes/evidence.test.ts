@@ -44,7 +44,7 @@ describe("evidence at the gateway", () => {
     const res = await send("GET", `/api/v1/seed-runs/${runId}/evidence`, { token: admin });
     expect(res.status).toBe(200);
     expect(res.headers.get("etag")).toBe(`"${sha256}"`);
-    const envelope = (await res.json()) as { signatures: { keyid: string }[] };
+    const envelope = (await res.json()) as { signatures: { keyid: string; sig: string }[] };
 
     const keysRes = await send("GET", "/api/v1/evidence/keys", {});
     expect(keysRes.status).toBe(200);
@@ -60,7 +60,7 @@ describe("evidence at the gateway", () => {
     expect(ok.stdout.toString()).toContain(`valid: run ${runId} (completed)`);
     expect(ok.exitCode).toBe(0);
     // One altered signature byte: the same verifier refuses it.
-    const forged = structuredClone(envelope) as { signatures: { sig: string }[] };
+    const forged = structuredClone(envelope);
     const sig = Buffer.from(forged.signatures[0]?.sig as string, "base64");
     sig[0] = (sig[0] as number) ^ 1;
     (forged.signatures[0] as { sig: string }).sig = sig.toString("base64");
