@@ -47,6 +47,6 @@ function verifyReport(envelope, jwks) {
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   console.log(
-    `valid: run ${result.report.run.id} (${result.report.run.state}), key ${result.keyid}, dataset ${result.report.dataset.digest}, envelope sha256 ${sha256}`,
+    `valid: run ${result.report.run?.id} (${result.report.run?.state}), key ${result.keyid}, dataset ${result.report.dataset?.digest}, envelope sha256 ${sha256}`,
   );
 }
