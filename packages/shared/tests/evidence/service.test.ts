@@ -264,6 +264,26 @@ describe("evidence service", () => {
     expect(outcome.message).toContain("the run recorded");
   });
 
+  test("build - rate_limit counts the gateway's audited 429s of the run's principal and tenant during the run only", async () => {
+    const { runId } = await insertEndedRun(db.adminSql);
+    const refuse = (actor: string, tenant: string, at: string) => db.adminSql`
+      insert into seed.audit_log (at, actor, action, outcome, tenant_id, environment, reason, details)
+      values (${at}::timestamptz, ${actor}, 'http.refuse', 'refused', ${tenant}, 'dev', 'RATE_LIMITED',
+        ${db.adminSql.json({ route: "/api/v1/seed-runs", status: 429 } as never)})`;
+    const [run] = await db.adminSql<{ mid: string }[]>`
+      select (created_at + (coalesce(finished_at, now()) - created_at) / 2)::text as mid from seed.runs where id = ${runId}`;
+    const mid = run?.mid as string;
+    await refuse("svc-seed-runner", "banco-alfa", mid);
+    await refuse("svc-seed-runner", "banco-alfa", mid);
+    await refuse("someone-else", "banco-alfa", mid);
+    await refuse("svc-seed-runner", "banco-beta", mid);
+    await refuse("svc-seed-runner", "banco-alfa", "2001-01-01T00:00:00Z");
+    const report = await buildReport({ sql: db.appSql, runId });
+    const item = report.checklist.find((c) => c.id === "rate_limit");
+    expect(item?.evidence.gateway_429s).toBe(2);
+    expect(item?.status).toBe("pass");
+  });
+
   test("produce - a report that would carry PII is refused before anything is written", async () => {
     const { runId } = await insertEndedRun(db.adminSql);
     await db.adminSql`update seed.runs set manifest_version = ${"contact ana@example.com"} where id = ${runId}`;
