@@ -218,6 +218,8 @@ describe("e2e: gateway → planner → seeders", () => {
       expect(seeded.stdout).toContain("elapsed");
       // The evidence service signed, stored and indexed exactly one report, which verifies.
       const location = /evidence\s+(file:\/\/\S+)/.exec(seeded.stdout)?.[1];
+      // The run's evidence status: its checklist, with the dataset item passing.
+      expect(seeded.stdout).toMatch(/checklist {2}.*dataset pass/);
       expect(location).toBeDefined();
       const runId = /run {8}([0-9a-f-]{36})/.exec(seeded.stdout)?.[1] as string;
       const reports = await db.adminSql`SELECT location FROM seed.evidence_index WHERE run_id = ${runId}`;
