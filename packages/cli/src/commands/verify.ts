@@ -1,10 +1,9 @@
 import { loadConfig } from "@semente/shared/config";
 import { BANKING_TABLES, createSql, type Sql, withTenant } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
-import { createGenerationContext, type GenerationContext, generateBatch } from "@semente/shared/factories";
+import { createGenerationContext, type GenerationContext } from "@semente/shared/factories";
 import type { Manifest } from "@semente/shared/manifest";
 import {
-  type BatchPlan,
   digestBatch,
   digestHex,
   KEY_PROVIDER_VARS,
@@ -65,18 +64,6 @@ export function rowSummary(result: RowVerification): string {
   const scope =
     result.sample === null ? "every row" : `a deterministic sample of ${result.sample} of the rows (row counts exact)`;
   return `rows       ${result.rowsCompared} compared value by value (${scope}); ${result.differenceCount} difference(s)`;
-}
-
-/** The expected dataset: batch digests in plan order and the dataset digest. */
-export async function expectedDataset(
-  manifest: Manifest,
-  hash: string,
-  plan: BatchPlan = planBatches(manifest),
-): Promise<{ batchDigests: string[]; datasetDigest: string }> {
-  const ctx = await generationContextFor(manifest, hash);
-  const batchDigests = plan.batches.map((b) => digestBatch(generateBatch(ctx, b.entity, b.from, b.to)));
-  const digested = plan.batches.map((b, i) => ({ ...b, digest: batchDigests[i] as string }));
-  return { batchDigests, datasetDigest: runDatasetDigest(digested) as string };
 }
 
 interface Observed {
@@ -142,11 +129,12 @@ export const verifyCommand: Command = {
     const sample = parseSample(values.sample);
     const { manifest, hash } = readManifest(values.profile);
     const plan = planBatches(manifest);
-    const expected = await expectedDataset(manifest, hash, plan);
     const { SEMENTE_APP_DATABASE_URL } = loadConfig({ SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL });
     const sql = verificationSql(SEMENTE_APP_DATABASE_URL);
     let observed: Observed;
     let rows: RowVerification;
+    // The batch digests of the regenerated dataset, taken during the row comparison (one generation).
+    const batchDigests = new Map<string, string>();
     try {
       observed = await observe(sql, manifest, hash);
       rows = await verifyRows({
@@ -154,10 +142,17 @@ export const verifyCommand: Command = {
         manifest,
         ctx: await generationContextFor(manifest, hash),
         ...(sample === undefined ? {} : { sample }),
+        onBatch: (b, batch) => batchDigests.set(`${b.entity}:${b.batchIndex}`, digestBatch(batch)),
       });
     } finally {
       await sql.end({ timeout: 5 });
     }
+    const expected = {
+      batchDigests: plan.batches.map((b) => batchDigests.get(`${b.entity}:${b.batchIndex}`) as string),
+      datasetDigest: runDatasetDigest(
+        plan.batches.map((b) => ({ ...b, digest: batchDigests.get(`${b.entity}:${b.batchIndex}`) as string })),
+      ) as string,
+    };
     const problems: { pointer: string; message: string }[] = [];
     if (observed.runDigest === null) problems.push({ pointer: "/runs", message: "no completed run of this manifest" });
     else if (observed.runDigest !== digestHex(expected.datasetDigest)) {

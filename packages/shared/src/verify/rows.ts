@@ -1,10 +1,10 @@
 import { type Sql, type TransactionSql, withTenant } from "../db/index.ts";
 import { Isolation } from "../db/types.ts";
 import { fieldId, fmix } from "../determinism/stream.ts";
-import { ENTITY_TABLES, type GenerationContext, generateBatch } from "../factories/index.ts";
+import { type Batch, ENTITY_TABLES, type GenerationContext, generateBatch } from "../factories/index.ts";
 import type { ColumnDef, PgType } from "../factories/types.ts";
 import { ENTITIES, type Entity, type Manifest } from "../manifest/index.ts";
-import { planBatches } from "../pipeline/plan.ts";
+import { type PlannedBatch, planBatches } from "../pipeline/plan.ts";
 
 /** What kind of difference a row shows. */
 export type RowDifferenceKind = "missing" | "extra" | "value";
@@ -64,6 +64,11 @@ export interface VerifyRowsOptions {
   sample?: number;
   /** Differences kept in detail. @default 50 */
   maxDifferences?: number;
+  /**
+   * Called with every regenerated batch, in plan order within each entity (e.g. to digest it
+   * without generating the dataset a second time).
+   */
+  onBatch?: (planned: PlannedBatch, batch: Batch) => void;
 }
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -178,6 +183,7 @@ export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerific
     let generated = batches.length > 0 ? generateBatch(ctx, entity, batches[0]?.from ?? 0, batches[0]?.to ?? 0) : null;
     for (let k = 0; k < batches.length; k++) {
       const batch = batches[k] as (typeof batches)[number];
+      options.onBatch?.(batch, generated as NonNullable<typeof generated>);
       const rows = (generated as NonNullable<typeof generated>).rows;
       const picked: number[] = [];
       for (let i = 0; i < rows.length; i++) {
