@@ -160,7 +160,7 @@ export const evidenceCommand: Command = {
         throw new SementeError(
           "DATASET_MISMATCH",
           `the database differs from run ${result.report.run.id}'s dataset (${rows.differenceCount} difference(s))`,
-          { errors: rowProblems(rows).slice(0, 20) },
+          { errors: rowProblems(rows) },
         );
       }
       const summary = {

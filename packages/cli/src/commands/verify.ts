@@ -44,17 +44,14 @@ export function parseSample(value: string | undefined): number | undefined {
   return n;
 }
 
-/** The problems of a row verification, as problem-document issues (no value ever). */
-export function rowProblems(result: RowVerification): { pointer: string; message: string }[] {
-  const problems = result.differences.map((d) => ({
+/** The first `limit` differences of a row verification as problem issues (no value ever), then how many more. */
+export function rowProblems(result: RowVerification, limit = 20): { pointer: string; message: string }[] {
+  const problems = result.differences.slice(0, limit).map((d) => ({
     pointer: `/rows/${d.entity}${d.ordinal === null ? "" : `/${d.ordinal}`}${d.column === null ? "" : `/${d.column}`}`,
     message: describeDifference(d),
   }));
-  if (result.differenceCount > result.differences.length) {
-    problems.push({
-      pointer: "/rows",
-      message: `${result.differenceCount - result.differences.length} more difference(s)`,
-    });
+  if (result.differenceCount > problems.length) {
+    problems.push({ pointer: "/rows", message: `${result.differenceCount - problems.length} more difference(s)` });
   }
   return problems;
 }
@@ -206,7 +203,10 @@ export const verifyCommand: Command = {
         "DATASET_MISMATCH",
         `the database differs from the manifest (${problems.length} problems)`,
         {
-          errors: problems.slice(0, 20),
+          errors: [
+            ...problems.slice(0, 20),
+            ...(problems.length > 20 ? [{ pointer: "/", message: `${problems.length - 20} more problem(s)` }] : []),
+          ],
         },
       );
     }
