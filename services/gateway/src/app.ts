@@ -15,7 +15,8 @@ import { cacheVerifiedTokens } from "./http/token-cache.ts";
 import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
 import { healthRoute, metricsRoute, readyRoute } from "./routes/health.ts";
-import { cancelRunRoute, createRunRoute, evidenceRoute, getRunRoute, listRunsRoute } from "./routes/runs.ts";
+import { evidenceKeysRoute, evidenceRoute } from "./routes/evidence.ts";
+import { cancelRunRoute, createRunRoute, getRunRoute, listRunsRoute } from "./routes/runs.ts";
 import { validateRoute } from "./routes/validate.ts";
 
 /** Dependencies of `createGateway`. */
@@ -100,6 +101,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     maxBodyBytes: config.maxBodyBytes,
     queueTtlSeconds: config.queueTtlSeconds,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    worm: config.worm ?? { s3Region: "us-east-1" },
     now,
     gate: deps.telemetry?.gate,
     tracer: deps.telemetry?.tracer,
@@ -177,6 +179,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     .get(
       "/api/v1/seed-runs/:id/evidence",
       route({ name: "/api/v1/seed-runs/:id/evidence", method: "GET" }, evidenceRoute(runs)),
+    )
+    .get(
+      "/api/v1/evidence/keys",
+      route({ name: "/api/v1/evidence/keys", method: "GET", public: true }, evidenceKeysRoute(runs)),
     );
 
   return {

@@ -1,6 +1,7 @@
 import { TELEMETRY_VARS } from "@semente/shared/telemetry";
 import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/shared/config";
 import type { RateLimitPolicy } from "@semente/shared/governance";
+import { WORM_VARS, type WormReadOptions } from "@semente/shared/evidence";
 import { DEFAULT_COST_MODEL_PATH, type Environment, type Mode } from "@semente/shared/manifest";
 
 /** Environment variables of the gateway (the README's configuration table lists them). */
@@ -33,6 +34,9 @@ export const GATEWAY_VARS = {
   GATEWAY_NATS_NAME_PREFIX: str("Prefix of the KV bucket and run-events stream names (isolates test stacks)", ""),
   GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of run-event subjects, before `seed.run.` (isolates test stacks)", ""),
   LOG_LEVEL: oneOf("pino log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),
+  // GET …/evidence re-reads the stored WORM object at its indexed location (s3:// needs these).
+  EVIDENCE_S3_ENDPOINT: WORM_VARS.EVIDENCE_S3_ENDPOINT,
+  EVIDENCE_S3_REGION: WORM_VARS.EVIDENCE_S3_REGION,
   ...TELEMETRY_VARS,
 } as const;
 
@@ -56,6 +60,8 @@ export interface GatewayConfig {
   parseTimeoutMs: number;
   /** Path of the FinOps cost model. */
   costModelPath: string;
+  /** How `s3://` evidence locations are read back. @default AWS, us-east-1 */
+  worm?: WormReadOptions;
 }
 
 /** Reads and validates the gateway's environment; throws CONFIG_INVALID naming every bad variable. */
@@ -81,6 +87,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     parseWorkers: vars.GATEWAY_PARSE_WORKERS,
     parseTimeoutMs: vars.GATEWAY_PARSE_TIMEOUT_MS,
     costModelPath: vars.COST_MODEL_PATH,
+    worm: { s3Endpoint: vars.EVIDENCE_S3_ENDPOINT, s3Region: vars.EVIDENCE_S3_REGION },
   };
   return { vars, gateway };
 }

@@ -359,6 +359,8 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
           details: {
             dry_run: run.dryRun,
             role: report.role,
+            checks: report.checks,
+            rls: report.rls,
             key_version: report.keyVersion,
             cost: report.costEstimate,
           },

@@ -1,4 +1,12 @@
-import { assertPreflight, BANKING_TABLES, type Sql, withTenant } from "@semente/shared/db";
+import {
+  assertPreflight,
+  BANKING_TABLES,
+  type PreflightResult,
+  recordRlsChecks,
+  type RlsRecord,
+  type Sql,
+  withTenant,
+} from "@semente/shared/db";
 import { type ProblemCode, SementeError } from "@semente/shared/errors";
 import { assertWormAvailable, type WormStore } from "@semente/shared/evidence";
 import { assertKeyVersion, type KeyProvider } from "@semente/shared/keys";
@@ -34,6 +42,10 @@ export const ABORT_CODES: ReadonlySet<ProblemCode> = new Set<ProblemCode>(["OUTS
 /** Facts the preflight established (for the audit row and the evidence). */
 export interface PreflightReport {
   role: string;
+  /** The database checks that ran (role, RLS, migrations) as the data-plane role. */
+  checks: PreflightResult["checks"];
+  /** The role's attributes and every tenant table's RLS and policies, as that role saw them. */
+  rls: RlsRecord;
   keyVersion: number;
   costEstimate: number;
   /** Checkpointed rows per entity of an earlier run of the same manifest (resume). */
@@ -133,6 +145,7 @@ export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promis
     });
   }
   const db = await assertPreflight(deps.dataPlaneSql, { migrationsDir: deps.migrationsDir });
+  const rls = await recordRlsChecks(deps.dataPlaneSql);
   const provider = deps.keys(run.environment);
   const keyVersion = await assertKeyVersion(
     provider,
@@ -143,5 +156,5 @@ export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promis
   await provider.deriveFpeKey({ environment: run.environment, tenant: run.tenantId }, keyVersion);
   if (!run.dryRun) await assertWormAvailable(deps.worm);
   const explainedRows = await checkDrift(deps.verifierSql, run, manifest);
-  return { role: db.role, keyVersion, costEstimate: cost.total, explainedRows };
+  return { role: db.role, checks: db.checks, rls, keyVersion, costEstimate: cost.total, explainedRows };
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { withTenant } from "@semente/shared/db";
 import { parseManifest } from "@semente/shared/manifest";
 import { planBatches } from "@semente/shared/pipeline";
@@ -227,6 +228,8 @@ describe("e2e: gateway → planner → seeders", () => {
       // The evidence service signed, stored and indexed exactly one report, which verifies.
       // The gateway names the filesystem object by its key inside the store, never by the server's path.
       const key = /evidence\s+worm-fs:(\S+)/.exec(seeded.stdout)?.[1];
+      // The run's evidence status: its checklist, with the dataset item passing.
+      expect(seeded.stdout).toMatch(/checklist {2}.*dataset pass/);
       expect(key).toBeDefined();
       const runId = /run {8}([0-9a-f-]{36})/.exec(seeded.stdout)?.[1] as string;
       const reports = await db.adminSql`SELECT location FROM seed.evidence_index WHERE run_id = ${runId}`;
@@ -235,6 +238,41 @@ describe("e2e: gateway → planner → seeders", () => {
       const verified = await run(["evidence", "verify", runId]);
       if (verified.code !== 0) console.error(verified.stdout, verified.stderr);
       expect(verified.code).toBe(0);
+      // The report vouches for the run's recorded digest, and its signature verifies with the JWKS the
+      // gateway publishes, in a plain node process that imports nothing from Semente.
+      const envelopePath = fileURLToPath(String(reports[0]?.location));
+      const envelope = JSON.parse(readFileSync(envelopePath, "utf8")) as { payload: string };
+      const report = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"));
+      const [recorded] = await db.adminSql<{ dataset_digest: string }[]>`
+        SELECT dataset_digest FROM seed.runs WHERE id = ${runId}`;
+      expect(report.dataset.digest).toBe(`sha256:${recorded?.dataset_digest}`);
+      expect(report.checklist.find((c: { id: string }) => c.id === "dataset").status).toBe("pass");
+      const jwks = await fetch(`${env.GATEWAY_URL}/api/v1/evidence/keys`);
+      expect(jwks.status).toBe(200);
+      writeFileSync(join(dir, "jwks.json"), await jwks.text());
+      const node = Bun.spawnSync([
+        "node",
+        join(ROOT, "docs/examples/verify-evidence.mjs"),
+        envelopePath,
+        join(dir, "jwks.json"),
+      ]);
+      expect(node.stdout.toString()).toContain(`valid: run ${runId} (completed)`);
+      expect(node.exitCode).toBe(0);
+      // One value altered as a superuser: both verify commands exit 6 naming entity and column.
+      const [loan] = await db.adminSql<{ id: string }[]>`SELECT id FROM banking.loans ORDER BY id LIMIT 1`;
+      await db.adminSql`UPDATE banking.loans SET principal = principal + 1 WHERE id = ${loan?.id as string}`;
+      try {
+        for (const args of [
+          ["evidence", "verify", runId],
+          ["verify", "--profile", ALFA],
+        ]) {
+          const altered = await run(args);
+          expect(altered.code).toBe(6);
+          expect(altered.stderr).toMatch(/loans ordinal \d+: column principal differs/);
+        }
+      } finally {
+        await db.adminSql`UPDATE banking.loans SET principal = principal - 1 WHERE id = ${loan?.id as string}`;
+      }
     } finally {
       const down = await run(["down", "--dir", dir]);
       expect(down.code).toBe(0);

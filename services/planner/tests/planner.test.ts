@@ -1,3 +1,4 @@
+import { buildReport } from "@semente/shared/evidence";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { claimLease, openAdmissionBuckets, readLease, tenantLeaseKey } from "@semente/shared/bus";
 import type { Manifest } from "@semente/shared/manifest";
@@ -98,6 +99,15 @@ describe("planner", () => {
         { action: string }[]
       >`SELECT action FROM seed.audit_log WHERE run_id = ${run.id}`;
       expect(audit.map((a) => a.action)).toContain("preflight.pass");
+      // The evidence of this real run: the planner's recorded digest is the report's, and the
+      // rls and contracts items pass on what the planner and the seeder recorded.
+      const report = await buildReport({ sql: env.db.appSql, runId: run.id });
+      expect(report.dataset.digest).toBe(`sha256:${happyDigest}`);
+      expect(report.dataset.matches_recorded).toBe(true);
+      const status = Object.fromEntries(report.checklist.map((c) => [c.id, c.status]));
+      expect(status).toMatchObject({ dataset: "pass", rls: "pass", contracts: "pass", idempotency: "pass" });
+      expect(report.checklist.find((c) => c.id === "rls")?.evidence.role_bypassrls).toBe(false);
+      expect(report.checklist.find((c) => c.id === "contracts")?.evidence.rows_validated).toBe(plan.totalRows);
     } finally {
       await seeder.stop();
     }

@@ -1,36 +1,53 @@
+import { createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { loadConfig, str } from "@semente/shared/config";
 import { createSql, type Sql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import {
-  createS3WormStore,
   type EvidenceIndexEntry,
+  type EvidenceReport,
   findEvidence,
   parseEnvelope,
+  readWormLocation,
   verifyEvidence,
 } from "@semente/shared/evidence";
 import type { KeyPublic } from "@semente/shared/keys";
+import { isManifest } from "@semente/shared/manifest";
 import { KEY_PROVIDER_VARS, keyProviderFromConfig } from "@semente/shared/pipeline";
+import { requireRun } from "@semente/shared/runs";
+import { type RowVerification, verifyRows } from "@semente/shared/verify";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { APP_DATABASE_URL } from "./seed.ts";
+import {
+  generationContextFor,
+  parseSample,
+  rowProblems,
+  rowSummary,
+  VERIFIER_DATABASE_URL,
+  verificationSql,
+} from "./verify.ts";
 import { out, UsageError } from "../io.ts";
 
 const VARS = {
   SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL,
+  SEMENTE_VERIFIER_DATABASE_URL: VERIFIER_DATABASE_URL,
   EVIDENCE_S3_ENDPOINT: str("S3-compatible endpoint of s3:// evidence locations; empty for AWS", ""),
   EVIDENCE_S3_REGION: str("S3 region of s3:// evidence locations", "us-east-1"),
   ...KEY_PROVIDER_VARS,
 };
 
-const USAGE = `usage: semente evidence verify <file | run-id> [--public-key <pem>] [--offline] [--json]
+const USAGE = `usage: semente evidence verify <file | run-id> [--public-key <jwks | pem>] [--sample <fraction>] [--offline] [--json]
 
 Verifies a signed evidence report (a DSSE envelope): its hash against seed.evidence_index, the
-Ed25519 signature, the report schema, and the dataset digest recomputed from seed.checkpoints.
+Ed25519 signature, the report schema, the dataset digest recomputed from seed.checkpoints and
+recorded by the run; then, for a completed run, re-reads every row of the run's tenant in one
+REPEATABLE READ READ ONLY snapshot (under RLS) and compares it value by value with the dataset
+regenerated from the run's manifest (--sample <fraction>: a deterministic fraction of the rows).
 A run id reads the indexed report from WORM storage. The public key comes from the key provider
-(KEY_PROVIDER, VAULT_*) unless --public-key names an SPKI PEM file. --offline skips the database
-(signature and schema only). Exit 6 (EVIDENCE_INVALID) when anything does not verify.`;
+(KEY_PROVIDER, VAULT_*) unless --public-key names a JWKS file (GET /api/v1/evidence/keys; the key
+whose kid is the envelope's keyid) or an SPKI PEM file. --offline skips the database (signature
+and schema only). Exit 6 when anything does not verify (EVIDENCE_INVALID, DATASET_MISMATCH).`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -40,19 +57,6 @@ function readLocal(path: string): Uint8Array {
   } catch (error) {
     throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
   }
-}
-
-/** Reads the object an index row points at (`file://` or `s3://bucket/key`). */
-async function readLocation(location: string, vars: ReturnType<typeof loadConfig<typeof VARS>>): Promise<Uint8Array> {
-  if (location.startsWith("file://")) return readLocal(fileURLToPath(location));
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  if (m === null) throw new SementeError("EVIDENCE_INVALID", `unsupported evidence location ${location}`);
-  const store = createS3WormStore({
-    bucket: m[1] as string,
-    region: vars.EVIDENCE_S3_REGION,
-    ...(vars.EVIDENCE_S3_ENDPOINT === "" ? {} : { endpoint: vars.EVIDENCE_S3_ENDPOINT }),
-  });
-  return store.get(m[2] as string);
 }
 
 /** The run named by the (not yet verified) payload, used only to pick the key and the index row. */
@@ -74,14 +78,61 @@ function payloadRun(bytes: Uint8Array): { id: string; environment: string; tenan
 
 async function publicKeyFor(
   bytes: Uint8Array,
-  pemPath: string | undefined,
+  keyPath: string | undefined,
   vars: ReturnType<typeof loadConfig<typeof VARS>>,
 ): Promise<KeyPublic> {
-  if (pemPath !== undefined) {
-    return { keyId: `file:${pemPath}`, publicKeyPem: new TextDecoder().decode(readLocal(pemPath)) };
+  if (keyPath !== undefined) {
+    const text = new TextDecoder().decode(readLocal(keyPath));
+    if (text.trimStart().startsWith("{")) {
+      const keyId = parseEnvelope(bytes).signatures[0]?.keyid ?? "";
+      return publicKeyFromJwks(text, keyId);
+    }
+    return { keyId: `file:${keyPath}`, publicKeyPem: text };
   }
   const run = payloadRun(bytes);
   return keyProviderFromConfig(vars, run.environment).publicKey({ environment: run.environment, tenant: run.tenant });
+}
+
+/** The key of a JWKS document whose `kid` is the envelope's keyid, as the verifier takes it. */
+function publicKeyFromJwks(text: string, keyId: string): KeyPublic {
+  let jwks: { keys?: { kid?: unknown; kty?: unknown; crv?: unknown; x?: unknown }[] };
+  try {
+    jwks = JSON.parse(text);
+  } catch {
+    throw new UsageError("the --public-key file is neither a JWKS (JSON) nor a PEM file");
+  }
+  const jwk = jwks.keys?.find((k) => k.kid === keyId);
+  if (jwk === undefined || jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.x !== "string") {
+    throw new SementeError("EVIDENCE_INVALID", `the JWKS holds no Ed25519 key with kid ${keyId}`);
+  }
+  const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk.x }, format: "jwk" });
+  return { keyId, publicKeyPem: key.export({ type: "spki", format: "pem" }).toString() };
+}
+
+/**
+ * Row verification of a completed run: its manifest (from seed.runs) regenerated and compared with
+ * every row of its tenant. Null for runs that did not complete (their rows are partial by design).
+ */
+async function verifyRunRows(
+  sql: Sql,
+  verifierUrl: string,
+  report: EvidenceReport,
+  sample: number | undefined,
+): Promise<RowVerification | null> {
+  if (report.run.state !== "completed") return null;
+  const run = await requireRun(sql, report.run.id);
+  if (!isManifest(run.manifest)) {
+    throw new SementeError("EVIDENCE_INVALID", `run ${run.id}'s stored manifest is not a valid v1 manifest`);
+  }
+  const manifest = run.manifest;
+  const ctx = await generationContextFor(manifest, `sha256:${run.manifestHash}`);
+  // Banking rows are read as the read-only verification role; the control plane has no grant on them.
+  const rowsSql = verificationSql(verifierUrl);
+  try {
+    return await verifyRows({ sql: rowsSql, manifest, ctx, ...(sample === undefined ? {} : { sample }) });
+  } finally {
+    await rowsSql.end({ timeout: 5 });
+  }
 }
 
 export const evidenceCommand: Command = {
@@ -91,11 +142,13 @@ export const evidenceCommand: Command = {
   async run(argv) {
     const { positionals, values } = parse(argv, {
       "public-key": { type: "string" },
+      sample: { type: "string" },
       offline: { type: "boolean" },
       json: { type: "boolean" },
     });
     const [action, target] = positionals;
     if (action !== "verify" || target === undefined) throw new UsageError(USAGE);
+    const sample = parseSample(values.sample);
     const vars = loadConfig(VARS);
     const isRun = UUID.test(target) && !target.includes("/");
     if (isRun && values.offline) throw new UsageError("a run id needs the database; pass a file with --offline");
@@ -103,12 +156,16 @@ export const evidenceCommand: Command = {
     try {
       let index: EvidenceIndexEntry | undefined;
       let bytes: Uint8Array;
-      if (!values.offline) sql = createSql(vars.SEMENTE_APP_DATABASE_URL, { max: 2, applicationName: "semente-cli" });
+      if (!values.offline)
+        sql = createSql(vars.SEMENTE_APP_DATABASE_URL, { applicationName: "semente-cli-evidence", max: 2 });
       if (isRun) {
         const entry = await findEvidence(sql as Sql, target);
         if (entry === null) throw new SementeError("NOT_FOUND", `run ${target} has no evidence`);
         index = entry;
-        bytes = await readLocation(entry.location, vars);
+        bytes = await readWormLocation(entry.location, {
+          s3Endpoint: vars.EVIDENCE_S3_ENDPOINT,
+          s3Region: vars.EVIDENCE_S3_REGION,
+        });
       } else {
         bytes = readLocal(target);
       }
@@ -118,6 +175,15 @@ export const evidenceCommand: Command = {
         if (UUID.test(runId)) index = (await findEvidence(sql, runId)) ?? undefined;
       }
       const result = await verifyEvidence({ bytes, publicKey, index, sql });
+      const rows =
+        sql === undefined ? null : await verifyRunRows(sql, vars.SEMENTE_VERIFIER_DATABASE_URL, result.report, sample);
+      if (rows !== null && !rows.ok) {
+        throw new SementeError(
+          "DATASET_MISMATCH",
+          `the database differs from run ${result.report.run.id}'s dataset (${rows.differenceCount} difference(s))`,
+          { errors: rowProblems(rows) },
+        );
+      }
       const summary = {
         run_id: result.report.run.id,
         valid: true,
@@ -126,6 +192,8 @@ export const evidenceCommand: Command = {
         key_id: result.keyId,
         dataset_digest: result.report.dataset.digest,
         dataset_digest_recomputed: sql !== undefined,
+        rows_compared: rows?.rowsCompared ?? null,
+        sample: rows?.sample ?? null,
         indexed: index !== undefined,
       };
       if (values.json) {
@@ -137,8 +205,10 @@ export const evidenceCommand: Command = {
       out(`  sha256     ${summary.sha256}${index === undefined ? " (not indexed here)" : " (matches the index)"}`);
       out(`  payload    sha256 ${summary.payload_sha256}`);
       out(
-        `  dataset    ${summary.dataset_digest ?? "none"}${sql === undefined ? " (not recomputed: --offline)" : " (recomputed from checkpoints: equal)"}`,
+        `  dataset    ${summary.dataset_digest ?? "none"}${sql === undefined ? " (not recomputed: --offline)" : " (recomputed from checkpoints and equal to the run's recorded digest)"}`,
       );
+      if (rows !== null) out(`  ${rowSummary(rows)}`);
+      else if (sql !== undefined) out(`  rows       not compared: the run ended ${result.report.run.state}`);
       return 0;
     } finally {
       await sql?.end({ timeout: 5 });

@@ -117,8 +117,15 @@ async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
   }
 }
 
+/** Where a run's evidence is and what its checklist says (decoded, not verified: `evidence verify` does that). */
+export interface EvidenceSummary {
+  location: string | null;
+  /** `id status` per checklist item, e.g. `dataset pass`. */
+  checklist: string[];
+}
+
 /** Prints the final summary of a followed run. */
-export function printSummary(result: FollowResult, evidence: string | null): void {
+export function printSummary(result: FollowResult, evidence: EvidenceSummary | null): void {
   const { run } = result;
   out("");
   out(`run        ${run.id}`);
@@ -127,16 +134,34 @@ export function printSummary(result: FollowResult, evidence: string | null): voi
   out(`rows       ${run.progress.rows_written} / ${run.progress.rows_planned ?? "?"}`);
   out(`digest     ${run.dataset_digest === null ? "-" : `sha256:${run.dataset_digest}`}`);
   out(`elapsed    ${(result.elapsedMs / 1000).toFixed(1)} s`);
-  if (evidence !== null) out(`evidence   ${evidence}`);
+  if (evidence !== null) {
+    out(`evidence   ${evidence.location ?? "-"}`);
+    if (evidence.checklist.length > 0) out(`checklist  ${evidence.checklist.join(", ")}`);
+  }
   if (run.reason !== null) out(`reason     ${run.reason.code}: ${run.reason.detail ?? run.reason.title}`);
 }
 
+/** The checklist of a DSSE envelope's payload, as `id status` strings (empty when unreadable). */
+export function checklistOf(envelope: unknown): string[] {
+  try {
+    const payload = (envelope as { payload?: unknown }).payload;
+    if (typeof payload !== "string") return [];
+    const report = JSON.parse(Buffer.from(payload, "base64").toString("utf8")) as {
+      checklist?: { id?: unknown; status?: unknown }[];
+    };
+    return (report.checklist ?? []).map((c) => `${String(c.id)} ${String(c.status)}`);
+  } catch {
+    // Unreadable payload: the summary shows no checklist; `semente evidence verify` reports why.
+    return [];
+  }
+}
+
 /**
- * The evidence location of a completed run. The evidence service writes it shortly after the run
- * completes, so the CLI waits up to SEMENTE_EVIDENCE_WAIT_S for it (0 skips the wait).
+ * The evidence of an ended run (every ending gets one; dry runs none). The evidence service writes
+ * it shortly after the run ends, so the CLI waits up to SEMENTE_EVIDENCE_WAIT_S for it (0 skips the wait).
  */
-async function evidenceLocation(client: GatewayClient, run: RunResource): Promise<string | null> {
-  if (run.state !== "completed" || run.dry_run) return null;
+async function evidenceSummary(client: GatewayClient, run: RunResource): Promise<EvidenceSummary | null> {
+  if (!["completed", "failed", "aborted", "cancelled"].includes(run.state) || run.dry_run) return null;
   const { SEMENTE_EVIDENCE_WAIT_S } = loadConfig({
     SEMENTE_EVIDENCE_WAIT_S: int("Seconds `seed --follow` waits for the run's evidence", "10", 0, 600),
   });
@@ -144,8 +169,8 @@ async function evidenceLocation(client: GatewayClient, run: RunResource): Promis
   for (;;) {
     try {
       // The body is the signed envelope itself; its WORM location travels in Content-Location.
-      const { headers } = await client.request("GET", `/api/v1/seed-runs/${run.id}/evidence`);
-      return headers.get("content-location");
+      const { headers, json } = await client.request("GET", `/api/v1/seed-runs/${run.id}/evidence`);
+      return { location: headers.get("content-location"), checklist: checklistOf(json) };
     } catch (error) {
       // Not written yet (404), or no evidence service: the seed run itself is complete either way.
       if (!(error instanceof SementeError)) throw error;
@@ -199,9 +224,17 @@ export const seedCommand: Command = {
         tty: process.stdout.isTTY === true && !values.json,
         getRun: direct?.getRun,
       });
-      const evidence = client === null ? null : await evidenceLocation(client, result.run);
-      if (values.json) out(JSON.stringify({ ...result.run, per_entity: result.perEntity, evidence }));
-      else printSummary(result, evidence);
+      const evidence = client === null ? null : await evidenceSummary(client, result.run);
+      if (values.json) {
+        out(
+          JSON.stringify({
+            ...result.run,
+            per_entity: result.perEntity,
+            evidence: evidence?.location ?? null,
+            checklist: evidence?.checklist ?? [],
+          }),
+        );
+      } else printSummary(result, evidence);
       return runExitCode(result.run);
     } finally {
       await direct?.close();

@@ -1,49 +1,66 @@
 import { loadConfig, url } from "@semente/shared/config";
 import { BANKING_TABLES, createSql, type Sql, withTenant } from "@semente/shared/db";
-import { datasetDigest } from "@semente/shared/determinism";
 import { SementeError } from "@semente/shared/errors";
-import { createGenerationContext, generateBatch } from "@semente/shared/factories";
+import { createGenerationContext, type GenerationContext } from "@semente/shared/factories";
 import type { Manifest } from "@semente/shared/manifest";
 import {
-  type BatchPlan,
   digestBatch,
   digestHex,
   KEY_PROVIDER_VARS,
   keyProviderFromConfig,
   planBatches,
+  runDatasetDigest,
 } from "@semente/shared/pipeline";
+import { describeDifference, type RowVerification, verifyRows } from "@semente/shared/verify";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
 import { readManifest } from "./seed.ts";
 
-const USAGE = `usage: semente verify --profile <file> [--json]
+const USAGE = `usage: semente verify --profile <file> [--sample <fraction>] [--json]
 
-Recomputes the dataset digest of the manifest from the manifest alone (factories + key provider,
-no database), then compares it with the database: the latest completed run of this manifest, each
-batch's checkpoint digest, and the row count of every entity of the tenant (as the read-only
-verification role, SEMENTE_VERIFIER_DATABASE_URL, under RLS). Exit 0 when everything matches, 5 (DATA_DRIFT) otherwise.`;
+Regenerates the manifest's dataset (factories + key provider) and compares it with the database
+(as the read-only verification role, SEMENTE_VERIFIER_DATABASE_URL, under RLS): the dataset digest recorded by the latest completed run of
+this manifest, each batch's checkpoint digest, and then every row of the tenant, read in one
+REPEATABLE READ READ ONLY snapshot and compared value by value. Missing rows, extra rows and
+differing values are named by entity, ordinal (or id) and column, never by value. --sample
+<fraction> compares a deterministic fraction of the rows (row counts stay exact) and says so.
+Exit 0 when everything matches, 6 (DATASET_MISMATCH) otherwise.`;
 
-/** The read-only verification role `verify` (and the planner's drift check) read banking rows as. */
-export const VERIFIER_DATABASE_URL = url(
-  "PostgreSQL URL of the read-only verification role (semente_verifier)",
-  "postgres://semente_verifier@127.0.0.1:5432/semente",
-  ["postgres:", "postgresql:"],
-);
-
-/** The expected dataset: batch digests in plan order and the dataset digest. */
-export async function expectedDataset(
-  manifest: Manifest,
-  hash: string,
-  plan: BatchPlan = planBatches(manifest),
-): Promise<{ batchDigests: string[]; datasetDigest: string }> {
+/** The generation context of a manifest, with the key provider's key material (KEY_PROVIDER, VAULT_*). */
+export async function generationContextFor(manifest: Manifest, hash: string): Promise<GenerationContext> {
   const config = loadConfig(KEY_PROVIDER_VARS);
   const provider = keyProviderFromConfig(config, manifest.metadata.environment);
   const scope = { environment: manifest.metadata.environment, tenant: manifest.metadata.tenant };
   const fpeKey = await provider.deriveFpeKey(scope, manifest.key_version);
-  const ctx = createGenerationContext({ manifest, manifestHash: hash, fpeKey, keyVersion: manifest.key_version });
-  const batchDigests = plan.batches.map((b) => digestBatch(generateBatch(ctx, b.entity, b.from, b.to)));
-  return { batchDigests, datasetDigest: datasetDigest(batchDigests) };
+  return createGenerationContext({ manifest, manifestHash: hash, fpeKey, keyVersion: manifest.key_version });
+}
+
+/** Parses `--sample`: a fraction in (0, 1]. */
+export function parseSample(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0 && n <= 1)) throw new UsageError(`--sample must be a fraction in (0, 1], got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The first `limit` differences of a row verification as problem issues (no value ever), then how many more. */
+export function rowProblems(result: RowVerification, limit = 20): { pointer: string; message: string }[] {
+  const problems = result.differences.slice(0, limit).map((d) => ({
+    pointer: `/rows/${d.entity}${d.ordinal === null ? "" : `/${d.ordinal}`}${d.column === null ? "" : `/${d.column}`}`,
+    message: describeDifference(d),
+  }));
+  if (result.differenceCount > problems.length) {
+    problems.push({ pointer: "/rows", message: `${result.differenceCount - problems.length} more difference(s)` });
+  }
+  return problems;
+}
+
+/** One line describing what a row verification covered. */
+export function rowSummary(result: RowVerification): string {
+  const scope =
+    result.sample === null ? "every row" : `a deterministic sample of ${result.sample} of the rows (row counts exact)`;
+  return `rows       ${result.rowsCompared} compared value by value (${scope}); ${result.differenceCount} difference(s)`;
 }
 
 interface Observed {
@@ -87,24 +104,59 @@ async function observe(sql: Sql, manifest: Manifest, hash: string): Promise<Obse
   );
 }
 
+/** The read-only verification role `verify` (and the planner's drift check) read banking rows as. */
+export const VERIFIER_DATABASE_URL = url(
+  "PostgreSQL URL of the read-only verification role (semente_verifier)",
+  "postgres://semente_verifier@127.0.0.1:5432/semente",
+  ["postgres:", "postgresql:"],
+);
+
+/**
+ * The connection `verify` and `evidence verify` read banking rows with: the read-only
+ * verification role (semente_verifier, subject to RLS, no write privilege anywhere).
+ */
+export function verificationSql(url: string): Sql {
+  return createSql(url, { applicationName: "semente-cli-verify", max: 2 });
+}
+
 export const verifyCommand: Command = {
   name: "verify",
   summary: "recompute the dataset digest from the manifest and compare it with the database",
   usage: USAGE,
   async run(argv) {
-    const { values } = parse(argv, { profile: { type: "string" }, json: { type: "boolean" } }, false);
+    const { values } = parse(
+      argv,
+      { profile: { type: "string" }, sample: { type: "string" }, json: { type: "boolean" } },
+      false,
+    );
     if (values.profile === undefined) throw new UsageError(`--profile is required\n\n${USAGE}`);
+    const sample = parseSample(values.sample);
     const { manifest, hash } = readManifest(values.profile);
     const plan = planBatches(manifest);
-    const expected = await expectedDataset(manifest, hash, plan);
     const { SEMENTE_VERIFIER_DATABASE_URL } = loadConfig({ SEMENTE_VERIFIER_DATABASE_URL: VERIFIER_DATABASE_URL });
-    const sql = createSql(SEMENTE_VERIFIER_DATABASE_URL, { applicationName: "semente-cli-verify", max: 2 });
+    const sql = verificationSql(SEMENTE_VERIFIER_DATABASE_URL);
     let observed: Observed;
+    let rows: RowVerification;
+    // The batch digests of the regenerated dataset, taken during the row comparison (one generation).
+    const batchDigests = new Map<string, string>();
     try {
       observed = await observe(sql, manifest, hash);
+      rows = await verifyRows({
+        sql,
+        manifest,
+        ctx: await generationContextFor(manifest, hash),
+        ...(sample === undefined ? {} : { sample }),
+        onBatch: (b, batch) => batchDigests.set(`${b.entity}:${b.batchIndex}`, digestBatch(batch)),
+      });
     } finally {
       await sql.end({ timeout: 5 });
     }
+    const expected = {
+      batchDigests: plan.batches.map((b) => batchDigests.get(`${b.entity}:${b.batchIndex}`) as string),
+      datasetDigest: runDatasetDigest(
+        plan.batches.map((b) => ({ ...b, digest: batchDigests.get(`${b.entity}:${b.batchIndex}`) as string })),
+      ) as string,
+    };
     const problems: { pointer: string; message: string }[] = [];
     if (observed.runDigest === null) problems.push({ pointer: "/runs", message: "no completed run of this manifest" });
     else if (observed.runDigest !== digestHex(expected.datasetDigest)) {
@@ -130,6 +182,7 @@ export const verifyCommand: Command = {
         });
       }
     }
+    problems.push(...rowProblems(rows));
     const report = {
       tenant: manifest.metadata.tenant,
       environment: manifest.metadata.environment,
@@ -137,6 +190,9 @@ export const verifyCommand: Command = {
       dataset_digest: expected.datasetDigest,
       database_digest: observed.runDigest === null ? null : `sha256:${observed.runDigest}`,
       counts: plan.rowsPerEntity,
+      rows_compared: rows.rowsCompared,
+      sample: rows.sample,
+      differences: rows.differenceCount,
       ok: problems.length === 0,
       problems,
     };
@@ -147,13 +203,27 @@ export const verifyCommand: Command = {
       for (const [entity, planned] of Object.entries(plan.rowsPerEntity)) {
         out(`  ${entity.padEnd(24)} ${String(observed.counts[entity] ?? 0).padStart(9)} / ${planned}`);
       }
+      out(rowSummary(rows));
     }
     if (problems.length > 0) {
-      throw new SementeError("DATA_DRIFT", `the database differs from the manifest (${problems.length} problems)`, {
-        errors: problems.slice(0, 20),
-      });
+      throw new SementeError(
+        "DATASET_MISMATCH",
+        `the database differs from the manifest (${problems.length} problems)`,
+        {
+          errors: [
+            ...problems.slice(0, 20),
+            ...(problems.length > 20 ? [{ pointer: "/", message: `${problems.length - 20} more problem(s)` }] : []),
+          ],
+        },
+      );
     }
-    if (!values.json) out("verified: the database holds exactly the manifest's dataset");
+    if (!values.json) {
+      out(
+        rows.sample === null
+          ? "verified: the database holds exactly the manifest's dataset"
+          : `verified: the sampled rows (fraction ${rows.sample}) and every count match the manifest's dataset`,
+      );
+    }
     return 0;
   },
 };

@@ -5,8 +5,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createEvidenceService, createFsWormStore, type EvidenceIndexEntry } from "@semente/shared/evidence";
 import { createLocalDevKeyProvider } from "@semente/shared/keys";
-import { insertEndedRun, quietLog } from "../../../shared/tests/evidence/utils.ts";
+import { devManifest, quietLog } from "../../../shared/tests/evidence/utils.ts";
 import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
+import { seedCompletedRun } from "../../../shared/tests/verify/seeded-run.ts";
 
 const ENTRY = resolve(import.meta.dir, "evidence-entry.ts");
 const dir = mkdtempSync(join(tmpdir(), "semente-cli-evidence-"));
@@ -19,7 +20,8 @@ let runId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase("cli_evidence");
-  ({ runId } = await insertEndedRun(db.adminSql));
+  // A real seeded run: evidence verify re-reads its rows.
+  ({ runId } = await seedCompletedRun(db, devManifest().manifest, keys));
   const service = createEvidenceService({
     sql: db.appSql,
     store: createFsWormStore({ dir: join(dir, "worm") }),
@@ -29,7 +31,7 @@ beforeAll(async () => {
   const result = await service.produce(runId);
   if (result.status !== "stored") throw new Error("expected a stored report");
   entry = result.entry;
-});
+}, 60_000);
 afterAll(async () => {
   await db.drop();
   rmSync(dir, { recursive: true, force: true });
@@ -63,7 +65,8 @@ describe("evidence command", () => {
     expect(byFile.code).toBe(0);
     expect(byFile.stdout).toContain(`evidence of run ${runId}: valid`);
     expect(byFile.stdout).toContain("(matches the index)");
-    expect(byFile.stdout).toContain("recomputed from checkpoints: equal");
+    expect(byFile.stdout).toContain("recomputed from checkpoints and equal to the run's recorded digest");
+    expect(byFile.stdout).toContain("compared value by value (every row); 0 difference(s)");
     const byRun = await semente(["verify", runId, "--json"]);
     expect(byRun.code).toBe(0);
     expect(JSON.parse(byRun.stdout)).toMatchObject({ run_id: runId, valid: true, sha256: entry.sha256, indexed: true });

@@ -72,3 +72,35 @@ export function assertRowContract(entity: Entity, row: Readonly<Record<string, u
     if (issue !== undefined) throw violation(entity, `/${field}`, issue);
   }
 }
+
+/**
+ * Validates every row of a generated batch (arrays in column order) against its entity contract
+ * with the compiled checker; returns the number of rows validated. The first violating row throws
+ * CONTRACT_VIOLATION naming its ordinal and field, never its value.
+ */
+export function validateBatchContracts(
+  entity: Entity,
+  rows: readonly (readonly unknown[])[],
+  fromOrdinal: number,
+): number {
+  const fields = contractFields(entity);
+  const object: Record<string, unknown> = {};
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as readonly unknown[];
+    for (let i = 0; i < fields.length; i++) object[fields[i] as string] = row[i];
+    if (row.length !== fields.length || !isRowValid(entity, object)) {
+      try {
+        assertRowContract(entity, row);
+      } catch (error) {
+        if (error instanceof SementeError) {
+          throw new SementeError("CONTRACT_VIOLATION", `${error.message} (ordinal ${fromOrdinal + r})`, {
+            errors: error.errors,
+            extensions: { entity, ordinal: fromOrdinal + r },
+          });
+        }
+        throw error;
+      }
+    }
+  }
+  return rows.length;
+}

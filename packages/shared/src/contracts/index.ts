@@ -1,4 +1,4 @@
-export { assertRowContract, contractFields, isRowValid } from "./check.ts";
+export { assertRowContract, contractFields, isRowValid, validateBatchContracts } from "./check.ts";
 export {
   CEP_PATTERN,
   CNPJ_PATTERN,

@@ -3,6 +3,8 @@ export { createSql, isRetryablePgError, pgErrorCode, withTenant } from "./client
 export { migrate, migrationStatus, pendingMigrations } from "./migrate.ts";
 export { MIGRATIONS_DIR, readMigrationFiles, splitStatements } from "./migration-files.ts";
 export { assertPreflight, runPreflight } from "./preflight.ts";
+export { recordRlsChecks, RLS_REQUIRED_TABLES } from "./rls-record.ts";
+export type { RlsRecord, RlsTableRecord } from "./rls-record.ts";
 export { dropDatabase, passwordsFromUrls, setupDatabase } from "./setup.ts";
 export { bootstrapDatabase, setRolePasswords } from "./bootstrap.ts";
 export type { BootstrapDatabaseOptions, BootstrapDatabaseResult, RolePasswords } from "./bootstrap.ts";

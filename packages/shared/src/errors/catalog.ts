@@ -55,6 +55,8 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed", exit: 2 },
   BROKER_LOST: { status: 503, title: "Broker lost during the run", exit: 10 },
   SLO_BREACHED: { status: 409, title: "SLO gate breached", exit: 4 },
+  DATASET_MISMATCH: { status: 409, title: "Database differs from the manifest's dataset", exit: 6 },
+  EVIDENCE_TAMPERED: { status: 500, title: "Stored evidence differs from its index", exit: 6 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

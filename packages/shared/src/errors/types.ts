@@ -96,6 +96,10 @@ export const ProblemCode = {
   BROKER_LOST: "BROKER_LOST",
   /** Live batch p95/p99 latency over the manifest's `slo` thresholds: the run is aborted (409). */
   SLO_BREACHED: "SLO_BREACHED",
+  /** Rows read back differ from the manifest's dataset: missing, extra or a differing value (409). */
+  DATASET_MISMATCH: "DATASET_MISMATCH",
+  /** The stored WORM evidence object is missing or its hash differs from the index (500). */
+  EVIDENCE_TAMPERED: "EVIDENCE_TAMPERED",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

@@ -1,7 +1,6 @@
 import { runTraces } from "../telemetry/run-traces.ts";
 import { createHash } from "node:crypto";
 import { type Sql, withTenant } from "../db/index.ts";
-import { datasetDigest } from "../determinism/index.ts";
 import { SementeError } from "../errors/index.ts";
 import {
   type CostModel,
@@ -12,6 +11,7 @@ import {
   parseTtlSeconds,
   plannedRows,
 } from "../manifest/index.ts";
+import { comparePlanOrder, runDatasetDigest } from "../pipeline/dataset-digest.ts";
 import { requireRun, type Run } from "../runs/index.ts";
 import { type AuditFact, type BatchFact, buildChecklist, type CheckpointFact } from "./checklist.ts";
 import { classifyString } from "./scan.ts";
@@ -27,30 +27,14 @@ import {
 /** Run states that get a report (the run ended after admission). */
 export const REPORTABLE_STATES: ReadonlySet<string> = new Set(["completed", "failed", "aborted", "cancelled"]);
 
-const ENTITY_RANK = new Map<string, number>(ENTITIES.map((e, i) => [e, i]));
-
 /**
- * Plan order of batches: entities in FK order (`ENTITIES`, unknown entities last by name), then
- * `batch_index`. The dataset digest combines batch digests in this order.
- */
-export function comparePlanOrder(a: { entity: string; batchIndex: number }, b: typeof a): number {
-  const ra = ENTITY_RANK.get(a.entity) ?? ENTITIES.length;
-  const rb = ENTITY_RANK.get(b.entity) ?? ENTITIES.length;
-  if (ra !== rb) return ra - rb;
-  if (a.entity !== b.entity) return a.entity < b.entity ? -1 : 1;
-  return a.batchIndex - b.batchIndex;
-}
-
-/**
- * The dataset digest of a run from its checkpoints (digests as stored, 64 hex): `datasetDigest`
- * over `sha256:<digest>` in plan order ({@link comparePlanOrder}). Returns `sha256:<hex>`, or null
- * without checkpoints. The planner must record `seed.runs.dataset_digest` the same way.
+ * The dataset digest of a run from its checkpoints: {@link runDatasetDigest}, the one definition the
+ * planner records in `seed.runs.dataset_digest`. Returns `sha256:<hex>`, or null without checkpoints.
  */
 export function recomputeDatasetDigest(
   checkpoints: readonly { entity: string; batchIndex: number; digest: string }[],
 ): string | null {
-  if (checkpoints.length === 0) return null;
-  return datasetDigest([...checkpoints].sort(comparePlanOrder).map((c) => `sha256:${c.digest}`));
+  return runDatasetDigest(checkpoints);
 }
 
 /** Reads a run's checkpoints under its tenant (RLS), in plan order. */
@@ -68,8 +52,9 @@ export async function readCheckpoints(sql: Sql, run: Pick<Run, "id" | "tenantId"
         digest: string;
         key_version: number;
         duration_ms: number | null;
+        rows_validated: number | null;
       }[]
-    >`select entity, batch_index, from_ordinal, to_ordinal, row_count, digest, key_version, duration_ms
+    >`select entity, batch_index, from_ordinal, to_ordinal, row_count, digest, key_version, duration_ms, rows_validated
       from seed.checkpoints where run_id = ${run.id}`,
     { readOnly: true },
   );
@@ -83,6 +68,7 @@ export async function readCheckpoints(sql: Sql, run: Pick<Run, "id" | "tenantId"
       digest: r.digest,
       keyVersion: r.key_version,
       durationMs: r.duration_ms,
+      rowsValidated: r.rows_validated,
     }))
     .sort(comparePlanOrder);
 }
@@ -122,6 +108,20 @@ async function readAudit(sql: Sql, runId: string): Promise<AuditFact[]> {
   return sql<
     AuditFact[]
   >`select action, outcome, reason, details from seed.audit_log where run_id = ${runId} order by id`;
+}
+
+/**
+ * 429 answers the gateway audited (`reason = 'RATE_LIMITED'`) for the run's principal and tenant
+ * from the run's creation to its end, plus any audit row of the run itself with that reason.
+ */
+async function readGateway429s(sql: Sql, run: Run): Promise<number> {
+  const until = run.finishedAt ?? run.updatedAt;
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from seed.audit_log
+     where reason = 'RATE_LIMITED'
+       and (run_id = ${run.id}
+            or (tenant_id = ${run.tenantId} and actor = ${run.principal} and at >= ${run.createdAt} and at <= ${until}))`;
+  return row?.n ?? 0;
 }
 
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
@@ -184,9 +184,11 @@ function reportPrincipal(principal: string): string {
  * `seed.checkpoints` (read under the run's tenant), `seed.audit_log` and the run's manifest.
  *
  * Audit rows it reads (by `run_id`): `preflight.*` with `details.checks` (`PreflightResult`) and
- * `details.role` for the RLS item; rows with `reason = 'RATE_LIMITED'` or `action` `rate_limit.*`
- * count as 429s; `reason = 'CONTRACT_VIOLATION'` counts as a contract violation; any
- * `details.span_id` (16 hex) is listed in `trace.span_ids`, after the run's spans in `seed.run_traces`. Checkpoint `duration_ms` feeds the SLO.
+ * `details.rls` (`RlsRecord`) for the RLS item; `reason = 'CONTRACT_VIOLATION'` counts as a
+ * contract violation; any `details.span_id` (16 hex) is listed in `trace.span_ids`, after the
+ * run's spans in `seed.run_traces`. Rows with `reason = 'RATE_LIMITED'` of the run's principal and
+ * tenant during the run are its 429s. Checkpoint `rows_validated` feeds the contracts item,
+ * `duration_ms` the SLO.
  * Throws `NOT_FOUND` for an unknown run and `INVALID_STATE` for a run that has not ended.
  */
 export async function buildReport(options: BuildReportOptions): Promise<EvidenceReport> {
@@ -198,10 +200,11 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       extensions: { state: run.state },
     });
   }
-  const [checkpoints, batches, audit, traces] = await Promise.all([
+  const [checkpoints, batches, audit, gateway429s, traces] = await Promise.all([
     readCheckpoints(sql, run),
     readBatches(sql, run.id),
     readAudit(sql, run.id),
+    readGateway429s(sql, run),
     runTraces(sql, run.id),
   ]);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
@@ -280,6 +283,8 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       ? reportBatches.length
       : ENTITIES.reduce((sum, e) => sum + Math.ceil(planned.perEntity[e] / manifest.batch_size), 0);
 
+  const dataset = { digest, recorded_digest: recorded, checkpoints: checkpoints.length };
+  const trace = { trace_id: run.traceId, span_ids: spanIds };
   return {
     schema_version: EVIDENCE_SCHEMA_VERSION,
     labels: { tenant: run.tenantId, environment: run.environment, run_id: run.id },
@@ -303,7 +308,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       finished_at: iso(run.finishedAt),
       generated_at: now().toISOString(),
     },
-    trace: { trace_id: run.traceId, span_ids: spanIds },
+    trace,
     entities,
     batches: reportBatches,
     dataset: {
@@ -319,6 +324,6 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       batches_committed: checkpoints.length,
     },
     cost: costOf(manifest, options.costModel, written, durationS),
-    checklist: buildChecklist({ run, manifest, checkpoints, batches, audit, durationS }),
+    checklist: buildChecklist({ run, manifest, checkpoints, batches, audit, durationS, gateway429s, dataset, trace }),
   };
 }

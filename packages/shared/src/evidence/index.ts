@@ -1,4 +1,5 @@
-export { buildReport, comparePlanOrder, readCheckpoints, recomputeDatasetDigest, REPORTABLE_STATES } from "./build.ts";
+export { comparePlanOrder } from "../pipeline/dataset-digest.ts";
+export { buildReport, readCheckpoints, recomputeDatasetDigest, REPORTABLE_STATES } from "./build.ts";
 export { buildChecklist, percentile } from "./checklist.ts";
 export { canonicalReportBytes, pae, parseEnvelope, sha256Hex, signEnvelope, verifyEnvelope } from "./dsse.ts";
 export { assertNoPiiOrSecrets, classifyString, findPiiOrSecrets, SuspectKind } from "./scan.ts";
@@ -25,6 +26,10 @@ export { bootstrapWormBucket } from "./worm-bootstrap.ts";
 export type { BootstrapWormBucketOptions, BootstrapWormBucketResult } from "./worm-bootstrap.ts";
 export { createFsWormStore } from "./worm-fs.ts";
 export { createS3WormStore } from "./worm-s3.ts";
+export { evidenceJwks, jwkFromPem, recordEvidenceKey } from "./keys.ts";
+export { readWormLocation } from "./worm-read.ts";
+export type { EvidenceJwk } from "./keys.ts";
+export type { WormReadOptions } from "./worm-read.ts";
 export type { AuditFact, BatchFact, CheckpointFact, ChecklistInput } from "./checklist.ts";
 export type { VerifiedEnvelope } from "./dsse.ts";
 export type { Finding } from "./scan.ts";

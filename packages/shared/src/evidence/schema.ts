@@ -1,9 +1,16 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 import { type ProblemIssue, SementeError } from "../errors/index.ts";
 import { schemaIssues } from "../manifest/index.ts";
+import { hasEvidence } from "./checklist.ts";
 import { CheckId, CheckStatus, EVIDENCE_SCHEMA_VERSION, type EvidenceReport } from "./types.ts";
 
 const strict = { additionalProperties: false } as const;
+
+/**
+ * Items every v1 report holds. `dataset` and `trace` are produced since issue 9 and optional in the
+ * schema, so reports signed before them still verify.
+ */
+const REQUIRED_CHECK_IDS: readonly CheckId[] = ["pii", "rls", "contracts", "idempotency", "rate_limit", "slo"];
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Sha256Ref = Type.String({ pattern: "^sha256:[0-9a-f]{64}$", description: "`sha256:<64 hex>`." });
 const Uuid = Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" });
@@ -117,7 +124,11 @@ export const EvidenceReportSchema = Type.Object(
       },
       strict,
     ),
-    checklist: Type.Array(CheckItemSchema, { minItems: Object.keys(CheckId).length }),
+    checklist: Type.Array(CheckItemSchema, {
+      minItems: REQUIRED_CHECK_IDS.length,
+      description:
+        "One item per check id. `dataset` and `trace` were added later: reports produced before them lack them.",
+    }),
   },
   {
     ...strict,
@@ -153,10 +164,21 @@ export function assertEvidenceReport(
       issues.push({ pointer: "/labels/environment", message: "differs from run.environment" });
     }
     if (r.labels.run_id !== r.run.id) issues.push({ pointer: "/labels/run_id", message: "differs from run.id" });
+    r.checklist.forEach((c, i) => {
+      if (c.status === "pass" && !hasEvidence(c)) {
+        issues.push({ pointer: `/checklist/${i}/evidence`, message: "a passing item must carry its evidence" });
+      }
+    });
     const ids = r.checklist.map((c) => c.id);
     for (const id of Object.values(CheckId)) {
-      if (ids.filter((x) => x === id).length !== 1) {
-        issues.push({ pointer: "/checklist", message: `must hold exactly one '${id}' item` });
+      const n = ids.filter((x) => x === id).length;
+      if (REQUIRED_CHECK_IDS.includes(id) ? n !== 1 : n > 1) {
+        issues.push({
+          pointer: "/checklist",
+          message: REQUIRED_CHECK_IDS.includes(id)
+            ? `must hold exactly one '${id}' item`
+            : `holds more than one '${id}' item`,
+        });
       }
     }
   }

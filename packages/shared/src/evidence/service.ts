@@ -5,6 +5,7 @@ import { canonicalJson } from "../manifest/index.ts";
 import { requireRun, type Run } from "../runs/index.ts";
 import { withLabels } from "../telemetry/index.ts";
 import { buildReport } from "./build.ts";
+import { recordEvidenceKey } from "./keys.ts";
 import { canonicalReportBytes, parseEnvelope, sha256Hex, signEnvelope, verifyEnvelope } from "./dsse.ts";
 import { assertNoPiiOrSecrets } from "./scan.ts";
 import { assertEvidenceReport } from "./schema.ts";
@@ -64,7 +65,8 @@ const scopeOf = (run: Run): KeyScope => ({ environment: run.environment, tenant:
  * (DSSE, Ed25519 via the key provider), writes the envelope once to WORM storage, reads it back and
  * verifies hash and signature, then indexes it in `seed.evidence_index`. Exactly one report per
  * run: an indexed run is returned as is; an object left in WORM by a crashed attempt is verified
- * and indexed instead of written again. Dry runs and runs that never started store nothing.
+ * and indexed instead of written again. Every ending gets a report — completed, failed, aborted,
+ * cancelled (even before it started: zero counts, no digest); only dry runs store nothing.
  */
 export function createEvidenceService(options: EvidenceServiceOptions): EvidenceService {
   const { sql, store, keys } = options;
@@ -80,12 +82,13 @@ export function createEvidenceService(options: EvidenceServiceOptions): Evidence
       throw new SementeError("EVIDENCE_INVALID", `stored evidence ${key} differs from what was written (hash)`);
     }
     const envelope = parseEnvelope(bytes);
-    const verified = verifyEnvelope(envelope, await keys.publicKey(scopeOf(run)));
+    const publicKey = await keys.publicKey(scopeOf(run));
+    const verified = verifyEnvelope(envelope, publicKey);
     const report: unknown = JSON.parse(new TextDecoder().decode(verified.payload));
     assertEvidenceReport(report, "EVIDENCE_INVALID");
     if (report.run.id !== run.id)
       throw new SementeError("EVIDENCE_INVALID", `stored evidence ${key} is for another run`);
-    return { bytes, sha256, envelope, verified, report };
+    return { bytes, sha256, envelope, verified, report, publicKeyPem: publicKey.publicKeyPem };
   };
 
   const index = async (
@@ -97,6 +100,8 @@ export function createEvidenceService(options: EvidenceServiceOptions): Evidence
     // The report's own generation time: an adopted copy from an earlier attempt keeps its retention rule.
     const createdAt = new Date(report.timestamps.generated_at);
     const digest = report.dataset.digest?.replace(/^sha256:/, "") ?? null;
+    // The key before the index row: a published report's key is always in the JWKS.
+    await recordEvidenceKey(sql, stored.verified.keyId, stored.publicKeyPem);
     await sql`
       insert into seed.evidence_index (run_id, location, sha256, size_bytes, signature, signature_alg,
         signature_key_id, storage, environment, tenant_id, retain_until, verified_at, created_at, payload_sha256,
@@ -121,10 +126,6 @@ export function createEvidenceService(options: EvidenceServiceOptions): Evidence
       if (run.dryRun) {
         log.info("dry run: no evidence is stored");
         return { status: "skipped", reason: "dry_run" };
-      }
-      if (run.startedAt === null && run.state !== "completed") {
-        log.info({ state: run.state }, "run never started: no evidence");
-        return { status: "skipped", reason: "not_started" };
       }
       if (keys.kind === "local-dev" && run.environment !== "dev") {
         throw new SementeError(

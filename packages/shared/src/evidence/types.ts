@@ -27,16 +27,20 @@ export type CheckStatus = (typeof CheckStatus)[keyof typeof CheckStatus];
 export const CheckId = {
   /** No raw PII in the report; every checkpoint used the run's masking key version. */
   pii: "pii",
-  /** The run's recorded RLS preflight passed (audit row `preflight.*`). */
+  /** The planner's recorded RLS preflight: role attributes and every tenant table's RLS and policies. */
   rls: "rls",
-  /** Entity contract validation counts: rows validated, contract violations. */
+  /** Rows the seeder validated against their entity contract, per checkpoint; contract violations. */
   contracts: "contracts",
   /** No duplicate or overlapping batch in the checkpoints. */
   idempotency: "idempotency",
-  /** 429 / rate-cap events seen, measured throughput against the manifest cap. */
+  /** 429s the gateway audited for the run's principal and tenant; measured throughput against the cap. */
   rateLimit: "rate_limit",
-  /** Batch duration p95/p99 against the manifest SLO. */
+  /** Batch duration p95/p99 and throughput against the manifest SLO. */
   slo: "slo",
+  /** The report's dataset digest equals the one the run recorded. */
+  dataset: "dataset",
+  /** The run's trace and span ids; "not recorded" (never pass) until telemetry records them. */
+  trace: "trace",
 } as const;
 export type CheckId = (typeof CheckId)[keyof typeof CheckId];
 
@@ -46,7 +50,7 @@ export interface CheckItem {
   status: CheckStatus;
   /** One sentence a human reads first. */
   summary: string;
-  /** The values the verdict rests on; `reason` when `not_applicable`. */
+  /** The values the verdict rests on; `reason` when `not_applicable`. A `pass` without any is refused. */
   evidence: Record<string, string | number | boolean | null | string[] | number[]>;
 }
 
@@ -213,7 +217,7 @@ export interface EvidenceIndexEntry {
 export type ProduceResult =
   | { status: "stored"; entry: EvidenceIndexEntry; envelope: DsseEnvelope }
   | { status: "existing"; entry: EvidenceIndexEntry }
-  | { status: "skipped"; reason: "dry_run" | "not_started" };
+  | { status: "skipped"; reason: "dry_run" };
 
 /** Options of `buildReport`. */
 export interface BuildReportOptions {

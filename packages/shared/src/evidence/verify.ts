@@ -2,6 +2,7 @@ import type { Sql } from "../db/index.ts";
 import { SementeError } from "../errors/index.ts";
 import type { KeyPublic } from "../keys/index.ts";
 import { canonicalJson } from "../manifest/index.ts";
+import { requireRun } from "../runs/index.ts";
 import { readCheckpoints, recomputeDatasetDigest } from "./build.ts";
 import { parseEnvelope, sha256Hex, verifyEnvelope } from "./dsse.ts";
 import { assertEvidenceReport } from "./schema.ts";
@@ -36,7 +37,7 @@ const fail = (message: string, pointer = ""): SementeError =>
 /**
  * Verifies a stored report: envelope hash against the index, DSSE signature, canonical form and
  * schema of the payload, payload hash against the index, and the dataset digest recomputed from
- * `seed.checkpoints`. The first failure throws `EVIDENCE_INVALID` with a message naming it.
+ * `seed.checkpoints` (equal to the report's and, for a completed run, to `seed.runs.dataset_digest`). The first failure throws `EVIDENCE_INVALID` with a message naming it.
  */
 export async function verifyEvidence(options: VerifyEvidenceOptions): Promise<EvidenceVerification> {
   const sha256 = sha256Hex(options.bytes);
@@ -68,6 +69,13 @@ export async function verifyEvidence(options: VerifyEvidenceOptions): Promise<Ev
       throw fail(
         `dataset digest mismatch: the report says ${report.dataset.digest ?? "none"}, the database's ${checkpoints.length} checkpoint(s) give ${recomputedDigest ?? "none"}`,
         "/dataset/digest",
+      );
+    }
+    const run = await requireRun(options.sql, report.run.id);
+    if (run.state === "completed" && `sha256:${run.datasetDigest}` !== recomputedDigest) {
+      throw fail(
+        `dataset digest mismatch: the run recorded sha256:${run.datasetDigest ?? "none"}, its checkpoints give ${recomputedDigest ?? "none"}`,
+        "/dataset/recorded_digest",
       );
     }
   }

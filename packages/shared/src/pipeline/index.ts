@@ -35,6 +35,7 @@ export {
   encodeMessage,
   PipelineStream,
 } from "./messages.ts";
+export { comparePlanOrder, runDatasetDigest } from "./dataset-digest.ts";
 export { ENTITY_LEVELS, FK_PARENTS, planBatches } from "./plan.ts";
 export { BatchState, createRunProgress, digestHex, normalizeDigest } from "./progress.ts";
 export {
@@ -70,6 +71,7 @@ export type { DlqReplayClaim } from "./dlq-replays.ts";
 export type { Pacer, PacingInput, PacingPlan } from "./pacing.ts";
 export type { SloGate, SloReading, SloThresholds } from "./slo.ts";
 export type { KeyProviderConfig } from "./key-provider.ts";
+export type { DigestedBatch } from "./dataset-digest.ts";
 export type { BatchPlan, PlannedBatch } from "./plan.ts";
 export type { EntityProgress, RunProgress, TrackedBatch } from "./progress.ts";
 export type {

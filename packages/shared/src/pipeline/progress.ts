@@ -1,5 +1,5 @@
-import { datasetDigest } from "../determinism/index.ts";
 import type { Entity } from "../manifest/index.ts";
+import { runDatasetDigest } from "./dataset-digest.ts";
 import type { BatchPlan, PlannedBatch } from "./plan.ts";
 
 /** Where a batch stands, as `seed.batches.state` records it (the subset the planner uses). */
@@ -136,7 +136,7 @@ export function createRunProgress(plan: BatchPlan): RunProgress {
     },
     datasetDigest() {
       if (!isComplete()) throw new Error("the dataset digest exists only once every batch is committed");
-      return datasetDigest(batches.map((b) => b.digest as string));
+      return runDatasetDigest(batches.map((b) => ({ ...b, digest: b.digest as string }))) as string;
     },
   };
 }

@@ -13,6 +13,7 @@ import {
 } from "../manifest/index.ts";
 import { isTerminalState, type RunState } from "../runs/index.ts";
 import type { Logger } from "../telemetry/index.ts";
+import { validateBatchContracts } from "../contracts/index.ts";
 import { digestBatch } from "./batch-digest.ts";
 import { bulkInsert, createStagingTable, DEFAULT_WRITE_PATH, type WritePath } from "./bulk-insert.ts";
 import type { BatchMessage, CheckpointMessage } from "./messages.ts";
@@ -127,6 +128,13 @@ const MAX_CACHED_RUNS = 8;
 const RUN_COLUMNS =
   "id, environment, tenant_id, mode, dry_run, state, manifest_hash, manifest, reference_datetime, key_version";
 
+/** A batch generated once per delivery: rows, digest and the number of rows that passed their contract. */
+interface Generated {
+  batch?: Batch;
+  digest?: string;
+  validated?: number;
+}
+
 /**
  * Builds the seeder's write path. `write(msg)`:
  * 1. reads the run's state (every batch: a cancelled run stops within one batch → `skipped`);
@@ -223,15 +231,20 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   async function writeOnce(
     msg: BatchMessage,
     ctx: RunContext,
-    generated: { batch?: Batch; digest?: string },
+    generated: Generated,
+    started: number,
   ): Promise<Written> {
     const entity = msg.entity as Entity;
     const { run } = ctx;
     const found = await findCheckpoint(msg, run.tenant_id);
     if (found !== undefined) return found;
     if (generated.batch === undefined) {
-      generated.batch = generateBatch(ctx.generation, entity, msg.from, msg.to);
-      generated.digest = digestBatch(generated.batch);
+      const fresh = generateBatch(ctx.generation, entity, msg.from, msg.to);
+      // Every row against its /api/v1 contract before anything is written: a violation is an
+      // integrity failure of the batch (CONTRACT_VIOLATION, terminated, never retried).
+      generated.validated = validateBatchContracts(entity, fresh.rows, msg.from);
+      generated.digest = digestBatch(fresh);
+      generated.batch = fresh;
     }
     const batch = generated.batch;
     const digest = generated.digest as string;
@@ -244,10 +257,10 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         // checkpoint committed by a concurrent delivery surfaces as 40001 and the retry finds it.
         const claimed = await tx`
           INSERT INTO seed.checkpoints (tenant_id, environment, mode, run_id, entity, batch_index, from_ordinal,
-            to_ordinal, row_count, digest, manifest_hash, key_version, reference_datetime)
+            to_ordinal, row_count, digest, manifest_hash, key_version, reference_datetime, rows_validated)
           VALUES (${run.tenant_id}, ${run.environment}, ${run.mode}, ${msg.runId}, ${entity}, ${msg.batchIndex},
             ${msg.from}, ${msg.to}, ${batch.rows.length}, ${bareHash(digest)}, ${run.manifest_hash},
-            ${run.key_version}, ${run.reference_datetime})
+            ${run.key_version}, ${run.reference_datetime}, ${generated.validated ?? null})
           ON CONFLICT DO NOTHING
           RETURNING 1`;
         if (claimed.length === 0) return { duplicate: true, rows: batch.rows.length, digest };
@@ -258,6 +271,11 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
           ...(table === undefined ? {} : { table }),
           ...(options.copyTimeoutMs === undefined ? {} : { copyTimeoutMs: options.copyTimeoutMs }),
         });
+        // The batch's duration (delivery start to this last statement), for the evidence SLO p95/p99.
+        const durationMs = Math.max(0, Math.round(performance.now() - started)); // clock-ok: duration telemetry
+        await tx`
+          UPDATE seed.checkpoints SET duration_ms = ${durationMs}
+           WHERE run_id = ${msg.runId} AND entity = ${entity} AND batch_index = ${msg.batchIndex}`;
         const written = { duplicate: false, rows: batch.rows.length, digest };
         if (msg.dryRun) throw new DryRunRollback(written);
         return written;
@@ -278,7 +296,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       if (isTerminalState(current.state)) return { outcome: WriteOutcome.skipped, state: current.state };
       const ctx = await contextFor(msg);
       assertMatchesRun(msg, ctx.run);
-      const generated: { batch?: Batch; digest?: string } = {};
+      const generated: Generated = {};
       const message = (r: Written): CheckpointMessage => ({
         v: 1,
         runId: msg.runId,
@@ -295,7 +313,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       const result = await retryTransient(
         async (): Promise<Written & { rolledBack: boolean }> => {
           try {
-            return { ...(await writeOnce(msg, ctx, generated)), rolledBack: false };
+            return { ...(await writeOnce(msg, ctx, generated, started)), rolledBack: false };
           } catch (error) {
             if (error instanceof DryRunRollback) return { ...error.written, rolledBack: true };
             throw error;

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { assertRowContract, entityJsonSchema, isRowValid } from "../../src/contracts/index.ts";
-import { generateRow, rowObject } from "../../src/factories/index.ts";
+import { assertRowContract, entityJsonSchema, isRowValid, validateBatchContracts } from "../../src/contracts/index.ts";
+import { generateBatch, generateRow, rowObject } from "../../src/factories/index.ts";
 import { ENTITIES } from "../../src/manifest/index.ts";
 import { contextFor, profile, smallManifest } from "../factories/utils.ts";
 
@@ -53,5 +53,25 @@ describe("contracts - entity contracts", () => {
       const file = join(import.meta.dir, "../../../../contracts/entities", `${entity}.schema.json`);
       expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(entityJsonSchema(entity));
     }
+  });
+});
+
+describe("validateBatchContracts - the seeder's runtime check", () => {
+  test("counts every valid row; the first violating row fails the batch naming its ordinal and field, not its value", () => {
+    const ctx = contextFor(smallManifest(profile("dev", "banco-alfa")));
+    const batch = generateBatch(ctx, "customers", 10, 30);
+    expect(validateBatchContracts("customers", batch.rows, 10)).toBe(20);
+    const rows = batch.rows.map((r) => [...r]);
+    const emailAt = batch.columns.indexOf("email");
+    (rows[5] as unknown[])[emailAt] = "not-an-email secret";
+    let caught: unknown;
+    try {
+      validateBatchContracts("customers", rows, 10);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: "CONTRACT_VIOLATION", extensions: { entity: "customers", ordinal: 15 } });
+    expect(JSON.stringify(caught) + String((caught as Error).message)).not.toContain("secret");
+    expect((caught as Error).message).toContain("/email");
   });
 });

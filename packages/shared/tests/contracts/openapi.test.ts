@@ -30,7 +30,12 @@ const SURFACE: { method: (typeof METHODS)[number]; path: string; statuses: strin
     path: "/api/v1/seed-runs/{id}/cancel",
     statuses: ["202", "401", "403", "404", "409", "412", "428", "429"],
   },
-  { method: "get", path: "/api/v1/seed-runs/{id}/evidence", statuses: ["200", "401", "403", "404", "429"] },
+  {
+    method: "get",
+    path: "/api/v1/seed-runs/{id}/evidence",
+    statuses: ["200", "401", "403", "404", "429", "500", "503"],
+  },
+  { method: "get", path: "/api/v1/evidence/keys", statuses: ["200", "429"] },
   { method: "get", path: "/healthz", statuses: ["200"] },
   { method: "get", path: "/readyz", statuses: ["200", "503"] },
   { method: "get", path: "/metrics", statuses: ["200"] },

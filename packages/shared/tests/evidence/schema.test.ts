@@ -20,6 +20,18 @@ describe("evidence report schema", () => {
     expect(issues(sampleReport())).toEqual({ code: "valid", pointers: [] });
   });
 
+  test("schema - a report signed before the dataset and trace items still validates; duplicates and evidence-less passes do not", () => {
+    const older = sampleReport();
+    older.checklist = older.checklist.filter((c) => c.id !== "dataset" && c.id !== "trace");
+    expect(issues(older)).toEqual({ code: "valid", pointers: [] });
+    const twice = sampleReport();
+    twice.checklist.push({ ...(twice.checklist.find((c) => c.id === "dataset") as (typeof twice.checklist)[number]) });
+    expect(issues(twice).pointers).toEqual(["/checklist"]);
+    const empty = sampleReport();
+    (empty.checklist[1] as (typeof empty.checklist)[number]).evidence = { reason: "x", list: [] };
+    expect(issues(empty).pointers).toEqual(["/checklist/1/evidence"]);
+  });
+
   test("schema - labels are mandatory and must equal the run's tenant, environment and id", () => {
     const { labels: _labels, ...withoutLabels } = sampleReport();
     expect(issues(withoutLabels).pointers).toContain("/labels");

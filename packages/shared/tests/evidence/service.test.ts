@@ -83,6 +83,8 @@ describe("evidence service", () => {
       ["idempotency", "pass"],
       ["rate_limit", "pass"],
       ["slo", "pass"],
+      ["dataset", "pass"],
+      ["trace", "pass"],
     ]);
     expect(report.checklist.find((c) => c.id === "slo")?.evidence).toMatchObject({
       p95_batch_ms: 120,
@@ -90,12 +92,12 @@ describe("evidence service", () => {
     });
   });
 
-  test("build - without durations the SLO is not_applicable; without a preflight record RLS fails", async () => {
+  test("build - without durations the SLO fails; without a preflight record RLS fails", async () => {
     const { runId } = await insertEndedRun(db.adminSql, { durationMs: null, preflight: false });
     const report = await buildReport({ sql: db.appSql, runId });
     const byId = Object.fromEntries(report.checklist.map((c) => [c.id, c]));
-    expect(byId.slo?.status).toBe("not_applicable");
-    expect(byId.slo?.evidence.reason).toContain("no batch durations");
+    expect(byId.slo?.status).toBe("fail");
+    expect(byId.slo?.summary).toContain("without a duration");
     expect(byId.rls?.status).toBe("fail");
     expect(report.cost.estimated).toBeNull();
     expect(report.cost.note).toBe("no cost model configured");
@@ -210,6 +212,76 @@ describe("evidence service", () => {
     } finally {
       await other.drop();
     }
+  }, 30_000);
+
+  test("produce - a cancelled run gets a signed report: state, reason, partial counts, digest of what was committed", async () => {
+    const { runId, checkpoints } = await insertEndedRun(db.adminSql, {
+      state: "cancelled",
+      committed: 3,
+      recordedDigest: null,
+    });
+    await db.adminSql`update seed.runs set reason = ${db.adminSql.json({ code: "INVALID_STATE", title: "Cancelled", status: 409, type: "https://semente.dev/problems/invalid-state" } as never)} where id = ${runId}`;
+    const result = await service("cancelled").produce(runId);
+    if (result.status !== "stored") throw new Error(`expected a stored report, got ${result.status}`);
+    const verified = await verifyEvidence({
+      bytes: new Uint8Array(readFileSync(fileURLToPath(result.entry.location))),
+      publicKey: await keys.publicKey(scope),
+      index: result.entry,
+      sql: db.appSql,
+    });
+    const report = verified.report;
+    expect(report.run.state).toBe("cancelled");
+    expect(report.run.reason_code).toBe("INVALID_STATE");
+    expect(report.volumes.batches_committed).toBe(checkpoints);
+    expect(report.volumes.rows_written).toBeGreaterThan(0);
+    expect(report.volumes.rows_written).toBeLessThan(report.volumes.rows_planned ?? 0);
+    expect(report.dataset.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(report.dataset.recorded_digest).toBeNull();
+    expect(report.checklist.find((c) => c.id === "dataset")?.status).toBe("not_applicable");
+    // A run cancelled in the queue (never started) is reported too, with nothing committed.
+    const queued = await insertEndedRun(db.adminSql, { state: "cancelled", committed: 0, recordedDigest: null });
+    await db.adminSql`update seed.runs set started_at = null where id = ${queued.runId}`;
+    const early = await service("cancelled").produce(queued.runId);
+    expect(early.status).toBe("stored");
+  });
+
+  test("build - a run whose recorded digest differs from its checkpoints fails the dataset item, and evidence verify refuses it", async () => {
+    const { runId } = await insertEndedRun(db.adminSql, { recordedDigest: "ff".repeat(32) });
+    const report = await buildReport({ sql: db.appSql, runId });
+    expect(report.dataset.matches_recorded).toBe(false);
+    expect(report.checklist.find((c) => c.id === "dataset")?.status).toBe("fail");
+    const result = await service("mismatch").produce(runId);
+    if (result.status !== "stored") throw new Error("expected a stored report");
+    const outcome = await failure(
+      verifyEvidence({
+        bytes: new Uint8Array(readFileSync(fileURLToPath(result.entry.location))),
+        publicKey: await keys.publicKey(scope),
+        index: result.entry,
+        sql: db.appSql,
+      }),
+    );
+    expect(outcome.code).toBe("EVIDENCE_INVALID");
+    expect(outcome.message).toContain("the run recorded");
+  });
+
+  test("build - rate_limit counts the gateway's audited 429s of the run's principal and tenant during the run only", async () => {
+    const { runId } = await insertEndedRun(db.adminSql);
+    const refuse = (actor: string, tenant: string, at: string) => db.adminSql`
+      insert into seed.audit_log (at, actor, action, outcome, tenant_id, environment, reason, details)
+      values (${at}::timestamptz, ${actor}, 'http.refuse', 'refused', ${tenant}, 'dev', 'RATE_LIMITED',
+        ${db.adminSql.json({ route: "/api/v1/seed-runs", status: 429 } as never)})`;
+    const [run] = await db.adminSql<{ mid: string }[]>`
+      select (created_at + (coalesce(finished_at, now()) - created_at) / 2)::text as mid from seed.runs where id = ${runId}`;
+    const mid = run?.mid as string;
+    await refuse("svc-seed-runner", "banco-alfa", mid);
+    await refuse("svc-seed-runner", "banco-alfa", mid);
+    await refuse("someone-else", "banco-alfa", mid);
+    await refuse("svc-seed-runner", "banco-beta", mid);
+    await refuse("svc-seed-runner", "banco-alfa", "2001-01-01T00:00:00Z");
+    const report = await buildReport({ sql: db.appSql, runId });
+    const item = report.checklist.find((c) => c.id === "rate_limit");
+    expect(item?.evidence.gateway_429s).toBe(2);
+    expect(item?.status).toBe("pass");
   });
 
   test("produce - a report that would carry PII is refused before anything is written", async () => {

@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sql } from "../../src/db/index.ts";
-import { datasetDigest } from "../../src/determinism/index.ts";
 import { createLocalDevKeyProvider, type KeyProvider } from "../../src/keys/index.ts";
-import { ENTITIES, type Manifest, parseManifest, plannedRows } from "../../src/manifest/index.ts";
+import { type Manifest, parseManifest, plannedRows } from "../../src/manifest/index.ts";
+import { createRunProgress, planBatches } from "../../src/pipeline/index.ts";
+import { BANKING_TABLES } from "../../src/db/index.ts";
 import type { EvidenceReport } from "../../src/evidence/index.ts";
 import { createLogger } from "../../src/telemetry/index.ts";
 
@@ -36,7 +37,13 @@ const hex = (text: string): string => createHash("sha256").update(text).digest("
 
 /** Options of {@link insertEndedRun}. */
 export interface EndedRunOptions {
-  state?: "completed" | "failed" | "aborted";
+  state?: "completed" | "failed" | "aborted" | "cancelled";
+  /** Commit only the first N planned batches (a run that ended part way). @default all */
+  committed?: number;
+  /** Record `rows_validated` on every checkpoint. @default true */
+  validated?: boolean;
+  /** The digest the run records; defaults to the planner's (`createRunProgress(...).datasetDigest()`). */
+  recordedDigest?: string | null;
   dryRun?: boolean;
   /** Batch duration recorded in every checkpoint; null leaves it unset. @default 120 */
   durationMs?: number | null;
@@ -46,9 +53,23 @@ export interface EndedRunOptions {
   principal?: string;
 }
 
+/** The RLS record the planner writes in its preflight audit row (every tenant table forced, one policy). */
+export function rlsRecord(): Record<string, unknown> {
+  return {
+    role: { name: "semente_seeder", superuser: false, bypassrls: false },
+    tables: [...BANKING_TABLES.map((t) => `banking.${t}`), "seed.checkpoints"].map((table) => ({
+      table,
+      rls_enabled: true,
+      rls_forced: true,
+      policies: ["tenant_isolation"],
+    })),
+  };
+}
+
 /**
  * Inserts (as a superuser) a run of the dev banco-alfa manifest that ended, with one batch row and
- * one checkpoint per planned batch, a recorded dataset digest, and a preflight audit row.
+ * one checkpoint per planned batch (planner order and levels), the dataset digest the planner
+ * computes from them, and a preflight audit row.
  */
 export async function insertEndedRun(
   adminSql: Sql,
@@ -58,15 +79,21 @@ export async function insertEndedRun(
   const runId = crypto.randomUUID();
   const tenant = manifest.metadata.tenant;
   const planned = plannedRows(manifest);
-  const batches: { entity: string; index: number; from: number; to: number; level: number; digest: string }[] = [];
-  ENTITIES.forEach((entity, level) => {
-    const rows = planned.perEntity[entity];
-    for (let from = 0, index = 0; from < rows; from += manifest.batch_size, index++) {
-      const to = Math.min(rows, from + manifest.batch_size);
-      batches.push({ entity, index, from, to, level, digest: hex(`${runId}/${entity}/${index}`) });
-    }
-  });
-  const digest = datasetDigest(batches.map((b) => `sha256:${b.digest}`)).replace(/^sha256:/, "");
+  const plan = planBatches(manifest);
+  const progress = createRunProgress(plan);
+  const batches = plan.batches.map((b) => ({
+    entity: b.entity,
+    index: b.batchIndex,
+    from: b.from,
+    to: b.to,
+    level: b.level,
+    digest: hex(`${runId}/${b.entity}/${b.batchIndex}`),
+  }));
+  for (const b of batches) progress.commit(b.entity, b.index, b.digest, b.to - b.from);
+  // Exactly what the planner records when the run completes.
+  const plannerDigest = progress.datasetDigest().replace(/^sha256:/, "");
+  const digest =
+    options.recordedDigest === undefined ? plannerDigest : (options.recordedDigest?.replace(/^sha256:/, "") ?? null);
   const dryRun = options.dryRun ?? false;
   await adminSql`
     insert into seed.runs (id, environment, tenant_id, mode, dry_run, state, manifest_hash, manifest_version, manifest,
@@ -81,6 +108,7 @@ export async function insertEndedRun(
       insert into seed.audit_log (actor, action, outcome, tenant_id, environment, run_id, details)
       values ('planner', 'preflight.pass', 'success', ${tenant}, 'dev', ${runId}, ${adminSql.json({
         role: "semente_seeder",
+        rls: rlsRecord(),
         span_id: "cd".repeat(8),
         checks: [
           { check: "role", ok: true },
@@ -89,8 +117,8 @@ export async function insertEndedRun(
         ],
       } as never)})`;
   }
-  if (dryRun) return { runId, digest, checkpoints: 0 };
-  for (const b of batches) {
+  if (dryRun) return { runId, digest: plannerDigest, checkpoints: 0 };
+  for (const b of batches.slice(0, options.committed ?? batches.length)) {
     await adminSql`
       insert into seed.batches (run_id, entity, batch_index, level, from_ordinal, to_ordinal, state, attempts, row_count,
         digest, committed_at)
@@ -98,11 +126,12 @@ export async function insertEndedRun(
         ${b.digest}, now())`;
     await adminSql`
       insert into seed.checkpoints (tenant_id, environment, mode, run_id, entity, batch_index, from_ordinal, to_ordinal,
-        row_count, digest, manifest_hash, key_version, reference_datetime, duration_ms)
+        row_count, digest, manifest_hash, key_version, reference_datetime, duration_ms, rows_validated)
       values (${tenant}, 'dev', 'baseline', ${runId}, ${b.entity}, ${b.index}, ${b.from}, ${b.to}, ${b.to - b.from},
-        ${b.digest}, ${hashHex}, 1, ${manifest.reference_datetime}, ${options.durationMs === undefined ? 120 : options.durationMs})`;
+        ${b.digest}, ${hashHex}, 1, ${manifest.reference_datetime}, ${options.durationMs === undefined ? 120 : options.durationMs},
+        ${options.validated === false ? null : b.to - b.from})`;
   }
-  return { runId, digest, checkpoints: batches.length };
+  return { runId, digest: plannerDigest, checkpoints: Math.min(options.committed ?? batches.length, batches.length) };
 }
 
 /** A small valid report, built by hand (no database). */
@@ -165,6 +194,8 @@ export function sampleReport(): EvidenceReport {
       breakdown: { rows: 0.001, storage: 0, evidence: 0.009, compute: 0 },
       note: null,
     },
-    checklist: (["pii", "rls", "contracts", "idempotency", "rate_limit", "slo"] as const).map(check),
+    checklist: (["pii", "rls", "contracts", "idempotency", "rate_limit", "slo", "dataset", "trace"] as const).map(
+      check,
+    ),
   };
 }

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { isSementeError } from "../../src/errors/index.ts";
-import { assertWormAvailable, createS3WormStore, retainUntil, sha256Hex } from "../../src/evidence/index.ts";
+import {
+  assertWormAvailable,
+  createS3WormStore,
+  readWormLocation,
+  retainUntil,
+  sha256Hex,
+} from "../../src/evidence/index.ts";
 import { type S3TestServer, startS3Server } from "./s3-server.ts";
 
 let s3: S3TestServer;
@@ -117,5 +123,32 @@ describe("S3 WORM store", () => {
     expect((await failure(dead.put("k/x.json", bytes, { retainUntil: retainUntil(new Date()), sha256 }))).code).toBe(
       "WORM_UNAVAILABLE",
     );
+  });
+
+  test("worm-s3 - an indexed s3:// location reads back by location alone; a missing object is NOT_FOUND", async () => {
+    const info = await store().put("dev/acme/run-read/evidence.dsse.json", bytes, {
+      retainUntil: retainUntil(new Date()),
+      sha256,
+    });
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+    try {
+      const read = await readWormLocation(info.location, { s3Endpoint: s3.url, s3Region: "us-east-1" });
+      expect(sha256Hex(read)).toBe(sha256);
+      const missing = await failure(
+        readWormLocation(`s3://${s3.bucket}/evidence/none.json`, { s3Endpoint: s3.url, s3Region: "us-east-1" }),
+      );
+      expect(missing.code).toBe("NOT_FOUND");
+      expect((await failure(readWormLocation("ftp://x/y", { s3Region: "us-east-1" }))).code).toBe("EVIDENCE_INVALID");
+      expect(
+        (await failure(readWormLocation("file:///nonexistent/semente/x.json", { s3Region: "us-east-1" }))).code,
+      ).toBe("NOT_FOUND");
+    } finally {
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
   });
 });

@@ -76,6 +76,12 @@ describe("batch writer", () => {
     expect(`sha256:${stored[0]?.digest}`).toBe(digests.get(messages[3]?.planIndex ?? -1) as string);
     expect(Number(stored[0]?.row_count)).toBe((messages[3]?.to ?? 0) - (messages[3]?.from ?? 0));
     expect(`sha256:${stored[0]?.manifest_hash}`).toBe(messages[0]?.manifestHash as string);
+    // Every row was validated against its contract, counted per checkpoint, and each batch timed.
+    const counted = await db.adminSql<{ unvalidated: number; untimed: number }[]>`
+      SELECT count(*) FILTER (WHERE rows_validated IS DISTINCT FROM row_count)::int AS unvalidated,
+             count(*) FILTER (WHERE duration_ms IS NULL)::int AS untimed
+        FROM seed.checkpoints WHERE run_id = ${runId}`;
+    expect(counted[0]).toEqual({ unvalidated: 0, untimed: 0 });
   });
 
   test("writer - a redelivered batch is a duplicate: acked without writing twice", async () => {

@@ -16,8 +16,8 @@ import {
 } from "@semente/shared/telemetry";
 import type { Span, Tracer } from "@opentelemetry/api";
 
-/** Run events that get evidence: failed and aborted runs are reported too. */
-export const EVIDENCE_EVENTS = ["completed", "failed", "aborted"] as const;
+/** Run events that get evidence: every ending — failed, aborted and cancelled runs are reported too. */
+export const EVIDENCE_EVENTS = ["completed", "failed", "aborted", "cancelled"] as const;
 
 /** Options of {@link createRunEventsConsumer}. */
 export interface RunEventsConsumerOptions {
@@ -62,7 +62,7 @@ export interface RunEventsConsumer {
 
 /**
  * One durable pull consumer on `seed.run.>` (nats-server 2.9 has no multi-filter consumers), which
- * keeps `completed`, `failed` and `aborted` in code and acks everything else. Each kept event calls
+ * keeps `completed`, `failed`, `aborted` and `cancelled` in code and acks everything else. Each kept event calls
  * `produce(runId)`, which is idempotent, so redeliveries are harmless. Retryable failures (WORM,
  * Vault, database, broker) are nak'ed with a delay; permanent ones are terminated and logged.
  */

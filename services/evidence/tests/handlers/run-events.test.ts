@@ -75,16 +75,23 @@ describe("run events consumer", () => {
     expect(await evidenceRows(runId)).toBe(1);
   }, 20_000);
 
-  test("consumer - failed and aborted runs get evidence; other events and dry runs do not", async () => {
+  test("consumer - failed, aborted and cancelled runs get evidence; other events and dry runs do not", async () => {
     const failed = await insertEndedRun(db.adminSql, { state: "failed" });
     const aborted = await insertEndedRun(db.adminSql, { state: "aborted" });
+    const cancelled = await insertEndedRun(db.adminSql, { state: "cancelled" });
     const dry = await insertEndedRun(db.adminSql, { dryRun: true });
     const other = await insertEndedRun(db.adminSql);
     await publishRunEvent(nats.js, await run(failed.runId), "failed", events);
     await publishRunEvent(nats.js, await run(aborted.runId), "aborted", events);
+    await publishRunEvent(nats.js, await run(cancelled.runId), "cancelled", events);
     await publishRunEvent(nats.js, await run(dry.runId), "completed", events);
     await publishRunEvent(nats.js, await run(other.runId), "running", events);
-    await waitFor(async () => (await evidenceRows(failed.runId)) === 1 && (await evidenceRows(aborted.runId)) === 1);
+    await waitFor(
+      async () =>
+        (await evidenceRows(failed.runId)) === 1 &&
+        (await evidenceRows(aborted.runId)) === 1 &&
+        (await evidenceRows(cancelled.runId)) === 1,
+    );
     await waitFor(consumerIdle);
     expect(await evidenceRows(dry.runId)).toBe(0);
     expect(await evidenceRows(other.runId)).toBe(0);

@@ -3,6 +3,7 @@ import { Action, canSee } from "@semente/shared/auth";
 import type { Admission, RunEventsOptions } from "@semente/shared/bus";
 import { publishRunEvent } from "@semente/shared/bus";
 import type { Sql } from "@semente/shared/db";
+import type { WormReadOptions } from "@semente/shared/evidence";
 import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
 import { type CostModel, estimateCost, isWithinWindow, type Mode, plannedRows } from "@semente/shared/manifest";
 import {
@@ -48,6 +49,8 @@ export interface RunsDeps {
   maxBodyBytes: number;
   queueTtlSeconds: number;
   idempotencyTtlSeconds: Record<Mode, number>;
+  /** How `GET …/evidence` reads stored WORM objects back. */
+  worm: WormReadOptions;
   now: () => Date;
   /** Trace export gate: in staging/prod a run is refused while export has been down past its bound. */
   gate?: ExportGate;
@@ -70,7 +73,7 @@ function runReply(status: number, run: Run): Reply {
  * outside the principal's tenants or environments is answered exactly like an unknown or malformed
  * id (404), so the answer tells nothing about other tenants' runs. The hidden refusal is still audited.
  */
-async function loadRun(deps: RunsDeps, ctx: RequestContext, action: Action): Promise<Run> {
+export async function loadRun(deps: RunsDeps, ctx: RequestContext, action: Action): Promise<Run> {
   authorizeRole(ctx, action);
   const id = ctx.params.id ?? "";
   const run = UUID.test(id) ? await getRun(deps.sql, id.toLowerCase()) : null;
@@ -84,12 +87,6 @@ async function loadRun(deps: RunsDeps, ctx: RequestContext, action: Action): Pro
       ? new SementeError("NOT_FOUND", "run not found", { cause: error })
       : error;
   }
-}
-
-/** `worm-fs:<environment>/<tenant>/<run id>/<file>`: the object's place inside the store, without the store's root. */
-function fsEvidenceRef(run: Run, location: string): string {
-  const file = location.split("/").pop() ?? "";
-  return `worm-fs:${run.environment}/${run.tenantId}/${run.id}/${decodeURIComponent(file)}`;
 }
 
 const BROKER_RETRY_AFTER_S = 5;
@@ -301,31 +298,5 @@ export function listRunsRoute(deps: RunsDeps): Handler {
     });
     const items = page.runs.filter((r) => canSee(ctx.principal, r.tenantId, r.environment)).map(toRunResource);
     return { status: 200, json: { items, next_cursor: page.nextCursor } };
-  };
-}
-
-/**
- * `GET /api/v1/seed-runs/:id/evidence`: the signed DSSE envelope indexed by the evidence service
- * (served from `seed.evidence_index`, so a read never touches WORM storage), or 404 NOT_FOUND until
- * the report exists. `ETag` is the SHA-256 of the stored envelope; `Content-Location` is its S3 URI, or
- * `worm-fs:<key>` (the key inside the store, never the server's path) for the filesystem backend.
- */
-export function evidenceRoute(deps: RunsDeps): Handler {
-  return async (ctx) => {
-    const run = await loadRun(deps, ctx, Action.read);
-    const [entry] = await deps.sql<{ envelope: unknown; sha256: string; location: string; storage: string }[]>`
-      select envelope, sha256, location, storage from seed.evidence_index
-      where run_id = ${run.id} and envelope is not null order by created_at desc limit 1`;
-    if (entry === undefined) throw new SementeError("NOT_FOUND", "no evidence for this run yet");
-    return {
-      status: 200,
-      json: entry.envelope,
-      headers: {
-        ETag: `"${entry.sha256}"`,
-        // An S3 URI names the object store; a filesystem location would name a server path, so only its key is told.
-        "Content-Location": entry.storage === "s3" ? entry.location : fsEvidenceRef(run, entry.location),
-        "Cache-Control": "no-cache",
-      },
-    };
   };
 }

@@ -141,38 +141,6 @@ describe("seed runs", () => {
     expect(nonsense.status).toBe(404);
   });
 
-  test("runs - evidence returns the indexed DSSE envelope with its hash as ETag", async () => {
-    const created = await createRun("runs-f", "create-f");
-    const id = ((await created.json()) as { id: string }).id;
-    const envelope = {
-      payloadType: "application/vnd.semente.evidence+json",
-      payload: Buffer.from('{"run_id":"x"}').toString("base64"),
-      signatures: [{ keyid: "dev:ed25519", sig: "c2ln" }],
-    };
-    const sha = "ab".repeat(32);
-    await world.db.adminSql`
-      insert into seed.evidence_index (run_id, location, sha256, size_bytes, signature, signature_alg, signature_key_id,
-        storage, environment, tenant_id, retain_until, envelope)
-      select id, ${`file:///var/lib/semente/worm/dev/runs-f/${id}/evidence.dsse.json`}, ${sha}, 100, 'c2ln', 'ed25519', 'dev:ed25519', 'filesystem',
-        environment, tenant_id, now() + interval '400 days', ${world.db.adminSql.json(envelope)}
-      from seed.runs where id = ${id}`;
-    const res = await send("GET", `/api/v1/seed-runs/${id}/evidence`, { token: admin });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("etag")).toBe(`"${sha}"`);
-    // The filesystem backend's location is a server path: only the key inside the store is told.
-    expect(res.headers.get("content-location")).toBe(`worm-fs:dev/runs-f/${id}/evidence.dsse.json`);
-    expect(await res.json()).toEqual(envelope);
-    const other = ((await (await createRun("runs-g", "create-g")).json()) as { id: string }).id;
-    await world.db.adminSql`
-      insert into seed.evidence_index (run_id, location, sha256, size_bytes, signature, signature_alg, signature_key_id,
-        storage, environment, tenant_id, retain_until, envelope)
-      select id, ${`s3://evidence-bucket/dev/runs-g/${other}/evidence.dsse.json`}, ${sha}, 100, 'c2ln', 'ed25519',
-        'dev:ed25519', 's3', environment, tenant_id, now() + interval '400 days', ${world.db.adminSql.json(envelope)}
-      from seed.runs where id = ${other}`;
-    const s3 = await send("GET", `/api/v1/seed-runs/${other}/evidence`, { token: admin });
-    expect(s3.headers.get("content-location")).toBe(`s3://evidence-bucket/dev/runs-g/${other}/evidence.dsse.json`);
-  });
-
   test("runs - unknown routes are 404 problems with the RateLimit fields", async () => {
     const res = await send("GET", "/api/v1/nothing-here", { token: admin });
     expect(res.status).toBe(404);

@@ -1,0 +1,82 @@
+import { Action } from "@semente/shared/auth";
+import { appendAudit } from "@semente/shared/db";
+import { isSementeError, SementeError } from "@semente/shared/errors";
+import { evidenceJwks, readWormLocation, sha256Hex } from "@semente/shared/evidence";
+import type { Run } from "@semente/shared/runs";
+import type { Handler } from "../http/pipeline.ts";
+import { loadRun, type RunsDeps } from "./runs.ts";
+
+/**
+ * `GET /api/v1/seed-runs/:id/evidence`: the signed DSSE envelope of the run, re-read from its WORM
+ * object (never the database copy) after comparing the object's SHA-256 with the index. A missing
+ * object or a hash mismatch answers EVIDENCE_TAMPERED (500) and writes an `evidence.tampered`
+ * audit row; 404 NOT_FOUND until the report exists. `ETag` is the SHA-256 of the stored envelope;
+ * `Content-Location` its S3 URI, or `worm-fs:<key>` (the key inside the store, never the server's
+ * path) for the filesystem backend.
+ */
+export function evidenceRoute(deps: RunsDeps): Handler {
+  return async (ctx) => {
+    const run = await loadRun(deps, ctx, Action.read);
+    const [entry] = await deps.sql<{ sha256: string; location: string; storage: string }[]>`
+      select sha256, location, storage from seed.evidence_index where run_id = ${run.id}`;
+    if (entry === undefined) throw new SementeError("NOT_FOUND", "no evidence for this run yet");
+    // An S3 URI names the object store; a filesystem location would name a server path, so only its key is told.
+    const location = entry.storage === "s3" ? entry.location : fsEvidenceRef(run, entry.location);
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await readWormLocation(entry.location, deps.worm);
+    } catch (error) {
+      if (!isSementeError(error) || error.code !== "NOT_FOUND") throw error;
+      bytes = null;
+    }
+    const observed = bytes === null ? null : sha256Hex(bytes);
+    if (bytes === null || observed !== entry.sha256) {
+      const problem =
+        bytes === null
+          ? "the stored evidence object is missing"
+          : "the stored evidence object's hash differs from its index";
+      await appendAudit(deps.sql, {
+        actor: ctx.principal.subject,
+        action: "evidence.tampered",
+        outcome: "failure",
+        tenantId: run.tenantId,
+        environment: run.environment,
+        runId: run.id,
+        reason: "EVIDENCE_TAMPERED",
+        details: {
+          location: entry.location,
+          indexed_sha256: entry.sha256,
+          observed_sha256: observed,
+          missing: bytes === null,
+        },
+      });
+      ctx.log.error({ location: entry.location, missing: bytes === null }, problem);
+      throw new SementeError("EVIDENCE_TAMPERED", `${problem}; the report is not served`, {
+        extensions: { location, indexed_sha256: entry.sha256, observed_sha256: observed },
+      });
+    }
+    return {
+      status: 200,
+      json: JSON.parse(new TextDecoder().decode(bytes)),
+      headers: { ETag: `"${entry.sha256}"`, "Content-Location": location, "Cache-Control": "no-cache" },
+    };
+  };
+}
+
+/** `worm-fs:<environment>/<tenant>/<run id>/<file>`: the object's place inside the store, without the store's root. */
+function fsEvidenceRef(run: Run, location: string): string {
+  const file = location.split("/").pop() ?? "";
+  return `worm-fs:${run.environment}/${run.tenantId}/${run.id}/${decodeURIComponent(file)}`;
+}
+
+/**
+ * `GET /api/v1/evidence/keys` (public): the evidence signing public keys as a JWKS (RFC 7517,
+ * Ed25519 `OKP` keys, `kid` = DSSE `keyid`), every key that signed a report still retained.
+ */
+export function evidenceKeysRoute(deps: Pick<RunsDeps, "sql">): Handler {
+  return async () => ({
+    status: 200,
+    json: await evidenceJwks(deps.sql),
+    headers: { "Content-Type": "application/jwk-set+json", "Cache-Control": "max-age=300" },
+  });
+}
