@@ -99,7 +99,7 @@ GRANT EXECUTE ON FUNCTION seed.tenant_under_maintenance(text) TO semente_app;
 -- `semente maintenance set|clear` (control plane, audited).
 GRANT INSERT, UPDATE ON seed.tenant_maintenance TO semente_app;
 
--- Statement-level, so the seeder's bulk inserts pay one comparison per statement, not per row. The
+-- Statement-level, so the seeder's bulk inserts pay one check per statement, not per row. The
 -- owner reaches only the rows of its free-form `app.tenant_id` (policy owner_tenant), which is the
 -- tenant checked; the control plane and the verifier hold no write privilege on banking rows.
 CREATE FUNCTION seed.refuse_writes_under_maintenance()
@@ -110,7 +110,9 @@ AS $$
 DECLARE
   v_tenant text;
 BEGIN
-  IF session_user = 'semente_seeder' THEN
+  -- The seeder writes only under a running run's binding. A superuser bypasses RLS and every other
+  -- control here (fixtures, break-glass); it is not what this flag governs.
+  IF session_user = 'semente_seeder' OR (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = session_user) THEN
     RETURN NULL;
   END IF;
   IF TG_OP = 'TRUNCATE' AND EXISTS (SELECT 1 FROM seed.tenant_maintenance m WHERE m.active AND (m.until IS NULL OR m.until > now())

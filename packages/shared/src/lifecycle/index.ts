@@ -1,3 +1,4 @@
+export { assertAdmin } from "./admin.ts";
 export { clearMaintenance, maintenanceStatus, setMaintenance } from "./maintenance.ts";
 export { PURGE_ORDER, purgeTenant } from "./purge.ts";
 export { CHECKPOINTS_ENTITY, RunOperation } from "./types.ts";

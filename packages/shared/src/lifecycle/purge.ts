@@ -14,7 +14,8 @@ function relation(entity: PurgeEntity): string {
 
 async function bindPurge(tx: TransactionSql, runId: string, tenantId: string): Promise<void> {
   const [bound] = await tx<{ tenant: string }[]>`select seed.bind_purge_tenant(${runId}) as tenant`;
-  if (bound?.tenant !== tenantId) throw new SementeError("FORBIDDEN", `run ${runId} does not belong to tenant ${tenantId}`);
+  if (bound?.tenant !== tenantId)
+    throw new SementeError("FORBIDDEN", `run ${runId} does not belong to tenant ${tenantId}`);
 }
 
 /**
@@ -48,7 +49,8 @@ async function tally(options: PurgeOptions): Promise<Pick<PurgeResult, "deleted"
   const { runId, tenantId } = options;
   return options.sql.begin("read only", async (tx) => {
     const [bound] = await tx<{ tenant: string }[]>`select seed.bind_run_tenant(${runId}) as tenant`;
-    if (bound?.tenant !== tenantId) throw new SementeError("FORBIDDEN", `run ${runId} does not belong to tenant ${tenantId}`);
+    if (bound?.tenant !== tenantId)
+      throw new SementeError("FORBIDDEN", `run ${runId} does not belong to tenant ${tenantId}`);
     const sums = await tx<{ entity: PurgeEntity; rows: string }[]>`
       select entity, sum(rows_deleted)::text as rows from seed.purge_progress where run_id = ${runId} group by entity`;
     const deleted = Object.fromEntries(PURGE_ORDER.map((e) => [e, 0])) as Record<PurgeEntity, number>;
@@ -56,9 +58,7 @@ async function tally(options: PurgeOptions): Promise<Pick<PurgeResult, "deleted"
     const remaining = Object.fromEntries(PURGE_ORDER.map((e) => [e, 0])) as Record<PurgeEntity, number>;
     for (const entity of PURGE_ORDER) {
       const scope =
-        entity === CHECKPOINTS_ENTITY
-          ? tx`environment = ${options.environment} and mode = ${options.mode}`
-          : tx`true`;
+        entity === CHECKPOINTS_ENTITY ? tx`environment = ${options.environment} and mode = ${options.mode}` : tx`true`;
       const [row] = await tx<{ n: string }[]>`select count(*)::text as n from ${tx(relation(entity))} where ${scope}`;
       remaining[entity] = Number(row?.n ?? 0);
     }

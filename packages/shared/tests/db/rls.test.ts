@@ -50,12 +50,9 @@ describe("rls - seeder bound to a running run of tenant A", () => {
         { runId: runA },
       );
       const failure = await sqlState(
-        withTenant(
-          db.seederSql,
-          A,
-          (tx) => tx`update ${tx(rel)} set created_at = created_at where tenant_id = ${A}`,
-          { runId: runA },
-        ),
+        withTenant(db.seederSql, A, (tx) => tx`update ${tx(rel)} set created_at = created_at where tenant_id = ${A}`, {
+          runId: runA,
+        }),
       );
       expect(failure.code).toBe("42501");
       expect(failure.message).toContain("permission denied");

@@ -12,7 +12,10 @@ let row = 10;
 
 beforeAll(async () => {
   db = await createTestDatabase("maintenance");
-  for (const [tenant, slot] of [[A, 1], [B, 2]] as const) {
+  for (const [tenant, slot] of [
+    [A, 1],
+    [B, 2],
+  ] as const) {
     const run = await insertFixture(db, tenant, slot);
     await db.adminSql`update seed.runs set state = 'completed', finished_at = now() where id = ${run}`;
   }
@@ -56,7 +59,9 @@ describe("lifecycle - maintenance flag", () => {
       expect((await refusal(withTenant(db.ownerSql, A, statement))).code).toBe("55000");
     }
     // the control plane holds no banking privilege at all
-    const app = await refusal(withTenant(db.appSql, A, (tx) => tx`insert into banking.users ${tx(bankingFixture(A, 1, 99).users)}`));
+    const app = await refusal(
+      withTenant(db.appSql, A, (tx) => tx`insert into banking.users ${tx(bankingFixture(A, 1, 99).users)}`),
+    );
     expect(app.code).toBe("42501");
     // the run's own seeder still writes, and the other tenant is not frozen
     const user = bankingFixture(A, 1, 77).users;
@@ -83,7 +88,13 @@ describe("lifecycle - maintenance flag", () => {
 
   test("maintenance - set, status and clear by an admin are enforced and audited", async () => {
     const set = await setMaintenance(db.appSql, { tenantId: A, environment: "dev", actor: "alice", reason: "gameday" });
-    expect(set).toMatchObject({ flagged: true, underMaintenance: true, reason: "gameday", setBy: "alice", until: null });
+    expect(set).toMatchObject({
+      flagged: true,
+      underMaintenance: true,
+      reason: "gameday",
+      setBy: "alice",
+      until: null,
+    });
     expect((await refusal(ownerInsert(A))).code).toBe("55000");
     // TRUNCATE would wipe every tenant at once: refused while any tenant is under maintenance
     expect((await refusal(db.ownerSql`truncate banking.contracts`)).code).toBe("55000");
@@ -94,13 +105,18 @@ describe("lifecycle - maintenance flag", () => {
     await ownerInsert(A);
 
     // a flag past its `until` has lapsed
-    await setMaintenance(db.appSql, { tenantId: A, environment: "dev", actor: "alice", until: new Date(Date.now() - 1000) });
+    await setMaintenance(db.appSql, {
+      tenantId: A,
+      environment: "dev",
+      actor: "alice",
+      until: new Date(Date.now() - 1000),
+    });
     expect((await maintenanceStatus(db.appSql, A, "dev")).flagged).toBe(false);
     await ownerInsert(A);
 
     const audit = await db.adminSql<{ actor: string; action: string; db_role: string }[]>`
       select actor, action, db_role from seed.audit_log where tenant_id = ${A} and action like 'maintenance.%' order by id`;
-    expect(audit).toEqual([
+    expect([...audit]).toEqual([
       { actor: "alice", action: "maintenance.set", db_role: "semente_app" },
       { actor: "bob", action: "maintenance.clear", db_role: "semente_app" },
       { actor: "alice", action: "maintenance.set", db_role: "semente_app" },
