@@ -6,15 +6,20 @@ import { runningRun, type TestDatabase } from "../harness.ts";
 
 /**
  * Seeds a small factory dataset of the dev profile of `tenant` (`banco-alfa` or `banco-beta`) as the
- * data-plane role bound to a running run, plus `checkpoints` checkpoint rows per mode listed.
- * Returns the seeding run and the rows per banking table.
+ * data-plane role bound to a running run (counts times `scale`), plus one checkpoint row per mode
+ * listed. Returns the seeding run and the rows per banking table.
  */
 export async function seedTenant(
   db: TestDatabase,
   tenant: string,
   modes: readonly string[] = ["baseline"],
+  scale = 1,
 ): Promise<{ runId: string; rows: Record<string, number> }> {
   const manifest = smallManifest(profile("dev", tenant), { batch_size: 64 });
+  for (const v of Object.values(manifest.volumetry)) {
+    v.count *= scale;
+    v.cap = Math.max(v.cap, v.count);
+  }
   const ctx = contextFor(manifest);
   const runId = await runningRun(db, tenant);
   await withTenant(
@@ -23,11 +28,13 @@ export async function seedTenant(
     async (tx) => {
       for (const entity of ENTITIES) {
         const { table, columns } = ENTITY_TABLES[entity];
-        const { rows } = generateBatch(ctx, entity, 0, ctx.counts[entity]);
-        const arrays = columns.map((_, c) => rows.map((r) => (r[c] === null ? null : String(r[c]))));
         const names = columns.map((c) => `"${c.name}"`).join(", ");
         const params = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ");
-        await tx.unsafe(`INSERT INTO ${table} (${names}) SELECT * FROM unnest(${params})`, arrays as never[]);
+        for (let from = 0; from < ctx.counts[entity]; from += 20_000) {
+          const { rows } = generateBatch(ctx, entity, from, Math.min(ctx.counts[entity], from + 20_000));
+          const arrays = columns.map((_, c) => rows.map((r) => (r[c] === null ? null : String(r[c]))));
+          await tx.unsafe(`INSERT INTO ${table} (${names}) SELECT * FROM unnest(${params})`, arrays as never[]);
+        }
       }
       for (const [i, mode] of modes.entries()) {
         await tx`insert into seed.checkpoints ${tx({
