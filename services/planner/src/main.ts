@@ -11,6 +11,7 @@ import { createLogger, natsProbe, startHealthServer } from "@semente/shared/tele
 import { loadPlannerConfig } from "./config.ts";
 import { createLeaseKeeper } from "./leases.ts";
 import { createPlanner, type Planner } from "./planner.ts";
+import { startRetentionJob } from "./retention.ts";
 
 /** Wiring only: config, clients, the planner, a health port and a graceful shutdown. */
 async function run(): Promise<void> {
@@ -25,6 +26,7 @@ async function run(): Promise<void> {
   let planner: Planner | undefined;
   let health: ReturnType<typeof startHealthServer> | undefined;
   let started = false;
+  let stopRetention: (() => void) | undefined;
   const stopped = Promise.withResolvers<void>();
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -104,11 +106,13 @@ async function run(): Promise<void> {
       conditions: { started: () => started },
     });
     await planner.start();
+    stopRetention = startRetentionJob({ sql, log, now: () => new Date() });
     started = true;
     log.info({ health_port: health.port }, "planner started");
     await stopped.promise;
   } finally {
     started = false;
+    stopRetention?.();
     await planner?.stop();
     await admission?.stop();
     await health?.stop(true);
