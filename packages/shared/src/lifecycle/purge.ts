@@ -19,10 +19,16 @@ async function bindPurge(tx: TransactionSql, runId: string, tenantId: string): P
 }
 
 /**
- * Deletes up to `limit` of the tenant's rows of one entity and records the chunk, in one
- * transaction bound to the purge run. Returns the rows deleted.
+ * Deletes up to `limit` of the tenant's rows of one entity found at or after heap block `fromBlock`
+ * and records the chunk, in one transaction bound to the purge run. Returns the rows deleted and
+ * the last heap block they were in (where the next chunk starts).
  */
-async function deleteChunk(options: PurgeOptions, entity: PurgeEntity, limit: number): Promise<number> {
+async function deleteChunk(
+  options: PurgeOptions,
+  entity: PurgeEntity,
+  limit: number,
+  fromBlock: number,
+): Promise<{ rows: number; lastBlock: number }> {
   const { runId, tenantId } = options;
   return options.sql.begin(async (tx) => {
     await bindPurge(tx, runId, tenantId);
@@ -31,17 +37,24 @@ async function deleteChunk(options: PurgeOptions, entity: PurgeEntity, limit: nu
       entity === CHECKPOINTS_ENTITY
         ? tx`tenant_id = ${tenantId} and environment = ${options.environment} and mode = ${options.mode}`
         : tx`tenant_id = ${tenantId}`;
-    // ctid = ANY(ARRAY(…)) is a TID scan: each chunk deletes the rows it just found, no re-scan.
-    const deleted = await tx`
-      delete from ${tx(rel)} where ctid = any(array(select ctid from ${tx(rel)} where ${scope} limit ${limit}))`;
-    if (deleted.count > 0) {
+    // The lookup starts at the block where the previous chunk stopped (a TID range scan), so the
+    // dead tuples of earlier chunks are not scanned again; ctid = ANY(ARRAY(…)) is a TID scan.
+    const [done] = await tx<{ rows: string; last_block: string | null }[]>`
+      with gone as (
+        delete from ${tx(rel)}
+         where ctid = any(array(select ctid from ${tx(rel)}
+                                 where ctid >= ${`(${fromBlock},0)`}::tid and ${scope} limit ${limit}))
+        returning ctid)
+      select count(*)::text as rows, max((ctid::text::point)[0])::bigint::text as last_block from gone`;
+    const rows = Number(done?.rows ?? 0);
+    if (rows > 0) {
       await tx`
         insert into seed.purge_progress (run_id, tenant_id, entity, chunk, rows_deleted)
-        select ${runId}, ${tenantId}, ${entity}, coalesce(max(chunk) + 1, 0), ${deleted.count}
+        select ${runId}, ${tenantId}, ${entity}, coalesce(max(chunk) + 1, 0), ${rows}
           from seed.purge_progress where run_id = ${runId} and entity = ${entity}`;
     }
-    return deleted.count;
-  }) as Promise<number>;
+    return { rows, lastBlock: done?.last_block === null || done === undefined ? fromBlock : Number(done.last_block) };
+  }) as Promise<{ rows: number; lastBlock: number }>;
 }
 
 /** Rows deleted per entity over every attempt of the run, and rows of the tenant left. */
@@ -78,10 +91,18 @@ export async function purgeTenant(options: PurgeOptions): Promise<PurgeResult> {
   const limit = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
   if (!Number.isInteger(limit) || limit < 1) throw new SementeError("INTERNAL", "chunkRows must be a positive integer");
   for (const entity of PURGE_ORDER) {
+    // The planner may return a chunk's rows in index order rather than block order, so a cursor
+    // past some rows is possible: the entity is done only when a lookup from block 0 comes back short.
+    let block = 0;
     for (;;) {
-      const n = await deleteChunk(options, entity, limit);
-      if (n > 0) await options.onChunk?.(entity, n);
-      if (n < limit) break;
+      const chunk = await deleteChunk(options, entity, limit, block);
+      if (chunk.rows > 0) await options.onChunk?.(entity, chunk.rows);
+      if (chunk.rows < limit) {
+        if (block === 0) break;
+        block = 0;
+      } else {
+        block = chunk.lastBlock;
+      }
     }
   }
   const { deleted, remaining } = await tally(options);
