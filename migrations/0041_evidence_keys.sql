@@ -10,5 +10,3 @@ CREATE TABLE seed.evidence_keys (
 );
 
 GRANT SELECT, INSERT ON seed.evidence_keys TO semente_app;
-
-CREATE INDEX evidence_index_key_idx ON seed.evidence_index (signature_key_id, retain_until);

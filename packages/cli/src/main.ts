@@ -6,6 +6,7 @@ import { dbCommand } from "./commands/db.ts";
 import { dlqCommand } from "./commands/dlq.ts";
 import { downCommand } from "./commands/down.ts";
 import { evidenceCommand } from "./commands/evidence.ts";
+import { maintenanceCommand } from "./commands/maintenance.ts";
 import { runsCommand } from "./commands/runs.ts";
 import { seedCommand } from "./commands/seed.ts";
 import { tokenCommand } from "./commands/token.ts";
@@ -23,6 +24,7 @@ const COMMANDS: Command[] = [
   verifyCommand,
   runsCommand,
   dlqCommand,
+  maintenanceCommand,
   upCommand,
   downCommand,
   bootstrapCommand,

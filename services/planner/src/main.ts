@@ -19,6 +19,7 @@ import { createPlannerMetrics } from "./instrumentation.ts";
 import { loadPlannerConfig } from "./config.ts";
 import { createLeaseKeeper } from "./leases.ts";
 import { createPlanner, type Planner } from "./planner.ts";
+import { startRetentionJob } from "./retention.ts";
 
 /** Wiring only: config, clients, the planner, a health port and a graceful shutdown. */
 async function run(): Promise<void> {
@@ -36,6 +37,7 @@ async function run(): Promise<void> {
   let planner: Planner | undefined;
   let health: ReturnType<typeof startHealthServer> | undefined;
   let started = false;
+  let stopRetention: (() => void) | undefined;
   const stopped = Promise.withResolvers<void>();
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -123,11 +125,13 @@ async function run(): Promise<void> {
       metrics: metrics.registry,
     });
     await planner.start();
+    stopRetention = startRetentionJob({ sql, log, now: () => new Date() });
     started = true;
     log.info({ health_port: health.port }, "planner started");
     await stopped.promise;
   } finally {
     started = false;
+    stopRetention?.();
     await planner?.stop();
     await admission?.stop();
     await health?.stop(true);

@@ -111,7 +111,8 @@ describe("least-privilege grants", () => {
     expect(await sqlState(db.seederSql`create table banking.x (id int)`)).toBe("42501");
     expect(await sqlState(db.seederSql`select * from seed.runs`)).toBe("42501");
     expect(await sqlState(db.seederSql`delete from seed.schema_migrations`)).toBe("42501");
-    expect(await sqlState(db.seederSql`delete from seed.checkpoints`)).toBe("42501");
+    // DELETE is granted for purges (migration 0100) but needs a purge run's binding: none, nothing goes.
+    expect((await db.seederSql`delete from seed.checkpoints`).count).toBe(0);
   });
 
   test("the app role manages control tables but cannot change the schema", async () => {

@@ -1,0 +1,72 @@
+import { appendAudit, type Sql } from "../db/index.ts";
+
+/** Checkpoints deleted for one tenant × environment × mode. */
+export interface PrunedCheckpoints {
+  tenantId: string;
+  environment: string;
+  mode: string;
+  deleted: number;
+}
+
+/** Options of {@link createCheckpointPruner}. */
+export interface CheckpointPrunerOptions {
+  /** Control-plane pool (semente_app). */
+  sql: Sql;
+  /** Audit actor. @default "planner" */
+  actor?: string;
+  /** The clock deciding when a pass is due (injected so tests do not wait). */
+  now: () => Date;
+  /**
+   * Time between passes.
+   * @default 3_600_000
+   */
+  intervalMs?: number;
+}
+
+/** The planner's checkpoint clean-up job. */
+export interface CheckpointPruner {
+  /** Runs a pass if `intervalMs` elapsed since the last one (by the injected clock); returns what it deleted. */
+  tick(): Promise<PrunedCheckpoints[] | null>;
+  /** Runs a pass now. */
+  prune(): Promise<PrunedCheckpoints[]>;
+}
+
+/**
+ * Deletes checkpoints older than 30 days (R6.1) through `seed.prune_checkpoints()` — the age is
+ * judged by the database clock, so a caller cannot shorten the retention — and audits each
+ * tenant × environment × mode it touched (`checkpoints.prune`).
+ */
+export function createCheckpointPruner(options: CheckpointPrunerOptions): CheckpointPruner {
+  const interval = options.intervalMs ?? 3_600_000;
+  let last: number | undefined;
+  const prune = async (): Promise<PrunedCheckpoints[]> => {
+    const rows = await options.sql<{ tenant_id: string; environment: string; mode: string; deleted: string }[]>`
+      select tenant_id, environment, mode, deleted::text from seed.prune_checkpoints()`;
+    const pruned = rows.map((r) => ({
+      tenantId: r.tenant_id,
+      environment: r.environment,
+      mode: r.mode,
+      deleted: Number(r.deleted),
+    }));
+    for (const p of pruned) {
+      await appendAudit(options.sql, {
+        actor: options.actor ?? "planner",
+        action: "checkpoints.prune",
+        outcome: "success",
+        tenantId: p.tenantId,
+        environment: p.environment,
+        details: { mode: p.mode, deleted: p.deleted, retention_days: 30 },
+      });
+    }
+    return pruned;
+  };
+  return {
+    prune,
+    async tick() {
+      const now = options.now().getTime();
+      if (last !== undefined && now - last < interval) return null;
+      last = now;
+      return prune();
+    },
+  };
+}
