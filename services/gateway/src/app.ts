@@ -60,8 +60,9 @@ export const ROUTES = {
   "/api/v1/seed-runs/:id": ["GET"],
   "/api/v1/seed-runs/:id/cancel": ["POST"],
   "/api/v1/seed-runs/:id/evidence": ["GET"],
+  "/api/v1/evidence/keys": ["GET"],
 } as const;
-const PUBLIC = new Set<string>(["/healthz", "/readyz", "/metrics"]);
+const PUBLIC = new Set<string>(["/healthz", "/readyz", "/metrics", "/api/v1/evidence/keys"]);
 const TEMPLATES = Object.entries(ROUTES).map(([template, methods]) => ({
   template,
   methods: methods as readonly string[],

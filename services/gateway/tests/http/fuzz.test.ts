@@ -146,6 +146,7 @@ const ROUTES = [
   ["GET", "/api/v1/seed-runs/{id}"],
   ["POST", "/api/v1/seed-runs/{id}/cancel"],
   ["GET", "/api/v1/seed-runs/{id}/evidence"],
+  ["GET", "/api/v1/evidence/keys"],
   ["GET", "/healthz"],
 ] as const;
 
