@@ -13,6 +13,7 @@ import { createManifestParser } from "./http/manifest-cache.ts";
 import { cacheVerifiedTokens } from "./http/token-cache.ts";
 import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
+import { type RunEventsRouteOptions, runEventsRoute } from "./routes/events.ts";
 import { healthRoute, metricsRoute, readyRoute } from "./routes/health.ts";
 import { cancelRunRoute, createRunRoute, evidenceRoute, getRunRoute, listRunsRoute } from "./routes/runs.ts";
 import { validateRoute } from "./routes/validate.ts";
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   now?: () => Date;
   /** @default a fresh registry */
   metrics?: GatewayMetrics;
+  /** Tuning of the run events stream (tests shorten its periods). */
+  runEvents?: RunEventsRouteOptions;
 }
 
 /** The gateway: its Elysia app and the periodic purge `main.ts` schedules. */
@@ -135,6 +138,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       "/api/v1/seed-runs/:id/cancel",
       route({ name: "/api/v1/seed-runs/:id/cancel", method: "POST" }, cancelRunRoute(runs)),
       { parse: "none" },
+    )
+    .get(
+      "/api/v1/seed-runs/:id/events",
+      route(
+        { name: "/api/v1/seed-runs/:id/events", method: "GET" },
+        runEventsRoute({ sql: deps.sql, log: deps.log, ...deps.runEvents }),
+      ),
     )
     .get(
       "/api/v1/seed-runs/:id/evidence",

@@ -12,6 +12,8 @@ export interface GatewayClient {
     options?: { body?: string; contentType?: string; headers?: Record<string, string> },
   ): Promise<{ status: number; headers: Headers; json: unknown }>;
   getRun(id: string): Promise<RunResource>;
+  /** Opens a `text/event-stream` response (the body unread); a problem answer throws like `request`. */
+  stream(path: string, headers?: Record<string, string>): Promise<Response>;
 }
 
 /** Scope a dev token is minted for when SEMENTE_TOKEN is not set. */
@@ -59,41 +61,56 @@ export function problemError(status: number, body: unknown): SementeError {
 /** A client of `GATEWAY_URL` authenticated with {@link resolveToken}. */
 export async function createGatewayClient(scope: TokenScope): Promise<GatewayClient> {
   const { GATEWAY_URL } = loadConfig({ GATEWAY_URL: COMMON_VARS.GATEWAY_URL });
-  const token = await resolveToken(scope);
-  const base = GATEWAY_URL.replace(/\/+$/, "");
+  return gatewayClient(GATEWAY_URL, await resolveToken(scope));
+}
+
+/** A client of the gateway at `url` sending `token`. */
+export function gatewayClient(url: string, token: string): GatewayClient {
+  const base = url.replace(/\/+$/, "");
+  const send = async (method: string, path: string, headers: Record<string, string>, body?: string) => {
+    try {
+      return await fetch(`${base}${path}`, { method, headers: { Authorization: `Bearer ${token}`, ...headers }, body });
+    } catch (cause) {
+      throw new SementeError("UNAVAILABLE", `gateway unreachable at ${base} (is \`semente up\` running?)`, {
+        cause,
+        retryable: true,
+      });
+    }
+  };
+  const parse = async (response: Response) => {
+    const text = await response.text();
+    let json: unknown = null;
+    if (text !== "") {
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        // A non-JSON body (a proxy's HTML page) is reported by status below, not parsed.
+        if (!(error instanceof SyntaxError)) throw error;
+      }
+    }
+    return json;
+  };
   const client: GatewayClient = {
     url: base,
     async request(method, path, options = {}) {
-      let response: Response;
-      try {
-        response = await fetch(`${base}${path}`, {
-          method,
-          headers: {
-            Authorization: `Bearer ${token}`,
-            Accept: "application/json, application/problem+json",
-            ...(options.contentType === undefined ? {} : { "Content-Type": options.contentType }),
-            ...options.headers,
-          },
-          body: options.body,
-        });
-      } catch (cause) {
-        throw new SementeError("UNAVAILABLE", `gateway unreachable at ${base} (is \`semente up\` running?)`, {
-          cause,
-          retryable: true,
-        });
-      }
-      const text = await response.text();
-      let json: unknown = null;
-      if (text !== "") {
-        try {
-          json = JSON.parse(text);
-        } catch (error) {
-          // A non-JSON body (a proxy's HTML page) is reported by status below, not parsed.
-          if (!(error instanceof SyntaxError)) throw error;
-        }
-      }
+      const response = await send(
+        method,
+        path,
+        {
+          Accept: "application/json, application/problem+json",
+          ...(options.contentType === undefined ? {} : { "Content-Type": options.contentType }),
+          ...options.headers,
+        },
+        options.body,
+      );
+      const json = await parse(response);
       if (response.status >= 400) throw problemError(response.status, json);
       return { status: response.status, headers: response.headers, json };
+    },
+    async stream(path, headers = {}) {
+      const response = await send("GET", path, { Accept: "text/event-stream", ...headers });
+      if (response.status >= 400) throw problemError(response.status, await parse(response));
+      return response;
     },
     async getRun(id) {
       return (await client.request("GET", `/api/v1/seed-runs/${id}`)).json as RunResource;

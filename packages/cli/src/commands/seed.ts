@@ -129,30 +129,6 @@ export function printSummary(result: FollowResult, evidence: string | null): voi
   if (run.reason !== null) out(`reason     ${run.reason.code}: ${run.reason.detail ?? run.reason.title}`);
 }
 
-/**
- * The evidence location of a completed run. The evidence service writes it shortly after the run
- * completes, so the CLI waits up to SEMENTE_EVIDENCE_WAIT_S for it (0 skips the wait).
- */
-async function evidenceLocation(client: GatewayClient, run: RunResource): Promise<string | null> {
-  if (run.state !== "completed" || run.dry_run) return null;
-  const { SEMENTE_EVIDENCE_WAIT_S } = loadConfig({
-    SEMENTE_EVIDENCE_WAIT_S: int("Seconds `seed --follow` waits for the run's evidence", "10", 0, 600),
-  });
-  const deadline = performance.now() + SEMENTE_EVIDENCE_WAIT_S * 1000;
-  for (;;) {
-    try {
-      // The body is the signed envelope itself; its WORM location travels in Content-Location.
-      const { headers } = await client.request("GET", `/api/v1/seed-runs/${run.id}/evidence`);
-      return headers.get("content-location");
-    } catch (error) {
-      // Not written yet (404), or no evidence service: the seed run itself is complete either way.
-      if (!(error instanceof SementeError)) throw error;
-    }
-    if (performance.now() >= deadline) return null;
-    await Bun.sleep(250);
-  }
-}
-
 export const seedCommand: Command = {
   name: "seed",
   summary: "seed a manifest through the gateway (--dry-run, --follow)",
@@ -193,11 +169,17 @@ export const seedCommand: Command = {
         out(values.json ? JSON.stringify(run) : run.id);
         return 0;
       }
+      const { SEMENTE_EVIDENCE_WAIT_S } = loadConfig({
+        SEMENTE_EVIDENCE_WAIT_S: int("Seconds `seed --follow` waits for the run's evidence", "10", 0, 600),
+      });
+      // The evidence service indexes the report shortly after the run completes: the event stream
+      // stays open up to SEMENTE_EVIDENCE_WAIT_S for its `evidence` event (0 skips the wait).
       const result = await followRun(client, run.id, plan, {
         tty: process.stdout.isTTY === true && !values.json,
         getRun: direct?.getRun,
+        evidenceWaitMs: SEMENTE_EVIDENCE_WAIT_S * 1000,
       });
-      const evidence = client === null ? null : await evidenceLocation(client, result.run);
+      const evidence = result.evidence;
       if (values.json) out(JSON.stringify({ ...result.run, per_entity: result.perEntity, evidence }));
       else printSummary(result, evidence);
       return runExitCode(result.run);
