@@ -52,8 +52,8 @@ function bar(done: number, total: number): string {
 /** `42s`, `3m05s`, `--` when unknown. */
 export function formatEta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "--";
-  if (seconds < 60) return `${Math.ceil(seconds)}s`;
   const s = Math.ceil(seconds);
+  if (s < 60) return `${s}s`;
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
 }
 

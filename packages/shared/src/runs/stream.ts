@@ -132,7 +132,8 @@ export function parseStreamCursor(text: string | null | undefined): StreamCursor
 
 /**
  * The events that take a client from `prev` (what it saw: the previous snapshot of this connection,
- * or the cursor it resumed from, or nothing) to `next`. Progress is absolute, so a repeated
+ * or the cursor it resumed from, or nothing) to `next`, in the order progress, throughput, dlq,
+ * state, evidence, end. Progress is absolute, so a repeated
  * `progress` or `dlq` event (keyed by entity, batch) is harmless; `state` and `evidence` are sent
  * once per change. `end` follows a terminal state once the evidence is indexed or `evidenceGiveUp`.
  */
@@ -145,9 +146,6 @@ export function diffRunSnapshots(
   const full = prev !== null && "run" in prev ? prev : null;
   const cursor = prev === null ? null : full === null ? (prev as StreamCursor) : null;
   const prevVersion = full?.version ?? cursor?.version ?? 0;
-  if (next.version > prevVersion || prev === null) {
-    events.push({ event: "state", data: { version: next.version, run: next.run } });
-  }
   const before = new Map((full?.entities ?? []).map((e) => [e.entity, e]));
   for (const e of next.entities) {
     const old = before.get(e.entity);
@@ -179,6 +177,10 @@ export function diffRunSnapshots(
   for (const d of next.dlq) {
     if (resendDlq || (full !== null && !seenDlq.has(`${d.entity}:${d.batch_index}`)))
       events.push({ event: "dlq", data: d });
+  }
+  // After the progress it ends with: a client may stop at a terminal state and miss nothing.
+  if (next.version > prevVersion || prev === null) {
+    events.push({ event: "state", data: { version: next.version, run: next.run } });
   }
   const hadEvidence = full !== null ? full.evidence !== null : (cursor?.evidence ?? false);
   if (next.evidence !== null && !hadEvidence) {

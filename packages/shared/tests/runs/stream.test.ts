@@ -104,8 +104,8 @@ function snapshot(overrides: Partial<RunSnapshot> & { state?: string } = {}): Ru
 describe("run snapshot diffs", () => {
   test("stream - a first connection gets the state, every entity and the rate", () => {
     const events = diffRunSnapshots(null, snapshot());
-    expect(events.map((e) => e.event)).toEqual(["state", "progress", "progress", "throughput"]);
-    expect(events[3]?.data).toEqual({ rows_per_second: 2, window_seconds: 5, rows_written: 10 });
+    expect(events.map((e) => e.event)).toEqual(["progress", "progress", "throughput", "state"]);
+    expect(events[2]?.data).toEqual({ rows_per_second: 2, window_seconds: 5, rows_written: 10 });
   });
 
   test("stream - nothing new, nothing sent; one entity moved, one progress event", () => {
@@ -130,7 +130,7 @@ describe("run snapshot diffs", () => {
 
   test("stream - terminal without evidence waits; evidence then end", () => {
     const done = snapshot({ state: "completed", version: 9, recentRows: 0 });
-    expect(diffRunSnapshots(snapshot(), done).map((e) => e.event)).toEqual(["state", "throughput"]);
+    expect(diffRunSnapshots(snapshot(), done).map((e) => e.event)).toEqual(["throughput", "state"]);
     expect(diffRunSnapshots(done, done)).toEqual([]);
     expect(diffRunSnapshots(done, done, { evidenceGiveUp: true }).map((e) => e.event)).toEqual(["end"]);
     const withEvidence = snapshot({
@@ -152,9 +152,9 @@ describe("run snapshot diffs", () => {
     // An older cursor: the state changed since, the evidence is new.
     const older = parseStreamCursor("v4.r10.d0.e0");
     expect(diffRunSnapshots(older, now).map((e) => e.event)).toEqual([
+      "progress",
+      "progress",
       "state",
-      "progress",
-      "progress",
       "evidence",
       "end",
     ]);

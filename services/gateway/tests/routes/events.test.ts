@@ -150,7 +150,7 @@ describe("run events (SSE)", () => {
       expect(res.status).toBe(404);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
     }
-    const strip = (p: Record<string, unknown>) => ({ ...p, instance: undefined, trace_id: undefined });
+    const strip = (p: unknown) => ({ ...(p as object), instance: undefined, trace_id: undefined });
     expect(strip(await hidden.json())).toEqual(strip(await missing.json()));
     const anonymous = await send("GET", `/api/v1/seed-runs/${theirs.id}/events`);
     expect(anonymous.status).toBe(401);
