@@ -31,6 +31,7 @@ const SURFACE: { method: (typeof METHODS)[number]; path: string; statuses: strin
     statuses: ["202", "401", "403", "404", "409", "412", "428", "429"],
   },
   { method: "get", path: "/api/v1/seed-runs/{id}/evidence", statuses: ["200", "401", "403", "404", "429"] },
+  { method: "get", path: "/api/v1/seed-runs/{id}/events", statuses: ["200", "401", "403", "404", "429"] },
   { method: "get", path: "/healthz", statuses: ["200"] },
   { method: "get", path: "/readyz", statuses: ["200", "503"] },
   { method: "get", path: "/metrics", statuses: ["200"] },
