@@ -13,6 +13,7 @@ import { createManifestParser } from "./http/manifest-cache.ts";
 import { cacheVerifiedTokens } from "./http/token-cache.ts";
 import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
+import { consoleRoutes, devTokenRoute } from "./routes/console.ts";
 import { type RunEventsRouteOptions, runEventsRoute } from "./routes/events.ts";
 import { healthRoute, metricsRoute, readyRoute } from "./routes/health.ts";
 import { cancelRunRoute, createRunRoute, evidenceRoute, getRunRoute, listRunsRoute } from "./routes/runs.ts";
@@ -36,6 +37,8 @@ export interface GatewayDeps {
   metrics?: GatewayMetrics;
   /** Tuning of the run events stream (tests shorten its periods). */
   runEvents?: RunEventsRouteOptions;
+  /** The console's sign-in page mints dev tokens (`main.ts`: isolated dev only). @default false */
+  consoleDevTokens?: boolean;
 }
 
 /** The gateway: its Elysia app and the periodic purge `main.ts` schedules. */
@@ -102,6 +105,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }) =>
       run({ request, params, ip: clientIp(request, server) }, spec, handler);
 
+  const consoleDeps = { environment: config.environment, keys: deps.keys, devTokens: deps.consoleDevTokens ?? false };
   const app = new Elysia()
     .onError(({ code, request, server }) => {
       const error =
@@ -150,6 +154,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       "/api/v1/seed-runs/:id/evidence",
       route({ name: "/api/v1/seed-runs/:id/evidence", method: "GET" }, evidenceRoute(runs)),
     );
+  for (const [path, handler] of Object.entries(consoleRoutes(consoleDeps))) {
+    app.get(path, route({ name: path, method: "GET", public: true }, handler));
+  }
+  if (consoleDeps.devTokens) {
+    app.post(
+      "/console/dev-token",
+      route({ name: "/console/dev-token", method: "POST", public: true }, devTokenRoute(consoleDeps)),
+      { parse: "none" },
+    );
+  }
 
   return {
     app: app as unknown as Elysia,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { createGatewayLogger, createGatewayMetrics } from "./instrumentation.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { resolveAuthKeys } from "@semente/shared/auth";
+import { isIsolatedDev, resolveAuthKeys } from "@semente/shared/auth";
 import { type Admission, connectNats, createAdmission, ensureRunEventsStream } from "@semente/shared/bus";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { applyDotenv } from "@semente/shared/config";
@@ -63,6 +63,7 @@ async function run(): Promise<void> {
       config,
       events,
       metrics: createGatewayMetrics(),
+      consoleDevTokens: isIsolatedDev(),
     });
     admission.start();
     purge = setInterval(() => {
