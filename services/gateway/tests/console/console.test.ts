@@ -60,8 +60,7 @@ async function newestRun(tenant: string): Promise<string> {
 
 /** Plays the planner and the evidence service: plan, commit batch by batch, complete, sign the report. */
 async function executeRun(runId: string, tenant: string): Promise<string> {
-  const manifest = parseManifest(profile("dev", tenant));
-  const plan = planBatches((manifest as { manifest: never }).manifest);
+  const plan = planBatches(parseManifest(profile("dev", tenant)).manifest);
   const run = await getRun(world.db.appSql, runId);
   if (run === null) throw new Error("run vanished");
   await insertPlan(world.db.appSql, run, plan);
@@ -215,7 +214,7 @@ describe("console in headless Chromium", () => {
           method: "POST",
           headers: { Authorization: `Bearer ${bearer}`, "If-Match": "*", "Idempotency-Key": crypto.randomUUID() },
         });
-        return { status: res.status, body: await res.json() };
+        return { status: res.status, body: (await res.json()) as { code: string } };
       },
       [runId, reader] as const,
     );
