@@ -29,6 +29,8 @@ export type SignatureStatus =
   | { status: "unsupported"; reason: string };
 
 const encoder = new TextEncoder();
+/** WebCrypto takes buffers backed by an ArrayBuffer (not a SharedArrayBuffer). */
+const buf = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
 
 export function base64ToBytes(text: string): Uint8Array {
   const normal = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -51,7 +53,7 @@ export function pae(payloadType: string, body: Uint8Array): Uint8Array {
 
 /** Hex SHA-256 of bytes. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buf(bytes)));
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -90,7 +92,7 @@ export async function verifyEnvelope(envelope: Envelope, jwks: { keys?: Jwk[] })
     } catch {
       continue;
     }
-    if (await crypto.subtle.verify({ name: "Ed25519" }, key, sig as BufferSource, message as BufferSource)) {
+    if (await crypto.subtle.verify({ name: "Ed25519" }, key, buf(sig), buf(message))) {
       return { status: "valid", keyid: signature.keyid };
     }
   }

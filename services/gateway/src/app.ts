@@ -14,6 +14,7 @@ import { cacheVerifiedTokens } from "./http/token-cache.ts";
 import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
 import { consoleRoutes, devTokenRoute } from "./routes/console.ts";
+import { docsRoutes } from "./routes/docs.ts";
 import { type RunEventsRouteOptions, runEventsRoute } from "./routes/events.ts";
 import { healthRoute, metricsRoute, readyRoute } from "./routes/health.ts";
 import { cancelRunRoute, createRunRoute, evidenceRoute, getRunRoute, listRunsRoute } from "./routes/runs.ts";
@@ -154,7 +155,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       "/api/v1/seed-runs/:id/evidence",
       route({ name: "/api/v1/seed-runs/:id/evidence", method: "GET" }, evidenceRoute(runs)),
     );
-  for (const [path, handler] of Object.entries(consoleRoutes(consoleDeps))) {
+  for (const [path, handler] of Object.entries({ ...consoleRoutes(consoleDeps), ...docsRoutes() })) {
     app.get(path, route({ name: path, method: "GET", public: true }, handler));
   }
   if (consoleDeps.devTokens) {

@@ -222,4 +222,22 @@ describe("console in headless Chromium", () => {
     expect(refused.body.code).toBe("FORBIDDEN");
     await page.close();
   }, 30_000);
+
+  test("docs - the API reference renders the contract from local assets only", async () => {
+    const page = await context.newPage();
+    const requests: string[] = [];
+    page.on("request", (r) => void requests.push(r.url()));
+    await page.goto(`${base}/docs`);
+    await page.locator(".swagger-ui .info .title", { hasText: "Semente seed-data API" }).waitFor({ timeout: 20_000 });
+    await page.locator(".opblock-summary-path", { hasText: "/api/v1/seed-runs/{id}/events" }).first().waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/docs.png` });
+    expect(requests.length).toBeGreaterThan(3);
+    expect(requests.filter((u) => !u.startsWith(base) && !u.startsWith("data:"))).toEqual([]);
+    const contract = await fetch(`${base}/docs/openapi.yaml`);
+    expect(contract.headers.get("content-type")).toBe("application/yaml");
+    expect(await contract.text()).toBe(
+      await Bun.file(`${import.meta.dir}/../../../../contracts/seed-data.openapi.yaml`).text(),
+    );
+    await page.close();
+  }, 30_000);
 });

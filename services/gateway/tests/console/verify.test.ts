@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { pae as serverPae } from "@semente/shared/evidence";
-import { decodePayload, type Envelope, pae, verifyEnvelope } from "../../console/verify.ts";
+import { decodePayload, type Envelope, type Jwk, pae, verifyEnvelope } from "../../console/verify.ts";
 
 const key = generateKeyPairSync("ed25519");
 const other = generateKeyPairSync("ed25519");
-const jwk = (k: typeof key, kid: string) => ({ ...k.publicKey.export({ format: "jwk" }), kid });
+const jwk = (k: typeof key, kid: string) => ({ ...k.publicKey.export({ format: "jwk" }), kid }) as Jwk;
 const TYPE = "application/vnd.semente.evidence+json";
 
 function envelope(report: unknown, kid = "k1", signer = key): Envelope {
