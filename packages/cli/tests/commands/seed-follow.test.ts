@@ -136,6 +136,44 @@ describe("seed --follow over the event stream", () => {
     expect(frames.at(-1)).toMatch(/loans +\[#{24}\] +20\/20 {2}ETA done/);
   }, 30_000);
 
+  test("follow - a dropped stream is resumed with Last-Event-ID", async () => {
+    const run = await insertRun(world.db.appSql, { tenantId: "follow-d", environment: "dev" });
+    await planFixture(world.db.adminSql, run.id, LAYOUT);
+    const bearer = await token({ sub: "follow-d", roles: ["read"], tenants: ["follow-d"], environments: ["dev"] });
+    const real = gatewayClient(base, bearer);
+    const sent: Record<string, string>[] = [];
+    const client = {
+      ...real,
+      async stream(path: string, headers: Record<string, string> = {}) {
+        sent.push(headers);
+        const res = await real.stream(path, headers);
+        if (sent.length > 1) return res;
+        // The first connection dies after its third chunk, as a proxy cutting it would.
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        let chunks = 0;
+        const cut = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const { value, done } = await reader.read();
+            if (done || ++chunks > 3) {
+              await reader.cancel();
+              return controller.error(new TypeError("connection reset"));
+            }
+            controller.enqueue(value);
+          },
+        });
+        return new Response(cut, { headers: res.headers });
+      },
+    };
+    const [result] = await Promise.all([
+      followRun(client, run.id, PLAN, { tty: false, write: () => {} }),
+      simulate(run.id, 100, false),
+    ]);
+    expect(result.run.state).toBe("completed");
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(sent[0]).toEqual({});
+    expect(sent[1]?.["Last-Event-ID"]).toMatch(/^v\d+\.r\d+\.d0\.e0$/);
+  }, 30_000);
+
   test("follow - a refusal is final: another tenant's run is NOT_FOUND", async () => {
     const run = await insertRun(world.db.appSql, { tenantId: "follow-c", environment: "dev" });
     const bearer = await token({ sub: "follow-x", roles: ["read"], tenants: ["follow-x"], environments: ["dev"] });
