@@ -92,6 +92,14 @@ async function check(
     body = await res.text();
   }
   seen.add(`${method} ${template} ${res.status}`);
+  if (options.body !== undefined && res.status < 400) {
+    // An accepted request body must be of a documented media type too.
+    const type = options.contentType ?? "application/yaml";
+    const op = paths[template]?.[method.toLowerCase()] as Node | undefined;
+    const accepted = ((op?.requestBody as Node | undefined)?.content ?? {}) as Node;
+    if (accepted[type] === undefined)
+      problems.push(`${method} ${template}: request body '${type}' accepted but not documented`);
+  }
   problems.push(...violations(method, template, res, body));
   return { res, body };
 }
@@ -202,6 +210,11 @@ describe("contract-true gateway", () => {
       token: admin,
       ...json({ manifest_yaml: yaml, dry_run: false }),
       headers: { "Idempotency-Key": "r-1" },
+    });
+    await check("POST", RUNS, RUNS, {
+      token: admin,
+      body: yaml.replace("tenant: contract-a", "tenant: contract-y"),
+      headers: { "Idempotency-Key": "raw-yaml" },
     });
     const id = (JSON.parse(created.body) as { id?: string }).id ?? (await runOf("contract-a"));
 
