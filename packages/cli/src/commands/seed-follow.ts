@@ -10,7 +10,7 @@ import {
   pipelineNames,
 } from "@semente/shared/pipeline";
 import { decodeSse, type EntityStreamProgress, isTerminalState, type RunResource } from "@semente/shared/runs";
-import type { GatewayClient } from "./gateway-client.ts";
+import type { GatewayClient } from "../api/client.ts";
 
 /** Options of {@link followRun}. */
 export interface FollowOptions {
@@ -137,21 +137,16 @@ export async function followRun(
     return terminalAt !== null && performance.now() - terminalAt >= waitMs;
   };
   outer: for (;;) {
-    let response: Response;
+    let body: ReadableStream<Uint8Array>;
     try {
       requests += 1;
-      response = await client.stream(
-        `/api/v1/seed-runs/${runId}/events`,
-        lastId === "" ? {} : { "Last-Event-ID": lastId },
-      );
+      body = await client.events(runId, lastId === "" ? undefined : lastId);
     } catch (error) {
       // A refusal (401, 404, 429 …) is final; an unreachable gateway is retried like a dropped stream.
       if (!isSementeError(error) || error.code !== "UNAVAILABLE" || ++failures > maxReconnects) throw error;
       await Bun.sleep(retryMs);
       continue;
     }
-    const body = response.body;
-    if (body === null) throw new SementeError("UNAVAILABLE", "event stream without a body");
     try {
       for await (const m of decodeSse(body)) {
         failures = 0;

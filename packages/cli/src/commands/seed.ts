@@ -9,7 +9,7 @@ import { createRun, getRun, type RunResource, toRunResource } from "@semente/sha
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
-import { createGatewayClient, type GatewayClient, runExitCode } from "./gateway-client.ts";
+import { createGatewayClient, type GatewayClient, runExitCode, unwrap } from "../api/client.ts";
 import { type FollowResult, followRun } from "./seed-follow.ts";
 
 const USAGE = `usage: semente seed --profile <file> [--dry-run] [--follow] [--direct] [--json]
@@ -49,14 +49,13 @@ export async function submitViaGateway(
   manifest: string | Manifest,
   dryRun: boolean,
 ): Promise<RunResource> {
-  const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest };
-  const response = await client.request("POST", "/api/v1/seed-runs", {
-    body: JSON.stringify({ ...body, dry_run: dryRun }),
-    contentType: "application/json",
+  const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest: manifest as never };
+  const result = await client.api.POST("/api/v1/seed-runs", {
+    body: { ...body, dry_run: dryRun },
     // A new run per invocation: re-submitting after a crash must resume, not replay the old answer.
-    headers: { "Idempotency-Key": `cli-seed-${crypto.randomUUID()}` },
+    params: { header: { "Idempotency-Key": `cli-seed-${crypto.randomUUID()}` } },
   });
-  return response.json as RunResource;
+  return unwrap(result) as RunResource;
 }
 
 async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
