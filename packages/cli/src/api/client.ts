@@ -3,7 +3,7 @@ import { COMMON_VARS, loadConfig } from "@semente/shared/config";
 import { PROBLEM_CATALOG, type ProblemCode, SementeError } from "@semente/shared/errors";
 import type { RunResource } from "@semente/shared/runs";
 import createClient, { type Client } from "openapi-fetch";
-import type { paths } from "./schema.gen.ts";
+import type { paths } from "@semente/shared/contracts/seed-data-api";
 
 /** The gateway's API as the contract types it (openapi-fetch over the generated `paths`). */
 export type Api = Client<paths>;
