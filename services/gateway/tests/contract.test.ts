@@ -4,7 +4,7 @@ import { transitionRun } from "@semente/shared/runs";
 
 import { insertRun } from "../../../packages/shared/tests/runs/run-fixture.ts";
 import { evidenceFixture } from "../../../packages/shared/tests/runs/stream-fixture.ts";
-import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "./utils.ts";
+import { createWorld, NIGHT, profile, requester, type TestWorld, testConfig, token } from "./utils.ts";
 
 type Node = Record<string, unknown>;
 const contract = Bun.YAML.parse(
@@ -107,22 +107,12 @@ async function check(
 beforeAll(async () => {
   world = await createWorld("gw_contract", { now: NIGHT, globalSlots: 10 });
   const gateway = await world.newGateway(
-    { rateLimits: { ...limits(), principal: { name: "principal", quota: 40, windowSeconds: 60 } } },
+    { rateLimits: { ...testConfig().rateLimits, principal: { name: "principal", quota: 40, windowSeconds: 60 } } },
     NIGHT,
   );
   send = requester(gateway.app);
 });
 afterAll(() => world.close());
-
-function limits() {
-  const q = { quota: 10_000, windowSeconds: 60 };
-  return {
-    principal: { name: "principal", ...q },
-    tenant: { name: "tenant", ...q },
-    ip: { name: "ip", ...q },
-    ops: { name: "ops", ...q },
-  };
-}
 
 describe("contract-true gateway", () => {
   test("contract - every registered route is in the contract, and every documented operation is registered", async () => {

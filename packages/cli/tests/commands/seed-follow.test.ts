@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { BatchPlan } from "@semente/shared/pipeline";
 import { transitionRun } from "@semente/shared/runs";
-import { createWorld, type TestWorld, token } from "../../../../services/gateway/tests/utils.ts";
+import { createWorld, type TestWorld, testConfig, token } from "../../../../services/gateway/tests/utils.ts";
 import { insertRun } from "../../../shared/tests/runs/run-fixture.ts";
 import { commitFixture, evidenceFixture, planFixture } from "../../../shared/tests/runs/stream-fixture.ts";
 import { gatewayClient } from "../../src/api/client.ts";
@@ -36,7 +36,7 @@ let base: string;
 beforeAll(async () => {
   world = await createWorld("cli_follow");
   const gateway = await world.newGateway(
-    { rateLimits: { ...worldLimits(), principal: { name: "principal", quota: QUOTA, windowSeconds: 60 } } },
+    { rateLimits: { ...testConfig().rateLimits, principal: { name: "principal", quota: QUOTA, windowSeconds: 60 } } },
     undefined,
     { runEvents: { pollMs: 50, heartbeatMs: 500, evidenceWaitMs: 5_000 } },
   );
@@ -48,16 +48,6 @@ afterAll(async () => {
   await server.stop();
   await world.close();
 });
-
-function worldLimits() {
-  const q = { quota: 10_000, windowSeconds: 60 };
-  return {
-    principal: { name: "principal", ...q },
-    tenant: { name: "tenant", ...q },
-    ip: { name: "ip", ...q },
-    ops: { name: "ops", ...q },
-  };
-}
 
 /** Drives a run through its states and commits one batch every `stepMs` (as the planner would). */
 async function simulate(runId: string, stepMs: number, withEvidence: boolean): Promise<void> {

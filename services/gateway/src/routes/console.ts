@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { type AuthKeys, mintToken } from "@semente/shared/auth";
 import { SementeError } from "@semente/shared/errors";
 import type { Handler } from "../http/pipeline.ts";
+import { staticAsset } from "./static.ts";
 
 /** Where the console's sources live (bundled by `bun build` on first request, then cached). */
 export const CONSOLE_DIR = resolve(import.meta.dir, "../../console");
@@ -22,17 +23,7 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' blob: data:; " +
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-function asset(body: string | Uint8Array, type: string): Response {
-  return new Response(body, {
-    status: 200,
-    headers: {
-      "Content-Type": type,
-      "Cache-Control": "no-cache",
-      "Content-Security-Policy": CSP,
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
-}
+const asset = (body: string | Uint8Array, type: string) => staticAsset(body, type, CSP);
 
 let bundle: Promise<string> | undefined;
 

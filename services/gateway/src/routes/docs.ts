@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Handler } from "../http/pipeline.ts";
+import { staticAsset } from "./static.ts";
 
 const PAGE_DIR = resolve(import.meta.dir, "../../docs-page");
 const CONTRACT = resolve(import.meta.dir, "../../../../contracts/seed-data.openapi.yaml");
@@ -10,17 +11,7 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; " +
   "img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
-function asset(body: string | Uint8Array, type: string): Response {
-  return new Response(body, {
-    status: 200,
-    headers: {
-      "Content-Type": type,
-      "Cache-Control": "no-cache",
-      "Content-Security-Policy": CSP,
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
-}
+const asset = (body: string | Uint8Array, type: string) => staticAsset(body, type, CSP);
 
 /**
  * `GET /docs` and its assets: the OpenAPI contract rendered by Swagger UI, served from the
