@@ -62,27 +62,41 @@ export async function loadRunSnapshot(sql: Sql, runId: string, windowSeconds = 5
 
 /** The snapshot of an already loaded run. */
 export async function snapshotOf(sql: Sql, run: Run, windowSeconds = 5): Promise<RunSnapshot> {
-  const [entities, dlq, recent, evidence] = await Promise.all([
-    sql<{ entity: string; planned: string; written: string; batches: number; committed: number; dead: number }[]>`
-      select entity,
-             sum(to_ordinal - from_ordinal)::text as planned,
-             coalesce(sum(row_count) filter (where state = 'committed'), 0)::text as written,
-             count(*)::int as batches,
-             (count(*) filter (where state = 'committed'))::int as committed,
-             (count(*) filter (where state = 'dead_lettered'))::int as dead
-        from seed.batches where run_id = ${run.id}
-       group by entity order by min(level), min(batch_index), entity`,
-    sql<{ entity: string; batch_index: number; attempts: number; last_error: unknown }[]>`
-      select entity, batch_index, attempts, last_error from seed.batches
-       where run_id = ${run.id} and state = 'dead_lettered' order by entity, batch_index`,
-    sql<{ rows: string }[]>`
-      select coalesce(sum(row_count), 0)::text as rows from seed.batches
-       where run_id = ${run.id} and state = 'committed'
-         and committed_at > now() - make_interval(secs => ${windowSeconds})`,
-    sql<{ sha256: string; location: string }[]>`
-      select sha256, location from seed.evidence_index
-       where run_id = ${run.id} and envelope is not null order by created_at desc limit 1`,
-  ]);
+  // One round trip per read: a stream polls this every second for as long as it stays open.
+  const [row] = await sql<
+    {
+      entities: {
+        entity: string;
+        planned: string;
+        written: string;
+        batches: number;
+        committed: number;
+        dead: number;
+      }[];
+      dlq: DlqStreamEntry[];
+      recent: string;
+      evidence: { sha256: string; location: string } | null;
+    }[]
+  >`
+    select
+      (select coalesce(json_agg(e order by e.lvl, e.first, e.entity), '[]'::json) from (
+         select entity, min(level) as lvl, min(batch_index) as first,
+                sum(to_ordinal - from_ordinal)::text as planned,
+                coalesce(sum(row_count) filter (where state = 'committed'), 0)::text as written,
+                count(*)::int as batches,
+                (count(*) filter (where state = 'committed'))::int as committed,
+                (count(*) filter (where state = 'dead_lettered'))::int as dead
+           from seed.batches where run_id = ${run.id} group by entity) e) as entities,
+      (select coalesce(json_agg(d order by d.entity, d.batch_index), '[]'::json) from (
+         select entity, batch_index, attempts, last_error from seed.batches
+          where run_id = ${run.id} and state = 'dead_lettered') d) as dlq,
+      (select coalesce(sum(row_count), 0)::text from seed.batches
+        where run_id = ${run.id} and state = 'committed'
+          and committed_at > now() - make_interval(secs => ${windowSeconds})) as recent,
+      (select json_build_object('sha256', sha256, 'location', location) from seed.evidence_index
+        where run_id = ${run.id} and envelope is not null order by created_at desc limit 1) as evidence`;
+  const entities = row?.entities ?? [];
+  const dlq = row?.dlq ?? [];
   return {
     run: toRunResource(run),
     version: run.etagVersion,
@@ -94,10 +108,15 @@ export async function snapshotOf(sql: Sql, run: Run, windowSeconds = 5): Promise
       batches_committed: e.committed,
       batches_dead_lettered: e.dead,
     })),
-    dlq: dlq.map((d) => ({ ...d })),
-    recentRows: Number(recent[0]?.rows ?? 0),
+    dlq: dlq.map((d) => ({
+      entity: d.entity,
+      batch_index: d.batch_index,
+      attempts: d.attempts,
+      last_error: d.last_error,
+    })),
+    recentRows: Number(row?.recent ?? 0),
     windowSeconds,
-    evidence: evidence[0] === undefined ? null : { ...evidence[0] },
+    evidence: row?.evidence ?? null,
   };
 }
 
