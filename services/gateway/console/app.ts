@@ -31,6 +31,8 @@ const main = document.getElementById("main") as HTMLElement;
 const status = document.getElementById("status") as HTMLElement;
 const signOut = document.getElementById("sign-out") as HTMLButtonElement;
 let stopStream: (() => void) | null = null;
+/** Bumped on every navigation: a view that finished loading after the user moved on is dropped. */
+let generation = 0;
 
 /** Builds an element: `h("button", { type: "button" }, "Go")`. */
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -126,8 +128,9 @@ async function signInView(): Promise<void> {
       onsubmit: (e: Event) => {
         e.preventDefault();
         sessionStorage.setItem(TOKEN_KEY, input.value.trim());
-        location.hash = "#/runs";
-        void route();
+        // Changing the hash routes (hashchange); only an unchanged hash needs a direct call.
+        if (location.hash === "#/runs") void route();
+        else location.hash = "#/runs";
       },
     },
     h("label", { for: "token" }, "Bearer token"),
@@ -210,7 +213,10 @@ async function runsView(params: URLSearchParams): Promise<void> {
     ),
     body,
   );
-  view("Seed runs", await startForm(), filters, table);
+  const gen = generation;
+  const start = await startForm();
+  if (gen !== generation) return;
+  view("Seed runs", start, filters, table);
   const query: Record<string, string | number> = { limit: 50 };
   for (const k of ["tenant", "environment", "state"]) {
     const v = params.get(k);
@@ -475,6 +481,7 @@ async function showEvidence(id: string, section: HTMLElement): Promise<void> {
 }
 
 async function route(): Promise<void> {
+  generation += 1;
   const hash = location.hash.replace(/^#/, "") || "/runs";
   if (token() === null) return signInView();
   signOut.hidden = false;
