@@ -192,6 +192,27 @@ describe("console in headless Chromium", () => {
     await page.close();
   }, 30_000);
 
+  test("console - the runs list filters by tenant, environment, state and mode", async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByLabel("Tenant").fill("banco-beta");
+    await page.getByLabel("Environment").selectOption("dev");
+    await page.getByLabel("State").selectOption("cancelled");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForFunction(() => location.hash.includes("state=cancelled"));
+    const rows = page.locator("tbody tr");
+    await rows.first().waitFor();
+    const states = await rows.locator("td:nth-child(5)").allTextContents();
+    expect(states.length).toBeGreaterThan(0);
+    expect(new Set(states)).toEqual(new Set(["cancelled"]));
+    expect(new Set(await rows.locator("td:nth-child(2)").allTextContents())).toEqual(new Set(["banco-beta"]));
+    await page.getByLabel("Mode").selectOption("load");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.locator("#status", { hasText: "0 run(s)" }).waitFor();
+    expect(await page.locator("tbody tr").count()).toBe(0);
+    await page.close();
+  }, 30_000);
+
   test("console - a read token sees no cancel or start, and the API refuses them anyway", async () => {
     const run = await world.db.adminSql<{ id: string }[]>`
       insert into seed.runs (id, environment, tenant_id, mode, state, manifest_hash, manifest_version, manifest,
