@@ -199,7 +199,7 @@ describe("console in headless Chromium", () => {
     await page.getByLabel("Environment").selectOption("dev");
     await page.getByLabel("State").selectOption("cancelled");
     await page.getByRole("button", { name: "Filter" }).click();
-    await page.waitForFunction(() => location.hash.includes("state=cancelled"));
+    await page.waitForURL(/state=cancelled/);
     const rows = page.locator("tbody tr");
     await rows.first().waitFor();
     const states = await rows.locator("td:nth-child(5)").allTextContents();
