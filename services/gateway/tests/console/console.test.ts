@@ -200,8 +200,15 @@ describe("console in headless Chromium", () => {
     await page.getByLabel("State").selectOption("cancelled");
     await page.getByRole("button", { name: "Filter" }).click();
     await page.waitForURL(/state=cancelled/);
+    // The filtered page replaces the unfiltered one: wait until the table holds only its rows
+    // (the page's CSP forbids the string evaluation waitForFunction would need).
+    const stateCells = page.locator("tbody tr td:nth-child(5)");
+    for (let i = 0; i < 100; i++) {
+      const now = await stateCells.allTextContents();
+      if (now.length > 0 && now.every((t) => t === "cancelled")) break;
+      await Bun.sleep(50);
+    }
     const rows = page.locator("tbody tr");
-    await rows.first().waitFor();
     const states = await rows.locator("td:nth-child(5)").allTextContents();
     expect(states.length).toBeGreaterThan(0);
     expect(new Set(states)).toEqual(new Set(["cancelled"]));
