@@ -17,6 +17,18 @@ log "bun $(bun --version)"
 bun install --frozen-lockfile >/dev/null
 log "dependencies installed"
 
+# The console's browser tests drive Debian's Chromium through playwright-core (no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium (console browser tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq chromium >/dev/null
+  else
+    log "chromium missing and not root: the console browser tests will fail (apt-get install chromium)"
+  fi
+fi
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() {
   for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done

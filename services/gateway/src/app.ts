@@ -14,6 +14,9 @@ import { problemReply } from "./http/reply.ts";
 import { cacheVerifiedTokens } from "./http/token-cache.ts";
 import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
+import { consoleRoutes, devTokenRoute } from "./routes/console.ts";
+import { docsRoutes } from "./routes/docs.ts";
+import { type RunEventsRouteOptions, runEventsRoute } from "./routes/events.ts";
 import { healthRoute, metricsRoute, readyRoute } from "./routes/health.ts";
 import { evidenceKeysRoute, evidenceRoute } from "./routes/evidence.ts";
 import { cancelRunRoute, createRunRoute, getRunRoute, listRunsRoute } from "./routes/runs.ts";
@@ -37,6 +40,10 @@ export interface GatewayDeps {
   metrics?: GatewayMetrics;
   /** Tracer and export gate (`main.ts` starts them); without, spans are no-ops and no run is refused for telemetry. */
   telemetry?: Pick<Telemetry, "tracer" | "gate">;
+  /** Tuning of the run events stream (tests shorten its periods). */
+  runEvents?: RunEventsRouteOptions;
+  /** The console's sign-in page mints dev tokens (`main.ts`: isolated dev only). @default false */
+  consoleDevTokens?: boolean;
 }
 
 /** The gateway: its Elysia app and the periodic purge `main.ts` schedules. */
@@ -129,6 +136,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }) =>
       run({ request, params, ip: clientIp(request, server) }, spec, handler);
 
+  const consoleDeps = { environment: config.environment, keys: deps.keys, devTokens: deps.consoleDevTokens ?? false };
   const app = new Elysia()
     .onError(({ code, request, server }) => {
       const ip = clientIp(request, server);
@@ -178,6 +186,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       { parse: "none" },
     )
     .get(
+      "/api/v1/seed-runs/:id/events",
+      route(
+        { name: "/api/v1/seed-runs/:id/events", method: "GET" },
+        runEventsRoute({ sql: deps.sql, log: deps.log, ...deps.runEvents }),
+      ),
+    )
+    .get(
       "/api/v1/seed-runs/:id/evidence",
       route({ name: "/api/v1/seed-runs/:id/evidence", method: "GET" }, evidenceRoute(runs)),
     )
@@ -185,6 +200,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       "/api/v1/evidence/keys",
       route({ name: "/api/v1/evidence/keys", method: "GET", public: true }, evidenceKeysRoute(runs)),
     );
+  for (const [path, handler] of Object.entries({ ...consoleRoutes(consoleDeps), ...docsRoutes() })) {
+    app.get(path, route({ name: path, method: "GET", public: true }, handler));
+  }
+  if (consoleDeps.devTokens) {
+    app.post(
+      "/console/dev-token",
+      route({ name: "/console/dev-token", method: "POST", public: true }, devTokenRoute(consoleDeps)),
+      { parse: "none" },
+    );
+  }
 
   return {
     app: app as unknown as Elysia,

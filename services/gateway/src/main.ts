@@ -2,7 +2,7 @@
 import { createGatewayLogger, createGatewayMetrics, startGatewayTelemetry } from "./instrumentation.ts";
 import type { Telemetry } from "@semente/shared/telemetry";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { resolveAuthKeys } from "@semente/shared/auth";
+import { isIsolatedDev, resolveAuthKeys } from "@semente/shared/auth";
 import {
   type Admission,
   connectNats,
@@ -76,6 +76,7 @@ async function run(): Promise<void> {
       events,
       metrics,
       telemetry,
+      consoleDevTokens: isIsolatedDev(),
     });
     admission.start();
     const started = gateway;

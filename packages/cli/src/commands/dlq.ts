@@ -19,7 +19,7 @@ import { isTerminalState } from "@semente/shared/runs";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
-import { createGatewayClient, runExitCode } from "./gateway-client.ts";
+import { createGatewayClient, runExitCode } from "../api/client.ts";
 import { APP_DATABASE_URL, printSummary, submitViaGateway } from "./seed.ts";
 import { followRun } from "./seed-follow.ts";
 

@@ -12,7 +12,7 @@ import { Environment } from "@semente/shared/manifest";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
-import { resolveToken } from "./gateway-client.ts";
+import { resolveToken } from "../api/client.ts";
 import { APP_DATABASE_URL } from "./seed.ts";
 
 const USAGE = `usage: semente maintenance set|clear|status --tenant <t> --env <e> [--reason <text>] [--until <ISO time>] [--json]

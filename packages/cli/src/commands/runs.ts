@@ -2,7 +2,7 @@ import type { RunResource } from "@semente/shared/runs";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
-import { createGatewayClient } from "./gateway-client.ts";
+import { createGatewayClient, unwrap } from "../api/client.ts";
 
 const USAGE = `usage: semente runs --tenant <t> --env <e> [--state <state>] [--limit 20] [--json]
 
@@ -29,10 +29,15 @@ export const runsCommand: Command = {
       throw new UsageError(`--tenant and --env are required\n\n${USAGE}`);
     }
     const client = await createGatewayClient({ roles: ["read"], tenants: [values.tenant], environments: [values.env] });
-    const query = new URLSearchParams({ tenant: values.tenant, environment: values.env, limit: values.limit ?? "20" });
-    if (values.state !== undefined) query.set("state", values.state);
-    const { json } = await client.request("GET", `/api/v1/seed-runs?${query}`);
-    const items = (json as { items: RunResource[] }).items;
+    const query = {
+      tenant: values.tenant,
+      // The gateway validates both (a 400/422 problem names a bad one).
+      environment: values.env as "dev",
+      limit: Number(values.limit ?? "20"),
+      ...(values.state === undefined ? {} : { state: values.state as never }),
+    };
+    const page = unwrap(await client.api.GET("/api/v1/seed-runs", { params: { query } }));
+    const items = page.items as unknown as RunResource[];
     if (values.json) {
       out(JSON.stringify(items));
       return 0;

@@ -9,7 +9,7 @@ import { createRun, getRun, type RunResource, toRunResource } from "@semente/sha
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
-import { createGatewayClient, type GatewayClient, runExitCode } from "./gateway-client.ts";
+import { createGatewayClient, type GatewayClient, runExitCode, unwrap } from "../api/client.ts";
 import { type FollowResult, followRun } from "./seed-follow.ts";
 
 const USAGE = `usage: semente seed --profile <file> [--dry-run] [--follow] [--direct] [--json]
@@ -48,16 +48,15 @@ export async function submitViaGateway(
   client: GatewayClient,
   manifest: string | Manifest,
   dryRun: boolean,
+  // By default a new run per invocation: re-submitting after a crash must resume, not replay the old answer.
   idempotencyKey = `cli-seed-${crypto.randomUUID()}`,
 ): Promise<RunResource> {
-  const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest };
-  const response = await client.request("POST", "/api/v1/seed-runs", {
-    body: JSON.stringify({ ...body, dry_run: dryRun }),
-    contentType: "application/json",
-    // By default a new run per invocation: re-submitting after a crash must resume, not replay the old answer.
-    headers: { "Idempotency-Key": idempotencyKey },
+  const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest: manifest as never };
+  const result = await client.api.POST("/api/v1/seed-runs", {
+    body: { ...body, dry_run: dryRun },
+    params: { header: { "Idempotency-Key": idempotencyKey } },
   });
-  return response.json as RunResource;
+  return unwrap(result) as RunResource;
 }
 
 async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
@@ -76,7 +75,6 @@ async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
       holderId: `cli-${crypto.randomUUID()}`,
       actor: "cli",
       bucketPrefix: vars.GATEWAY_NATS_NAME_PREFIX,
-      replicas: vars.NATS_REPLICAS,
       events: {
         streamName: `${vars.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
         subjectPrefix: vars.GATEWAY_NATS_SUBJECT_PREFIX,
@@ -117,14 +115,13 @@ async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
   }
 }
 
-/** Where a run's evidence is and what its checklist says (decoded, not verified: `evidence verify` does that). */
+/** Prints the final summary of a followed run. */
+/** The evidence of an ended run as the summary shows it: where it is stored, and its checklist. */
 export interface EvidenceSummary {
   location: string | null;
-  /** `id status` per checklist item, e.g. `dataset pass`. */
   checklist: string[];
 }
 
-/** Prints the final summary of a followed run. */
 export function printSummary(result: FollowResult, evidence: EvidenceSummary | null): void {
   const { run } = result;
   out("");
@@ -156,28 +153,13 @@ export function checklistOf(envelope: unknown): string[] {
   }
 }
 
-/**
- * The evidence of an ended run (every ending gets one; dry runs none). The evidence service writes
- * it shortly after the run ends, so the CLI waits up to SEMENTE_EVIDENCE_WAIT_S for it (0 skips the wait).
- */
-async function evidenceSummary(client: GatewayClient, run: RunResource): Promise<EvidenceSummary | null> {
-  if (!["completed", "failed", "aborted", "cancelled"].includes(run.state) || run.dry_run) return null;
-  const { SEMENTE_EVIDENCE_WAIT_S } = loadConfig({
-    SEMENTE_EVIDENCE_WAIT_S: int("Seconds `seed --follow` waits for the run's evidence", "10", 0, 600),
-  });
-  const deadline = performance.now() + SEMENTE_EVIDENCE_WAIT_S * 1000;
-  for (;;) {
-    try {
-      // The body is the signed envelope itself; its WORM location travels in Content-Location.
-      const { headers, json } = await client.request("GET", `/api/v1/seed-runs/${run.id}/evidence`);
-      return { location: headers.get("content-location"), checklist: checklistOf(json) };
-    } catch (error) {
-      // Not written yet (404), or no evidence service: the seed run itself is complete either way.
-      if (!(error instanceof SementeError)) throw error;
-    }
-    if (performance.now() >= deadline) return null;
-    await Bun.sleep(250);
-  }
+/** The run's evidence status once the stream named its report: the signed envelope's checklist. */
+async function evidenceSummary(client: GatewayClient | null, runId: string, location: string | null) {
+  if (location === null) return null;
+  if (client === null) return { location, checklist: [] };
+  const result = await client.api.GET("/api/v1/seed-runs/{id}/evidence", { params: { path: { id: runId } } });
+  // The report was indexed (the stream said so); an answer without it leaves the checklist out.
+  return { location, checklist: result.response.ok ? checklistOf(result.data) : [] };
 }
 
 export const seedCommand: Command = {
@@ -220,11 +202,17 @@ export const seedCommand: Command = {
         out(values.json ? JSON.stringify(run) : run.id);
         return 0;
       }
+      const { SEMENTE_EVIDENCE_WAIT_S } = loadConfig({
+        SEMENTE_EVIDENCE_WAIT_S: int("Seconds `seed --follow` waits for the run's evidence", "10", 0, 600),
+      });
+      // The evidence service indexes the report shortly after the run completes: the event stream
+      // stays open up to SEMENTE_EVIDENCE_WAIT_S for its `evidence` event (0 skips the wait).
       const result = await followRun(client, run.id, plan, {
         tty: process.stdout.isTTY === true && !values.json,
         getRun: direct?.getRun,
+        evidenceWaitMs: SEMENTE_EVIDENCE_WAIT_S * 1000,
       });
-      const evidence = client === null ? null : await evidenceSummary(client, result.run);
+      const evidence = await evidenceSummary(client, result.run.id, result.evidence);
       if (values.json) {
         out(
           JSON.stringify({

@@ -28,6 +28,8 @@ export { createFsWormStore } from "./worm-fs.ts";
 export { createS3WormStore } from "./worm-s3.ts";
 export { evidenceJwks, jwkFromPem, recordEvidenceKey } from "./keys.ts";
 export { readWormLocation } from "./worm-read.ts";
+export { publicEvidenceLocation } from "./public-location.ts";
+export type { EvidenceOwner } from "./public-location.ts";
 export type { EvidenceJwk } from "./keys.ts";
 export type { WormReadOptions } from "./worm-read.ts";
 export type { AuditFact, BatchFact, CheckpointFact, ChecklistInput } from "./checklist.ts";

@@ -13,3 +13,16 @@ export type {
   RunResource,
   TransitionOptions,
 } from "./types.ts";
+export { decodeSse, encodeSse, encodeSseComment, type SseMessage } from "./sse.ts";
+export {
+  cursorOf,
+  diffRunSnapshots,
+  type DlqStreamEntry,
+  type EntityStreamProgress,
+  loadRunSnapshot,
+  parseStreamCursor,
+  type RunSnapshot,
+  type RunStreamEvent,
+  snapshotOf,
+  type StreamCursor,
+} from "./stream.ts";

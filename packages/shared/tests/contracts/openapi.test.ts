@@ -36,6 +36,7 @@ const SURFACE: { method: (typeof METHODS)[number]; path: string; statuses: strin
     statuses: ["200", "401", "403", "404", "429", "500", "503"],
   },
   { method: "get", path: "/api/v1/evidence/keys", statuses: ["200", "429"] },
+  { method: "get", path: "/api/v1/seed-runs/{id}/events", statuses: ["200", "401", "403", "404", "429"] },
   { method: "get", path: "/healthz", statuses: ["200"] },
   { method: "get", path: "/readyz", statuses: ["200", "503"] },
   { method: "get", path: "/metrics", statuses: ["200"] },

@@ -1,8 +1,7 @@
 import { Action } from "@semente/shared/auth";
 import { appendAudit } from "@semente/shared/db";
 import { isSementeError, SementeError } from "@semente/shared/errors";
-import { evidenceJwks, readWormLocation, sha256Hex } from "@semente/shared/evidence";
-import type { Run } from "@semente/shared/runs";
+import { evidenceJwks, publicEvidenceLocation, readWormLocation, sha256Hex } from "@semente/shared/evidence";
 import type { Handler } from "../http/pipeline.ts";
 import { loadRun, type RunsDeps } from "./runs.ts";
 
@@ -20,8 +19,7 @@ export function evidenceRoute(deps: RunsDeps): Handler {
     const [entry] = await deps.sql<{ sha256: string; location: string; storage: string }[]>`
       select sha256, location, storage from seed.evidence_index where run_id = ${run.id}`;
     if (entry === undefined) throw new SementeError("NOT_FOUND", "no evidence for this run yet");
-    // An S3 URI names the object store; a filesystem location would name a server path, so only its key is told.
-    const location = entry.storage === "s3" ? entry.location : fsEvidenceRef(run, entry.location);
+    const location = publicEvidenceLocation(run, entry.location, entry.storage);
     let bytes: Uint8Array | null;
     try {
       bytes = await readWormLocation(entry.location, deps.worm);
@@ -61,12 +59,6 @@ export function evidenceRoute(deps: RunsDeps): Handler {
       headers: { ETag: `"${entry.sha256}"`, "Content-Location": location, "Cache-Control": "no-cache" },
     };
   };
-}
-
-/** `worm-fs:<environment>/<tenant>/<run id>/<file>`: the object's place inside the store, without the store's root. */
-function fsEvidenceRef(run: Run, location: string): string {
-  const file = location.split("/").pop() ?? "";
-  return `worm-fs:${run.environment}/${run.tenantId}/${run.id}/${decodeURIComponent(file)}`;
 }
 
 /**

@@ -2,16 +2,20 @@ import { mintToken, type Role, resolveAuthKeys } from "@semente/shared/auth";
 import { COMMON_VARS, loadConfig } from "@semente/shared/config";
 import { PROBLEM_CATALOG, type ProblemCode, SementeError } from "@semente/shared/errors";
 import type { RunResource } from "@semente/shared/runs";
+import createClient, { type Client } from "openapi-fetch";
+import type { paths } from "@semente/shared/contracts/seed-data-api";
 
-/** A thin authenticated client of the gateway's REST API. */
+/** The gateway's API as the contract types it (openapi-fetch over the generated `paths`). */
+export type Api = Client<paths>;
+
+/** An authenticated client of the gateway, generated from contracts/seed-data.openapi.yaml. */
 export interface GatewayClient {
   readonly url: string;
-  request(
-    method: string,
-    path: string,
-    options?: { body?: string; contentType?: string; headers?: Record<string, string> },
-  ): Promise<{ status: number; headers: Headers; json: unknown }>;
+  /** Typed calls: `api.GET("/api/v1/seed-runs/{id}", { params: { path: { id } } })`. */
+  readonly api: Api;
   getRun(id: string): Promise<RunResource>;
+  /** Opens the run's event stream (the body unread), resuming after `lastEventId` when given. */
+  events(id: string, lastEventId?: string): Promise<ReadableStream<Uint8Array>>;
 }
 
 /** Scope a dev token is minted for when SEMENTE_TOKEN is not set. */
@@ -59,47 +63,53 @@ export function problemError(status: number, body: unknown): SementeError {
 /** A client of `GATEWAY_URL` authenticated with {@link resolveToken}. */
 export async function createGatewayClient(scope: TokenScope): Promise<GatewayClient> {
   const { GATEWAY_URL } = loadConfig({ GATEWAY_URL: COMMON_VARS.GATEWAY_URL });
-  const token = await resolveToken(scope);
-  const base = GATEWAY_URL.replace(/\/+$/, "");
-  const client: GatewayClient = {
-    url: base,
-    async request(method, path, options = {}) {
-      let response: Response;
+  return gatewayClient(GATEWAY_URL, await resolveToken(scope));
+}
+
+/**
+ * The data of an openapi-fetch result, or the `SementeError` its problem document names (so the
+ * CLI's exit code follows the gateway's refusal).
+ */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.response.status >= 400 || result.data === undefined)
+    throw problemError(result.response.status, result.error);
+  return result.data;
+}
+
+/** A client of the gateway at `url` sending `token`. */
+export function gatewayClient(url: string, token: string): GatewayClient {
+  const base = url.replace(/\/+$/, "");
+  const api = createClient<paths>({
+    baseUrl: base,
+    headers: { Authorization: `Bearer ${token}` },
+    fetch: async (request) => {
       try {
-        response = await fetch(`${base}${path}`, {
-          method,
-          headers: {
-            Authorization: `Bearer ${token}`,
-            Accept: "application/json, application/problem+json",
-            ...(options.contentType === undefined ? {} : { "Content-Type": options.contentType }),
-            ...options.headers,
-          },
-          body: options.body,
-        });
+        return await fetch(request);
       } catch (cause) {
         throw new SementeError("UNAVAILABLE", `gateway unreachable at ${base} (is \`semente up\` running?)`, {
           cause,
           retryable: true,
         });
       }
-      const text = await response.text();
-      let json: unknown = null;
-      if (text !== "") {
-        try {
-          json = JSON.parse(text);
-        } catch (error) {
-          // A non-JSON body (a proxy's HTML page) is reported by status below, not parsed.
-          if (!(error instanceof SyntaxError)) throw error;
-        }
-      }
-      if (response.status >= 400) throw problemError(response.status, json);
-      return { status: response.status, headers: response.headers, json };
     },
+  });
+  return {
+    url: base,
+    api,
     async getRun(id) {
-      return (await client.request("GET", `/api/v1/seed-runs/${id}`)).json as RunResource;
+      return unwrap(await api.GET("/api/v1/seed-runs/{id}", { params: { path: { id } } })) as RunResource;
+    },
+    async events(id, lastEventId) {
+      const result = await api.GET("/api/v1/seed-runs/{id}/events", {
+        params: { path: { id }, header: lastEventId === undefined ? {} : { "Last-Event-ID": lastEventId } },
+        headers: { Accept: "text/event-stream" },
+        parseAs: "stream",
+      });
+      const body = unwrap(result as { data?: ReadableStream<Uint8Array> | null; error?: unknown; response: Response });
+      if (body === null) throw new SementeError("UNAVAILABLE", "event stream without a body");
+      return body;
     },
   };
-  return client;
 }
 
 /** The exit code of a finished run: 0 when completed, else its reason's documented code. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { PROBLEM_CATALOG } from "@semente/shared/errors";
-import { problemError, resolveToken, runExitCode } from "../../src/commands/gateway-client.ts";
+import { gatewayClient, problemError, resolveToken, runExitCode } from "../../src/api/client.ts";
 
 describe("gateway client", () => {
   test("cli - a problem+json answer becomes the SementeError it names, with its exit code", () => {
@@ -29,5 +29,41 @@ describe("gateway client", () => {
     expect((await resolveToken(scope, secret)).split(".")).toHaveLength(3);
     const staging = { ...scope, environments: ["staging"] };
     await expect(resolveToken(staging, secret)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+  });
+});
+
+describe("generated client", () => {
+  test("cli - the client's types are what the contract generates (bun scripts/openapi-types.ts)", async () => {
+    const { generateTypes, TYPES_FILE } = await import("../../../../scripts/openapi-types.ts");
+    expect(await Bun.file(TYPES_FILE).text()).toBe(await generateTypes());
+  });
+
+  test("cli - a refusal through the generated client is the SementeError of its problem", async () => {
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () =>
+        Response.json(
+          {
+            type: "https://semente.dev/problems/not-found",
+            title: "Not found",
+            status: 404,
+            code: "NOT_FOUND",
+            detail: "run not found",
+          },
+          { status: 404, headers: { "Content-Type": "application/problem+json" } },
+        ),
+    });
+    try {
+      const client = gatewayClient(`http://127.0.0.1:${server.port}/`, "t");
+      await expect(client.getRun("00000000-0000-4000-8000-000000000000")).rejects.toMatchObject({
+        code: "NOT_FOUND",
+        message: "run not found",
+      });
+      await expect(client.events("00000000-0000-4000-8000-000000000000")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    } finally {
+      await server.stop(true);
+    }
+    await expect(gatewayClient("http://127.0.0.1:9", "t").getRun("x")).rejects.toMatchObject({ code: "UNAVAILABLE" });
   });
 });

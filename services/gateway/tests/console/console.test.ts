@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { pae } from "@semente/shared/evidence";
+import { parseManifest } from "@semente/shared/manifest";
+import { planBatches } from "@semente/shared/pipeline";
+import { getRun, transitionRun } from "@semente/shared/runs";
+import type { BrowserContext, Page } from "playwright-core";
+import { insertPlan, markCommitted } from "../../../planner/src/batches.ts";
+import { consoleBundle } from "../../src/routes/console.ts";
+import { createWorld, NIGHT, profile, type TestWorld, token } from "../utils.ts";
+import { ARTIFACTS, launchChromium } from "./browser.ts";
+
+let world: TestWorld;
+let server: { stop(): unknown; port: number };
+let base: string;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let context: BrowserContext;
+
+// The signing key of the evidence in these tests, and the JWKS the browser checks it against.
+const signer = generateKeyPairSync("ed25519");
+const KID = "local-dev:console-test";
+const JWKS = { keys: [{ ...signer.publicKey.export({ format: "jwk" }), kid: KID, alg: "EdDSA", use: "sig" }] };
+
+beforeAll(async () => {
+  world = await createWorld("gw_console", { now: NIGHT, globalSlots: 10 });
+  const gateway = await world.newGateway({}, NIGHT, {
+    consoleDevTokens: true,
+    runEvents: { pollMs: 100, heartbeatMs: 1_000, evidenceWaitMs: 10_000 },
+  });
+  server = gateway.app.listen({ port: 0, hostname: "127.0.0.1" }).server as unknown as typeof server;
+  base = `http://127.0.0.1:${server.port}`;
+  browser = await launchChromium();
+  context = browser.context;
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await world?.close();
+});
+
+/** A page whose JWKS request is answered with the test key set (the keys route is another issue's). */
+async function newPage(): Promise<Page> {
+  const page = await context.newPage();
+  await page.route("**/api/v1/evidence/keys", (r) =>
+    r.fulfill({ status: 200, contentType: "application/jwk-set+json", body: JSON.stringify(JWKS) }),
+  );
+  return page;
+}
+
+/** The newest run of a tenant, once the console created it. */
+async function newestRun(tenant: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const [row] = await world.db.adminSql<{ id: string }[]>`
+      select id from seed.runs where tenant_id = ${tenant} order by created_at desc limit 1`;
+    if (row !== undefined) return row.id;
+    await Bun.sleep(100);
+  }
+  throw new Error(`no run for ${tenant}`);
+}
+
+/** Plays the planner and the evidence service: plan, commit batch by batch, complete, sign the report. */
+async function executeRun(runId: string, tenant: string): Promise<string> {
+  const plan = planBatches(parseManifest(profile("dev", tenant)).manifest);
+  const run = await getRun(world.db.appSql, runId);
+  if (run === null) throw new Error("run vanished");
+  await insertPlan(world.db.appSql, run, plan);
+  for (const to of ["planning", "running"] as const) await transitionRun(world.db.appSql, runId, { to });
+  for (const b of plan.batches) {
+    await Bun.sleep(120);
+    await markCommitted(world.db.appSql, runId, b, "ef".repeat(32), b.to - b.from);
+  }
+  const digest = "12".repeat(32);
+  await transitionRun(world.db.appSql, runId, {
+    to: "completed",
+    patch: { rowsWritten: plan.totalRows, datasetDigest: digest },
+  });
+  const report = {
+    schema_version: 1,
+    dataset: { digest: `sha256:${digest}`, recorded_digest: `sha256:${digest}`, matches_recorded: true },
+    checklist: [
+      { id: "pii", status: "pass", summary: "no raw PII", evidence: {} },
+      { id: "rls", status: "pass", summary: "RLS preflight passed", evidence: {} },
+    ],
+  };
+  const payload = Buffer.from(JSON.stringify(report));
+  const payloadType = "application/vnd.semente.evidence+json";
+  const envelope = {
+    payloadType,
+    payload: payload.toString("base64"),
+    signatures: [{ keyid: KID, sig: sign(null, pae(payloadType, payload), signer.privateKey).toString("base64") }],
+  };
+  const sha = createHash("sha256").update(JSON.stringify(envelope)).digest("hex");
+  await world.db.adminSql`
+    insert into seed.evidence_index (run_id, location, sha256, size_bytes, signature, signature_alg, signature_key_id,
+      storage, environment, tenant_id, retain_until, envelope)
+    select id, ${`evidence/${runId}.dsse.json`}, ${sha}, 100, 'sig', 'ed25519', ${KID}, 'filesystem',
+      environment, tenant_id, now() + interval '400 days', ${world.db.adminSql.json(envelope)}
+    from seed.runs where id = ${runId}`;
+  return `sha256:${digest}`;
+}
+
+async function signIn(page: Page, bearer?: string): Promise<void> {
+  await page.goto(`${base}/console`);
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  const field = page.getByLabel("Bearer token");
+  if (bearer === undefined) {
+    await page.getByRole("button", { name: "Mint a dev token" }).click();
+    for (let i = 0; i < 50 && (await field.inputValue()) === ""; i++) await Bun.sleep(50);
+  } else {
+    await field.fill(bearer);
+  }
+  // Keyboard only: from the field, Tab reaches "Sign in", Enter presses it.
+  await field.focus();
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Seed runs" }).waitFor();
+}
+
+describe("console in headless Chromium", () => {
+  test("console - the bundle is small and the page loads nothing from elsewhere", async () => {
+    const js = await consoleBundle();
+    expect(js.length).toBeLessThan(150 * 1024);
+    const res = await fetch(`${base}/console`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).not.toMatch(/https?:\/\//);
+    expect((await fetch(`${base}/console/app.js`)).headers.get("content-type")).toContain("javascript");
+  });
+
+  test("console - sign in with a dev token, start a dev seed, watch 100 %, see the evidence and its signature", async () => {
+    const page = await newPage();
+    const requests: string[] = [];
+    page.on("request", (r) => void requests.push(r.url()));
+    await signIn(page);
+    await page.screenshot({ path: `${ARTIFACTS}/console-runs.png`, fullPage: true });
+    await page.getByLabel("Profile").selectOption("banco-alfa");
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.getByRole("heading", { name: /^Run / }).waitFor();
+    const runId = await newestRun("banco-alfa");
+    const digest = executeRun(runId, "banco-alfa");
+    await page.locator("#run-state[data-state=running]").waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: `${ARTIFACTS}/console-run-progress.png`, fullPage: true });
+    await digest;
+    await page.locator("#run-state[data-state=completed]").waitFor({ timeout: 15_000 });
+    const entities = page.locator(".entity");
+    const count = await entities.count();
+    expect(count).toBeGreaterThan(5);
+    for (let i = 0; i < count; i++) expect(await entities.nth(i).getAttribute("data-pct")).toBe("100");
+    await page.locator("#signature[data-status=valid]").waitFor({ timeout: 15_000 });
+    expect(await page.locator("#signature").textContent()).toBe(`Signature: valid (key ${KID})`);
+    expect(await page.locator("#digest").textContent()).toContain(await digest);
+    expect(await page.locator("#checklist li").count()).toBe(2);
+    expect(await page.locator("#download").getAttribute("download")).toBe(`evidence-${runId}.dsse.json`);
+    expect(await page.locator("#rate").textContent()).toMatch(/rows\/s/);
+    await page.screenshot({ path: `${ARTIFACTS}/console-run-evidence.png`, fullPage: true });
+    expect(requests.every((u) => u.startsWith(base) || u.startsWith("blob:") || u.startsWith("data:"))).toBe(true);
+    await page.close();
+  }, 60_000);
+
+  test("console - a tampered report shows an invalid signature", async () => {
+    const page = await newPage();
+    await page.route("**/api/v1/seed-runs/*/evidence", async (r) => {
+      const res = await r.fetch();
+      const envelope = (await res.json()) as { payload: string };
+      const report = JSON.parse(Buffer.from(envelope.payload, "base64").toString());
+      report.checklist[0].status = "fail";
+      envelope.payload = Buffer.from(JSON.stringify(report)).toString("base64");
+      await r.fulfill({ response: res, body: JSON.stringify(envelope) });
+    });
+    await signIn(page);
+    const runId = await newestRun("banco-alfa");
+    await page.goto(`${base}/console#/runs/${runId}`);
+    await page.locator("#signature[data-status=invalid]").waitFor({ timeout: 15_000 });
+    await page.close();
+  }, 30_000);
+
+  test("console - cancel a run with its ETag", async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByLabel("Profile").selectOption("banco-beta");
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.locator("#run-state[data-state=admitted]").waitFor({ timeout: 15_000 });
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await page.locator("#run-state[data-state=cancelled]").waitFor({ timeout: 15_000 });
+    expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}/console-cancelled.png`, fullPage: true });
+    const runId = await newestRun("banco-beta");
+    const audit = await world.db
+      .adminSql`select actor from seed.audit_log where run_id = ${runId} and action = 'run.cancelled'`;
+    expect(audit.map((a) => a.actor)).toEqual(["console-dev"]);
+    await page.close();
+  }, 30_000);
+
+  test("console - the runs list filters by tenant, environment, state and mode", async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByLabel("Tenant").fill("banco-beta");
+    await page.getByLabel("Environment").selectOption("dev");
+    await page.getByLabel("State").selectOption("cancelled");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(/state=cancelled/);
+    // The filtered page replaces the unfiltered one: wait until the table holds only its rows
+    // (the page's CSP forbids the string evaluation waitForFunction would need).
+    const stateCells = page.locator("tbody tr td:nth-child(5)");
+    for (let i = 0; i < 100; i++) {
+      const now = await stateCells.allTextContents();
+      if (now.length > 0 && now.every((t) => t === "cancelled")) break;
+      await Bun.sleep(50);
+    }
+    const rows = page.locator("tbody tr");
+    const states = await rows.locator("td:nth-child(5)").allTextContents();
+    expect(states.length).toBeGreaterThan(0);
+    expect(new Set(states)).toEqual(new Set(["cancelled"]));
+    expect(new Set(await rows.locator("td:nth-child(2)").allTextContents())).toEqual(new Set(["banco-beta"]));
+    await page.getByLabel("Mode").selectOption("load");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.locator("#status", { hasText: "0 run(s)" }).waitFor();
+    expect(await page.locator("tbody tr").count()).toBe(0);
+    await page.close();
+  }, 30_000);
+
+  test("console - a read token sees no cancel or start, and the API refuses them anyway", async () => {
+    const run = await world.db.adminSql<{ id: string }[]>`
+      insert into seed.runs (id, environment, tenant_id, mode, state, manifest_hash, manifest_version, manifest,
+        reference_datetime, key_version, principal, queued_until)
+      values (gen_random_uuid(), 'dev', 'banco-read', 'baseline', 'queued', ${"ab".repeat(32)}, '1', '{}',
+        now(), 1, 'tester', now() + interval '1 hour')
+      returning id`;
+    const runId = run[0]?.id as string;
+    const reader = await token({ sub: "console-reader", roles: ["read"], tenants: ["*"], environments: ["dev"] });
+    const page = await newPage();
+    await signIn(page, reader);
+    expect(await page.getByRole("button", { name: "Start" }).count()).toBe(0);
+    await page.goto(`${base}/console#/runs/${runId}`);
+    await page.locator("#run-state[data-state=queued]").waitFor({ timeout: 15_000 });
+    expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}/console-read-token.png`, fullPage: true });
+    const refused = await page.evaluate(
+      async ([id, bearer]) => {
+        const res = await fetch(`/api/v1/seed-runs/${id}/cancel`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${bearer}`, "If-Match": "*", "Idempotency-Key": crypto.randomUUID() },
+        });
+        return { status: res.status, body: (await res.json()) as { code: string } };
+      },
+      [runId, reader] as const,
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe("FORBIDDEN");
+    await page.close();
+  }, 30_000);
+
+  test("docs - the API reference renders the contract from local assets only", async () => {
+    const page = await context.newPage();
+    const requests: string[] = [];
+    page.on("request", (r) => void requests.push(r.url()));
+    await page.goto(`${base}/docs`);
+    await page.locator(".swagger-ui .info .title", { hasText: "Semente seed-data API" }).waitFor({ timeout: 20_000 });
+    await page.locator(".opblock-summary-path", { hasText: "/api/v1/seed-runs/{id}/events" }).first().waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/docs.png` });
+    expect(requests.length).toBeGreaterThan(3);
+    expect(requests.filter((u) => !u.startsWith(base) && !u.startsWith("data:"))).toEqual([]);
+    const contract = await fetch(`${base}/docs/openapi.yaml`);
+    expect(contract.headers.get("content-type")).toBe("application/yaml");
+    expect(await contract.text()).toBe(
+      await Bun.file(`${import.meta.dir}/../../../../contracts/seed-data.openapi.yaml`).text(),
+    );
+    await page.close();
+  }, 30_000);
+});

@@ -1,0 +1,292 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { transitionRun } from "@semente/shared/runs";
+
+import { insertRun } from "../../../packages/shared/tests/runs/run-fixture.ts";
+import { evidenceFixture } from "../../../packages/shared/tests/runs/stream-fixture.ts";
+import { createWorld, NIGHT, profile, requester, type TestWorld, testConfig, token } from "./utils.ts";
+
+type Node = Record<string, unknown>;
+const contract = Bun.YAML.parse(
+  await Bun.file(resolve(import.meta.dir, "../../../contracts/seed-data.openapi.yaml")).text(),
+) as Node;
+const METHODS = ["get", "post", "put", "patch", "delete"];
+/** Pages for people, not API: the console and the API reference (docs/console.md). */
+const PAGES = /^\/(console|docs)(\/|$)/;
+/**
+ * Documented statuses no request can produce: the API ruleset requires 403 on every /api operation,
+ * but every role may read and the events route answers a run out of scope with 404.
+ */
+const UNREACHABLE = new Set(["GET /api/v1/seed-runs/{id}/events 403"]);
+/** Set by the HTTP layer on every response; not part of an operation's contract. */
+const TRANSPORT = new Set(["content-type", "content-length", "date", "connection", "keep-alive", "transfer-encoding"]);
+
+function deref(value: unknown): Node {
+  let node = value as Node;
+  while (typeof node?.$ref === "string") {
+    let target: unknown = contract;
+    for (const part of (node.$ref as string).slice(2).split("/")) target = (target as Node)[part.replaceAll("~1", "/")];
+    node = target as Node;
+  }
+  return node;
+}
+
+const paths = contract.paths as Record<string, Node>;
+const documented = Object.entries(paths).flatMap(([path, item]) =>
+  METHODS.filter((m) => item[m] !== undefined).map((m) => `${m.toUpperCase()} ${path}`),
+);
+
+/** Every violation of the contract by one response (empty when it conforms). */
+function violations(method: string, template: string, res: Response, body: string): string[] {
+  const where = `${method} ${template} → ${res.status}`;
+  const op = paths[template]?.[method.toLowerCase()] as Node | undefined;
+  if (op === undefined) return [`${where}: operation not in the contract`];
+  const responses = op.responses as Node;
+  const entry = responses[String(res.status)] ?? responses.default;
+  if (entry === undefined) return [`${where}: status not documented`];
+  const spec = deref(entry);
+  const headers = Object.fromEntries(
+    Object.entries((spec.headers ?? {}) as Node).map(([k, v]) => [k.toLowerCase(), deref(v)]),
+  );
+  const out: string[] = [];
+  for (const name of res.headers.keys()) {
+    if (!TRANSPORT.has(name) && headers[name] === undefined) out.push(`${where}: header '${name}' not documented`);
+  }
+  for (const [name, h] of Object.entries(headers)) {
+    if (h.required === true && !res.headers.has(name)) out.push(`${where}: required header '${name}' missing`);
+  }
+  const content = (spec.content ?? {}) as Node;
+  const type = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
+  if (body !== "" && content[type] === undefined) out.push(`${where}: media type '${type}' not documented`);
+  if (body === "" && Object.keys(content).length > 0 && res.status !== 304)
+    out.push(`${where}: documented body missing`);
+  return out;
+}
+
+/** `METHOD /path/{param}` of every API route the app registers (pages excluded). */
+function apiRoutes(app: unknown): string[] {
+  return (app as { routes: { method: string; path: string }[] }).routes
+    .filter((r) => !PAGES.test(r.path))
+    .map((r) => `${r.method} ${r.path.replace(/:([a-z_]+)/g, "{$1}")}`);
+}
+
+let world: TestWorld;
+let send: ReturnType<typeof requester>;
+const seen = new Set<string>();
+const problems: string[] = [];
+
+/** Sends a request, reads the body (event streams: the first chunk), checks it against the contract. */
+async function check(
+  method: string,
+  template: string,
+  path: string,
+  options: Parameters<ReturnType<typeof requester>>[2] = {},
+): Promise<{ res: Response; body: string }> {
+  const res = await send(method, path, options);
+  let body = "";
+  if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    body = new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+  } else {
+    body = await res.text();
+  }
+  seen.add(`${method} ${template} ${res.status}`);
+  if (options.body !== undefined && res.status < 400) {
+    // An accepted request body must be of a documented media type too.
+    const type = options.contentType ?? "application/yaml";
+    const op = paths[template]?.[method.toLowerCase()] as Node | undefined;
+    const accepted = ((op?.requestBody as Node | undefined)?.content ?? {}) as Node;
+    if (accepted[type] === undefined)
+      problems.push(`${method} ${template}: request body '${type}' accepted but not documented`);
+  }
+  problems.push(...violations(method, template, res, body));
+  return { res, body };
+}
+
+beforeAll(async () => {
+  world = await createWorld("gw_contract", { now: NIGHT, globalSlots: 10 });
+  const gateway = await world.newGateway(
+    { rateLimits: { ...testConfig().rateLimits, principal: { name: "principal", quota: 40, windowSeconds: 60 } } },
+    NIGHT,
+  );
+  send = requester(gateway.app);
+});
+afterAll(() => world.close());
+
+describe("contract-true gateway", () => {
+  test("contract - every registered route is in the contract, and every documented operation is registered", async () => {
+    const gateway = await world.newGateway();
+    const registered = apiRoutes(gateway.app);
+    expect(registered.filter((r) => !documented.includes(r))).toEqual([]);
+    expect(documented.filter((d) => !registered.includes(d))).toEqual([]);
+  });
+
+  test("contract - the check fails for a route or a header added without the contract", async () => {
+    const gateway = await world.newGateway();
+    (gateway.app as unknown as { get(path: string, h: () => string): unknown }).get(
+      "/api/v1/seed-runs/:id/pause",
+      () => "",
+    );
+    expect(apiRoutes(gateway.app).filter((r) => !documented.includes(r))).toEqual(["GET /api/v1/seed-runs/{id}/pause"]);
+    const res = await send("GET", "/healthz");
+    const headers = new Headers(res.headers);
+    headers.set("X-Served-By", "replica-1");
+    headers.delete("traceparent");
+    expect(violations("GET", "/healthz", new Response("{}", { status: 200, headers }), "{}")).toEqual([
+      "GET /healthz → 200: header 'x-served-by' not documented",
+      "GET /healthz → 200: required header 'traceparent' missing",
+    ]);
+    expect(violations("GET", "/healthz", new Response("x", { status: 418, headers: res.headers }), "x")).toEqual([
+      "GET /healthz → 418: status not documented",
+    ]);
+    const html = new Headers(res.headers);
+    html.set("content-type", "text/html");
+    expect(violations("GET", "/healthz", new Response("<p>", { headers: html }), "<p>")).toEqual([
+      "GET /healthz → 200: media type 'text/html' not documented",
+    ]);
+  });
+
+  test("contract - the responses each route produces are documented, headers and media types included", async () => {
+    const admin = await token();
+    const reader = await token({
+      sub: "contract-reader",
+      roles: ["read"],
+      tenants: ["contract-a"],
+      environments: ["dev"],
+    });
+    const yaml = profile("dev", "banco-alfa").replace("tenant: banco-alfa", "tenant: contract-a");
+    const json = (body: unknown) => ({ contentType: "application/json", body: JSON.stringify(body) });
+    const VALIDATE = "/api/v1/seed-profiles/validate";
+    const RUNS = "/api/v1/seed-runs";
+
+    await check("GET", "/healthz", "/healthz");
+    await check("GET", "/readyz", "/readyz");
+    await check("GET", "/metrics", "/metrics");
+
+    await check("POST", VALIDATE, VALIDATE, { token: admin, body: yaml, headers: { "Idempotency-Key": "v-1" } });
+    await check("POST", VALIDATE, VALIDATE, { token: admin, body: yaml, headers: { "Idempotency-Key": "v-1" } });
+    await check("POST", VALIDATE, VALIDATE, { token: admin, body: "a: [", headers: { "Idempotency-Key": "v-2" } });
+    await check("POST", VALIDATE, VALIDATE, { token: admin, body: yaml });
+    await check("POST", VALIDATE, VALIDATE, { body: yaml, headers: { "Idempotency-Key": "v-3" } });
+    const otherYaml = yaml.replace("tenant: contract-a", "tenant: contract-z");
+    await check("POST", VALIDATE, VALIDATE, { token: admin, body: otherYaml, headers: { "Idempotency-Key": "v-1" } });
+    await check("POST", VALIDATE, VALIDATE, { token: reader, body: yaml, headers: { "Idempotency-Key": "v-4" } });
+    await check("POST", VALIDATE, VALIDATE, { token: admin, ...json({}), headers: { "Idempotency-Key": "v-5" } });
+
+    const created = await check("POST", RUNS, RUNS, {
+      token: admin,
+      ...json({ manifest_yaml: yaml, dry_run: true }),
+      headers: { "Idempotency-Key": "r-1" },
+    });
+    await check("POST", RUNS, RUNS, {
+      token: admin,
+      ...json({ manifest_yaml: yaml, dry_run: true }),
+      headers: { "Idempotency-Key": "r-1" },
+    });
+    await check("POST", RUNS, RUNS, {
+      token: reader,
+      ...json({ manifest_yaml: yaml }),
+      headers: { "Idempotency-Key": "r-2" },
+    });
+    await check("POST", RUNS, RUNS, {
+      token: admin,
+      ...json({ manifest_yaml: "x: [" }),
+      headers: { "Idempotency-Key": "r-3" },
+    });
+    await check("POST", RUNS, RUNS, { token: admin, ...json({ nope: 1 }), headers: { "Idempotency-Key": "r-4" } });
+    await check("POST", RUNS, RUNS, { ...json({ manifest_yaml: yaml }), headers: { "Idempotency-Key": "r-5" } });
+    await check("POST", RUNS, RUNS, {
+      token: admin,
+      ...json({ manifest_yaml: yaml, dry_run: false }),
+      headers: { "Idempotency-Key": "r-1" },
+    });
+    await check("POST", RUNS, RUNS, {
+      token: admin,
+      body: yaml.replace("tenant: contract-a", "tenant: contract-y"),
+      headers: { "Idempotency-Key": "raw-yaml" },
+    });
+    const id = (JSON.parse(created.body) as { id?: string }).id ?? (await runOf("contract-a"));
+
+    await check("GET", RUNS, `${RUNS}?tenant=contract-a&environment=dev`, { token: admin });
+    await check("GET", RUNS, `${RUNS}?limit=0`, { token: admin });
+    await check("GET", RUNS, `${RUNS}?tenant=other&environment=dev`, { token: reader });
+    await check("GET", RUNS, RUNS);
+
+    const one = await check("GET", `${RUNS}/{id}`, `${RUNS}/${id}`, { token: admin });
+    const etag = one.res.headers.get("etag") as string;
+    await check("GET", `${RUNS}/{id}`, `${RUNS}/${id}`, { token: admin, headers: { "If-None-Match": etag } });
+    await check("GET", `${RUNS}/{id}`, `${RUNS}/00000000-0000-4000-8000-000000000000`, { token: admin });
+    await check("GET", `${RUNS}/{id}`, `${RUNS}/${id}`);
+    const otherRun = await insertRun(world.db.appSql, { tenantId: "contract-b", environment: "dev" });
+    await check("GET", `${RUNS}/{id}`, `${RUNS}/${otherRun.id}`, { token: reader });
+
+    await check("GET", `${RUNS}/{id}/evidence`, `${RUNS}/${id}/evidence`, { token: admin });
+    await evidenceFixture(world.db.adminSql, otherRun.id);
+    await check("GET", `${RUNS}/{id}/evidence`, `${RUNS}/${otherRun.id}/evidence`, { token: admin });
+    await check("GET", `${RUNS}/{id}/evidence`, `${RUNS}/${otherRun.id}/evidence`, { token: reader });
+    await check("GET", `${RUNS}/{id}/evidence`, `${RUNS}/${id}/evidence`);
+
+    await check("GET", `${RUNS}/{id}/events`, `${RUNS}/${id}/events`, { token: admin });
+    await check("GET", `${RUNS}/{id}/events`, `${RUNS}/${otherRun.id}/events`, { token: reader });
+    await check("GET", `${RUNS}/{id}/events`, `${RUNS}/${id}/events`);
+
+    const CANCEL = `${RUNS}/{id}/cancel`;
+    await check("POST", CANCEL, `${RUNS}/${id}/cancel`, { token: admin, headers: { "Idempotency-Key": "c-1" } });
+    await check("POST", CANCEL, `${RUNS}/${id}/cancel`, {
+      token: admin,
+      headers: { "Idempotency-Key": "c-2", "If-Match": '"stale"' },
+    });
+    await check("POST", CANCEL, `${RUNS}/${id}/cancel`, {
+      token: reader,
+      headers: { "Idempotency-Key": "c-3", "If-Match": etag },
+    });
+    await check("POST", CANCEL, `${RUNS}/${id}/cancel`, { token: admin });
+    await check("POST", CANCEL, `${RUNS}/00000000-0000-4000-8000-000000000000/cancel`, {
+      token: admin,
+      headers: { "Idempotency-Key": "c-4", "If-Match": "*" },
+    });
+    await check("POST", CANCEL, `${RUNS}/${id}/cancel`, {
+      token: admin,
+      headers: { "Idempotency-Key": "c-5", "If-Match": etag },
+    });
+    await check("POST", CANCEL, `${RUNS}/${id}/cancel`, {
+      token: admin,
+      headers: { "Idempotency-Key": "c-6", "If-Match": "*" },
+    });
+    await check("POST", CANCEL, `${RUNS}/${id}/cancel`, { headers: { "Idempotency-Key": "c-7" } });
+    const done = await insertRun(world.db.appSql, { tenantId: "contract-a", environment: "dev" });
+    await transitionRun(world.db.appSql, done.id, { to: "cancelled" });
+
+    // The principal budget (40 a minute) runs out: 429s on every operation the token reaches.
+    for (let i = 0; i < 40; i++) await send("GET", `${RUNS}/${id}`, { token: reader });
+    const spent = { token: reader, headers: { "Idempotency-Key": "spent" } };
+    await check("GET", `${RUNS}/{id}`, `${RUNS}/${id}`, { token: reader });
+    await check("GET", `${RUNS}/{id}/events`, `${RUNS}/${id}/events`, { token: reader });
+    await check("GET", `${RUNS}/{id}/evidence`, `${RUNS}/${id}/evidence`, { token: reader });
+    await check("GET", RUNS, `${RUNS}?tenant=contract-a&environment=dev`, { token: reader });
+    await check("POST", VALIDATE, VALIDATE, { ...spent, body: yaml });
+    await check("POST", RUNS, RUNS, { ...spent, ...json({ manifest_yaml: yaml }) });
+    await check("POST", CANCEL, `${RUNS}/${id}/cancel`, { ...spent, headers: { ...spent.headers, "If-Match": "*" } });
+
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  test("contract - every documented status of each operation is produced (5xx excepted)", () => {
+    const missing: string[] = [];
+    for (const entry of documented) {
+      const [method, path] = entry.split(" ") as [string, string];
+      for (const status of Object.keys((paths[path]?.[method.toLowerCase()] as Node).responses as Node)) {
+        if (status.startsWith("5") || UNREACHABLE.has(`${method} ${path} ${status}`)) continue;
+        if (!seen.has(`${method} ${path} ${status}`)) missing.push(`${method} ${path} ${status}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+async function runOf(tenant: string): Promise<string> {
+  const [row] = await world.db.adminSql<{ id: string }[]>`
+    select id from seed.runs where tenant_id = ${tenant} order by created_at limit 1`;
+  return row?.id as string;
+}
