@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createEvidenceService, createFsWormStore } from "@semente/shared/evidence";
 import { transitionRun } from "@semente/shared/runs";
 
+import { devKeys, insertEndedRun, quietLog } from "../../../packages/shared/tests/evidence/utils.ts";
 import { insertRun } from "../../../packages/shared/tests/runs/run-fixture.ts";
 import { evidenceFixture } from "../../../packages/shared/tests/runs/stream-fixture.ts";
 import { createWorld, NIGHT, profile, requester, type TestWorld, testConfig, token } from "./utils.ts";
@@ -17,7 +21,19 @@ const PAGES = /^\/(console|docs)(\/|$)/;
  * Documented statuses no request can produce: the API ruleset requires 403 on every /api operation,
  * but every role may read and the events route answers a run out of scope with 404.
  */
-const UNREACHABLE = new Set(["GET /api/v1/seed-runs/{id}/events 403"]);
+const UNREACHABLE = new Set([
+  "GET /api/v1/seed-runs/{id}/events 403",
+  // A run outside the token's scope answers 404 like an unknown id (no existence oracle), and every
+  // role may read: the read routes' 403 cannot happen either.
+  "GET /api/v1/seed-runs/{id} 403",
+  "GET /api/v1/seed-runs/{id}/evidence 403",
+]);
+/**
+ * 405 is documented on each operation of a path but answered to the path's OTHER methods (with
+ * `Allow`), so no request with the operation's own method produces it; the hardening tests send
+ * every wrong method to every path.
+ */
+const OTHER_METHOD_ONLY = "405";
 /** Set by the HTTP layer on every response; not part of an operation's contract. */
 const TRANSPORT = new Set(["content-type", "content-length", "date", "connection", "keep-alive", "transfer-encoding"]);
 
@@ -104,15 +120,41 @@ async function check(
   return { res, body };
 }
 
+const wormDir = mkdtempSync(join(tmpdir(), "semente-gw-contract-"));
+
+/** A completed run of the dev baseline whose report was produced, signed, stored and indexed. */
+async function reportedRun(): Promise<string> {
+  const { runId } = await insertEndedRun(world.db.adminSql);
+  const service = createEvidenceService({
+    sql: world.db.appSql,
+    store: createFsWormStore({ dir: wormDir }),
+    keys: devKeys("44"),
+    log: quietLog(),
+  });
+  const result = await service.produce(runId);
+  if (result.status !== "stored") throw new Error(`expected a stored report, got ${result.status}`);
+  return runId;
+}
+
 beforeAll(async () => {
   world = await createWorld("gw_contract", { now: NIGHT, globalSlots: 10 });
   const gateway = await world.newGateway(
-    { rateLimits: { ...testConfig().rateLimits, principal: { name: "principal", quota: 40, windowSeconds: 60 } } },
+    {
+      rateLimits: {
+        ...testConfig().rateLimits,
+        principal: { name: "principal", quota: 40, windowSeconds: 60 },
+        // Small enough that the public key route's 429 is reached below.
+        ops: { name: "ops", quota: 60, windowSeconds: 60 },
+      },
+    },
     NIGHT,
   );
   send = requester(gateway.app);
 });
-afterAll(() => world.close());
+afterAll(async () => {
+  await world.close();
+  rmSync(wormDir, { recursive: true, force: true });
+});
 
 describe("contract-true gateway", () => {
   test("contract - every registered route is in the contract, and every documented operation is registered", async () => {
@@ -173,6 +215,10 @@ describe("contract-true gateway", () => {
     await check("POST", VALIDATE, VALIDATE, { token: admin, body: otherYaml, headers: { "Idempotency-Key": "v-1" } });
     await check("POST", VALIDATE, VALIDATE, { token: reader, body: yaml, headers: { "Idempotency-Key": "v-4" } });
     await check("POST", VALIDATE, VALIDATE, { token: admin, ...json({}), headers: { "Idempotency-Key": "v-5" } });
+    const tooLarge = { token: admin, body: `# ${"x".repeat(1_048_576)}\n`, headers: { "Idempotency-Key": "v-6" } };
+    await check("POST", VALIDATE, VALIDATE, tooLarge);
+    const html = { token: admin, body: "<p>no</p>", contentType: "text/html", headers: { "Idempotency-Key": "v-7" } };
+    await check("POST", VALIDATE, VALIDATE, html);
 
     const created = await check("POST", RUNS, RUNS, {
       token: admin,
@@ -206,6 +252,8 @@ describe("contract-true gateway", () => {
       body: yaml.replace("tenant: contract-a", "tenant: contract-y"),
       headers: { "Idempotency-Key": "raw-yaml" },
     });
+    await check("POST", RUNS, RUNS, { ...tooLarge, headers: { "Idempotency-Key": "r-6" } });
+    await check("POST", RUNS, RUNS, { ...html, headers: { "Idempotency-Key": "r-7" } });
     const id = (JSON.parse(created.body) as { id?: string }).id ?? (await runOf("contract-a"));
 
     await check("GET", RUNS, `${RUNS}?tenant=contract-a&environment=dev`, { token: admin });
@@ -226,6 +274,19 @@ describe("contract-true gateway", () => {
     await check("GET", `${RUNS}/{id}/evidence`, `${RUNS}/${otherRun.id}/evidence`, { token: admin });
     await check("GET", `${RUNS}/{id}/evidence`, `${RUNS}/${otherRun.id}/evidence`, { token: reader });
     await check("GET", `${RUNS}/{id}/evidence`, `${RUNS}/${id}/evidence`);
+    // A report produced, signed and stored for real (filesystem WORM), then the keys that verify it.
+    const reported = await reportedRun();
+    await check("GET", `${RUNS}/{id}/evidence`, `${RUNS}/${reported}/evidence`, { token: admin });
+    await check("GET", "/api/v1/evidence/keys", "/api/v1/evidence/keys");
+    // The public keys route is limited per client address like every unauthenticated request.
+    for (let i = 0; i < 700; i++) {
+      const res = await send("GET", "/api/v1/evidence/keys");
+      await res.arrayBuffer();
+      if (res.status === 429) {
+        await check("GET", "/api/v1/evidence/keys", "/api/v1/evidence/keys");
+        break;
+      }
+    }
 
     await check("GET", `${RUNS}/{id}/events`, `${RUNS}/${id}/events`, { token: admin });
     await check("GET", `${RUNS}/{id}/events`, `${RUNS}/${otherRun.id}/events`, { token: reader });
@@ -277,7 +338,8 @@ describe("contract-true gateway", () => {
     for (const entry of documented) {
       const [method, path] = entry.split(" ") as [string, string];
       for (const status of Object.keys((paths[path]?.[method.toLowerCase()] as Node).responses as Node)) {
-        if (status.startsWith("5") || UNREACHABLE.has(`${method} ${path} ${status}`)) continue;
+        if (status.startsWith("5") || status === OTHER_METHOD_ONLY) continue;
+        if (UNREACHABLE.has(`${method} ${path} ${status}`)) continue;
         if (!seen.has(`${method} ${path} ${status}`)) missing.push(`${method} ${path} ${status}`);
       }
     }

@@ -71,6 +71,7 @@ describe("broker loss", () => {
       await own.restart();
       await stack.startSeeder();
       const after = await cli(stack, ["seed", "--profile", ALFA, "--follow", "--json"], 90_000);
+      if (after.code !== 0) console.error(after.stdout, after.stderr);
       expect(after.code).toBe(0);
       expect(lastJson<SeedJson>(after.stdout).state).toBe("completed");
     } finally {

@@ -43,6 +43,9 @@ export function readManifest(path: string): { text: string; manifest: Manifest; 
   return { text, manifest: parsed.manifest, hash: parsed.hash };
 }
 
+/** Retries of a create the gateway answered 503 + Retry-After. */
+const SUBMIT_RETRIES = 3;
+
 /** Submits through the gateway; returns the created (maybe queued) run. */
 export async function submitViaGateway(
   client: GatewayClient,
@@ -52,11 +55,20 @@ export async function submitViaGateway(
   idempotencyKey = `cli-seed-${crypto.randomUUID()}`,
 ): Promise<RunResource> {
   const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest: manifest as never };
-  const result = await client.api.POST("/api/v1/seed-runs", {
-    body: { ...body, dry_run: dryRun },
-    params: { header: { "Idempotency-Key": idempotencyKey } },
-  });
-  return unwrap(result) as RunResource;
+  for (let attempt = 1; ; attempt++) {
+    const result = await client.api.POST("/api/v1/seed-runs", {
+      body: { ...body, dry_run: dryRun },
+      params: { header: { "Idempotency-Key": idempotencyKey } },
+    });
+    // A 503 with Retry-After (the broker is down: nothing was created, the key was released) is
+    // retried with the same key, a few times, as the gateway's answer says.
+    const retryAfter = Number(result.response.headers.get("retry-after"));
+    if (result.response.status !== 503 || !(retryAfter > 0) || attempt > SUBMIT_RETRIES) {
+      return unwrap(result) as RunResource;
+    }
+    process.stderr.write(`gateway unavailable (503); retrying in ${Math.min(retryAfter, 10)} s\n`);
+    await Bun.sleep(Math.min(retryAfter, 10) * 1000);
+  }
 }
 
 async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {

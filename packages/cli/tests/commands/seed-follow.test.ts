@@ -91,7 +91,8 @@ describe("seed --follow over the event stream", () => {
     expect(requests).toBe(1);
     expect(result.requests).toBe(1);
     expect(result.run.state).toBe("completed");
-    expect(result.evidence).toBe(`evidence/${run.id}.dsse.json`);
+    // The stream names the filesystem report by its key inside the store, never the server's path.
+    expect(result.evidence).toBe(`worm-fs:dev/follow-a/${run.id}/${run.id}.dsse.json`);
     expect(result.perEntity).toEqual([
       { entity: "customers", planned: 60, written: 60 },
       { entity: "loans", planned: 20, written: 20 },

@@ -49,6 +49,7 @@ async function semente(args: string[]) {
       PATH: process.env.PATH ?? "",
       SEMENTE_ENV_FILE: "/nonexistent/.env",
       SEMENTE_APP_DATABASE_URL: db.urls.app,
+      SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
       KEY_PROVIDER: "local-dev",
       SEMENTE_ISOLATED_DEV: "true",
       SEMENTE_DEV_KEY_FILE: keyFile,

@@ -537,6 +537,7 @@ export interface components {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                 "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                traceparent: components["headers"]["Traceparent"];
                 [name: string]: unknown;
             };
             content: {
@@ -551,6 +552,7 @@ export interface components {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                 "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                traceparent: components["headers"]["Traceparent"];
                 [name: string]: unknown;
             };
             content: {
@@ -1167,6 +1169,12 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /**
+                     * @description `max-age=300`: the key set changes only when a signing key is first used.
+                     * @example max-age=300
+                     */
+                    "Cache-Control": string;
+                    traceparent: components["headers"]["Traceparent"];
                     [name: string]: unknown;
                 };
                 content: {

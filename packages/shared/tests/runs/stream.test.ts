@@ -13,6 +13,7 @@ import {
 } from "../../src/runs/index.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";
 import { insertRun } from "./run-fixture.ts";
+import { publicEvidenceLocation } from "../../src/evidence/public-location.ts";
 import { commitFixture, deadLetterFixture, evidenceFixture, planFixture } from "./stream-fixture.ts";
 
 /** A body delivering `text` in chunks of `size` bytes (splits inside fields, lines and UTF-8 sequences). */
@@ -218,7 +219,12 @@ describe("run snapshots from PostgreSQL", () => {
     const evidence = await evidenceFixture(db.adminSql, run.id);
     const t = (await loadRunSnapshot(db.appSql, run.id)) as RunSnapshot;
     expect(t.version).toBe(admitted.etagVersion);
-    expect(t.evidence).toEqual(evidence);
+    // Never the server's path: a filesystem report is named by its key inside the store.
+    expect(t.evidence).toEqual({
+      sha256: evidence.sha256,
+      location: publicEvidenceLocation(run, evidence.location, "filesystem"),
+    });
+    expect(t.evidence?.location).toStartWith("worm-fs:");
     expect(diffRunSnapshots(s, t).map((e) => e.event)).toEqual(["state", "evidence"]);
   });
 });

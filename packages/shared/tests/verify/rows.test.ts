@@ -6,7 +6,7 @@ import type { Manifest } from "../../src/manifest/index.ts";
 import { bulkInsert, planBatches } from "../../src/pipeline/index.ts";
 import { describeDifference, inSample, verifyRows } from "../../src/verify/index.ts";
 import { contextFor, profile } from "../factories/utils.ts";
-import { createTestDatabase, type TestDatabase } from "../harness.ts";
+import { createTestDatabase, runningRun, type TestDatabase } from "../harness.ts";
 
 let db: TestDatabase;
 const manifest: Manifest = profile("dev", "banco-alfa");
@@ -15,10 +15,13 @@ const tenant = manifest.metadata.tenant;
 
 beforeAll(async () => {
   db = await createTestDatabase("verify_rows");
-  // The dev baseline, written batch by batch in plan order through the real write path.
+  // The dev baseline, written batch by batch in plan order through the real write path, as the
+  // seeder bound to a running run of the tenant.
+  const runId = await runningRun(db, tenant);
   for (const b of planBatches(manifest).batches) {
     await withTenant(db.seederSql, tenant, (tx) => bulkInsert(tx, generateBatch(ctx, b.entity, b.from, b.to)), {
       isolation: Isolation.SERIALIZABLE,
+      runId,
     });
   }
 });
@@ -27,7 +30,7 @@ afterAll(async () => {
 });
 
 const verify = (sample?: number) =>
-  verifyRows({ sql: db.appSql, manifest, ctx, ...(sample === undefined ? {} : { sample }) });
+  verifyRows({ sql: db.verifierSql, manifest, ctx, ...(sample === undefined ? {} : { sample }) });
 
 describe("verifyRows - reads every row and compares it with the manifest", () => {
   test("the seeded dev baseline verifies: every row compared, no difference", async () => {

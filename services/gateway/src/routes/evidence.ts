@@ -24,7 +24,9 @@ export function evidenceRoute(deps: RunsDeps): Handler {
     try {
       bytes = await readWormLocation(entry.location, deps.worm);
     } catch (error) {
-      if (!isSementeError(error) || error.code !== "NOT_FOUND") throw error;
+      // No object there, or an index location no store can read: either way the report is not where
+      // the index says it is.
+      if (!isSementeError(error) || (error.code !== "NOT_FOUND" && error.code !== "EVIDENCE_INVALID")) throw error;
       bytes = null;
     }
     const observed = bytes === null ? null : sha256Hex(bytes);

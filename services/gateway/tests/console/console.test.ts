@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { pae } from "@semente/shared/evidence";
 import { parseManifest } from "@semente/shared/manifest";
 import { planBatches } from "@semente/shared/pipeline";
@@ -19,6 +23,7 @@ let context: BrowserContext;
 // The signing key of the evidence in these tests, and the JWKS the browser checks it against.
 const signer = generateKeyPairSync("ed25519");
 const KID = "local-dev:console-test";
+const wormDir = mkdtempSync(join(tmpdir(), "semente-console-worm-"));
 const JWKS = { keys: [{ ...signer.publicKey.export({ format: "jwk" }), kid: KID, alg: "EdDSA", use: "sig" }] };
 
 beforeAll(async () => {
@@ -36,9 +41,10 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
   await world?.close();
+  rmSync(wormDir, { recursive: true, force: true });
 });
 
-/** A page whose JWKS request is answered with the test key set (the keys route is another issue's). */
+/** A page whose JWKS request is answered with the test key set (these reports are signed by a test key). */
 async function newPage(): Promise<Page> {
   const page = await context.newPage();
   await page.route("**/api/v1/evidence/keys", (r) =>
@@ -89,11 +95,15 @@ async function executeRun(runId: string, tenant: string): Promise<string> {
     payload: payload.toString("base64"),
     signatures: [{ keyid: KID, sig: sign(null, pae(payloadType, payload), signer.privateKey).toString("base64") }],
   };
-  const sha = createHash("sha256").update(JSON.stringify(envelope)).digest("hex");
+  // Stored as the WORM filesystem store would (the gateway re-reads the object and checks its hash).
+  const bytes = JSON.stringify(envelope);
+  const sha = createHash("sha256").update(bytes).digest("hex");
+  const file = join(wormDir, `${runId}.dsse.json`);
+  writeFileSync(file, bytes);
   await world.db.adminSql`
     insert into seed.evidence_index (run_id, location, sha256, size_bytes, signature, signature_alg, signature_key_id,
       storage, environment, tenant_id, retain_until, envelope)
-    select id, ${`evidence/${runId}.dsse.json`}, ${sha}, 100, 'sig', 'ed25519', ${KID}, 'filesystem',
+    select id, ${pathToFileURL(file).href}, ${sha}, ${bytes.length}, 'sig', 'ed25519', ${KID}, 'filesystem',
       environment, tenant_id, now() + interval '400 days', ${world.db.adminSql.json(envelope)}
     from seed.runs where id = ${runId}`;
   return `sha256:${digest}`;
