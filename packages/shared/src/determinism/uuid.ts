@@ -65,7 +65,6 @@ export function entityNamespace(tenant: string, entity: string): string {
   return uuidv5(SEMENTE_ROOT_NAMESPACE, `${tenant}/${entity}`);
 }
 
-
 /**
  * Prepared namespace for {@link rowId}: the constant parts of every ID of one (tenant, entity),
  * formatted once. Create one per (tenant, entity) and reuse it for every row.
