@@ -5,10 +5,11 @@
 //
 //   bun bench/write-levers.ts [--scale 16] [--reps 2] [--variants ordered:copy,uuidv5:copy,...]
 //
-// A variant is <id layout>:<write path>. id layout `ordered` is the factories' rowId (ordinal in
+// A variant is <id layout>:<write path>[:leafkeys]. id layout `ordered` is the factories' rowId (ordinal in
 // the middle of the UUID: append-only keys); `uuidv5` rewrites every ID to the previous layout,
 // uuidv5(namespace, decimal ordinal), scattered over the key space. The write path is the
-// seeder's bulkInsert (`copy`: COPY into a temp table then INSERT … SELECT; `unnest`). Each
+// seeder's bulkInsert (`copy`: COPY into a temp table then INSERT … SELECT; `unnest`); `leafkeys`
+// re-adds the UNIQUE (tenant_id, id) that migration 0070 dropped from the timed tables. Each
 // variant gets a fresh migrated database whose parents (tenants … loans) are loaded untimed by
 // the superuser; then the rows are written, pre-generated, one 10,000-row batch per SERIALIZABLE
 // transaction under withTenant as semente_seeder (RLS, FKs, CHECKs, every index), one at a time.
@@ -38,7 +39,7 @@ const { values: args } = parseArgs({
   options: {
     scale: { type: "string", default: "16" },
     reps: { type: "string", default: "2" },
-    variants: { type: "string", default: "ordered:copy,uuidv5:copy,ordered:unnest" },
+    variants: { type: "string", default: "ordered:copy,uuidv5:copy,ordered:unnest,ordered:copy:leafkeys" },
   },
 });
 const BATCH = 10_000;
@@ -97,7 +98,7 @@ function batchesOf(entity: Entity, layout: Layout): Batch[] {
 
 const admin = loadConfig({ ADMIN_DATABASE_URL: COMMON_VARS.ADMIN_DATABASE_URL }).ADMIN_DATABASE_URL;
 
-async function trial(layout: Layout, path: WritePath, n: number): Promise<Record<string, number>> {
+async function trial(layout: Layout, path: WritePath, leafKeys: boolean, n: number): Promise<Record<string, number>> {
   const database = `semente_levers_${process.pid}_${n}`;
   await dropDatabase(admin, database);
   await setupDatabase({ adminUrl: admin, database });
@@ -106,6 +107,8 @@ async function trial(layout: Layout, path: WritePath, n: number): Promise<Record
   const seeder = createSql(urlFor(admin, DbRole.SEEDER, database), { max: 2 });
   try {
     await migrate(owner, { dir: MIGRATIONS_DIR });
+    // The schema before migration 0070: UNIQUE (tenant_id, id) on the timed leaf tables too.
+    if (leafKeys) for (const e of TIMED) await superuser.unsafe(`ALTER TABLE banking.${e} ADD UNIQUE (tenant_id, id)`);
     for (const entity of PARENTS) {
       const columns = ENTITY_TABLES[entity].columns.map((c) => c.name).join(", ");
       const writable = await superuser.unsafe(`COPY ${ENTITY_TABLES[entity].table} (${columns}) FROM STDIN`).writable();
@@ -140,29 +143,35 @@ async function trial(layout: Layout, path: WritePath, n: number): Promise<Record
 }
 
 const variants = args.variants.split(",").map((v) => {
-  const [layout, path] = v.split(":");
-  if ((layout !== "ordered" && layout !== "uuidv5") || (path !== WritePath.copy && path !== WritePath.unnest))
-    throw new Error(`bad variant ${v}: <ordered|uuidv5>:<copy|unnest>`);
-  return { name: v, layout: layout as Layout, path: path as WritePath };
+  const [layout, path, extra] = v.split(":");
+  if (
+    (layout !== "ordered" && layout !== "uuidv5") ||
+    (path !== WritePath.copy && path !== WritePath.unnest) ||
+    (extra !== undefined && extra !== "leafkeys")
+  )
+    throw new Error(`bad variant ${v}: <ordered|uuidv5>:<copy|unnest>[:leafkeys]`);
+  return { name: v, layout: layout as Layout, path: path as WritePath, leafKeys: extra === "leafkeys" };
 });
 const results = new Map<string, number[]>(variants.map((v) => [v.name, []]));
 const rows = TIMED.reduce((sum, e) => sum + counts[e], 0);
 let n = 0;
 for (let rep = 1; rep <= Number(args.reps); rep++) {
   for (const v of variants) {
-    const s = await trial(v.layout, v.path, n++);
+    const s = await trial(v.layout, v.path, v.leafKeys, n++);
     const total = TIMED.reduce((sum, e) => sum + (s[e] ?? 0), 0);
     results.get(v.name)?.push(total);
     console.log(
-      `[${rep}] ${v.name.padEnd(14)} ${TIMED.map((e) => `${e} ${(s[e] ?? 0).toFixed(1)} s`).join(", ")} → ${Math.round(rows / total).toLocaleString("en")} rows/s`,
+      `[${rep}] ${v.name.padEnd(22)} ${TIMED.map((e) => `${e} ${(s[e] ?? 0).toFixed(1)} s`).join(", ")} → ${Math.round(rows / total).toLocaleString("en")} rows/s`,
     );
   }
 }
 for (const [name, totals] of results) {
   const sorted = [...totals].sort((a, b) => a - b);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+  const m = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
   console.log(
-    `median ${name.padEnd(14)} ${((median * 1e6) / rows).toFixed(1)} µs/row, ${Math.round(rows / median).toLocaleString("en")} rows/s (${totals.map((t) => t.toFixed(1)).join(", ")} s)`,
+    `median ${name.padEnd(22)} ${((median * 1e6) / rows).toFixed(1)} µs/row, ${Math.round(rows / median).toLocaleString("en")} rows/s (${totals.map((t) => t.toFixed(1)).join(", ")} s)`,
   );
 }
 process.exit(0);
