@@ -5,11 +5,12 @@
 //
 //   bun bench/write-levers.ts [--scale 16] [--reps 2] [--variants ordered:copy,uuidv5:copy,...]
 //
-// A variant is <id layout>:<write path>[:leafkeys]. id layout `ordered` is the factories' rowId (ordinal in
+// A variant is <id layout>:<write path>[:leafkeys][:lz4]. id layout `ordered` is the factories' rowId (ordinal in
 // the middle of the UUID: append-only keys); `uuidv5` rewrites every ID to the previous layout,
 // uuidv5(namespace, decimal ordinal), scattered over the key space. The write path is the
 // seeder's bulkInsert (`copy`: COPY into a temp table then INSERT … SELECT; `unnest`); `leafkeys`
-// re-adds the UNIQUE (tenant_id, id) that migration 0070 dropped from the timed tables. Each
+// re-adds the UNIQUE (tenant_id, id) that migration 0070 dropped from the timed tables; `lz4`
+// sets wal_compression = lz4 on the throwaway database (ALTER DATABASE, superuser). Each
 // variant gets a fresh migrated database whose parents (tenants … loans) are loaded untimed by
 // the superuser; then the rows are written, pre-generated, one 10,000-row batch per SERIALIZABLE
 // transaction under withTenant as semente_seeder (RLS, FKs, CHECKs, every index), one at a time.
@@ -98,17 +99,29 @@ function batchesOf(entity: Entity, layout: Layout): Batch[] {
 
 const admin = loadConfig({ ADMIN_DATABASE_URL: COMMON_VARS.ADMIN_DATABASE_URL }).ADMIN_DATABASE_URL;
 
-async function trial(layout: Layout, path: WritePath, leafKeys: boolean, n: number): Promise<Record<string, number>> {
+async function trial(
+  layout: Layout,
+  path: WritePath,
+  flags: ReadonlySet<string>,
+  n: number,
+): Promise<Record<string, number>> {
   const database = `semente_levers_${process.pid}_${n}`;
   await dropDatabase(admin, database);
   await setupDatabase({ adminUrl: admin, database });
+  // This throwaway database only (the server's configuration is left alone).
+  if (flags.has("lz4")) {
+    const su = createSql(urlFor(admin, new URL(admin).username || "postgres", database), { max: 1 });
+    await su.unsafe(`ALTER DATABASE ${database} SET wal_compression = 'lz4'`);
+    await su.end({ timeout: 5 });
+  }
   const owner = createSql(urlFor(admin, DbRole.OWNER, database), { max: 1 });
   const superuser = createSql(urlFor(admin, new URL(admin).username || "postgres", database), { max: 1 });
   const seeder = createSql(urlFor(admin, DbRole.SEEDER, database), { max: 2 });
   try {
     await migrate(owner, { dir: MIGRATIONS_DIR });
     // The schema before migration 0070: UNIQUE (tenant_id, id) on the timed leaf tables too.
-    if (leafKeys) for (const e of TIMED) await superuser.unsafe(`ALTER TABLE banking.${e} ADD UNIQUE (tenant_id, id)`);
+    if (flags.has("leafkeys"))
+      for (const e of TIMED) await superuser.unsafe(`ALTER TABLE banking.${e} ADD UNIQUE (tenant_id, id)`);
     for (const entity of PARENTS) {
       const columns = ENTITY_TABLES[entity].columns.map((c) => c.name).join(", ");
       const writable = await superuser.unsafe(`COPY ${ENTITY_TABLES[entity].table} (${columns}) FROM STDIN`).writable();
@@ -143,21 +156,21 @@ async function trial(layout: Layout, path: WritePath, leafKeys: boolean, n: numb
 }
 
 const variants = args.variants.split(",").map((v) => {
-  const [layout, path, extra] = v.split(":");
+  const [layout, path, ...flags] = v.split(":");
   if (
     (layout !== "ordered" && layout !== "uuidv5") ||
     (path !== WritePath.copy && path !== WritePath.unnest) ||
-    (extra !== undefined && extra !== "leafkeys")
+    flags.some((f) => f !== "leafkeys" && f !== "lz4")
   )
-    throw new Error(`bad variant ${v}: <ordered|uuidv5>:<copy|unnest>[:leafkeys]`);
-  return { name: v, layout: layout as Layout, path: path as WritePath, leafKeys: extra === "leafkeys" };
+    throw new Error(`bad variant ${v}: <ordered|uuidv5>:<copy|unnest>[:leafkeys][:lz4]`);
+  return { name: v, layout: layout as Layout, path: path as WritePath, flags: new Set(flags) };
 });
 const results = new Map<string, number[]>(variants.map((v) => [v.name, []]));
 const rows = TIMED.reduce((sum, e) => sum + counts[e], 0);
 let n = 0;
 for (let rep = 1; rep <= Number(args.reps); rep++) {
   for (const v of variants) {
-    const s = await trial(v.layout, v.path, v.leafKeys, n++);
+    const s = await trial(v.layout, v.path, v.flags, n++);
     const total = TIMED.reduce((sum, e) => sum + (s[e] ?? 0), 0);
     results.get(v.name)?.push(total);
     console.log(
