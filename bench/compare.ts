@@ -26,6 +26,7 @@ import { startVaultServer } from "../packages/shared/tests/keys/vault-server.ts"
 import { runPeer } from "./peer-faker.ts";
 import { benchManifest, urlFor } from "./throughput-manifest.ts";
 import { runPipeline } from "./throughput-pipeline.ts";
+import { formatCpu, sampleCpu } from "./throughput-stack.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -97,7 +98,9 @@ let exitCode = 0;
 try {
   for (let rep = 1; rep <= Number(args.repeat); rep++) {
     const peer = await withDatabase("peer", async (_urls, superuser) => {
+      const cpu = sampleCpu(superuser, [{ name: "peer", pid: process.pid }]);
       const result = await runPeer(superuser, manifest);
+      console.log(`[${rep}] peer ${formatCpu(await cpu.stop(), result.rows)}`);
       const counted = await countRows(superuser);
       if (counted !== planned) throw new Error(`peer left ${counted} rows, expected ${planned}`);
       return result;
@@ -139,6 +142,7 @@ try {
     });
     const pipelineRate = pipeline.rows / pipeline.runSeconds;
     pipelineRates.push(pipelineRate);
+    console.log(`[${rep}] pipeline ${formatCpu(pipeline.cpu, pipeline.rows)}`);
     const rss = pipeline.memory
       .map(({ name, report }) => `${name} ${(report.peak / 2 ** 20).toFixed(0)} MiB`)
       .join(", ");

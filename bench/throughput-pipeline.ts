@@ -8,10 +8,12 @@ import { createTestNats } from "../packages/shared/tests/nats-harness.ts";
 import type { VaultTestServer } from "../packages/shared/tests/keys/vault-server.ts";
 import {
   type BatchDone,
+  type CpuReport,
   freePort,
   type MemoryReport,
   readBatchDone,
   type Service,
+  sampleCpu,
   sampleMemory,
   spawnService,
   stopServices,
@@ -45,6 +47,8 @@ export interface PipelineResult {
   /** POST → `completed` seen by polling, in seconds. */
   wallSeconds: number;
   memory: { name: string; report: MemoryReport }[];
+  /** CPU seconds of each service and of the database backends per role, from the POST to the end. */
+  cpu: CpuReport;
   /** Every `batch done` line of every seeder. */
   done: BatchDone[];
   logDir: string;
@@ -132,6 +136,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     });
     const base = `http://127.0.0.1:${gatewayPort}/api/v1/seed-runs`;
     const headers = { Authorization: `Bearer ${token}`, Accept: "application/json, application/problem+json" };
+    const cpu = sampleCpu(
+      options.superuser,
+      services.map((s) => ({ name: s.name, pid: s.proc.pid })),
+    );
     const posted = performance.now();
     const response = await fetch(base, {
       method: "POST",
@@ -166,6 +174,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     }
     const wallSeconds = (performance.now() - posted) / 1000;
     const memory = samplers.map(({ name, sampler }) => ({ name, report: sampler.stop() }));
+    const cpuReport = await cpu.stop();
     samplers.length = 0;
     const [row] = await options.superuser<{ rows: string; seconds: number }[]>`
       SELECT rows_written::text AS rows, extract(epoch FROM finished_at - started_at)::float8 AS seconds
@@ -179,6 +188,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       runSeconds: Number(row?.seconds ?? Number.NaN),
       wallSeconds,
       memory,
+      cpu: cpuReport,
       done,
       logDir,
     };

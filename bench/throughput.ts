@@ -35,6 +35,7 @@ import { benchManifest, urlFor } from "./throughput-manifest.ts";
 import { runPipeline } from "./throughput-pipeline.ts";
 import { profileRun } from "./throughput-profile.ts";
 import { rawCopy } from "./throughput-raw-copy.ts";
+import { formatCpu } from "./throughput-stack.ts";
 import { runWriter } from "./throughput-writer.ts";
 
 const { values: args } = parseArgs({
@@ -129,6 +130,7 @@ try {
           : `${mib(report.warmMin)} – ${mib(report.warmMax)} over ${report.samples} samples (mean ${mib(report.firstThird)} in the first third, ${mib(report.lastThird)} in the last)`;
       console.log(`${name}: peak RSS (VmHWM) ${mib(report.peak)}; VmRSS after warm-up ${flat}`);
     }
+    console.log(formatCpu(result.cpu, result.rows));
     const profile = await profileRun(superuser, result.runId, result.done);
     console.log(
       `profile: per batch ${profile.queueWait.toFixed(2)} s queued, ${profile.generation.toFixed(2)} s generation+lookups, ${profile.transaction.toFixed(2)} s transaction; seeders busy ${(profile.utilization * 100).toFixed(0)} %, no batch in hand for ${profile.allIdle.toFixed(1)} s`,
