@@ -13,7 +13,6 @@ import { COMMON_VARS, loadConfig } from "../packages/shared/src/config/index.ts"
 import {
   BANKING_TABLES,
   createSql,
-  DbRole,
   dropDatabase,
   MIGRATIONS_DIR,
   migrate,
@@ -21,24 +20,16 @@ import {
   setupDatabase,
 } from "../packages/shared/src/db/index.ts";
 import { plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { WritePath } from "../packages/shared/src/pipeline/index.ts";
 import { startVaultServer } from "../packages/shared/tests/keys/vault-server.ts";
 import { runPeer } from "./peer-faker.ts";
-import { benchManifest, urlFor } from "./throughput-manifest.ts";
-import { runPipeline } from "./throughput-pipeline.ts";
+import { benchManifest, roleUrls } from "./throughput-manifest.ts";
+import { PIPELINE_ARGS, pipelineEnv, runPipeline } from "./throughput-pipeline.ts";
 import { formatCpu, sampleCpu } from "./throughput-stack.ts";
 
 const { values: args } = parseArgs({
   options: {
-    scale: { type: "string", default: "16" },
-    "batch-size": { type: "string", default: "10000" },
-    seeders: { type: "string", default: "2" },
-    parallelism: { type: "string", default: "3" },
-    "max-messages": { type: "string", default: "1" },
-    release: { type: "string", default: "level" },
-    path: { type: "string", default: WritePath.copy },
+    ...PIPELINE_ARGS,
     repeat: { type: "string", default: "1" },
-    "timeout-s": { type: "string", default: "900" },
   },
 });
 const manifest = benchManifest({ scale: Number(args.scale), batchSize: Number(args["batch-size"]) });
@@ -61,12 +52,7 @@ async function withDatabase<T>(
   use: (urls: Record<"owner" | "seeder" | "app" | "admin", string>, superuser: Sql) => Promise<T>,
 ): Promise<T> {
   const database = `semente_cmp_${process.pid}_${suffix}`;
-  const urls = {
-    owner: urlFor(admin, DbRole.OWNER, database),
-    seeder: urlFor(admin, DbRole.SEEDER, database),
-    app: urlFor(admin, DbRole.APP, database),
-    admin: urlFor(admin, new URL(admin).username || "postgres", database),
-  };
+  const urls = roleUrls(admin, database);
   await dropDatabase(admin, database);
   await setupDatabase({ adminUrl: admin, database });
   const owner = createSql(urls.owner, { max: 1, applicationName: "semente-compare" });
@@ -122,12 +108,7 @@ try {
           superuser,
           vault,
           seeders: Number(args.seeders),
-          env: {
-            PLANNER_PARALLELISM: args.parallelism,
-            PLANNER_RELEASE: args.release,
-            SEEDER_MAX_MESSAGES: args["max-messages"],
-            SEEDER_WRITE_PATH: args.path === WritePath.unnest ? WritePath.unnest : WritePath.copy,
-          },
+          env: pipelineEnv(args),
           timeoutMs: Number(args["timeout-s"]) * 1000,
           signal: interrupt.signal,
         });

@@ -11,7 +11,7 @@
 import { fakerPT_BR as faker } from "@faker-js/faker";
 import type { Sql } from "../packages/shared/src/db/index.ts";
 import { ENTITY_TABLES } from "../packages/shared/src/factories/index.ts";
-import { type Entity, type Manifest, plannedRows } from "../packages/shared/src/manifest/index.ts";
+import { ENTITIES, type Entity, type Manifest, plannedRows } from "../packages/shared/src/manifest/index.ts";
 import { copyText } from "../packages/shared/src/pipeline/index.ts";
 
 /** What {@link runPeer} measured. */
@@ -21,23 +21,6 @@ export interface PeerResult {
   seconds: number;
   perEntity: { entity: Entity; rows: number; seconds: number }[];
 }
-
-/** FK order: every parent before its children. */
-const ORDER: readonly Entity[] = [
-  "tenants",
-  "users",
-  "consultants",
-  "account_categories",
-  "suppliers",
-  "customers",
-  "addresses",
-  "bank_accounts",
-  "loans",
-  "installments",
-  "financial_transactions",
-  "credit_limits",
-  "contracts",
-];
 
 const CHUNK_ROWS = 1_000;
 const DAY_MS = 86_400_000;
@@ -350,7 +333,8 @@ export async function runPeer(superuser: Sql, manifest: Manifest, seed = 42): Pr
   const perEntity: PeerResult["perEntity"] = [];
   const started = performance.now();
   let rows = 0;
-  for (const entity of ORDER) {
+  // ENTITIES is in FK order: every parent before its children.
+  for (const entity of ENTITIES) {
     const t0 = performance.now();
     const n = await copyEntity(superuser, state, entity);
     rows += n;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { mintToken, resolveAuthKeys } from "../packages/shared/src/auth/index.ts";
 import type { Sql } from "../packages/shared/src/db/index.ts";
 import { type Manifest, plannedRows } from "../packages/shared/src/manifest/index.ts";
+import { WritePath } from "../packages/shared/src/pipeline/index.ts";
 import { createTestNats } from "../packages/shared/tests/nats-harness.ts";
 import type { VaultTestServer } from "../packages/shared/tests/keys/vault-server.ts";
 import {
@@ -19,6 +20,33 @@ import {
   stopServices,
   waitReady,
 } from "./throughput-stack.ts";
+
+/** Command-line options (node:util parseArgs) shaping the pipeline, shared by the bench scripts. */
+export const PIPELINE_ARGS = {
+  scale: { type: "string", default: "16" },
+  "batch-size": { type: "string", default: "10000" },
+  seeders: { type: "string", default: "2" },
+  parallelism: { type: "string", default: "3" },
+  "max-messages": { type: "string", default: "1" },
+  release: { type: "string", default: "level" },
+  path: { type: "string", default: WritePath.copy },
+  "timeout-s": { type: "string", default: "900" },
+} as const;
+
+/** The services' environment for parsed {@link PIPELINE_ARGS}. */
+export function pipelineEnv(args: {
+  parallelism: string;
+  release: string;
+  "max-messages": string;
+  path: string;
+}): Record<string, string> {
+  return {
+    PLANNER_PARALLELISM: args.parallelism,
+    PLANNER_RELEASE: args.release,
+    SEEDER_MAX_MESSAGES: args["max-messages"],
+    SEEDER_WRITE_PATH: args.path === WritePath.unnest ? WritePath.unnest : WritePath.copy,
+  };
+}
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {

@@ -18,7 +18,6 @@ import { parseArgs } from "node:util";
 import { COMMON_VARS, loadConfig } from "../packages/shared/src/config/index.ts";
 import {
   createSql,
-  DbRole,
   dropDatabase,
   MIGRATIONS_DIR,
   migrate,
@@ -34,7 +33,7 @@ import {
 } from "../packages/shared/src/factories/index.ts";
 import { ENTITIES, type Entity, manifestHash, plannedRows } from "../packages/shared/src/manifest/index.ts";
 import { bulkInsert, copyText, WritePath } from "../packages/shared/src/pipeline/index.ts";
-import { benchManifest, urlFor } from "./throughput-manifest.ts";
+import { benchManifest, roleUrls } from "./throughput-manifest.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -110,13 +109,14 @@ async function trial(
   await setupDatabase({ adminUrl: admin, database });
   // This throwaway database only (the server's configuration is left alone).
   if (flags.has("lz4")) {
-    const su = createSql(urlFor(admin, new URL(admin).username || "postgres", database), { max: 1 });
+    const su = createSql(roleUrls(admin, database).admin, { max: 1 });
     await su.unsafe(`ALTER DATABASE ${database} SET wal_compression = 'lz4'`);
     await su.end({ timeout: 5 });
   }
-  const owner = createSql(urlFor(admin, DbRole.OWNER, database), { max: 1 });
-  const superuser = createSql(urlFor(admin, new URL(admin).username || "postgres", database), { max: 1 });
-  const seeder = createSql(urlFor(admin, DbRole.SEEDER, database), { max: 2 });
+  const urls = roleUrls(admin, database);
+  const owner = createSql(urls.owner, { max: 1 });
+  const superuser = createSql(urls.admin, { max: 1 });
+  const seeder = createSql(urls.seeder, { max: 2 });
   try {
     await migrate(owner, { dir: MIGRATIONS_DIR });
     // The schema before migration 0070: UNIQUE (tenant_id, id) on the timed leaf tables too.
