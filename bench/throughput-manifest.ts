@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DbRole } from "../packages/shared/src/db/index.ts";
 import {
   type Manifest,
   parseManifest,
@@ -45,4 +46,18 @@ export function urlFor(base: string, user: string, database: string): string {
   u.password = "";
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+/** URLs of the three Semente roles and of the admin URL's superuser on `database`. */
+export function roleUrls(
+  admin: string,
+  database: string,
+): Record<"owner" | "seeder" | "app" | "verifier" | "admin", string> {
+  return {
+    owner: urlFor(admin, DbRole.OWNER, database),
+    seeder: urlFor(admin, DbRole.SEEDER, database),
+    app: urlFor(admin, DbRole.APP, database),
+    verifier: urlFor(admin, DbRole.VERIFIER, database),
+    admin: urlFor(admin, new URL(admin).username || "postgres", database),
+  };
 }

@@ -4,19 +4,49 @@ import { join } from "node:path";
 import { mintToken, resolveAuthKeys } from "../packages/shared/src/auth/index.ts";
 import type { Sql } from "../packages/shared/src/db/index.ts";
 import { type Manifest, plannedRows } from "../packages/shared/src/manifest/index.ts";
+import { WritePath } from "../packages/shared/src/pipeline/index.ts";
 import { createTestNats } from "../packages/shared/tests/nats-harness.ts";
 import type { VaultTestServer } from "../packages/shared/tests/keys/vault-server.ts";
 import {
   type BatchDone,
+  type CpuReport,
   freePort,
   type MemoryReport,
   readBatchDone,
   type Service,
+  sampleCpu,
   sampleMemory,
   spawnService,
   stopServices,
   waitReady,
 } from "./throughput-stack.ts";
+
+/** Command-line options (node:util parseArgs) shaping the pipeline, shared by the bench scripts. */
+export const PIPELINE_ARGS = {
+  scale: { type: "string", default: "16" },
+  "batch-size": { type: "string", default: "10000" },
+  seeders: { type: "string", default: "2" },
+  parallelism: { type: "string", default: "3" },
+  "max-messages": { type: "string", default: "1" },
+  release: { type: "string", default: "level" },
+  path: { type: "string", default: WritePath.copy },
+  "timeout-s": { type: "string", default: "900" },
+} as const;
+
+/** The services' environment for parsed {@link PIPELINE_ARGS}. */
+export function pipelineEnv(args: {
+  parallelism: string;
+  release: string;
+  "max-messages": string;
+  path: string;
+}): Record<string, string> {
+  return {
+    PLANNER_PARALLELISM: args.parallelism,
+    PLANNER_RELEASE: args.release,
+    SEEDER_MAX_MESSAGES: args["max-messages"],
+    SEEDER_WRITE_PATH: args.path === WritePath.unnest ? WritePath.unnest : WritePath.copy,
+  };
+}
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {
@@ -45,6 +75,8 @@ export interface PipelineResult {
   /** POST → `completed` seen by polling, in seconds. */
   wallSeconds: number;
   memory: { name: string; report: MemoryReport }[];
+  /** CPU seconds of each service and of the database backends per role, from the POST to the end. */
+  cpu: CpuReport;
   /** Every `batch done` line of every seeder. */
   done: BatchDone[];
   logDir: string;
@@ -133,6 +165,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     });
     const base = `http://127.0.0.1:${gatewayPort}/api/v1/seed-runs`;
     const headers = { Authorization: `Bearer ${token}`, Accept: "application/json, application/problem+json" };
+    const cpu = sampleCpu(
+      options.superuser,
+      services.map((s) => ({ name: s.name, pid: s.proc.pid })),
+    );
     const posted = performance.now();
     const response = await fetch(base, {
       method: "POST",
@@ -167,6 +203,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     }
     const wallSeconds = (performance.now() - posted) / 1000;
     const memory = samplers.map(({ name, sampler }) => ({ name, report: sampler.stop() }));
+    const cpuReport = await cpu.stop();
     samplers.length = 0;
     const [row] = await options.superuser<{ rows: string; seconds: number }[]>`
       SELECT rows_written::text AS rows, extract(epoch FROM finished_at - started_at)::float8 AS seconds
@@ -180,6 +217,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       runSeconds: Number(row?.seconds ?? Number.NaN),
       wallSeconds,
       memory,
+      cpu: cpuReport,
       done,
       logDir,
     };

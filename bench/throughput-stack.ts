@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import type { Sql } from "../packages/shared/src/db/index.ts";
 
 /** Repository root: the services run from it, as `semente up` runs them. */
 export const ROOT = resolve(import.meta.dir, "..");
@@ -157,4 +158,85 @@ export function readBatchDone(seeder: string, log: string): BatchDone[] {
     out.push({ seeder, entity: j.entity, batch: j.batch, ms: j.ms, at: new Date(j.time).getTime() });
   }
   return out;
+}
+
+/** CPU seconds (user + system) a process has used so far, or null once it has exited. */
+export function cpuSeconds(pid: number): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** USER_HZ of Linux /proc/<pid>/stat (`getconf CLK_TCK`, 100 on every mainstream kernel). */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds per process name and per PostgreSQL role of the backends serving the bench database. */
+export interface CpuReport {
+  processes: Record<string, number>;
+  backends: Record<string, number>;
+}
+
+/**
+ * Samples, every `periodMs`, the CPU time of `processes` and of every backend connected to the
+ * database behind `sql` (found through pg_stat_activity, read from /proc: PostgreSQL runs on this
+ * machine), counted from the first sample (call once the stack is up). A backend that disconnects
+ * keeps its last sample, so backend figures are lower bounds by at most one period each.
+ */
+export function sampleCpu(
+  sql: Sql,
+  processes: { name: string; pid: number }[],
+  periodMs = 500,
+): { stop(): Promise<CpuReport> } {
+  const proc = new Map<string, number>();
+  const backends = new Map<number, { role: string; cpu: number }>();
+  const base = new Map<string | number, number>();
+  for (const { name, pid } of processes) base.set(name, cpuSeconds(pid) ?? 0);
+  let first = true;
+  const sample = async () => {
+    for (const { name, pid } of processes) {
+      const cpu = cpuSeconds(pid);
+      if (cpu !== null) proc.set(name, cpu - (base.get(name) ?? 0));
+    }
+    const rows = await sql<{ pid: number; role: string }[]>`
+      SELECT pid, usename AS role FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename IS NOT NULL`;
+    for (const { pid, role } of rows) {
+      const cpu = cpuSeconds(pid);
+      if (cpu === null) continue;
+      if (first) base.set(pid, cpu);
+      backends.set(pid, { role, cpu: cpu - (base.get(pid) ?? 0) });
+    }
+    first = false;
+  };
+  let pending: Promise<void> = sample();
+  const timer = setInterval(() => {
+    pending = pending.then(sample, sample);
+  }, periodMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await pending.then(sample, sample);
+      const byRole: Record<string, number> = {};
+      for (const { role, cpu } of backends.values()) byRole[role] = (byRole[role] ?? 0) + cpu;
+      return { processes: Object.fromEntries(proc), backends: byRole };
+    },
+  };
+}
+
+/** One line: CPU microseconds per row of each process and backend role, and their total. */
+export function formatCpu(report: CpuReport, rows: number): string {
+  const us = (seconds: number) => `${((seconds * 1e6) / rows).toFixed(1)}`;
+  const parts = [
+    ...Object.entries(report.processes).map(([name, s]) => `${name} ${us(s)}`),
+    ...Object.entries(report.backends).map(([role, s]) => `postgres(${role}) ${us(s)}`),
+  ];
+  const total = [...Object.values(report.processes), ...Object.values(report.backends)].reduce((a, b) => a + b, 0);
+  return `CPU µs/row: ${parts.join(", ")}; total ${us(total)}`;
 }

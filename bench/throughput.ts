@@ -20,7 +20,6 @@ import { parseArgs } from "node:util";
 import { COMMON_VARS, loadConfig } from "../packages/shared/src/config/index.ts";
 import {
   createSql,
-  DbRole,
   dropDatabase,
   MIGRATIONS_DIR,
   migrate,
@@ -31,25 +30,19 @@ import { createVaultTransitKeyProvider } from "../packages/shared/src/keys/index
 import { manifestHash, plannedRows } from "../packages/shared/src/manifest/index.ts";
 import { WritePath } from "../packages/shared/src/pipeline/index.ts";
 import { startVaultServer } from "../packages/shared/tests/keys/vault-server.ts";
-import { benchManifest, urlFor } from "./throughput-manifest.ts";
-import { runPipeline } from "./throughput-pipeline.ts";
+import { benchManifest, roleUrls } from "./throughput-manifest.ts";
+import { PIPELINE_ARGS, pipelineEnv, runPipeline } from "./throughput-pipeline.ts";
 import { profileRun } from "./throughput-profile.ts";
 import { rawCopy } from "./throughput-raw-copy.ts";
+import { formatCpu } from "./throughput-stack.ts";
 import { runWriter } from "./throughput-writer.ts";
 
 const { values: args } = parseArgs({
   options: {
+    ...PIPELINE_ARGS,
     mode: { type: "string", default: "pipeline" },
-    scale: { type: "string", default: "16" },
-    "batch-size": { type: "string", default: "10000" },
-    seeders: { type: "string", default: "2" },
-    parallelism: { type: "string", default: "3" },
-    "max-messages": { type: "string", default: "1" },
-    release: { type: "string", default: "level" },
     workers: { type: "string", default: "2" },
-    path: { type: "string", default: WritePath.copy },
     "skip-raw": { type: "boolean", default: false },
-    "timeout-s": { type: "string", default: "900" },
   },
 });
 if (args.mode !== "pipeline" && args.mode !== "writer") throw new Error("--mode must be pipeline or writer");
@@ -62,13 +55,7 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 const admin = loadConfig({ ADMIN_DATABASE_URL: COMMON_VARS.ADMIN_DATABASE_URL }).ADMIN_DATABASE_URL;
 const database = `semente_bench_${process.pid}`;
-const urls = {
-  owner: urlFor(admin, DbRole.OWNER, database),
-  seeder: urlFor(admin, DbRole.SEEDER, database),
-  app: urlFor(admin, DbRole.APP, database),
-  verifier: urlFor(admin, DbRole.VERIFIER, database),
-  admin: urlFor(admin, new URL(admin).username || "postgres", database),
-};
+const urls = roleUrls(admin, database);
 const vault = startVaultServer();
 vault.createKey(`semente-fpe-${manifest.metadata.environment}-${manifest.metadata.tenant}`);
 const keys = createVaultTransitKeyProvider({ endpoint: vault.url, token: vault.token });
@@ -105,12 +92,7 @@ try {
       superuser,
       vault,
       seeders: Number(args.seeders),
-      env: {
-        PLANNER_PARALLELISM: args.parallelism,
-        PLANNER_RELEASE: args.release,
-        SEEDER_MAX_MESSAGES: args["max-messages"],
-        SEEDER_WRITE_PATH: args.path === WritePath.unnest ? WritePath.unnest : WritePath.copy,
-      },
+      env: pipelineEnv(args),
       timeoutMs: Number(args["timeout-s"]) * 1000,
       signal: interrupt.signal,
     });
@@ -130,6 +112,7 @@ try {
           : `${mib(report.warmMin)} – ${mib(report.warmMax)} over ${report.samples} samples (mean ${mib(report.firstThird)} in the first third, ${mib(report.lastThird)} in the last)`;
       console.log(`${name}: peak RSS (VmHWM) ${mib(report.peak)}; VmRSS after warm-up ${flat}`);
     }
+    console.log(formatCpu(result.cpu, result.rows));
     const profile = await profileRun(superuser, result.runId, result.done);
     console.log(
       `profile: per batch ${profile.queueWait.toFixed(2)} s queued, ${profile.generation.toFixed(2)} s generation+lookups, ${profile.transaction.toFixed(2)} s transaction; seeders busy ${(profile.utilization * 100).toFixed(0)} %, no batch in hand for ${profile.allIdle.toFixed(1)} s`,

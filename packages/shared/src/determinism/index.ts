@@ -19,6 +19,7 @@ export {
   bytesToUuid,
   entityNamespace,
   prepareNamespace,
+  MAX_ROW_ORDINAL,
   rowId,
   SEMENTE_ROOT_NAMESPACE,
   uuidToBytes,

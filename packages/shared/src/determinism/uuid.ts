@@ -65,102 +65,48 @@ export function entityNamespace(tenant: string, entity: string): string {
   return uuidv5(SEMENTE_ROOT_NAMESPACE, `${tenant}/${entity}`);
 }
 
-const K1 = 0x5a827999;
-const K2 = 0x6ed9eba1;
-const K3 = 0x8f1bbcdc;
-const K4 = 0xca62c1d6;
-
 /**
- * Prepared namespace for {@link rowId}: the first four message words of SHA-1 are the namespace,
- * so they are read once. Create one per (tenant, entity) and reuse it for every row.
+ * Prepared namespace for {@link rowId}: the constant parts of every ID of one (tenant, entity),
+ * formatted once. Create one per (tenant, entity) and reuse it for every row.
  */
 export interface RowIdNamespace {
   readonly uuid: string;
-  readonly words: Uint32Array;
+  /** Namespace bytes 0–3 as hex: the first group of every ID. */
+  readonly head: string;
+  /** Namespace bytes 10–15 as hex: the last group of every ID. */
+  readonly tail: string;
 }
 
 /** Prepares a namespace (UUID string or 16 bytes) for fast {@link rowId} calls. */
 export function prepareNamespace(namespace: Uint8Array | string): RowIdNamespace {
   const ns = typeof namespace === "string" ? uuidToBytes(namespace) : namespace;
   if (ns.length !== 16) throw new TypeError("namespace must be 16 bytes");
-  const words = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) {
-    words[i] =
-      (((ns[i * 4] as number) << 24) |
-        ((ns[i * 4 + 1] as number) << 16) |
-        ((ns[i * 4 + 2] as number) << 8) |
-        (ns[i * 4 + 3] as number)) >>>
-      0;
-  }
-  return { uuid: bytesToUuid(ns), words };
+  const uuid = bytesToUuid(ns);
+  return { uuid, head: uuid.slice(0, 8), tail: uuid.slice(24) };
 }
 
-const W = new Int32Array(80);
-const OUT = new Uint8Array(20);
+/** Ordinals fit the 42 free bits of the layout. */
+export const MAX_ROW_ORDINAL = 2 ** 42 - 1;
+
+const hex = (value: number, width: number) => value.toString(16).padStart(width, "0");
 
 /**
- * uuidv5(ns, String(ordinal)) for a non-negative safe-integer ordinal, bit-identical to
- * {@link uuidv5}. The message (16 + at most 16 bytes) always fits one SHA-1 block, so the hash is
- * computed inline on 32-bit integers instead of through a hash object per row.
+ * The ID of row `ordinal` in namespace `ns`: an RFC 9562 version-8 UUID whose first 4 and last 6
+ * bytes are the namespace's (itself uuidv5(root, `${tenant}/${entity}`), so IDs are namespaced by
+ * tenant + entity and two namespaces share an ID only if 80 bits of their SHA-1 agree), and whose
+ * middle 42 bits are the ordinal, most significant first around the version and variant bits:
+ *
+ *   hhhhhhhh-OOOO-8OOO-[89ab]OOO-tttttttttttt
+ *
+ * Byte order (PostgreSQL's uuid order) is ordinal order, so a table's primary key and every index
+ * led by (tenant_id, id) grow at their right edge as batches are inserted: append-only B-tree
+ * inserts instead of random ones (measured in docs/performance.md).
  */
 export function rowId(ns: RowIdNamespace | Uint8Array | string, ordinal: number): string {
-  const prepared = typeof ns === "object" && "words" in ns ? ns : prepareNamespace(ns);
-  if (!Number.isSafeInteger(ordinal) || ordinal < 0)
-    throw new RangeError("ordinal must be a non-negative safe integer");
-  const digits = String(ordinal);
-  const len = 16 + digits.length;
-  W.fill(0, 4, 16);
-  W[0] = prepared.words[0] as number;
-  W[1] = prepared.words[1] as number;
-  W[2] = prepared.words[2] as number;
-  W[3] = prepared.words[3] as number;
-  for (let i = 0; i < digits.length; i++) {
-    const pos = 16 + i;
-    W[pos >> 2] = (W[pos >> 2] as number) | (digits.charCodeAt(i) << (24 - (pos & 3) * 8));
-  }
-  W[len >> 2] = (W[len >> 2] as number) | (0x80 << (24 - (len & 3) * 8));
-  W[15] = len * 8;
-  for (let t = 16; t < 80; t++) {
-    const x = (W[t - 3] as number) ^ (W[t - 8] as number) ^ (W[t - 14] as number) ^ (W[t - 16] as number);
-    W[t] = (x << 1) | (x >>> 31);
-  }
-  let a = 0x67452301;
-  let b = 0xefcdab89 | 0;
-  let c = 0x98badcfe | 0;
-  let d = 0x10325476;
-  let e = 0xc3d2e1f0 | 0;
-  for (let t = 0; t < 80; t++) {
-    let f: number;
-    let k: number;
-    if (t < 20) {
-      f = (b & c) | (~b & d);
-      k = K1;
-    } else if (t < 40) {
-      f = b ^ c ^ d;
-      k = K2;
-    } else if (t < 60) {
-      f = (b & c) | (b & d) | (c & d);
-      k = K3;
-    } else {
-      f = b ^ c ^ d;
-      k = K4;
-    }
-    const tmp = (((a << 5) | (a >>> 27)) + f + e + k + (W[t] as number)) | 0;
-    e = d;
-    d = c;
-    c = (b << 30) | (b >>> 2);
-    b = a;
-    a = tmp;
-  }
-  const h = [(0x67452301 + a) | 0, (0xefcdab89 + b) | 0, (0x98badcfe + c) | 0, (0x10325476 + d) | 0];
-  for (let i = 0; i < 4; i++) {
-    const v = h[i] as number;
-    OUT[i * 4] = v >>> 24;
-    OUT[i * 4 + 1] = (v >>> 16) & 0xff;
-    OUT[i * 4 + 2] = (v >>> 8) & 0xff;
-    OUT[i * 4 + 3] = v & 0xff;
-  }
-  OUT[6] = ((OUT[6] as number) & 0x0f) | 0x50;
-  OUT[8] = ((OUT[8] as number) & 0x3f) | 0x80;
-  return bytesToUuid(OUT);
+  const prepared = typeof ns === "object" && "head" in ns ? ns : prepareNamespace(ns);
+  if (!Number.isSafeInteger(ordinal) || ordinal < 0 || ordinal > MAX_ROW_ORDINAL)
+    throw new RangeError(`ordinal must be an integer in [0, ${MAX_ROW_ORDINAL}]`);
+  const high = Math.floor(ordinal / 2 ** 26); // bits 41..26
+  const low = ordinal % 2 ** 26; // bits 25..0
+  return `${prepared.head}-${hex(high, 4)}-8${hex(low >>> 14, 3)}-${hex(0x8000 | (low & 0x3fff), 4)}-${prepared.tail}`;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   entityNamespace,
+  MAX_ROW_ORDINAL,
   prepareNamespace,
   rowId,
   SEMENTE_ROOT_NAMESPACE,
@@ -28,21 +29,37 @@ describe("uuid", () => {
     expect(entityNamespace("other", "customers")).not.toBe(a);
   });
 
-  test("rowId equals uuidv5(ns, decimal ordinal) for every digit count", () => {
+  test("rowId lays the ordinal between the namespace's first 4 and last 6 bytes (UUIDv8)", () => {
     const ns = entityNamespace("acme", "financial_transactions");
     const prepared = prepareNamespace(ns);
-    let ordinal = 0;
-    let mismatches = 0;
-    for (let digits = 1; digits <= 16; digits++) {
-      for (const o of [ordinal, ordinal + 1, ordinal * 3 + 7]) {
-        const safe = Math.min(o, Number.MAX_SAFE_INTEGER);
-        if (rowId(prepared, safe) !== uuidv5(ns, String(safe))) mismatches++;
-      }
-      ordinal = ordinal * 10 + 9;
+    const head = ns.slice(0, 8);
+    const tail = ns.slice(24);
+    expect(rowId(prepared, 0)).toBe(`${head}-0000-8000-8000-${tail}`);
+    expect(rowId(prepared, 1)).toBe(`${head}-0000-8000-8001-${tail}`);
+    expect(rowId(prepared, 0x3fff)).toBe(`${head}-0000-8000-bfff-${tail}`);
+    expect(rowId(prepared, 0x4000)).toBe(`${head}-0000-8001-8000-${tail}`);
+    expect(rowId(prepared, 2 ** 26)).toBe(`${head}-0001-8000-8000-${tail}`);
+    expect(rowId(ns, MAX_ROW_ORDINAL)).toBe(`${head}-ffff-8fff-bfff-${tail}`);
+    expect(rowId(prepared, 42)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(rowId(uuidToBytes(ns), 42)).toBe(rowId(prepared, 42));
+  });
+
+  test("rowId byte order is ordinal order (append-only primary keys)", () => {
+    const prepared = prepareNamespace(entityNamespace("acme", "installments"));
+    const ordinals = [0, 1, 9, 10, 0x3fff, 0x4000, 99_999, 10_000_000, 2 ** 26 - 1, 2 ** 26, 2 ** 40, MAX_ROW_ORDINAL];
+    const hex = ordinals.map((o) => rowId(prepared, o).replaceAll("-", ""));
+    // PostgreSQL orders uuid by its bytes, i.e. by the lower-case hex string.
+    expect([...hex].sort()).toEqual(hex);
+  });
+
+  test("IDs of different tenants or entities never collide", () => {
+    const a = prepareNamespace(entityNamespace("acme", "customers"));
+    const b = prepareNamespace(entityNamespace("other", "customers"));
+    const c = prepareNamespace(entityNamespace("acme", "loans"));
+    for (const o of [0, 1, 12_345, MAX_ROW_ORDINAL]) {
+      expect(rowId(a, o)).not.toBe(rowId(b, o));
+      expect(rowId(a, o)).not.toBe(rowId(c, o));
     }
-    expect(mismatches).toBe(0);
-    expect(rowId(ns, Number.MAX_SAFE_INTEGER)).toBe(uuidv5(ns, String(Number.MAX_SAFE_INTEGER)));
-    expect(rowId(prepared, 42)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   test("rowId is unique over 200,000 ordinals and refuses bad ordinals", () => {
@@ -52,5 +69,6 @@ describe("uuid", () => {
     expect(ids.size).toBe(200_000);
     expect(() => rowId(prepared, -1)).toThrow(RangeError);
     expect(() => rowId(prepared, 1.5)).toThrow(RangeError);
+    expect(() => rowId(prepared, MAX_ROW_ORDINAL + 1)).toThrow(RangeError);
   });
 });

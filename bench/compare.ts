@@ -1,0 +1,144 @@
+#!/usr/bin/env bun
+// The faker+COPY peer (bench/peer-faker.ts) against the whole pipeline, on the same manifest and
+// the same PostgreSQL server, one after the other, each on its own fresh migrated database.
+//
+//   bun bench/compare.ts [--scale 16] [--batch-size 10000] [--seeders 2] [--parallelism 3]
+//                        [--release level|entity] [--max-messages 1] [--path copy|unnest] [--repeat 1]
+//
+// Prints both rates and their ratio per repetition, and the medians when --repeat > 1. The peer's
+// rate is its rows over the wall time of its 13 COPY streams (generation included, as the script
+// runs); the pipeline's is committed rows over seed.runs' finished_at − started_at.
+import { parseArgs } from "node:util";
+import { COMMON_VARS, loadConfig } from "../packages/shared/src/config/index.ts";
+import {
+  BANKING_TABLES,
+  createSql,
+  dropDatabase,
+  MIGRATIONS_DIR,
+  migrate,
+  type Sql,
+  setupDatabase,
+} from "../packages/shared/src/db/index.ts";
+import { plannedRows } from "../packages/shared/src/manifest/index.ts";
+import { startVaultServer } from "../packages/shared/tests/keys/vault-server.ts";
+import { runPeer } from "./peer-faker.ts";
+import { benchManifest, roleUrls } from "./throughput-manifest.ts";
+import { PIPELINE_ARGS, pipelineEnv, runPipeline } from "./throughput-pipeline.ts";
+import { formatCpu, sampleCpu } from "./throughput-stack.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    ...PIPELINE_ARGS,
+    repeat: { type: "string", default: "1" },
+  },
+});
+const manifest = benchManifest({ scale: Number(args.scale), batchSize: Number(args["batch-size"]) });
+const planned = plannedRows(manifest).total;
+const fmt = (n: number) => Math.round(n).toLocaleString("en");
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+const admin = loadConfig({ ADMIN_DATABASE_URL: COMMON_VARS.ADMIN_DATABASE_URL }).ADMIN_DATABASE_URL;
+const interrupt = new AbortController();
+process.on("SIGINT", () => interrupt.abort());
+process.on("SIGTERM", () => interrupt.abort());
+
+/** A fresh migrated database for one side; `use` gets the role URLs and a superuser pool. */
+async function withDatabase<T>(
+  suffix: string,
+  use: (urls: ReturnType<typeof roleUrls>, superuser: Sql) => Promise<T>,
+): Promise<T> {
+  const database = `semente_cmp_${process.pid}_${suffix}`;
+  const urls = roleUrls(admin, database);
+  await dropDatabase(admin, database);
+  await setupDatabase({ adminUrl: admin, database });
+  const owner = createSql(urls.owner, { max: 1, applicationName: "semente-compare" });
+  const superuser = createSql(urls.admin, { max: 2, applicationName: "semente-compare" });
+  try {
+    await migrate(owner, { dir: MIGRATIONS_DIR });
+    return await use(urls, superuser);
+  } finally {
+    await owner.end({ timeout: 5 });
+    await superuser.end({ timeout: 5 });
+    await dropDatabase(admin, database);
+  }
+}
+
+/** Rows actually in the banking tables (both sides are checked, not trusted). */
+async function countRows(sql: Sql): Promise<number> {
+  let total = 0;
+  for (const table of BANKING_TABLES) {
+    const [row] = await sql.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM banking.${table}`);
+    total += Number(row?.n ?? 0);
+  }
+  return total;
+}
+
+console.log(`manifest: perf/${manifest.metadata.tenant} load, ${fmt(planned)} rows, batch_size ${args["batch-size"]}`);
+const peerRates: number[] = [];
+const pipelineRates: number[] = [];
+let exitCode = 0;
+try {
+  for (let rep = 1; rep <= Number(args.repeat); rep++) {
+    const peer = await withDatabase("peer", async (_urls, superuser) => {
+      const cpu = sampleCpu(superuser, [{ name: "peer", pid: process.pid }]);
+      const result = await runPeer(superuser, manifest);
+      console.log(`[${rep}] peer ${formatCpu(await cpu.stop(), result.rows)}`);
+      const counted = await countRows(superuser);
+      if (counted !== planned) throw new Error(`peer left ${counted} rows, expected ${planned}`);
+      return result;
+    });
+    const peerRate = peer.rows / peer.seconds;
+    const slowest = [...peer.perEntity].sort((a, b) => b.seconds - a.seconds).slice(0, 4);
+    peerRates.push(peerRate);
+    console.log(
+      `[${rep}] peer (faker pt_BR + COPY per table, superuser): ${fmt(peer.rows)} rows in ${peer.seconds.toFixed(1)} s → ${fmt(peerRate)} rows/s (${slowest.map((e) => `${e.entity} ${e.seconds.toFixed(1)} s`).join(", ")})`,
+    );
+    if (interrupt.signal.aborted) throw new Error("interrupted");
+    const pipeline = await withDatabase("pipeline", async (urls, superuser) => {
+      const vault = startVaultServer();
+      try {
+        vault.createKey(`semente-fpe-${manifest.metadata.environment}-${manifest.metadata.tenant}`);
+        const result = await runPipeline({
+          manifest,
+          urls,
+          superuser,
+          vault,
+          seeders: Number(args.seeders),
+          env: pipelineEnv(args),
+          timeoutMs: Number(args["timeout-s"]) * 1000,
+          signal: interrupt.signal,
+        });
+        if (result.state !== "completed")
+          throw new Error(`run ${result.runId} ended ${result.state}; logs in ${result.logDir}`);
+        const counted = await countRows(superuser);
+        if (counted !== planned) throw new Error(`pipeline left ${counted} rows, expected ${planned}`);
+        return result;
+      } finally {
+        await vault.stop();
+      }
+    });
+    const pipelineRate = pipeline.rows / pipeline.runSeconds;
+    pipelineRates.push(pipelineRate);
+    console.log(`[${rep}] pipeline ${formatCpu(pipeline.cpu, pipeline.rows)}`);
+    const rss = pipeline.memory
+      .map(({ name, report }) => `${name} ${(report.peak / 2 ** 20).toFixed(0)} MiB`)
+      .join(", ");
+    console.log(
+      `[${rep}] pipeline (gateway, planner, ${args.seeders} seeders; RLS, SERIALIZABLE, checkpoints): ${fmt(pipeline.rows)} rows in ${pipeline.runSeconds.toFixed(1)} s → ${fmt(pipelineRate)} rows/s; peak RSS ${rss}`,
+    );
+    console.log(`[${rep}] ratio pipeline / peer: ${(pipelineRate / peerRate).toFixed(2)} (target ≥ 1.5)`);
+  }
+  if (peerRates.length > 1) {
+    console.log(
+      `median of ${peerRates.length}: peer ${fmt(median(peerRates))} rows/s (${peerRates.map(fmt).join(", ")}), pipeline ${fmt(median(pipelineRates))} rows/s (${pipelineRates.map(fmt).join(", ")}), ratio ${(median(pipelineRates) / median(peerRates)).toFixed(2)}`,
+    );
+  }
+} catch (error) {
+  console.error(`compare failed: ${error instanceof Error ? error.message : String(error)}`);
+  exitCode = 1;
+}
+process.exit(exitCode);
