@@ -57,24 +57,26 @@ export interface Gateway {
 }
 
 const NOT_FOUND: RouteSpec = { name: "unmatched", method: "GET" };
-/** Every route: path template and methods (405 and `Allow` for the others). */
-export const ROUTES = {
-  "/healthz": ["GET"],
-  "/readyz": ["GET"],
-  "/metrics": ["GET"],
-  "/api/v1/seed-profiles/validate": ["POST"],
-  "/api/v1/seed-runs": ["GET", "POST"],
-  "/api/v1/seed-runs/:id": ["GET"],
-  "/api/v1/seed-runs/:id/cancel": ["POST"],
-  "/api/v1/seed-runs/:id/evidence": ["GET"],
-  "/api/v1/evidence/keys": ["GET"],
-} as const;
+/** Unauthenticated paths: ops endpoints and the evidence keys (the `ops` rate-limit policy). */
 const PUBLIC = new Set<string>(["/healthz", "/readyz", "/metrics", "/api/v1/evidence/keys"]);
-const TEMPLATES = Object.entries(ROUTES).map(([template, methods]) => ({
-  template,
-  methods: methods as readonly string[],
-  pattern: new RegExp(`^${template.replaceAll(":id", "[^/]+")}$`),
-}));
+
+/** A registered path template and its methods: a request with another method gets 405 and `Allow`. */
+interface PathMethods {
+  template: string;
+  methods: string[];
+  pattern: RegExp;
+}
+
+/** The 405 table, derived from the routes the app registered (one source: the registrations). */
+export function pathMethods(routes: readonly { method: string; path: string }[]): PathMethods[] {
+  const byPath = new Map<string, Set<string>>();
+  for (const r of routes) byPath.set(r.path, (byPath.get(r.path) ?? new Set()).add(r.method));
+  return [...byPath].map(([template, methods]) => ({
+    template,
+    methods: [...methods].sort(),
+    pattern: new RegExp(`^${template.replace(/:[a-z]+/g, "[^/]+")}$`),
+  }));
+}
 
 /** Builds the gateway over injected clients; tests call `app.handle(new Request(…))` without a port. */
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
@@ -137,11 +139,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       run({ request, params, ip: clientIp(request, server) }, spec, handler);
 
   const consoleDeps = { environment: config.environment, keys: deps.keys, devTokens: deps.consoleDevTokens ?? false };
+  let templates: PathMethods[] | undefined;
   const app = new Elysia()
     .onError(({ code, request, server }) => {
       const ip = clientIp(request, server);
       const path = new URL(request.url).pathname;
-      const known = code === "NOT_FOUND" ? TEMPLATES.find((t) => t.pattern.test(path)) : undefined;
+      templates ??= pathMethods(app.routes);
+      const known = code === "NOT_FOUND" ? templates.find((t) => t.pattern.test(path)) : undefined;
       if (known !== undefined) {
         // The path exists, the method does not: 405 naming the methods that do.
         const spec: RouteSpec = { name: known.template, method: "GET", public: PUBLIC.has(known.template) };

@@ -1,3 +1,4 @@
+import { publicEvidenceLocation } from "@semente/shared/evidence";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { decodeSse, type SseMessage, transitionRun } from "@semente/shared/runs";
 import { insertRun } from "../../../../packages/shared/tests/runs/run-fixture.ts";
@@ -101,7 +102,12 @@ describe("run events (SSE)", () => {
     const evidence = await evidenceFixture(world.db.adminSql, run.id);
     const tail = await stream.until("end");
     const ev = tail.find((m) => m.event === "evidence") as Message;
-    expect(JSON.parse(ev.data)).toEqual({ ...evidence, href: `/api/v1/seed-runs/${run.id}/evidence` });
+    // The filesystem report is named by its key inside the store, never by the server's path.
+    expect(JSON.parse(ev.data)).toEqual({
+      sha256: evidence.sha256,
+      location: publicEvidenceLocation(run, evidence.location, "filesystem"),
+      href: `/api/v1/seed-runs/${run.id}/evidence`,
+    });
     expect(JSON.parse(tail.at(-1)?.data ?? "{}")).toEqual({ state: "completed", evidence: true });
     expect(await stream.next()).toBeNull();
     const lastId = tail.at(-1)?.id as string;
