@@ -10,7 +10,7 @@ import { maintenanceCommand } from "./commands/maintenance.ts";
 import { runsCommand } from "./commands/runs.ts";
 import { seedCommand } from "./commands/seed.ts";
 import { tokenCommand } from "./commands/token.ts";
-import { upCommand } from "./commands/up.ts";
+import { upCommand, upEnvironment } from "./commands/up.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { out, reportFailure, UsageError } from "./io.ts";
@@ -43,6 +43,12 @@ function help(): string {
 
 export async function main(argv: string[]): Promise<number> {
   applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
+  // In isolated dev (CI unset) every verb, not only `up`, finds the settings the quickstart recorded
+  // in .env.local (KEY_PROVIDER, SEMENTE_ISOLATED_DEV, the dev JWT secret), so `semente verify`
+  // works from a fresh shell; the process environment wins, the dev key stays in the file.
+  for (const [name, value] of Object.entries(upEnvironment(process.env))) {
+    if (process.env[name] === undefined && value !== undefined) process.env[name] = value;
+  }
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === "help" || verb === "--help" || verb === "-h") {
     out(help());
