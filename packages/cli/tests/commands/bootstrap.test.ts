@@ -1,23 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { startVaultServer, type VaultTestServer } from "../../../shared/tests/keys/vault-server.ts";
+import { runCli } from "../utils.ts";
 
 const ROOT = resolve(import.meta.dir, "../../../..");
 
-async function semente(args: string[], env: Record<string, string>) {
-  const proc = Bun.spawn([process.execPath, join(ROOT, "packages/cli/src/main.ts"), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", SEMENTE_ENV_FILE: "/nonexistent/.env", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
-}
+const semente = (args: string[], env: Record<string, string>) =>
+  runCli(join(ROOT, "packages/cli/src/main.ts"), args, env, ROOT);
 
 let vault: VaultTestServer;
 beforeAll(() => {

@@ -8,6 +8,7 @@ import { createLocalDevKeyProvider } from "@semente/shared/keys";
 import { devManifest, quietLog } from "../../../shared/tests/evidence/utils.ts";
 import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
 import { seedCompletedRun } from "../../../shared/tests/verify/seeded-run.ts";
+import { runCli } from "../utils.ts";
 
 const ENTRY = resolve(import.meta.dir, "evidence-entry.ts");
 const dir = mkdtempSync(join(tmpdir(), "semente-cli-evidence-"));
@@ -37,28 +38,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function semente(args: string[]) {
-  const proc = Bun.spawn(["bun", ENTRY, ...args], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      SEMENTE_ENV_FILE: "/nonexistent/.env",
-      SEMENTE_APP_DATABASE_URL: db.urls.app,
-      SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
-      KEY_PROVIDER: "local-dev",
-      SEMENTE_ISOLATED_DEV: "true",
-      SEMENTE_DEV_KEY_FILE: keyFile,
-      CI: "",
-    },
-    stdout: "pipe",
-    stderr: "pipe",
+const semente = (args: string[]) =>
+  runCli(ENTRY, args, {
+    SEMENTE_APP_DATABASE_URL: db.urls.app,
+    SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
+    KEY_PROVIDER: "local-dev",
+    SEMENTE_ISOLATED_DEV: "true",
+    SEMENTE_DEV_KEY_FILE: keyFile,
+    CI: "",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
-}
 
 describe("evidence command", () => {
   test("evidence verify - a stored report verifies by file and by run id, digest recomputed", async () => {

@@ -8,6 +8,7 @@ import { parseManifest } from "@semente/shared/manifest";
 import { quietLog } from "../../../shared/tests/evidence/utils.ts";
 import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
 import { seedCompletedRun } from "../../../shared/tests/verify/seeded-run.ts";
+import { runCli } from "../utils.ts";
 
 // The acceptance of issue 9 on real PostgreSQL and real CLI processes: seed the dev baseline through
 // the seeder's writer, produce its signed report, then tamper with rows as a superuser.
@@ -43,28 +44,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function semente(args: string[]) {
-  const proc = Bun.spawn(["bun", ENTRY, ...args], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      SEMENTE_ENV_FILE: "/nonexistent/.env",
-      SEMENTE_APP_DATABASE_URL: db.urls.app,
-      SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
-      KEY_PROVIDER: "local-dev",
-      SEMENTE_ISOLATED_DEV: "true",
-      SEMENTE_DEV_KEY_FILE: keyFile,
-      CI: "",
-    },
-    stdout: "pipe",
-    stderr: "pipe",
+const semente = (args: string[]) =>
+  runCli(ENTRY, args, {
+    SEMENTE_APP_DATABASE_URL: db.urls.app,
+    SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
+    KEY_PROVIDER: "local-dev",
+    SEMENTE_ISOLATED_DEV: "true",
+    SEMENTE_DEV_KEY_FILE: keyFile,
+    CI: "",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
-}
 
 const both = () => Promise.all([semente(["verify", "--profile", PROFILE]), semente(["evidence", "verify", runId])]);
 
