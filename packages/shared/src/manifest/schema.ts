@@ -160,14 +160,6 @@ export const ManifestSchema = Type.Object(
       ...strict,
       description: "Every entity that will be written needs its flag true (fail-closed).",
     }),
-    canary: Type.Object(
-      {
-        enabled: Type.Boolean(),
-        percentage: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
-        tenants: Type.Optional(Type.Array(slug("Target tenant."), { minItems: 1, maxItems: 1000, uniqueItems: true })),
-      },
-      { ...strict, description: "When enabled, percentage or tenants is required." },
-    ),
     slo: Type.Object(
       {
         p95_batch_ms: Type.Integer({ minimum: 1, maximum: MAX_SLO_BATCH_MS }),

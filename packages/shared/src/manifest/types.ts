@@ -201,15 +201,6 @@ export interface Timeouts {
   lock_timeout_ms?: number;
 }
 
-/** Canary scope (R1.4). When `enabled`, `percentage` or `tenants` (or both) is required. */
-export interface Canary {
-  enabled: boolean;
-  /** Share of the run's scope, (0, 100]. */
-  percentage?: number;
-  /** Target tenant slugs (unique, at least one). */
-  tenants?: string[];
-}
-
 /** Runtime SLO gate (R6.9). */
 export interface Slo {
   /** p95 batch duration ceiling in ms (1–3,600,000). */
@@ -244,7 +235,6 @@ export interface Manifest {
   /** Rows per batch (1–10,000). */
   batch_size: number;
   flags: Flags;
-  canary: Canary;
   slo: Slo;
 }
 

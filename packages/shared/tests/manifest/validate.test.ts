@@ -60,9 +60,8 @@ describe("validateManifest", () => {
     ]);
   });
 
-  test("a canary with a percentage or tenants is accepted", () => {
-    expect(validateManifest({ ...base, canary: { enabled: true, percentage: 5 } })).toEqual([]);
-    expect(validateManifest({ ...base, canary: { enabled: true, tenants: ["banco-alfa"] } })).toEqual([]);
+  test("a canary section is refused: the manifest has no canary scope (see docs/runtime-governance.md)", () => {
+    expect(isManifest({ ...base, canary: { enabled: true, tenants: ["banco-alfa"] } })).toBe(false);
   });
 
   test("the schema closes every object (unknown fields always fail)", () => {
