@@ -165,6 +165,11 @@ export const ManifestSchema = Type.Object(
         p95_batch_ms: Type.Integer({ minimum: 1, maximum: MAX_SLO_BATCH_MS }),
         p99_batch_ms: Type.Integer({ minimum: 1, maximum: MAX_SLO_BATCH_MS }),
         min_rows_per_second: Type.Number({ minimum: 0, maximum: 1_000_000 }),
+        max_error_rate: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          description: "Error budget: largest share of failed batch deliveries among the last 50 outcomes.",
+        }),
       },
       { ...strict, description: "Runtime SLO gate; p95 <= p99." },
     ),

@@ -209,6 +209,8 @@ export interface Slo {
   p99_batch_ms: number;
   /** Minimum sustained throughput (0–1,000,000), ≤ `rate_limit.cap_rows_per_second`. */
   min_rows_per_second: number;
+  /** Error budget (0–1): failed batch deliveries over the last 50 outcomes above it trip the gate. */
+  max_error_rate: number;
 }
 
 /** Feature flag per entity; every entity that will be written must be `true` (fail-closed). */
