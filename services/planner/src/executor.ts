@@ -75,6 +75,8 @@ export interface RunHandle {
   wake(): void;
   /** A checkpoint message of this run (dry runs have no checkpoint rows: this is their progress). */
   onCheckpoint(message: CheckpointMessage): void;
+  /** A seeder reported a failed delivery of one of the run's batches (counted by the error budget). */
+  onFailure(): void;
   /** Stops after the current step (shutdown); the run stays resumable. */
   stop(): void;
   readonly done: Promise<void>;
@@ -89,10 +91,16 @@ export function startRun(deps: ExecutorDeps, runId: string): RunHandle {
   let wakeUp: (() => void) | undefined;
   const dryCommits: CheckpointMessage[] = [];
   const durations: number[] = [];
+  let failures = 0;
   const control: Control = {
     isStopped: () => stopped,
     takeDryCommits: () => dryCommits.splice(0),
     takeDurations: () => durations.splice(0),
+    takeFailures: () => {
+      const n = failures;
+      failures = 0;
+      return n;
+    },
     wait: (ms) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(done, ms);
@@ -110,6 +118,10 @@ export function startRun(deps: ExecutorDeps, runId: string): RunHandle {
     onCheckpoint(message) {
       if (message.dryRun) dryCommits.push(message);
       if (!message.duplicate) durations.push(message.durationMs);
+      wakeUp?.();
+    },
+    onFailure() {
+      failures += 1;
       wakeUp?.();
     },
     stop() {
@@ -138,6 +150,8 @@ interface Control {
   isStopped(): boolean;
   wait(ms: number): Promise<void>;
   takeDryCommits(): CheckpointMessage[];
+  /** Failed deliveries reported since the last call. */
+  takeFailures(): number;
   /** Durations of the batches committed since the last call (the SLO gate's samples). */
   takeDurations(): number[];
 }
@@ -304,20 +318,21 @@ function budgetHalt(budget: RunBudget): Halt {
 }
 
 function sloHalt(reading: SloReading, slo: Manifest["slo"]): Halt {
+  const latency = `batch latency p95 ${Math.round(reading.p95Ms)} ms / p99 ${Math.round(reading.p99Ms)} ms over the SLO (${slo.p95_batch_ms} / ${slo.p99_batch_ms} ms)`;
+  const errors = `batch error rate ${reading.errorRate.toFixed(3)} over the error budget ${slo.max_error_rate}`;
   return {
-    error: new SementeError(
-      "SLO_BREACHED",
-      `batch latency p95 ${Math.round(reading.p95Ms)} ms / p99 ${Math.round(reading.p99Ms)} ms over the SLO (${slo.p95_batch_ms} / ${slo.p99_batch_ms} ms)`,
-      {
-        extensions: {
-          p95_ms: Math.round(reading.p95Ms),
-          p99_ms: Math.round(reading.p99Ms),
-          samples: reading.samples,
-          p95_batch_ms: slo.p95_batch_ms,
-          p99_batch_ms: slo.p99_batch_ms,
-        },
+    error: new SementeError("SLO_BREACHED", reading.latencyBreached ? latency : errors, {
+      extensions: {
+        p95_ms: Math.round(reading.p95Ms),
+        p99_ms: Math.round(reading.p99Ms),
+        samples: reading.samples,
+        p95_batch_ms: slo.p95_batch_ms,
+        p99_batch_ms: slo.p99_batch_ms,
+        error_rate: Math.round(reading.errorRate * 1e6) / 1e6,
+        outcomes: reading.outcomes,
+        max_error_rate: slo.max_error_rate,
       },
-    ),
+    }),
   };
 }
 
@@ -476,6 +491,7 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       let nextWaitMs = deps.reconcileMs;
       const inFlight = progress.inFlight().map((b) => ({ entity: b.entity, rows: b.to - b.from }));
       for (const d of control.takeDurations()) slo.record(d);
+      for (let n = control.takeFailures(); n > 0; n--) slo.recordFailure();
       const reading = slo.read();
       if (halt === undefined && reading.breached) halt = sloHalt(reading, manifest.slo);
       if (halt === undefined && budget !== undefined && budget.spent() >= budget.maxCost) halt = budgetHalt(budget);

@@ -293,6 +293,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
       subscribe(names.failedSubject("*"), async (data) => {
         const failure = decodeBatchFailed(data);
         lastErrors.set(`${failure.runId}:${failure.entity}:${failure.batchIndex}`, failure);
+        runs.get(failure.runId)?.onFailure();
         await recordFailure(sql, failure.runId, failure, failure.attempt, failure);
       });
       enricher.start();

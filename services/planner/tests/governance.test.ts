@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { subjects } from "@semente/shared/bus";
+import { buildReport } from "@semente/shared/evidence";
 import { estimateCost, type Manifest } from "@semente/shared/manifest";
 import { planBatches } from "@semente/shared/pipeline";
 import { runPauses } from "../src/pauses.ts";
@@ -103,6 +104,17 @@ describe("window at run time", () => {
           resumedAt: new Date("2026-11-28T01:05:00Z"),
         },
       ]);
+      // The evidence report lists the pause (what the evidence service signs).
+      const report = await buildReport({ sql: env.db.appSql, runId: run.id, costModel: env.preflight.costModel });
+      expect(report.pauses).toEqual([
+        {
+          reason: "window",
+          paused_at: "2026-11-27T02:30:00.000Z",
+          resumed_at: "2026-11-28T01:05:00.000Z",
+          duration_s: 81_300,
+        },
+      ]);
+      expect(report.cost.ledger?.measurements).toBe(plan.batches.length);
       const audit = await env.db.appSql<{ action: string }[]>`
         SELECT action FROM seed.audit_log WHERE run_id = ${run.id} ORDER BY id`;
       const actions = audit.map((a) => a.action);
@@ -170,6 +182,17 @@ describe("FinOps live", () => {
       const measured = ledger.filter((l) => l.kind === "measurement").reduce((sum, l) => sum + Number(l.amount), 0);
       expect(measured + env.preflight.costModel.evidence.per_report).toBeGreaterThanOrEqual(
         0.8 * manifest.budget.max_cost,
+      );
+
+      // The evidence report carries the ledger: estimate, the measurements, the alert and the abort.
+      const { cost } = await buildReport({ sql: env.db.appSql, runId: run.id, costModel: env.preflight.costModel });
+      expect(cost.ledger?.estimate).toBe(manifest.budget.max_cost);
+      expect(cost.ledger?.measured).toBeCloseTo(measured + env.preflight.costModel.evidence.per_report, 6);
+      expect(cost.ledger?.alert?.ratio).toBeGreaterThanOrEqual(0.8);
+      expect(cost.ledger?.abort).not.toBeNull();
+      expect(cost.reconciliation?.measured_minus_ledger).toBeCloseTo(
+        (cost.measured ?? 0) - (cost.ledger?.measured ?? 0),
+        6,
       );
 
       const audit = await env.db.appSql<{ action: string; reason: string | null }[]>`

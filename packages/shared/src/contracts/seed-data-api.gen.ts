@@ -12,7 +12,7 @@ export interface paths {
         /**
          * Validate a seed-profile manifest
          * @description Runs schema v1 and the preflight checks that need no database write (version, Q11 caps,
-         *     window format, flags, canary scope, declared key version, budget estimate from the cost
+         *     window format, flags, declared key version, budget estimate from the cost
          *     model) and returns the manifest hash and the plan summary. Never starts anything. A
          *     `422` lists every error with its JSON pointer and, for YAML bodies, its line and column.
          */

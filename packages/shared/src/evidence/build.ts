@@ -14,6 +14,15 @@ import {
 import { comparePlanOrder, runDatasetDigest } from "../pipeline/dataset-digest.ts";
 import { requireRun, type Run } from "../runs/index.ts";
 import { type AuditFact, type BatchFact, buildChecklist, type CheckpointFact } from "./checklist.ts";
+import {
+  type LedgerFact,
+  readLedger,
+  readPauses,
+  reconcile,
+  reportLedger,
+  reportPauses,
+  runningSeconds,
+} from "./governance.ts";
 import { classifyString } from "./scan.ts";
 import {
   type BuildReportOptions,
@@ -131,7 +140,7 @@ function costOf(
   manifest: Manifest | null,
   model: CostModel | undefined,
   written: Map<string, number>,
-  durationS: number | null,
+  runningS: number | null,
 ): ReportCost {
   const empty: ReportCost = {
     currency: manifest?.budget.currency ?? null,
@@ -155,7 +164,7 @@ function costOf(
     rows += (n / 1000) * model.entities[entity].per_1k_rows;
     storage += ((n * model.entities[entity].avg_row_bytes) / 1e9) * months * model.storage.per_gb_month;
   }
-  const compute = ((durationS ?? 0) / 60) * model.compute.per_minute;
+  const compute = ((runningS ?? 0) / 60) * model.compute.per_minute;
   const evidence = model.evidence.per_report;
   const measured = round6(rows + storage + compute + evidence);
   return {
@@ -164,8 +173,19 @@ function costOf(
     measured,
     ratio: round6(measured / manifest.budget.max_cost),
     breakdown: { rows: round6(rows), storage: round6(storage), evidence: round6(evidence), compute: round6(compute) },
-    note: durationS === null ? "compute not measured: the run has no start or end time" : null,
+    note: runningS === null ? "compute not measured: the run has no start or end time" : null,
   };
+}
+
+/** The cost with the ledger the planner accrued and the reconciliation of the figures. */
+function reconciledCost(
+  cost: ReportCost,
+  ledger: readonly LedgerFact[],
+  model: CostModel | undefined,
+  pausedS: number,
+): ReportCost {
+  const fromLedger = reportLedger(ledger, model?.evidence.per_report ?? 0);
+  return { ...cost, ledger: fromLedger, reconciliation: reconcile(cost, fromLedger, pausedS) };
 }
 
 const sha256Ref = (hex: string | null): string | null =>
@@ -200,12 +220,14 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       extensions: { state: run.state },
     });
   }
-  const [checkpoints, batches, audit, gateway429s, traces] = await Promise.all([
+  const [checkpoints, batches, audit, gateway429s, traces, pauses, ledger] = await Promise.all([
     readCheckpoints(sql, run),
     readBatches(sql, run.id),
     readAudit(sql, run.id),
     readGateway429s(sql, run),
     runTraces(sql, run.id),
+    readPauses(sql, run.id),
+    readLedger(sql, run.id),
   ]);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
   const planned = manifest === null ? null : plannedRows(manifest);
@@ -213,6 +235,8 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
     run.startedAt !== null && run.finishedAt !== null
       ? Math.max(0, (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000)
       : null;
+
+  const running = runningSeconds(run.startedAt, run.finishedAt, pauses);
 
   const written = new Map<string, number>();
   const batchCounts = new Map<string, number>();
@@ -323,7 +347,13 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       batches_planned: batchesPlanned,
       batches_committed: checkpoints.length,
     },
-    cost: costOf(manifest, options.costModel, written, durationS),
+    pauses: reportPauses(pauses),
+    cost: reconciledCost(
+      costOf(manifest, options.costModel, written, running.runningS),
+      ledger,
+      options.costModel,
+      running.pausedS,
+    ),
     checklist: buildChecklist({ run, manifest, checkpoints, batches, audit, durationS, gateway429s, dataset, trace }),
   };
 }

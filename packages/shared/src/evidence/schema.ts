@@ -28,6 +28,16 @@ const EvidenceValue = Type.Union([
   Type.Array(Type.Number()),
 ]);
 
+const LedgerEvent = Nullable(Type.Object({ amount: Money, ratio: Nullable(Money), recorded_at: Instant }, strict));
+const LedgerSchema = Type.Object(
+  { estimate: Nullable(Money), measurements: Count, measured: Money, alert: LedgerEvent, abort: LedgerEvent },
+  { ...strict, description: "The run's seed.budget_ledger rows: measured = sum of measurements + evidence reserve." },
+);
+const PauseSchema = Type.Object(
+  { reason: Type.String(), paused_at: Instant, resumed_at: Nullable(Instant), duration_s: Nullable(Money) },
+  strict,
+);
+
 const CheckItemSchema = Type.Object(
   {
     id: Type.Union(Object.values(CheckId).map((id) => Type.Literal(id))),
@@ -112,6 +122,9 @@ export const EvidenceReportSchema = Type.Object(
       { rows_planned: Nullable(Count), rows_written: Count, batches_planned: Count, batches_committed: Count },
       strict,
     ),
+    pauses: Type.Optional(
+      Type.Array(PauseSchema, { description: "Window pauses, oldest first. Added later: older reports lack it." }),
+    ),
     cost: Type.Object(
       {
         currency: Nullable(Type.String({ pattern: "^[A-Z]{3}$" })),
@@ -121,8 +134,21 @@ export const EvidenceReportSchema = Type.Object(
         ratio: Nullable(Money),
         breakdown: Nullable(Type.Object({ rows: Money, storage: Money, evidence: Money, compute: Money }, strict)),
         note: Nullable(Type.String()),
+        ledger: Type.Optional(Nullable(LedgerSchema)),
+        reconciliation: Type.Optional(
+          Nullable(
+            Type.Object(
+              {
+                measured_minus_estimated: Type.Number(),
+                measured_minus_ledger: Nullable(Type.Number()),
+                paused_s: Money,
+              },
+              strict,
+            ),
+          ),
+        ),
       },
-      strict,
+      { ...strict, description: "`ledger` and `reconciliation` were added later: older reports lack them." },
     ),
     checklist: Type.Array(CheckItemSchema, {
       minItems: REQUIRED_CHECK_IDS.length,

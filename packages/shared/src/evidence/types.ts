@@ -89,6 +89,43 @@ export interface ReportCost {
   breakdown: { rows: number; storage: number; evidence: number; compute: number } | null;
   /** Why a figure is null (no cost model, manifest not parseable…). */
   note: string | null;
+  /** What the planner accrued live in `seed.budget_ledger`; null when it has no row for the run. */
+  ledger?: ReportLedger | null;
+  /** `measured` against `estimated` and against the ledger; null when either figure is missing. */
+  reconciliation?: {
+    measured_minus_estimated: number;
+    measured_minus_ledger: number | null;
+    /** Seconds the run spent paused, which `breakdown.compute` does not charge. */
+    paused_s: number;
+  } | null;
+}
+
+/** A ledger alert or abort row. */
+export interface ReportLedgerEvent {
+  amount: number;
+  ratio: number | null;
+  recorded_at: string;
+}
+
+/** The run's `seed.budget_ledger` rows, summed. */
+export interface ReportLedger {
+  /** The `estimate` row (written when the run started). */
+  estimate: number | null;
+  /** Number of `measurement` rows (one per committed batch). */
+  measurements: number;
+  /** Sum of the measurements plus the evidence reserve: the planner's spent figure at the end. */
+  measured: number;
+  alert: ReportLedgerEvent | null;
+  abort: ReportLedgerEvent | null;
+}
+
+/** A window pause (`seed.run_pauses`). */
+export interface ReportPause {
+  reason: string;
+  paused_at: string;
+  /** Null when the run ended while paused. */
+  resumed_at: string | null;
+  duration_s: number | null;
 }
 
 /**
@@ -138,6 +175,8 @@ export interface EvidenceReport {
     batches_planned: number;
     batches_committed: number;
   };
+  /** Every window pause, oldest first (absent from reports signed before pauses existed). */
+  pauses?: ReportPause[];
   cost: ReportCost;
   checklist: CheckItem[];
 }

@@ -29,7 +29,6 @@ export { isManifest, schemaIssues, sourcePointer, validateManifest } from "./val
 export type { SourcePosition } from "./source-map.ts";
 export type {
   Budget,
-  Canary,
   CostEstimate,
   CostModel,
   Entity,

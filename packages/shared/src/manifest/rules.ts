@@ -153,7 +153,7 @@ function checkStateDistribution(m: Manifest): ManifestIssue[] {
 
 function checkOperations(m: Manifest): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
-  const { rate_limit: rl, slo, window, canary } = m;
+  const { rate_limit: rl, slo, window } = m;
   if (rl.target_rows_per_second > rl.cap_rows_per_second) {
     issues.push(issue("/rate_limit/target_rows_per_second", "target_rows_per_second exceeds cap_rows_per_second"));
   }
@@ -177,9 +177,6 @@ function checkOperations(m: Manifest): ManifestIssue[] {
         "lock_timeout_ms exceeds statement_timeout_ms (the mode's default when not set)",
       ),
     );
-  }
-  if (canary.enabled && canary.percentage === undefined && canary.tenants === undefined) {
-    issues.push(issue("/canary", "canary is enabled but has no scope: set percentage or tenants"));
   }
   if (slo.p99_batch_ms < slo.p95_batch_ms) {
     issues.push(issue("/slo/p99_batch_ms", "p99_batch_ms is below p95_batch_ms"));

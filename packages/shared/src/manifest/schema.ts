@@ -160,19 +160,16 @@ export const ManifestSchema = Type.Object(
       ...strict,
       description: "Every entity that will be written needs its flag true (fail-closed).",
     }),
-    canary: Type.Object(
-      {
-        enabled: Type.Boolean(),
-        percentage: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
-        tenants: Type.Optional(Type.Array(slug("Target tenant."), { minItems: 1, maxItems: 1000, uniqueItems: true })),
-      },
-      { ...strict, description: "When enabled, percentage or tenants is required." },
-    ),
     slo: Type.Object(
       {
         p95_batch_ms: Type.Integer({ minimum: 1, maximum: MAX_SLO_BATCH_MS }),
         p99_batch_ms: Type.Integer({ minimum: 1, maximum: MAX_SLO_BATCH_MS }),
         min_rows_per_second: Type.Number({ minimum: 0, maximum: 1_000_000 }),
+        max_error_rate: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          description: "Error budget: largest share of failed batch deliveries among the last 50 outcomes.",
+        }),
       },
       { ...strict, description: "Runtime SLO gate; p95 <= p99." },
     ),

@@ -201,15 +201,6 @@ export interface Timeouts {
   lock_timeout_ms?: number;
 }
 
-/** Canary scope (R1.4). When `enabled`, `percentage` or `tenants` (or both) is required. */
-export interface Canary {
-  enabled: boolean;
-  /** Share of the run's scope, (0, 100]. */
-  percentage?: number;
-  /** Target tenant slugs (unique, at least one). */
-  tenants?: string[];
-}
-
 /** Runtime SLO gate (R6.9). */
 export interface Slo {
   /** p95 batch duration ceiling in ms (1–3,600,000). */
@@ -218,6 +209,8 @@ export interface Slo {
   p99_batch_ms: number;
   /** Minimum sustained throughput (0–1,000,000), ≤ `rate_limit.cap_rows_per_second`. */
   min_rows_per_second: number;
+  /** Error budget (0–1): failed batch deliveries over the last 50 outcomes above it trip the gate. */
+  max_error_rate: number;
 }
 
 /** Feature flag per entity; every entity that will be written must be `true` (fail-closed). */
@@ -244,7 +237,6 @@ export interface Manifest {
   /** Rows per batch (1–10,000). */
   batch_size: number;
   flags: Flags;
-  canary: Canary;
   slo: Slo;
 }
 

@@ -7,6 +7,8 @@ export const SLO_MIN_SAMPLES = 10;
 export interface SloThresholds {
   p95_batch_ms: number;
   p99_batch_ms: number;
+  /** Error budget: share of failed deliveries among the last outcomes (0–1). */
+  max_error_rate: number;
 }
 
 /** What the gate measured over its window. */
@@ -14,6 +16,14 @@ export interface SloReading {
   samples: number;
   p95Ms: number;
   p99Ms: number;
+  /** Batch outcomes (commits and failed deliveries) in the error window. */
+  outcomes: number;
+  /** Failed deliveries / outcomes; 0 without outcomes. */
+  errorRate: number;
+  /** Latency over p95/p99. */
+  latencyBreached: boolean;
+  /** Error rate over the budget. */
+  errorBudgetBreached: boolean;
   breached: boolean;
 }
 
@@ -24,27 +34,50 @@ export function percentile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1] as number;
 }
 
-/** A sliding window of batch latencies and the gate over it. */
+/** A sliding window of batch latencies and outcomes, and the gate over them. */
 export interface SloGate {
-  /** Records the duration of one batch (the seeder's measure, transaction retries included). */
+  /** Records the duration of one committed batch (the seeder's measure, transaction retries included); also a success outcome. */
   record(durationMs: number): void;
-  /** p95/p99 over the window; `breached` only with at least `SLO_MIN_SAMPLES` samples. */
+  /** Records one failed delivery of a batch (an error outcome). */
+  recordFailure(): void;
+  /** p95/p99 and error rate over the windows; a breach only with at least `SLO_MIN_SAMPLES` samples. */
   read(): SloReading;
 }
 
+const push = <T>(values: T[], value: T, window: number) => {
+  values.push(value);
+  if (values.length > window) values.shift();
+};
+
 export function createSloGate(thresholds: SloThresholds, window = SLO_WINDOW, minSamples = SLO_MIN_SAMPLES): SloGate {
   const samples: number[] = [];
+  const outcomes: boolean[] = [];
   return {
     record(durationMs) {
-      samples.push(durationMs);
-      if (samples.length > window) samples.shift();
+      push(samples, durationMs, window);
+      push(outcomes, false, window);
+    },
+    recordFailure() {
+      push(outcomes, true, window);
     },
     read() {
       const p95Ms = percentile(samples, 0.95);
       const p99Ms = percentile(samples, 0.99);
-      const breached =
+      const failed = outcomes.filter((f) => f).length;
+      const errorRate = outcomes.length === 0 ? 0 : failed / outcomes.length;
+      const latencyBreached =
         samples.length >= minSamples && (p95Ms > thresholds.p95_batch_ms || p99Ms > thresholds.p99_batch_ms);
-      return { samples: samples.length, p95Ms, p99Ms, breached };
+      const errorBudgetBreached = outcomes.length >= minSamples && errorRate > thresholds.max_error_rate;
+      return {
+        samples: samples.length,
+        p95Ms,
+        p99Ms,
+        outcomes: outcomes.length,
+        errorRate,
+        latencyBreached,
+        errorBudgetBreached,
+        breached: latencyBreached || errorBudgetBreached,
+      };
     },
   };
 }

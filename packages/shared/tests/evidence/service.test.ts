@@ -14,9 +14,9 @@ import {
   parseEnvelope,
   verifyEvidence,
 } from "../../src/evidence/index.ts";
-import { loadCostModel } from "../../src/manifest/index.ts";
+import { computeCost, type Entity, estimateCost, loadCostModel, rowsCost } from "../../src/manifest/index.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";
-import { devKeys, insertEndedRun, quietLog } from "./utils.ts";
+import { devKeys, devManifest, insertEndedRun, quietLog } from "./utils.ts";
 
 let db: TestDatabase;
 const dir = mkdtempSync(join(tmpdir(), "semente-evidence-svc-"));
@@ -75,6 +75,13 @@ describe("evidence service", () => {
     expect(report.cost.estimated).toBeGreaterThan(0);
     expect(report.cost.measured).toBeGreaterThan(0);
     expect(report.cost.currency).toBe("USD");
+    expect(report.pauses).toEqual([]);
+    expect(report.cost.ledger).toBeNull();
+    expect(report.cost.reconciliation).toEqual({
+      measured_minus_estimated: Math.round(((report.cost.measured ?? 0) - (report.cost.estimated ?? 0)) * 1e6) / 1e6,
+      measured_minus_ledger: null,
+      paused_s: 0,
+    });
     expect(report.trace).toEqual({ trace_id: "ab".repeat(16), span_ids: ["cd".repeat(8)] });
     expect(report.checklist.map((c) => [c.id, c.status])).toEqual([
       ["pii", "pass"],
@@ -110,6 +117,72 @@ describe("evidence service", () => {
     await db.adminSql`update seed.runs set state = 'running', finished_at = null where id = ${runId}`;
     expect((await failure(buildReport({ sql: db.appSql, runId }))).code).toBe("INVALID_STATE");
     expect((await failure(buildReport({ sql: db.appSql, runId: crypto.randomUUID() }))).code).toBe("NOT_FOUND");
+  });
+
+  test("produce - every window pause is in the signed report; the ledger reconciles with the measured cost", async () => {
+    const { runId } = await insertEndedRun(db.adminSql);
+    const [times] = await db.adminSql<{ started_at: Date; finished_at: Date }[]>`
+      select started_at, finished_at from seed.runs where id = ${runId}`;
+    if (times === undefined) throw new Error("run not inserted");
+    const at = (s: number) => new Date(times.started_at.getTime() + s * 1000);
+    // A closed pause of 2 s, and one still open when the run ended (2 s before finished_at).
+    await db.adminSql`
+      insert into seed.run_pauses (run_id, reason, paused_at, resumed_at)
+      values (${runId}, 'window', ${at(1)}, ${at(3)}), (${runId}, 'window', ${at(8)}, null)`;
+    const { manifest } = devManifest();
+    const compute = computeCost(costModel, 6_000);
+    const batches = await db.adminSql<{ entity: Entity; batch_index: number; row_count: string }[]>`
+      select entity, batch_index, row_count::text from seed.batches where run_id = ${runId} order by entity, batch_index`;
+    const ledgerRow = (kind: string, amount: number, details: Record<string, unknown>) => ({
+      run_id: runId,
+      environment: "dev",
+      tenant_id: "banco-alfa",
+      kind,
+      amount,
+      budget: manifest.budget.max_cost,
+      currency: "USD",
+      cost_model: `v${costModel.version}`,
+      details: db.adminSql.json(details as never),
+    });
+    const estimate = estimateCost(manifest, costModel).total;
+    const measurements = batches.map((b, i) =>
+      ledgerRow("measurement", rowsCost(manifest, costModel, b.entity, Number(b.row_count)) + (i === 0 ? compute : 0), {
+        batch: `${b.entity}#${b.batch_index}`,
+      }),
+    );
+    await db.adminSql`insert into seed.budget_ledger ${db.adminSql([
+      ledgerRow("estimate", estimate, {}),
+      ...measurements,
+      ledgerRow("alert", 0.5, { ratio: 0.8 }),
+    ])}`;
+
+    const result = await service("pauses").produce(runId);
+    if (result.status !== "stored") throw new Error("expected a stored report");
+    const bytes = new Uint8Array(readFileSync(fileURLToPath(result.entry.location)));
+    const { report } = await verifyEvidence({
+      bytes,
+      publicKey: await keys.publicKey(scope),
+      index: result.entry,
+      sql: db.appSql,
+    });
+    expect(report.pauses).toEqual([
+      { reason: "window", paused_at: at(1).toISOString(), resumed_at: at(3).toISOString(), duration_s: 2 },
+      { reason: "window", paused_at: at(8).toISOString(), resumed_at: null, duration_s: null },
+    ]);
+    // 10 s from start to end, 4 s of it paused: compute charges the 6 s the run was running.
+    expect(report.cost.breakdown?.compute).toBe(compute);
+    expect(report.cost.ledger).toMatchObject({
+      estimate,
+      measurements: batches.length,
+      alert: { amount: 0.5, ratio: 0.8 },
+      abort: null,
+    });
+    expect(report.cost.estimated).toBe(estimate);
+    const reconciliation = report.cost.reconciliation;
+    expect(reconciliation?.paused_s).toBe(4);
+    expect(reconciliation?.measured_minus_estimated).toBeCloseTo((report.cost.measured ?? 0) - estimate, 6);
+    // The live ledger and the report measure the same batches and running time.
+    expect(Math.abs(reconciliation?.measured_minus_ledger ?? 1)).toBeLessThan(1e-5);
   });
 
   test("produce - a completed run gets exactly one stored, verified, indexed report", async () => {

@@ -176,10 +176,10 @@ describe("parseManifest - broken manifests fail closed with pointer, message and
     expect(issue.line).toBe(lineOf(text, "flags:\n  tenants"));
   });
 
-  test("canary enabled without scope is refused", () => {
-    const text = replaceOnce(DEV, "canary: { enabled: false }", "canary: { enabled: true }");
-    const issue = issueAt(parseError(text), "/canary");
-    expect(issue.message).toBe("canary is enabled but has no scope: set percentage or tenants");
+  test("a canary section is an unknown field, refused (it would do nothing at run time)", () => {
+    const text = `${DEV}canary: { enabled: true, tenants: [banco-alfa] }\n`;
+    const issue = issueAt(parseError(text), "");
+    expect(issue.message).toBe("unknown field");
     expect(issue.line).toBe(lineOf(text, "canary:"));
   });
 
