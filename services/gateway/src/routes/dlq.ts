@@ -1,0 +1,77 @@
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { Action } from "@semente/shared/auth";
+import { SementeError } from "@semente/shared/errors";
+import {
+  type DlqRecord,
+  type DlqReplayOutcome,
+  getDlqRecord,
+  type PipelineNames,
+  replayDeadBatch,
+} from "@semente/shared/pipeline";
+import type { Run } from "@semente/shared/runs";
+import type { Handler, RequestContext } from "../http/pipeline.ts";
+import type { Reply } from "../http/reply.ts";
+import { admitManifest, loadRun, type RunsDeps } from "./runs.ts";
+
+/** Dependencies of the DLQ replay route: the runs routes' plus the pipeline's DLQ stream. */
+export interface DlqReplayRouteDeps extends RunsDeps {
+  jsm: JetStreamManager;
+  /** Names of the pipeline streams (the DLQ and the work queues a batch is re-published to). */
+  pipeline: PipelineNames;
+}
+
+/** The dead batch `entry` of `run`; any other entry (unknown, malformed, another run's) is answered 404. */
+async function deadBatchOf(deps: DlqReplayRouteDeps, run: Run, entry: string): Promise<DlqRecord> {
+  try {
+    const record = await getDlqRecord(deps.jsm, deps.pipeline, entry);
+    if (record.batch?.runId === run.id) return record;
+  } catch (error) {
+    if (!(error instanceof SementeError && (error.code === "NOT_FOUND" || error.code === "MALFORMED_INPUT"))) {
+      throw error;
+    }
+  }
+  throw new SementeError("NOT_FOUND", "no such dead batch in this run");
+}
+
+function outcomeReply(run: Run, entry: string, outcome: DlqReplayOutcome): Reply {
+  const replayRun = outcome.kind === "republished" ? null : outcome.replayRun;
+  return {
+    // 202: this request replayed the batch; 200: an earlier replay did and nothing was done again.
+    status: outcome.kind === "already" ? 200 : 202,
+    json: {
+      entry,
+      run_id: run.id,
+      outcome: outcome.kind,
+      replay_run: replayRun,
+      republished: outcome.kind === "resumed" ? null : outcome.republished,
+    },
+  };
+}
+
+/**
+ * `POST /api/v1/seed-runs/:id/dlq/:entry/replay`: `semente dlq replay` over HTTP, through the same
+ * implementation (claimed once in `seed.dlq_replays`; re-published while the run runs, else the
+ * run's manifest is re-submitted as a resume run). Admin only (403); another tenant's run is 404.
+ */
+export function replayDlqRoute(deps: DlqReplayRouteDeps): Handler {
+  return async (ctx: RequestContext) => {
+    const run = await loadRun(deps, ctx, Action.replay);
+    const entry = decodeURIComponent(ctx.params.entry ?? "");
+    return ctx.idempotent(`dlq-replay\n${run.id}\n${entry}`, async () => {
+      const record = await deadBatchOf(deps, run, entry);
+      const outcome = await replayDeadBatch(
+        {
+          sql: deps.sql,
+          js: deps.js,
+          jsm: deps.jsm,
+          names: deps.pipeline,
+          resubmit: async (manifest, dryRun) =>
+            (await admitManifest(deps, ctx, manifest, { dryRun, hash: run.manifestHash })).id,
+        },
+        record,
+        ctx.principal.subject,
+      );
+      return outcomeReply(run, entry, outcome);
+    });
+  };
+}
