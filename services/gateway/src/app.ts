@@ -20,7 +20,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { type RunEventsRouteOptions, runEventsRoute } from "./routes/events.ts";
 import { healthRoute, metricsRoute, readyRoute } from "./routes/health.ts";
 import { evidenceKeysRoute, evidenceRoute } from "./routes/evidence.ts";
-import { replayDlqRoute } from "./routes/dlq.ts";
+import { listRunDlqRoute, replayDlqRoute } from "./routes/dlq.ts";
 import { cancelRunRoute, createRunRoute, getRunRoute, listRunsRoute } from "./routes/runs.ts";
 import { validateRoute } from "./routes/validate.ts";
 
@@ -194,6 +194,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       route({ name: "/api/v1/seed-runs/:id/cancel", method: "POST" }, cancelRunRoute(runs)),
       { parse: "none" },
     )
+    .get("/api/v1/seed-runs/:id/dlq", route({ name: "/api/v1/seed-runs/:id/dlq", method: "GET" }, listRunDlqRoute(dlq)))
     .post(
       "/api/v1/seed-runs/:id/dlq/:entry/replay",
       route({ name: "/api/v1/seed-runs/:id/dlq/:entry/replay", method: "POST" }, replayDlqRoute(dlq)),

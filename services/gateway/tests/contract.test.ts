@@ -40,6 +40,7 @@ const UNREACHABLE = new Set([
   // A DLQ replay's resume run is checked against the budget again: 422 only when the cost model
   // changed since the run was admitted with the same manifest.
   "POST /api/v1/seed-runs/{id}/dlq/{entry}/replay 422",
+  "GET /api/v1/seed-runs/{id}/dlq 403",
 ]);
 /**
  * 405 is documented on each operation of a path but answered to the path's OTHER methods (with
@@ -339,6 +340,10 @@ describe("contract-true gateway", () => {
     const REPLAY = `${RUNS}/{id}/dlq/{entry}/replay`;
     const entry = await storeDeadBatchOf(world.nats, pipeline, { id, tenant: "contract-a" }, 7);
     const replayPath = `${RUNS}/${id}/dlq/${entry}/replay`;
+    const DLQ = `${RUNS}/{id}/dlq`;
+    await check("GET", DLQ, `${RUNS}/${id}/dlq`, { token: reader });
+    await check("GET", DLQ, `${RUNS}/${otherRun.id}/dlq`, { token: reader });
+    await check("GET", DLQ, `${RUNS}/${id}/dlq`);
     await check("POST", REPLAY, replayPath, { token: admin, headers: { "Idempotency-Key": "d-1" } });
     await check("POST", REPLAY, replayPath, { token: admin, headers: { "Idempotency-Key": "d-1" } });
     await check("POST", REPLAY, replayPath, { token: admin, headers: { "Idempotency-Key": "d-2" } });
@@ -367,6 +372,7 @@ describe("contract-true gateway", () => {
     await check("POST", RUNS, RUNS, { ...spent, ...json({ manifest_yaml: yaml }) });
     await check("POST", CANCEL, `${RUNS}/${id}/cancel`, { ...spent, headers: { ...spent.headers, "If-Match": "*" } });
     await check("POST", REPLAY, replayPath, spent);
+    await check("GET", DLQ, `${RUNS}/${id}/dlq`, { token: reader });
 
     expect(problems).toEqual([]);
   }, 60_000);

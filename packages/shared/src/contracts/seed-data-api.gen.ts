@@ -108,6 +108,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/seed-runs/{id}/dlq": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Run identifier.
+                 * @example 0b6f3c1e-8d2a-4f5b-9c7d-1e2f3a4b5c6d
+                 */
+                id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a run's dead batches
+         * @description The run's dead batches as stored in `SEED_DLQ` (the advisory DLQ `semente dlq list` reads),
+         *     each with the `entry` id the replay operation takes and whether it was replayed already.
+         *     Authorized like the run: another tenant's run answers like an unknown id (404). Reads at most
+         *     the first 1 000 records of the DLQ.
+         */
+        get: operations["listSeedRunDlq"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/seed-runs/{id}/dlq/{entry}/replay": {
         parameters: {
             query?: never;
@@ -404,6 +433,26 @@ export interface components {
             evidence_url?: string | null;
             /** @description Why the run ended in `failed`, `expired` or `aborted` (e.g. `queue-expired`, `budget-exceeded`); null otherwise. */
             reason?: components["schemas"]["Problem"] | null;
+        };
+        /** @description A run's dead batches. */
+        DlqEntryList: {
+            items: {
+                /** @description `<source stream>:<source seq>`, the replay operation's `entry`. */
+                entry: string;
+                /** @description Null when the stored payload is not a readable batch. */
+                entity: string | null;
+                batch_index: number | null;
+                deliveries: number;
+                /** @description The seeder's last reported failure, when known. */
+                last_error: {
+                    code: string;
+                    message: string;
+                } | null;
+                /** Format: date-time */
+                dead_at: string;
+                /** @description Whether a replay of this dead batch was done already. */
+                replayed: boolean;
+            }[];
         };
         /** @description What a replay of a dead batch did. */
         DlqReplay: {
@@ -1171,6 +1220,46 @@ export interface operations {
             428: components["responses"]["PreconditionRequired"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    listSeedRunDlq: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Run identifier.
+                 * @example 0b6f3c1e-8d2a-4f5b-9c7d-1e2f3a4b5c6d
+                 */
+                id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run's dead batches, oldest first. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    traceparent: components["headers"]["Traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DlqEntryList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     replaySeedRunDlqEntry: {

@@ -5,6 +5,7 @@ import {
   type DlqRecord,
   type DlqReplayOutcome,
   getDlqRecord,
+  listDlq,
   type PipelineNames,
   replayDeadBatch,
 } from "@semente/shared/pipeline";
@@ -73,5 +74,38 @@ export function replayDlqRoute(deps: DlqReplayRouteDeps): Handler {
       );
       return outcomeReply(run, entry, outcome);
     });
+  };
+}
+
+/** Replays already done, by DLQ entry id. */
+async function replayedEntries(deps: DlqReplayRouteDeps, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await deps.sql<{ dlq_id: string }[]>`
+    SELECT dlq_id FROM seed.dlq_replays WHERE dlq_id = ANY(${ids}) AND state = 'done'`;
+  return new Set(rows.map((r) => r.dlq_id));
+}
+
+/**
+ * `GET /api/v1/seed-runs/:id/dlq`: the run's dead batches in SEED_DLQ with their entry ids (what the
+ * replay route takes), authorized like the run. Reads at most the DLQ's first 1 000 records.
+ */
+export function listRunDlqRoute(deps: DlqReplayRouteDeps): Handler {
+  return async (ctx: RequestContext) => {
+    const run = await loadRun(deps, ctx, Action.read);
+    const records = (await listDlq(deps.jsm, deps.pipeline)).filter((r) => r.batch?.runId === run.id);
+    const replayed = await replayedEntries(
+      deps,
+      records.map((r) => r.id),
+    );
+    const items = records.map((r) => ({
+      entry: r.id,
+      entity: r.batch?.entity ?? null,
+      batch_index: r.batch?.batchIndex ?? null,
+      deliveries: r.deliveries,
+      last_error: r.lastError === null ? null : { code: r.lastError.code, message: r.lastError.message },
+      dead_at: r.deadAt,
+      replayed: replayed.has(r.id),
+    }));
+    return { status: 200, headers: { "Cache-Control": "no-cache" }, json: { items } };
   };
 }

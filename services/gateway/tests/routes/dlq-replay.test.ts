@@ -148,4 +148,21 @@ describe("DLQ replay over HTTP", () => {
     const [claim] = await world.db.adminSql`SELECT state, replay_run FROM seed.dlq_replays WHERE dlq_id = ${entry}`;
     expect(claim).toEqual({ state: "done", replay_run: body.replay_run });
   });
+
+  test("dlq list - a read token lists the run's dead batches with their entry ids and whether they were replayed", async () => {
+    const { run } = await createRun("dlq-list");
+    const first = await deadBatchOf(run);
+    const second = await deadBatchOf(run);
+    expect((await replay(run.id, first, "list-1")).status).toBe(202);
+    const reader = await token({ roles: ["read"], tenants: ["dlq-list"] });
+    const res = await send("GET", `/api/v1/seed-runs/${run.id}/dlq`, { token: reader });
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as { items: { entry: string; entity: string; replayed: boolean }[] };
+    expect(items.map((i) => [i.entry, i.entity, i.replayed])).toEqual([
+      [first, "customers", true],
+      [second, "customers", false],
+    ]);
+    const outsider = await token({ roles: ["read"], tenants: ["someone-else"] });
+    expect((await send("GET", `/api/v1/seed-runs/${run.id}/dlq`, { token: outsider })).status).toBe(404);
+  });
 });
