@@ -210,6 +210,7 @@ export async function storeDeadBatchOf(
   names: PipelineNames,
   run: { id: string; tenant: string },
   seq: number,
+  dead: { entity: string; batchIndex: number } = { entity: "customers", batchIndex: seq },
 ): Promise<string> {
   const batch: BatchMessage = {
     v: 1,
@@ -220,8 +221,8 @@ export async function storeDeadBatchOf(
     dryRun: true,
     manifestHash: "a".repeat(64),
     keyVersion: 1,
-    entity: "customers",
-    batchIndex: seq,
+    entity: dead.entity,
+    batchIndex: dead.batchIndex,
     level: 1,
     planIndex: seq,
     from: 0,
