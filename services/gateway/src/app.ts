@@ -120,7 +120,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     gate: deps.telemetry?.gate,
     tracer: deps.telemetry?.tracer,
   };
-  const dlq = { ...runs, jsm: await jetstreamManager(deps.nc), pipeline: deps.pipeline ?? pipelineNames() };
+  // No API check: a gateway built while the broker is down still starts (and answers 503s).
+  const dlq = {
+    ...runs,
+    jsm: await jetstreamManager(deps.nc, { checkAPI: false }),
+    pipeline: deps.pipeline ?? pipelineNames(),
+  };
   const health = { sql: deps.sql, nc: deps.nc, metrics };
 
   const clientIp = (request: Request, server: { requestIP(r: Request): { address: string } | null } | null) => {

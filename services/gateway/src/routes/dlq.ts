@@ -21,10 +21,24 @@ export interface DlqReplayRouteDeps extends RunsDeps {
   pipeline: PipelineNames;
 }
 
+/** A broker call whose failure (disconnected, no DLQ stream) is a retryable 503, not a 500. */
+async function onBroker<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof SementeError) throw error;
+    throw new SementeError("UNAVAILABLE", "NATS broker unavailable: nothing was replayed; retry", {
+      cause: error,
+      retryable: true,
+      extensions: { checks: { nats: "down" } },
+    });
+  }
+}
+
 /** The dead batch `entry` of `run`; any other entry (unknown, malformed, another run's) is answered 404. */
 async function deadBatchOf(deps: DlqReplayRouteDeps, run: Run, entry: string): Promise<DlqRecord> {
   try {
-    const record = await getDlqRecord(deps.jsm, deps.pipeline, entry);
+    const record = await onBroker(() => getDlqRecord(deps.jsm, deps.pipeline, entry));
     if (record.batch?.runId === run.id) return record;
   } catch (error) {
     if (!(error instanceof SementeError && (error.code === "NOT_FOUND" || error.code === "MALFORMED_INPUT"))) {
@@ -60,17 +74,19 @@ export function replayDlqRoute(deps: DlqReplayRouteDeps): Handler {
     const entry = decodeURIComponent(ctx.params.entry ?? "");
     return ctx.idempotent(`dlq-replay\n${run.id}\n${entry}`, async () => {
       const record = await deadBatchOf(deps, run, entry);
-      const outcome = await replayDeadBatch(
-        {
-          sql: deps.sql,
-          js: deps.js,
-          jsm: deps.jsm,
-          names: deps.pipeline,
-          resubmit: async (manifest, dryRun) =>
-            (await admitManifest(deps, ctx, manifest, { dryRun, hash: run.manifestHash })).id,
-        },
-        record,
-        ctx.principal.subject,
+      const outcome = await onBroker(() =>
+        replayDeadBatch(
+          {
+            sql: deps.sql,
+            js: deps.js,
+            jsm: deps.jsm,
+            names: deps.pipeline,
+            resubmit: async (manifest, dryRun) =>
+              (await admitManifest(deps, ctx, manifest, { dryRun, hash: run.manifestHash })).id,
+          },
+          record,
+          ctx.principal.subject,
+        ),
       );
       return outcomeReply(run, entry, outcome);
     });
@@ -92,7 +108,7 @@ async function replayedEntries(deps: DlqReplayRouteDeps, ids: string[]): Promise
 export function listRunDlqRoute(deps: DlqReplayRouteDeps): Handler {
   return async (ctx: RequestContext) => {
     const run = await loadRun(deps, ctx, Action.read);
-    const records = (await listDlq(deps.jsm, deps.pipeline)).filter((r) => r.batch?.runId === run.id);
+    const records = (await onBroker(() => listDlq(deps.jsm, deps.pipeline))).filter((r) => r.batch?.runId === run.id);
     const replayed = await replayedEntries(
       deps,
       records.map((r) => r.id),

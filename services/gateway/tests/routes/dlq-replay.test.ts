@@ -6,6 +6,7 @@ import {
   getDlqRecord,
   type PipelineNames,
 } from "@semente/shared/pipeline";
+import { connectNats } from "@semente/shared/bus";
 import type { Gateway } from "../../src/app.ts";
 import { createWorld, NIGHT, profile, requester, storeDeadBatchOf, type TestWorld, token } from "../utils.ts";
 
@@ -164,5 +165,22 @@ describe("DLQ replay over HTTP", () => {
     ]);
     const outsider = await token({ roles: ["read"], tenants: ["someone-else"] });
     expect((await send("GET", `/api/v1/seed-runs/${run.id}/dlq`, { token: outsider })).status).toBe(404);
+  });
+
+  test("dlq replay - with the broker down the replay and the list answer 503 and nothing is claimed", async () => {
+    const { run } = await createRun("dlq-down");
+    const entry = await deadBatchOf(run);
+    const closed = await connectNats({ servers: world.nats.url, name: "gw-dlq-closed" });
+    await closed.close();
+    const down = requester((await world.newGateway({}, NIGHT, { nc: closed, pipeline: names })).app);
+    const res = await down("POST", `/api/v1/seed-runs/${run.id}/dlq/${entry}/replay`, {
+      token: admin,
+      headers: { "Idempotency-Key": "down-1" },
+    });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { code: string }).code).toBe("UNAVAILABLE");
+    expect((await down("GET", `/api/v1/seed-runs/${run.id}/dlq`, { token: admin })).status).toBe(503);
+    expect(await world.db.adminSql`SELECT 1 FROM seed.dlq_replays WHERE dlq_id = ${entry}`).toHaveLength(0);
+    expect((await replay(run.id, entry, "down-1")).status).toBe(202);
   });
 });
