@@ -72,6 +72,8 @@ function claims(): { sub?: string; roles: string[] } {
 }
 
 const canCancel = () => claims().roles.some((r) => r === "admin" || r === "seed-runner");
+/** Only admins may replay a dead batch (the gateway refuses anyone else with 403). */
+const canReplay = () => claims().roles.includes("admin");
 
 class ApiError extends Error {
   constructor(
@@ -298,7 +300,13 @@ async function runView(id: string): Promise<void> {
     h(
       "thead",
       {},
-      h("tr", {}, ...["Entity", "Batch", "Attempts", "Last error"].map((c) => h("th", { scope: "col" }, c))),
+      h(
+        "tr",
+        {},
+        ...["Entity", "Batch", "Attempts", "Last error", ...(canReplay() ? ["Replay"] : [])].map((c) =>
+          h("th", { scope: "col" }, c),
+        ),
+      ),
     ),
     dlqBody,
   );
@@ -323,6 +331,8 @@ async function runView(id: string): Promise<void> {
   const bars = new Map<string, { bar: HTMLProgressElement; text: HTMLElement }>();
   const samples: number[] = [];
   const dlqSeen = new Set<string>();
+  const replayCells = new Map<string, HTMLElement>();
+  const refreshReplays = debounced(() => guard(() => drawReplays(id, replayCells)));
   let current: Run | null = null;
 
   const drawActions = () => {
@@ -395,13 +405,58 @@ async function runView(id: string): Promise<void> {
           h("td", {}, String(data.batch_index)),
           h("td", {}, String(data.attempts)),
           h("td", {}, err === null ? "" : String(err.code ?? JSON.stringify(err))),
+          canReplay() ? replayCell(key, replayCells) : null,
         ),
       );
+      refreshReplays();
     } else if (event === "evidence") {
       void guard(() => showEvidence(id, evidence));
     }
   };
   stopStream = follow(id, onEvent);
+}
+
+/** Calls `fn` once, shortly after the last of a burst of calls. */
+function debounced(fn: () => unknown, ms = 200): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, ms);
+  };
+}
+
+function replayCell(key: string, cells: Map<string, HTMLElement>): HTMLElement {
+  const cell = h("td", { "data-key": key });
+  cells.set(key, cell);
+  return cell;
+}
+
+/** Fills the Replay column: a button per dead batch not replayed yet (the DLQ entry ids come from the API). */
+async function drawReplays(runId: string, cells: Map<string, HTMLElement>): Promise<void> {
+  const { items } = ok(await client.GET("/api/v1/seed-runs/{id}/dlq", { params: { path: { id: runId } } }));
+  for (const item of items) {
+    const cell = cells.get(`${item.entity}:${item.batch_index}`);
+    if (cell === undefined || cell.dataset.entry !== undefined) continue;
+    cell.dataset.entry = item.entry;
+    if (item.replayed) {
+      cell.replaceChildren("replayed");
+      continue;
+    }
+    const label = `Replay batch ${item.entity} #${item.batch_index}`;
+    const button = h("button", { type: "button", class: "replay", "aria-label": label }, "Replay");
+    button.addEventListener("click", () =>
+      guard(async () => {
+        const done = ok(
+          await client.POST("/api/v1/seed-runs/{id}/dlq/{entry}/replay", {
+            params: { path: { id: runId, entry: item.entry }, header: { "Idempotency-Key": crypto.randomUUID() } },
+          }),
+        );
+        cell.replaceChildren(done.outcome === "resumed" ? `resumed as ${done.replay_run}` : "replayed");
+        say(`Replayed ${item.entry} (${done.outcome})`);
+      }),
+    );
+    cell.replaceChildren(button);
+  }
 }
 
 /** Follows the run's event stream (fetch, since EventSource cannot send the bearer token), resuming on drops. */

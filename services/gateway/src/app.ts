@@ -1,4 +1,4 @@
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type AuthKeys, createTokenVerifier } from "@semente/shared/auth";
 import type { Admission, RunEventsOptions } from "@semente/shared/bus";
@@ -6,6 +6,7 @@ import type { Sql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import { createIdempotencyStore, createRateLimiter } from "@semente/shared/governance";
 import { loadCostModel } from "@semente/shared/manifest";
+import { type PipelineNames, pipelineNames } from "@semente/shared/pipeline";
 import { type Logger, natsProbe, type Telemetry } from "@semente/shared/telemetry";
 import { Elysia } from "elysia";
 import type { GatewayConfig } from "./config.ts";
@@ -19,6 +20,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { type RunEventsRouteOptions, runEventsRoute } from "./routes/events.ts";
 import { healthRoute, metricsRoute, readyRoute } from "./routes/health.ts";
 import { evidenceKeysRoute, evidenceRoute } from "./routes/evidence.ts";
+import { listRunDlqRoute, replayDlqRoute } from "./routes/dlq.ts";
 import { cancelRunRoute, createRunRoute, getRunRoute, listRunsRoute } from "./routes/runs.ts";
 import { validateRoute } from "./routes/validate.ts";
 
@@ -44,6 +46,8 @@ export interface GatewayDeps {
   runEvents?: RunEventsRouteOptions;
   /** The console's sign-in page mints dev tokens (`main.ts`: isolated dev only). @default false */
   consoleDevTokens?: boolean;
+  /** Pipeline stream names the DLQ replay route reads and re-publishes to. @default unprefixed */
+  pipeline?: PipelineNames;
 }
 
 /** The gateway: its Elysia app and the periodic purge `main.ts` schedules. */
@@ -116,6 +120,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     gate: deps.telemetry?.gate,
     tracer: deps.telemetry?.tracer,
   };
+  // No API check: a gateway built while the broker is down still starts (and answers 503s).
+  const dlq = {
+    ...runs,
+    jsm: await jetstreamManager(deps.nc, { checkAPI: false }),
+    pipeline: deps.pipeline ?? pipelineNames(),
+  };
   const health = { sql: deps.sql, nc: deps.nc, metrics };
 
   const clientIp = (request: Request, server: { requestIP(r: Request): { address: string } | null } | null) => {
@@ -187,6 +197,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     .post(
       "/api/v1/seed-runs/:id/cancel",
       route({ name: "/api/v1/seed-runs/:id/cancel", method: "POST" }, cancelRunRoute(runs)),
+      { parse: "none" },
+    )
+    .get("/api/v1/seed-runs/:id/dlq", route({ name: "/api/v1/seed-runs/:id/dlq", method: "GET" }, listRunDlqRoute(dlq)))
+    .post(
+      "/api/v1/seed-runs/:id/dlq/:entry/replay",
+      route({ name: "/api/v1/seed-runs/:id/dlq/:entry/replay", method: "POST" }, replayDlqRoute(dlq)),
       { parse: "none" },
     )
     .get(

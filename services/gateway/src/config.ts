@@ -2,6 +2,7 @@ import { TELEMETRY_VARS } from "@semente/shared/telemetry";
 import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/shared/config";
 import type { RateLimitPolicy } from "@semente/shared/governance";
 import { WORM_VARS, type WormReadOptions } from "@semente/shared/evidence";
+import { PIPELINE_VARS } from "@semente/shared/pipeline";
 import { DEFAULT_COST_MODEL_PATH, type Environment, type Mode } from "@semente/shared/manifest";
 
 /** Environment variables of the gateway (the README's configuration table lists them). */
@@ -33,6 +34,9 @@ export const GATEWAY_VARS = {
   COST_MODEL_PATH: str("FinOps cost model used for budget estimates", DEFAULT_COST_MODEL_PATH),
   GATEWAY_NATS_NAME_PREFIX: str("Prefix of the KV bucket and run-events stream names (isolates test stacks)", ""),
   GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of run-event subjects, before `seed.run.` (isolates test stacks)", ""),
+  // The DLQ replay route reads the pipeline's SEED_DLQ and re-publishes to its work queues.
+  PIPELINE_NATS_NAME_PREFIX: PIPELINE_VARS.PIPELINE_NATS_NAME_PREFIX,
+  PIPELINE_NATS_SUBJECT_PREFIX: PIPELINE_VARS.PIPELINE_NATS_SUBJECT_PREFIX,
   LOG_LEVEL: oneOf("pino log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),
   // GET …/evidence re-reads the stored WORM object at its indexed location (s3:// needs these).
   EVIDENCE_S3_ENDPOINT: WORM_VARS.EVIDENCE_S3_ENDPOINT,

@@ -13,6 +13,7 @@ import {
 import { jetstreamManager } from "@nats-io/jetstream";
 import { applyDotenv, startupFailureLine } from "@semente/shared/config";
 import { createSql, type Sql } from "@semente/shared/db";
+import { pipelineNames } from "@semente/shared/pipeline";
 import { createGateway } from "./app.ts";
 import { loadGatewayConfig } from "./config.ts";
 
@@ -77,6 +78,10 @@ async function run(): Promise<void> {
       metrics,
       telemetry,
       consoleDevTokens: isIsolatedDev(),
+      pipeline: pipelineNames({
+        namePrefix: vars.PIPELINE_NATS_NAME_PREFIX,
+        subjectPrefix: vars.PIPELINE_NATS_SUBJECT_PREFIX,
+      }),
     });
     admission.start();
     const started = gateway;

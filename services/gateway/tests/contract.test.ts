@@ -8,7 +8,17 @@ import { transitionRun } from "@semente/shared/runs";
 import { devKeys, insertEndedRun, quietLog } from "../../../packages/shared/tests/evidence/utils.ts";
 import { insertRun } from "../../../packages/shared/tests/runs/run-fixture.ts";
 import { evidenceFixture } from "../../../packages/shared/tests/runs/stream-fixture.ts";
-import { createWorld, NIGHT, profile, requester, type TestWorld, testConfig, token } from "./utils.ts";
+import { ensurePipelineStreams, type PipelineNames } from "@semente/shared/pipeline";
+import {
+  createWorld,
+  NIGHT,
+  profile,
+  requester,
+  storeDeadBatchOf,
+  type TestWorld,
+  testConfig,
+  token,
+} from "./utils.ts";
 
 type Node = Record<string, unknown>;
 const contract = Bun.YAML.parse(
@@ -27,6 +37,10 @@ const UNREACHABLE = new Set([
   // role may read: the read routes' 403 cannot happen either.
   "GET /api/v1/seed-runs/{id} 403",
   "GET /api/v1/seed-runs/{id}/evidence 403",
+  // A DLQ replay's resume run is checked against the budget again: 422 only when the cost model
+  // changed since the run was admitted with the same manifest.
+  "POST /api/v1/seed-runs/{id}/dlq/{entry}/replay 422",
+  "GET /api/v1/seed-runs/{id}/dlq 403",
 ]);
 /**
  * 405 is documented on each operation of a path but answered to the path's OTHER methods (with
@@ -87,6 +101,7 @@ function apiRoutes(app: unknown): string[] {
 }
 
 let world: TestWorld;
+let pipeline: PipelineNames;
 let send: ReturnType<typeof requester>;
 const seen = new Set<string>();
 const problems: string[] = [];
@@ -138,6 +153,10 @@ async function reportedRun(): Promise<string> {
 
 beforeAll(async () => {
   world = await createWorld("gw_contract", { now: NIGHT, globalSlots: 10 });
+  pipeline = await ensurePipelineStreams(world.nats.jsm, {
+    namePrefix: world.nats.prefix,
+    subjectPrefix: world.nats.subjectPrefix,
+  });
   const gateway = await world.newGateway(
     {
       rateLimits: {
@@ -148,6 +167,7 @@ beforeAll(async () => {
       },
     },
     NIGHT,
+    { pipeline },
   );
   send = requester(gateway.app);
 });
@@ -316,6 +336,28 @@ describe("contract-true gateway", () => {
       headers: { "Idempotency-Key": "c-6", "If-Match": "*" },
     });
     await check("POST", CANCEL, `${RUNS}/${id}/cancel`, { headers: { "Idempotency-Key": "c-7" } });
+    // A dead batch of the (now cancelled) run: the replay resumes it as a new run.
+    const REPLAY = `${RUNS}/{id}/dlq/{entry}/replay`;
+    const entry = await storeDeadBatchOf(world.nats, pipeline, { id, tenant: "contract-a" }, 7);
+    const replayPath = `${RUNS}/${id}/dlq/${entry}/replay`;
+    const DLQ = `${RUNS}/{id}/dlq`;
+    await check("GET", DLQ, `${RUNS}/${id}/dlq`, { token: reader });
+    await check("GET", DLQ, `${RUNS}/${otherRun.id}/dlq`, { token: reader });
+    await check("GET", DLQ, `${RUNS}/${id}/dlq`);
+    await check("POST", REPLAY, replayPath, { token: admin, headers: { "Idempotency-Key": "d-1" } });
+    await check("POST", REPLAY, replayPath, { token: admin, headers: { "Idempotency-Key": "d-1" } });
+    await check("POST", REPLAY, replayPath, { token: admin, headers: { "Idempotency-Key": "d-2" } });
+    await check("POST", REPLAY, replayPath, { token: admin });
+    await check("POST", REPLAY, replayPath, { headers: { "Idempotency-Key": "d-3" } });
+    await check("POST", REPLAY, replayPath, { token: reader, headers: { "Idempotency-Key": "d-4" } });
+    await check("POST", REPLAY, `${RUNS}/${id}/dlq/${entry}0/replay`, {
+      token: admin,
+      headers: { "Idempotency-Key": "d-5" },
+    });
+    await check("POST", REPLAY, `${RUNS}/${id}/dlq/${entry}0/replay`, {
+      token: admin,
+      headers: { "Idempotency-Key": "d-1" },
+    });
     const done = await insertRun(world.db.appSql, { tenantId: "contract-a", environment: "dev" });
     await transitionRun(world.db.appSql, done.id, { to: "cancelled" });
 
@@ -329,6 +371,8 @@ describe("contract-true gateway", () => {
     await check("POST", VALIDATE, VALIDATE, { ...spent, body: yaml });
     await check("POST", RUNS, RUNS, { ...spent, ...json({ manifest_yaml: yaml }) });
     await check("POST", CANCEL, `${RUNS}/${id}/cancel`, { ...spent, headers: { ...spent.headers, "If-Match": "*" } });
+    await check("POST", REPLAY, replayPath, spent);
+    await check("GET", DLQ, `${RUNS}/${id}/dlq`, { token: reader });
 
     expect(problems).toEqual([]);
   }, 60_000);

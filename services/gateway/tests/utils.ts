@@ -11,6 +11,7 @@ import { createGateway, type Gateway, type GatewayDeps } from "../src/app.ts";
 import type { GatewayConfig } from "../src/config.ts";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
 import type { Admission } from "@semente/shared/bus";
+import { type BatchMessage, encodeMessage, type PipelineNames, storeDeadBatch } from "@semente/shared/pipeline";
 
 export const PROFILES_DIR = resolve(import.meta.dir, "../../../configs/seed_profiles");
 
@@ -199,3 +200,41 @@ export async function spawnGateway(
 
 /** The fixed instant tests use for window checks: 03:00 UTC, inside every canonical window. */
 export const NIGHT = () => new Date("2025-06-01T03:00:00Z");
+
+/**
+ * Stores a dead batch of `runId` in the world's SEED_DLQ as the DLQ enricher would (source
+ * sequence `seq` of the baseline work queue) and returns its entry id, `<stream>:<seq>`.
+ */
+export async function storeDeadBatchOf(
+  nats: TestNats,
+  names: PipelineNames,
+  run: { id: string; tenant: string },
+  seq: number,
+  dead: { entity: string; batchIndex: number } = { entity: "customers", batchIndex: seq },
+): Promise<string> {
+  const batch: BatchMessage = {
+    v: 1,
+    runId: run.id,
+    environment: "dev",
+    tenant: run.tenant,
+    mode: "baseline",
+    dryRun: true,
+    manifestHash: "a".repeat(64),
+    keyVersion: 1,
+    entity: dead.entity,
+    batchIndex: dead.batchIndex,
+    level: 1,
+    planIndex: seq,
+    from: 0,
+    to: 100,
+  };
+  await storeDeadBatch(nats.js, names, {
+    stream: names.streams.baseline,
+    seq,
+    subject: names.batchSubject(batch),
+    data: encodeMessage(batch),
+    deliveries: 5,
+    lastError: null,
+  });
+  return `${names.streams.baseline}:${seq}`;
+}

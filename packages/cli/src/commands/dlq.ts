@@ -5,17 +5,14 @@ import { createSql, type Sql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
 import type { Manifest } from "@semente/shared/manifest";
 import {
-  abandonDlqReplay,
-  claimDlqReplay,
-  completeDlqReplay,
   type DlqRecord,
+  type DlqReplayOutcome,
   listDlq,
   PIPELINE_VARS,
   pipelineNames,
   planBatches,
-  replayDlq,
+  replayDeadBatch,
 } from "@semente/shared/pipeline";
-import { isTerminalState } from "@semente/shared/runs";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
@@ -86,56 +83,47 @@ function gatewayClientFor(manifest: Manifest) {
   });
 }
 
-/**
- * Replays one dead batch at most once: the replay is claimed in seed.dlq_replays first, so a second
- * replay of the same record reports the run the first one resumed instead of resuming another.
- */
+function describe(record: DlqRecord, outcome: DlqReplayOutcome, runId: string | null): string {
+  if (outcome.kind === "already") {
+    const into =
+      outcome.replayRun === null ? `re-published as ${outcome.republished}` : `resumed as run ${outcome.replayRun}`;
+    return `${record.id} was already replayed (${into}); nothing replayed again`;
+  }
+  if (outcome.kind === "republished") {
+    return `re-published ${record.id} to ${outcome.republished.replace(":", " #")}${outcome.duplicate ? " (already replayed)" : ""}`;
+  }
+  return `run ${runId} is ${outcome.sourceState}: re-submitted its manifest as run ${outcome.replayRun} (resume)`;
+}
+
+/** Replays one dead batch at most once, through the shared implementation the gateway also uses. */
 async function replay(sql: Sql, record: DlqRecord, followIt: boolean): Promise<number> {
   const principal = `cli:${process.env.USER ?? "unknown"}`;
   const runId = record.batch?.runId ?? null;
-  const claim = await claimDlqReplay(sql, { id: record.id, dlqSeq: record.dlqSeq, runId }, principal);
-  if (claim.kind === "in_progress") {
-    throw new SementeError("IDEMPOTENCY_IN_FLIGHT", `a replay of ${record.id} is under way`, {
-      extensions: { claimed_at: claim.claimedAt.toISOString() },
-    });
-  }
-  const run = runId === null ? null : await runOf(sql, runId);
-  if (claim.kind === "done") {
-    const into =
-      claim.replayRun === null ? `re-published as ${claim.republished}` : `resumed as run ${claim.replayRun}`;
-    process.stderr.write(`${record.id} was already replayed (${into}); nothing replayed again\n`);
-    if (followIt && claim.replayRun !== null && run !== null) return follow(claim.replayRun, run.manifest);
-    out(claim.replayRun ?? claim.republished ?? "");
+  const outcome = await withBroker(({ js, jsm, names }) =>
+    replayDeadBatch(
+      {
+        sql,
+        js,
+        jsm,
+        names,
+        resubmit: async (manifest, dryRun, key) =>
+          (await submitViaGateway(await gatewayClientFor(manifest), manifest, dryRun, key)).id,
+      },
+      record,
+      principal,
+    ),
+  );
+  const line = describe(record, outcome, runId);
+  if (outcome.kind === "republished") {
+    out(line);
     return 0;
   }
-  try {
-    if (run === null || !isTerminalState(run.state as never)) {
-      const result = await withBroker(({ js, jsm, names }) => replayDlq(js, jsm, names, record.id));
-      await completeDlqReplay(sql, record.id, { republished: `${result.stream}:${result.seq}` });
-      out(
-        `re-published ${record.id} to ${result.stream} #${result.seq}${result.duplicate ? " (already replayed)" : ""}`,
-      );
-      return 0;
-    }
-    // The key ties the resume run to this record: a crash before the outcome is recorded, then a
-    // retry, gets the same run back from the gateway (within the key's retention).
-    const created = await submitViaGateway(
-      await gatewayClientFor(run.manifest),
-      run.manifest,
-      record.batch?.dryRun ?? false,
-      `dlq-replay-${record.id}`,
-    );
-    await completeDlqReplay(sql, record.id, { replayRun: created.id });
-    process.stderr.write(`run ${runId} is ${run.state}: re-submitted its manifest as run ${created.id} (resume)\n`);
-    if (!followIt) {
-      out(created.id);
-      return 0;
-    }
-    return follow(created.id, run.manifest);
-  } catch (error) {
-    await abandonDlqReplay(sql, record.id);
-    throw error;
-  }
+  process.stderr.write(`${line}\n`);
+  const target = outcome.replayRun;
+  const run = runId === null ? null : await runOf(sql, runId);
+  if (followIt && target !== null && run !== null) return follow(target, run.manifest);
+  out(target ?? (outcome.kind === "already" ? (outcome.republished ?? "") : ""));
+  return 0;
 }
 
 export const dlqCommand: Command = {

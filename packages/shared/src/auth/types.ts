@@ -19,6 +19,8 @@ export const Action = {
   create: "create",
   /** `POST /api/v1/seed-runs/{id}/cancel`. */
   cancel: "cancel",
+  /** `POST /api/v1/seed-runs/{id}/dlq/{entry}/replay` (admin only). */
+  replay: "replay",
 } as const;
 export type Action = (typeof Action)[keyof typeof Action];
 

@@ -108,6 +108,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/seed-runs/{id}/dlq": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Run identifier.
+                 * @example 0b6f3c1e-8d2a-4f5b-9c7d-1e2f3a4b5c6d
+                 */
+                id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a run's dead batches
+         * @description The run's dead batches as stored in `SEED_DLQ` (the advisory DLQ `semente dlq list` reads),
+         *     each with the `entry` id the replay operation takes and whether it was replayed already.
+         *     Authorized like the run: another tenant's run answers like an unknown id (404). Reads at most
+         *     the first 1 000 records of the DLQ.
+         */
+        get: operations["listSeedRunDlq"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/seed-runs/{id}/dlq/{entry}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Run identifier.
+                 * @example 0b6f3c1e-8d2a-4f5b-9c7d-1e2f3a4b5c6d
+                 */
+                id: components["parameters"]["RunId"];
+                /**
+                 * @description The dead batch, `<source stream>:<source seq>`, as `semente dlq list` and the run's `dlq`
+                 *     events name it. An entry that is unknown, malformed or belongs to another run is a 404.
+                 */
+                entry: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay a dead batch of a run (admin)
+         * @description What `semente dlq replay` does, through the same implementation. The replay is claimed once
+         *     per dead batch (`seed.dlq_replays`): while the run is not in a final state the batch is
+         *     re-published to its work queue as is (`outcome: republished`); once it is final (a dead
+         *     batch fails its run), the run's manifest is re-submitted as a new run that skips every
+         *     checkpointed batch (`outcome: resumed`, `replay_run`), subject to the same window, budget
+         *     and admission checks as `POST /api/v1/seed-runs`. A later replay of the same dead batch,
+         *     under another Idempotency-Key, does nothing again and answers 200 with what the first one
+         *     did (`outcome: already`); a replay still under way elsewhere is a `409 idempotency-in-flight`.
+         *     Requires the `admin` role for the run's tenant and environment (403 otherwise); another
+         *     tenant's run answers like an unknown id (404).
+         */
+        post: operations["replaySeedRunDlqEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/seed-runs/{id}/evidence": {
         parameters: {
             query?: never;
@@ -364,6 +433,49 @@ export interface components {
             evidence_url?: string | null;
             /** @description Why the run ended in `failed`, `expired` or `aborted` (e.g. `queue-expired`, `budget-exceeded`); null otherwise. */
             reason?: components["schemas"]["Problem"] | null;
+        };
+        /** @description A run's dead batches. */
+        DlqEntryList: {
+            items: {
+                /** @description `<source stream>:<source seq>`, the replay operation's `entry`. */
+                entry: string;
+                /** @description Null when the stored payload is not a readable batch. */
+                entity: string | null;
+                batch_index: number | null;
+                deliveries: number;
+                /** @description The seeder's last reported failure, when known. */
+                last_error: {
+                    code: string;
+                    message: string;
+                } | null;
+                /** Format: date-time */
+                dead_at: string;
+                /** @description Whether a replay of this dead batch was done already. */
+                replayed: boolean;
+            }[];
+        };
+        /** @description What a replay of a dead batch did. */
+        DlqReplay: {
+            /** @description The dead batch, `<source stream>:<source seq>`. */
+            entry: string;
+            /**
+             * Format: uuid
+             * @description The run the dead batch belongs to.
+             */
+            run_id: string;
+            /**
+             * @description `republished`: the batch went back to its work queue; `resumed`: the run's manifest was
+             *     re-submitted as `replay_run`; `already`: an earlier replay did one of these.
+             * @enum {string}
+             */
+            outcome: "republished" | "resumed" | "already";
+            /**
+             * Format: uuid
+             * @description The resume run, when the replay re-submitted the manifest; null otherwise.
+             */
+            replay_run: string | null;
+            /** @description `<stream>:<seq>` the batch was re-published as; null when the run was resumed. */
+            republished: string | null;
         };
         /** @description One page of runs. */
         RunPage: {
@@ -1108,6 +1220,119 @@ export interface operations {
             428: components["responses"]["PreconditionRequired"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    listSeedRunDlq: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Run identifier.
+                 * @example 0b6f3c1e-8d2a-4f5b-9c7d-1e2f3a4b5c6d
+                 */
+                id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run's dead batches, oldest first. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    traceparent: components["headers"]["Traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DlqEntryList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replaySeedRunDlqEntry: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Client-chosen unique key for this request; kept 24 h (configurable per mode). Missing →
+                 *     400 `idempotency-key-required`; same key with another fingerprint → 409
+                 *     `idempotency-conflict`; same key while the first request is in flight → 409
+                 *     `idempotency-in-flight` with `Retry-After`.
+                 * @example 5f0c2b8e-1a7d-4c3e-9b6a-2d4f8e1c7a90
+                 */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Run identifier.
+                 * @example 0b6f3c1e-8d2a-4f5b-9c7d-1e2f3a4b5c6d
+                 */
+                id: components["parameters"]["RunId"];
+                /**
+                 * @description The dead batch, `<source stream>:<source seq>`, as `semente dlq list` and the run's `dlq`
+                 *     events name it. An entry that is unknown, malformed or belongs to another run is a 404.
+                 */
+                entry: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An earlier replay of this dead batch did it already; nothing was replayed again. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    traceparent: components["headers"]["Traceparent"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DlqReplay"];
+                };
+            };
+            /** @description This request replayed the dead batch. */
+            202: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    traceparent: components["headers"]["Traceparent"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DlqReplay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getSeedRunEvidence: {

@@ -301,6 +301,22 @@ export async function listDlq(jsm: JetStreamManager, names: PipelineNames, limit
   return out;
 }
 
+async function storedDeadBatch(jsm: JetStreamManager, names: PipelineNames, id: string): Promise<StoredMsg> {
+  const m = /^([A-Za-z0-9_-]+):(\d+)$/.exec(id);
+  if (m === null)
+    throw new SementeError("MALFORMED_INPUT", "a DLQ id is <stream>:<seq>, as `semente dlq list` shows it");
+  const stored = await jsm.streams.getMessage(names.dlq, {
+    last_by_subj: names.dlqSubject(m[1] as string, Number(m[2])),
+  });
+  if (stored === null) throw new SementeError("NOT_FOUND", `no dead batch ${id} in ${names.dlq}`);
+  return stored;
+}
+
+/** One dead batch record by its id (`<stream>:<seq>`); NOT_FOUND when absent, MALFORMED_INPUT when not an id. */
+export async function getDlqRecord(jsm: JetStreamManager, names: PipelineNames, id: string): Promise<DlqRecord> {
+  return toRecord(await storedDeadBatch(jsm, names, id));
+}
+
 /** Outcome of {@link replayDlq}. */
 export interface ReplayResult {
   record: DlqRecord;
@@ -321,13 +337,7 @@ export async function replayDlq(
   names: PipelineNames,
   id: string,
 ): Promise<ReplayResult> {
-  const m = /^([A-Za-z0-9_-]+):(\d+)$/.exec(id);
-  if (m === null)
-    throw new SementeError("MALFORMED_INPUT", "a DLQ id is <stream>:<seq>, as `semente dlq list` shows it");
-  const stored = await jsm.streams.getMessage(names.dlq, {
-    last_by_subj: names.dlqSubject(m[1] as string, Number(m[2])),
-  });
-  if (stored === null) throw new SementeError("NOT_FOUND", `no dead batch ${id} in ${names.dlq}`);
+  const stored = await storedDeadBatch(jsm, names, id);
   const record = toRecord(stored);
   const h: MsgHdrs = natsHeaders();
   h.set(DlqHeader.REPLAY_OF, record.id);

@@ -4,12 +4,14 @@ export {
   DlqHeader,
   decodeBatchFailed,
   encodeBatchFailed,
+  getDlqRecord,
   listDlq,
   recordFromMsg,
   replayDlq,
   storeDeadBatch,
 } from "./dlq.ts";
 export { abandonDlqReplay, claimDlqReplay, completeDlqReplay } from "./dlq-replays.ts";
+export { type DlqReplayDeps, type DlqReplayOutcome, dlqReplayKey, replayDeadBatch } from "./dlq-replay.ts";
 export { createPacer, PACING_WINDOW_MS, pacingPlan } from "./pacing.ts";
 export { createSloGate, percentile, SLO_MIN_SAMPLES, SLO_WINDOW } from "./slo.ts";
 export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";

@@ -5,7 +5,14 @@ import { publishRunEvent } from "@semente/shared/bus";
 import type { Sql } from "@semente/shared/db";
 import type { WormReadOptions } from "@semente/shared/evidence";
 import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
-import { type CostModel, estimateCost, isWithinWindow, type Mode, plannedRows } from "@semente/shared/manifest";
+import {
+  type CostModel,
+  estimateCost,
+  isWithinWindow,
+  type Manifest,
+  type Mode,
+  plannedRows,
+} from "@semente/shared/manifest";
 import {
   createRun,
   getRun,
@@ -120,6 +127,72 @@ async function submitOrWithdraw(deps: RunsDeps, ctx: RequestContext, created: Ru
   }
 }
 
+/**
+ * Checks the window and the budget, creates the run `queued` and submits it to admission: what
+ * `POST /api/v1/seed-runs` does once the manifest is parsed, and what a DLQ replay's resume run does.
+ */
+export async function admitManifest(
+  deps: RunsDeps,
+  ctx: RequestContext,
+  manifest: Manifest,
+  input: { dryRun: boolean; hash: string },
+): Promise<Run> {
+  const now = deps.now();
+  if (!isWithinWindow(manifest.window, now)) {
+    throw new SementeError("OUTSIDE_WINDOW", "outside the manifest's off-peak window", {
+      extensions: { window: manifest.window },
+    });
+  }
+  const cost = estimateCost(manifest, deps.costModel);
+  if (cost.overBudget) {
+    throw new SementeError("BUDGET_EXCEEDED", "estimated cost is over the manifest's budget", {
+      errors: [{ pointer: "/budget/max_cost", message: `estimate is ${Math.round(cost.ratio * 100)} % of the budget` }],
+    });
+  }
+  // A run created while the broker is down could be neither admitted nor expired (the queue
+  // lives in KV): refuse before writing anything.
+  await deps.brokerProbe().catch((error) => {
+    throw brokerDown(error);
+  });
+  const created = await createRun(deps.sql, {
+    environment: manifest.metadata.environment,
+    tenantId: manifest.metadata.tenant,
+    mode: manifest.mode,
+    dryRun: input.dryRun,
+    manifestHash: input.hash.replace(/^sha256:/, ""),
+    manifestVersion: manifest.metadata.version,
+    manifest,
+    referenceDatetime: manifest.reference_datetime,
+    keyVersion: manifest.key_version,
+    principal: ctx.principal.subject,
+    queuedUntil: new Date(now.getTime() + deps.queueTtlSeconds * 1000),
+    traceId: ctx.trace.traceId,
+    rowsPlanned: plannedRows(manifest).total,
+  });
+  ctx.scope.run = created.id;
+  const admitting = performance.now();
+  const tracer = deps.tracer ?? sementeTracer();
+  const attributes = {
+    "semente.run_id": created.id,
+    "semente.tenant": created.tenantId,
+    "semente.environment": created.environment,
+    "semente.mode": created.mode,
+  };
+  const decision = await inSpan(tracer, RunSpan.admission, { attributes }, async (span) => {
+    // Recorded before the submit: the planner parents its run span on the admission span.
+    await recordRunSpan(deps.sql, created.id, "gateway", RunSpan.request, ctx.span);
+    await recordRunSpan(deps.sql, created.id, "gateway", RunSpan.admission, span, traceContextOf(ctx.span).spanId);
+    const result = await submitOrWithdraw(deps, ctx, created);
+    span.setAttribute("semente.decision", result.state);
+    return result;
+  });
+  const labels = { environment: created.environment, decision: decision.state };
+  deps.metrics.admissionLatency.observe(labels, (performance.now() - admitting) / 1000);
+  deps.metrics.admissions.inc(labels);
+  ctx.log.info({ decision: decision.state }, "admission decision");
+  return decision.run;
+}
+
 /** `POST /api/v1/seed-runs`: validates, creates the run `queued`, then submits it to admission (202). */
 export function createRunRoute(deps: RunsDeps): Handler {
   return async (ctx) => {
@@ -137,69 +210,10 @@ export function createRunRoute(deps: RunsDeps): Handler {
       input.hash,
       async () => {
         if (input.parsed === undefined || manifest === undefined) throw input.error;
-        const now = deps.now();
-        if (!isWithinWindow(manifest.window, now)) {
-          throw new SementeError("OUTSIDE_WINDOW", "outside the manifest's off-peak window", {
-            extensions: { window: manifest.window },
-          });
-        }
-        const cost = estimateCost(manifest, deps.costModel);
-        if (cost.overBudget) {
-          throw new SementeError("BUDGET_EXCEEDED", "estimated cost is over the manifest's budget", {
-            errors: [
-              { pointer: "/budget/max_cost", message: `estimate is ${Math.round(cost.ratio * 100)} % of the budget` },
-            ],
-          });
-        }
-        // A run created while the broker is down could be neither admitted nor expired (the queue
-        // lives in KV): refuse before writing anything.
-        await deps.brokerProbe().catch((error) => {
-          throw brokerDown(error);
-        });
-        const created = await createRun(deps.sql, {
-          environment: manifest.metadata.environment,
-          tenantId: manifest.metadata.tenant,
-          mode: manifest.mode,
-          dryRun: input.dryRun,
-          manifestHash: input.parsed.hash.replace(/^sha256:/, ""),
-          manifestVersion: manifest.metadata.version,
-          manifest,
-          referenceDatetime: manifest.reference_datetime,
-          keyVersion: manifest.key_version,
-          principal: ctx.principal.subject,
-          queuedUntil: new Date(now.getTime() + deps.queueTtlSeconds * 1000),
-          traceId: ctx.trace.traceId,
-          rowsPlanned: plannedRows(manifest).total,
-        });
-        ctx.scope.run = created.id;
-        const admitting = performance.now();
-        const tracer = deps.tracer ?? sementeTracer();
-        const attributes = {
-          "semente.run_id": created.id,
-          "semente.tenant": created.tenantId,
-          "semente.environment": created.environment,
-          "semente.mode": created.mode,
-        };
-        const decision = await inSpan(tracer, RunSpan.admission, { attributes }, async (span) => {
-          // Recorded before the submit: the planner parents its run span on the admission span.
-          await recordRunSpan(deps.sql, created.id, "gateway", RunSpan.request, ctx.span);
-          await recordRunSpan(
-            deps.sql,
-            created.id,
-            "gateway",
-            RunSpan.admission,
-            span,
-            traceContextOf(ctx.span).spanId,
-          );
-          const result = await submitOrWithdraw(deps, ctx, created);
-          span.setAttribute("semente.decision", result.state);
-          return result;
-        });
-        const labels = { environment: created.environment, decision: decision.state };
-        deps.metrics.admissionLatency.observe(labels, (performance.now() - admitting) / 1000);
-        deps.metrics.admissions.inc(labels);
-        ctx.log.info({ decision: decision.state }, "admission decision");
-        return runReply(202, decision.run);
+        return runReply(
+          202,
+          await admitManifest(deps, ctx, manifest, { dryRun: input.dryRun, hash: input.parsed.hash }),
+        );
       },
       ttl,
       // The tenant's token is taken with the reservation, in one round trip.

@@ -6,15 +6,16 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { pae } from "@semente/shared/evidence";
 import { parseManifest } from "@semente/shared/manifest";
-import { planBatches } from "@semente/shared/pipeline";
+import { ensurePipelineStreams, type PipelineNames, planBatches } from "@semente/shared/pipeline";
 import { getRun, transitionRun } from "@semente/shared/runs";
 import type { BrowserContext, Page } from "playwright-core";
-import { insertPlan, markCommitted } from "../../../planner/src/batches.ts";
+import { insertPlan, markCommitted, markDeadLettered } from "../../../planner/src/batches.ts";
 import { consoleBundle } from "../../src/routes/console.ts";
-import { createWorld, NIGHT, profile, type TestWorld, token } from "../utils.ts";
+import { createWorld, NIGHT, profile, storeDeadBatchOf, type TestWorld, token } from "../utils.ts";
 import { ARTIFACTS, launchChromium } from "./browser.ts";
 
 let world: TestWorld;
+let pipeline: PipelineNames;
 let server: { stop(): unknown; port: number };
 let base: string;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -28,7 +29,12 @@ const JWKS = { keys: [{ ...signer.publicKey.export({ format: "jwk" }), kid: KID,
 
 beforeAll(async () => {
   world = await createWorld("gw_console", { now: NIGHT, globalSlots: 10 });
+  pipeline = await ensurePipelineStreams(world.nats.jsm, {
+    namePrefix: world.nats.prefix,
+    subjectPrefix: world.nats.subjectPrefix,
+  });
   const gateway = await world.newGateway({}, NIGHT, {
+    pipeline,
     consoleDevTokens: true,
     runEvents: { pollMs: 100, heartbeatMs: 1_000, evidenceWaitMs: 10_000 },
   });
@@ -107,6 +113,30 @@ async function executeRun(runId: string, tenant: string): Promise<string> {
       environment, tenant_id, now() + interval '400 days', ${world.db.adminSql.json(envelope)}
     from seed.runs where id = ${runId}`;
   return `sha256:${digest}`;
+}
+
+/** A running run of `tenant` (created through the API) whose first batch is dead-lettered, and its DLQ entry. */
+async function runWithDeadBatch(tenant: string): Promise<{ runId: string; entity: string; batchIndex: number }> {
+  const res = await fetch(`${base}/api/v1/seed-runs`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${await token()}`,
+      "Content-Type": "application/yaml",
+      "Idempotency-Key": tenant,
+    },
+    body: profile("dev", "banco-alfa").replace("tenant: banco-alfa", `tenant: ${tenant}`),
+  });
+  expect(res.status).toBe(202);
+  const runId = ((await res.json()) as { id: string }).id;
+  const plan = planBatches(parseManifest(profile("dev", "banco-alfa")).manifest);
+  const run = await getRun(world.db.appSql, runId);
+  if (run === null) throw new Error("run vanished");
+  await insertPlan(world.db.appSql, run, plan);
+  for (const to of ["planning", "running"] as const) await transitionRun(world.db.appSql, runId, { to });
+  const batch = plan.batches[0] as { entity: string; batchIndex: number };
+  await markDeadLettered(world.db.appSql, runId, batch, { code: "CONTRACT_VIOLATION", message: "bad row" });
+  await storeDeadBatchOf(world.nats, pipeline, { id: runId, tenant }, 1, batch);
+  return { runId, entity: batch.entity, batchIndex: batch.batchIndex };
 }
 
 async function signIn(page: Page, bearer?: string): Promise<void> {
@@ -260,6 +290,45 @@ describe("console in headless Chromium", () => {
     expect(refused.body.code).toBe("FORBIDDEN");
     await page.close();
   }, 30_000);
+
+  test("console - an admin replays a dead batch from the run page; a read token sees no Replay and the API refuses it", async () => {
+    const { runId, entity, batchIndex } = await runWithDeadBatch("banco-dlq");
+    const page = await newPage();
+    await signIn(page);
+    await page.goto(`${base}/console#/runs/${runId}`);
+    const button = page.getByRole("button", { name: `Replay batch ${entity} #${batchIndex}` });
+    await button.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: `${ARTIFACTS}/console-dlq-replay.png`, fullPage: true });
+    await button.click();
+    await page.locator("#dlq td", { hasText: "replayed" }).waitFor({ timeout: 15_000 });
+    const [claim] = await world.db.adminSql`select state, principal from seed.dlq_replays where source_run = ${runId}`;
+    expect(claim).toEqual({ state: "done", principal: "console-dev" });
+    await page.close();
+
+    const reader = await token({ sub: "console-reader", roles: ["read"], tenants: ["*"], environments: ["dev"] });
+    const readPage = await newPage();
+    await signIn(readPage, reader);
+    await readPage.goto(`${base}/console#/runs/${runId}`);
+    await readPage.locator("#dlq tbody tr").waitFor({ timeout: 15_000 });
+    await Bun.sleep(500);
+    expect(await readPage.getByRole("button", { name: /^Replay/ }).count()).toBe(0);
+    expect(await readPage.locator("#dlq th", { hasText: "Replay" }).count()).toBe(0);
+    await readPage.screenshot({ path: `${ARTIFACTS}/console-dlq-read-token.png`, fullPage: true });
+    const refused = await readPage.evaluate(
+      async ([id, bearer]) => {
+        const list = await fetch(`/api/v1/seed-runs/${id}/dlq`, { headers: { Authorization: `Bearer ${bearer}` } });
+        const { items } = (await list.json()) as { items: { entry: string }[] };
+        const res = await fetch(`/api/v1/seed-runs/${id}/dlq/${items[0]?.entry}/replay`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${bearer}`, "Idempotency-Key": crypto.randomUUID() },
+        });
+        return { status: res.status, body: (await res.json()) as { code: string } };
+      },
+      [runId, reader] as const,
+    );
+    expect(refused).toEqual({ status: 403, body: expect.objectContaining({ code: "FORBIDDEN" }) });
+    await readPage.close();
+  }, 60_000);
 
   test("docs - the API reference renders the contract from local assets only", async () => {
     const page = await context.newPage();
