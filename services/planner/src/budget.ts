@@ -10,7 +10,7 @@ import {
   rowsCost,
 } from "@semente/shared/manifest";
 import type { Run } from "@semente/shared/runs";
-import type { Logger } from "@semente/shared/telemetry";
+import type { Counter, Logger } from "@semente/shared/telemetry";
 
 /** Share of the budget at which the run raises its alert (R6.7). */
 export const BUDGET_ALERT_RATIO = 0.8;
@@ -24,6 +24,8 @@ export interface RunBudgetDeps {
   log: Logger;
   /** Monotonic milliseconds (compute accrues for the time the run spends running). */
   now: () => number;
+  /** `semente_budget_alerts_total`, incremented with the 80 % alert. */
+  alerts?: Counter;
 }
 
 /** The live budget of one run: measured cost in seed.budget_ledger against `budget.max_cost`. */
@@ -136,6 +138,7 @@ export async function createRunBudget(deps: RunBudgetDeps, run: Run): Promise<Ru
       });
       if (!fresh) return;
       deps.log.warn({ spent: spent(), max_cost: maxCost, ratio }, "budget alert: 80 % of the budget spent");
+      deps.alerts?.inc({ environment: run.environment, mode: run.mode });
       const payload = {
         run: { id: run.id, tenant: run.tenantId, environment: run.environment },
         spent: spent(),

@@ -64,6 +64,8 @@ export interface ExecutorDeps {
   tracer?: Tracer;
   /** `semente_runs_finished_total{environment,mode,state}`. */
   runsFinished?: Counter;
+  /** `semente_budget_alerts_total`. */
+  budgetAlerts?: Counter;
   /** Monotonic milliseconds of the release pacing (transport timing). @default performance.now */
   now?: () => number;
 }
@@ -413,7 +415,15 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
     const budget: RunBudget | undefined = run.dryRun
       ? undefined
       : await createRunBudget(
-          { sql: deps.sql, js: deps.js, events: deps.events, model: deps.preflight.costModel, log, now },
+          {
+            sql: deps.sql,
+            js: deps.js,
+            events: deps.events,
+            model: deps.preflight.costModel,
+            log,
+            now,
+            alerts: deps.budgetAlerts,
+          },
           run,
         );
     const slo = createSloGate(manifest.slo);

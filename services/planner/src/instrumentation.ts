@@ -12,6 +12,8 @@ import {
 export interface PlannerMetrics {
   registry: MetricsRegistry;
   runsFinished: Counter;
+  /** `semente_budget_alerts_total`: the 80 % FinOps alert, once per run. */
+  budgetAlerts: Counter;
 }
 
 /** What the scrape-time gauges read. */
@@ -49,5 +51,9 @@ export function createPlannerMetrics(sources: () => PlannerGaugeSources | undefi
     set({}, n ?? Number.NaN);
   });
   registerSliGauge(registry, "leaseHeld", (set) => set({}, sources()?.active().length ?? 0));
-  return { registry, runsFinished: registerSli(registry, "runsFinished") };
+  return {
+    registry,
+    runsFinished: registerSli(registry, "runsFinished"),
+    budgetAlerts: registerSli(registry, "budgetAlerts"),
+  };
 }

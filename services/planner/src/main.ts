@@ -97,6 +97,7 @@ async function run(): Promise<void> {
       releaseBy: config.PLANNER_RELEASE,
       tracer: telemetry.tracer,
       runsFinished: metrics.runsFinished,
+      budgetAlerts: metrics.budgetAlerts,
       preflight: {
         sql,
         dataPlaneSql,

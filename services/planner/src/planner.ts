@@ -56,6 +56,8 @@ export interface PlannerOptions {
   tracer?: Tracer;
   /** `semente_runs_finished_total`. */
   runsFinished?: Counter;
+  /** `semente_budget_alerts_total`. */
+  budgetAlerts?: Counter;
   /** @default 3 */
   parallelism?: number;
   /** @default 500 */
@@ -125,6 +127,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     },
     tracer: options.tracer,
     runsFinished: options.runsFinished,
+    budgetAlerts: options.budgetAlerts,
   };
 
   function launch(runId: string): void {

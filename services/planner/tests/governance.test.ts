@@ -3,6 +3,7 @@ import { subjects } from "@semente/shared/bus";
 import { buildReport } from "@semente/shared/evidence";
 import { estimateCost, type Manifest } from "@semente/shared/manifest";
 import { planBatches } from "@semente/shared/pipeline";
+import { createPlannerMetrics } from "../src/instrumentation.ts";
 import { runPauses } from "../src/pauses.ts";
 import type { Planner } from "../src/planner.ts";
 import {
@@ -40,13 +41,14 @@ async function committedBatches(runId: string): Promise<number> {
 
 let env: PlannerTestEnv;
 let planner: Planner;
+const metrics = createPlannerMetrics(() => undefined);
 // The planner's injected wall clock: preflight and the run-time window check read it.
 let clock = new Date("2026-11-27T01:00:00Z");
 
 beforeAll(async () => {
   env = await createPlannerTestEnv("planner_governance", [TENANT, BUDGET_TENANT, SLO_TENANT]);
   env.preflight.now = () => clock;
-  planner = await startTestPlanner(env, 3);
+  planner = await startTestPlanner(env, 3, { budgetAlerts: metrics.budgetAlerts });
 });
 afterAll(async () => {
   await planner.stop();
@@ -198,6 +200,10 @@ describe("FinOps live", () => {
       const audit = await env.db.appSql<{ action: string; reason: string | null }[]>`
         SELECT action, reason FROM seed.audit_log WHERE run_id = ${run.id} ORDER BY id`;
       expect(audit.map((a) => a.action)).toContain("budget.alert");
+      // …and the alert metric, once for this run.
+      expect(await metrics.registry.render()).toMatch(
+        /semente_budget_alerts_total\{environment="dev",mode="[a-z]+"\} 1\b/,
+      );
       expect(audit.at(-1)).toEqual({ action: "run.aborted", reason: "BUDGET_EXCEEDED" });
 
       const event = await Promise.race([alerts[Symbol.asyncIterator]().next(), Bun.sleep(5_000).then(() => null)]);

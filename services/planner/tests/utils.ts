@@ -14,7 +14,7 @@ import {
   planBatches,
 } from "@semente/shared/pipeline";
 import { createRun, type Run, transitionRun } from "@semente/shared/runs";
-import { createLogger, type Logger } from "@semente/shared/telemetry";
+import { type Counter, createLogger, type Logger } from "@semente/shared/telemetry";
 import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
 import { startVaultServer, type VaultTestServer } from "../../../packages/shared/tests/keys/vault-server.ts";
 import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
@@ -100,7 +100,11 @@ export async function createPlannerTestEnv(slug: string, tenants: readonly strin
 }
 
 /** Starts a planner on the test environment. */
-export async function startTestPlanner(env: PlannerTestEnv, parallelism = 3): Promise<Planner> {
+export async function startTestPlanner(
+  env: PlannerTestEnv,
+  parallelism = 3,
+  metrics: { budgetAlerts?: Counter } = {},
+): Promise<Planner> {
   const planner = await createPlanner({
     nc: env.nats.nc,
     js: env.nats.js,
@@ -115,6 +119,7 @@ export async function startTestPlanner(env: PlannerTestEnv, parallelism = 3): Pr
     parallelism,
     reconcileMs: 100,
     scanMs: 300,
+    ...metrics,
   });
   await planner.start();
   return planner;

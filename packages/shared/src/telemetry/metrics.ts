@@ -129,6 +129,13 @@ export const SLI_METRICS = {
     labels: [],
     help: "Runs whose tenant and slot leases this planner holds and renews.",
   },
+  budgetAlerts: {
+    name: "semente_budget_alerts_total",
+    type: "counter",
+    service: "planner",
+    labels: ["environment", "mode"],
+    help: "Runs whose measured cost reached 80 % of the manifest's budget (the FinOps alert, R6.7).",
+  },
   runsFinished: {
     name: "semente_runs_finished_total",
     type: "counter",
