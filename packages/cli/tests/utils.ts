@@ -25,3 +25,18 @@ export async function runCli(
   ]);
   return { stdout, stderr, code };
 }
+
+/**
+ * The environment of a CLI run against a test database in isolated dev: the control-plane and
+ * verifier roles' URLs and the local dev key of `keyFile` (CI unset, so the dev key is allowed).
+ */
+export function localDevEnv(urls: { app: string; verifier: string }, keyFile: string): Record<string, string> {
+  return {
+    SEMENTE_APP_DATABASE_URL: urls.app,
+    SEMENTE_VERIFIER_DATABASE_URL: urls.verifier,
+    KEY_PROVIDER: "local-dev",
+    SEMENTE_ISOLATED_DEV: "true",
+    SEMENTE_DEV_KEY_FILE: keyFile,
+    CI: "",
+  };
+}

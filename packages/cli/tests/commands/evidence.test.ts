@@ -8,7 +8,7 @@ import { createLocalDevKeyProvider } from "@semente/shared/keys";
 import { devManifest, quietLog } from "../../../shared/tests/evidence/utils.ts";
 import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
 import { seedCompletedRun } from "../../../shared/tests/verify/seeded-run.ts";
-import { runCli } from "../utils.ts";
+import { localDevEnv, runCli } from "../utils.ts";
 
 const ENTRY = resolve(import.meta.dir, "evidence-entry.ts");
 const dir = mkdtempSync(join(tmpdir(), "semente-cli-evidence-"));
@@ -38,15 +38,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const semente = (args: string[]) =>
-  runCli(ENTRY, args, {
-    SEMENTE_APP_DATABASE_URL: db.urls.app,
-    SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
-    KEY_PROVIDER: "local-dev",
-    SEMENTE_ISOLATED_DEV: "true",
-    SEMENTE_DEV_KEY_FILE: keyFile,
-    CI: "",
-  });
+const semente = (args: string[]) => runCli(ENTRY, args, localDevEnv(db.urls, keyFile));
 
 describe("evidence command", () => {
   test("evidence verify - a stored report verifies by file and by run id, digest recomputed", async () => {

@@ -8,7 +8,7 @@ import { parseManifest } from "@semente/shared/manifest";
 import { quietLog } from "../../../shared/tests/evidence/utils.ts";
 import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
 import { seedCompletedRun } from "../../../shared/tests/verify/seeded-run.ts";
-import { runCli } from "../utils.ts";
+import { localDevEnv, runCli } from "../utils.ts";
 
 // The acceptance of issue 9 on real PostgreSQL and real CLI processes: seed the dev baseline through
 // the seeder's writer, produce its signed report, then tamper with rows as a superuser.
@@ -44,15 +44,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const semente = (args: string[]) =>
-  runCli(ENTRY, args, {
-    SEMENTE_APP_DATABASE_URL: db.urls.app,
-    SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
-    KEY_PROVIDER: "local-dev",
-    SEMENTE_ISOLATED_DEV: "true",
-    SEMENTE_DEV_KEY_FILE: keyFile,
-    CI: "",
-  });
+const semente = (args: string[]) => runCli(ENTRY, args, localDevEnv(db.urls, keyFile));
 
 const both = () => Promise.all([semente(["verify", "--profile", PROFILE]), semente(["evidence", "verify", runId])]);
 
