@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/shared/bus";
-import { int, loadConfig, NATS_VARS, str, url } from "@semente/shared/config";
+import { int, loadConfig, NATS_VARS, notIsolatedDevBecause, oneOf, str, url } from "@semente/shared/config";
 import { createSql } from "@semente/shared/db";
 import { SementeError } from "@semente/shared/errors";
-import { type Manifest, parseManifest, plannedRows } from "@semente/shared/manifest";
-import { planBatches } from "@semente/shared/pipeline";
+import { Environment, type Manifest, parseManifest, plannedRows } from "@semente/shared/manifest";
+import { KEY_PROVIDER_VARS, planBatches } from "@semente/shared/pipeline";
 import { createRun, getRun, type RunResource, toRunResource } from "@semente/shared/runs";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -18,7 +18,9 @@ Submits a seed run of the manifest through the gateway (POST /api/v1/seed-runs) 
 or in dev a locally minted token. --follow shows progress (bars per entity on a TTY, plain lines
 otherwise) and prints the summary: rows per entity, dataset digest, elapsed time, evidence.
 --dry-run runs the whole flow in transactions that roll back. --direct skips the gateway: the run is
-created in PostgreSQL (SEMENTE_APP_DATABASE_URL) and admitted through the NATS leases directly.
+created in PostgreSQL (SEMENTE_APP_DATABASE_URL) and admitted through the NATS leases directly; it
+is allowed only in isolated dev (a dev manifest, SEMENTE_ENV=dev, SEMENTE_ISOLATED_DEV=true, CI
+unset), else exit 4 (DIRECT_NOT_ALLOWED) before anything is written.
 
 Exit codes: 0 completed (or submitted, without --follow); otherwise the code of the refusal or of
 the run's reason (3 manifest, 4 policy, 5 fail-closed preflight, 6 integrity/DLQ, 7 auth,
@@ -68,6 +70,30 @@ export async function submitViaGateway(
     }
     process.stderr.write(`gateway unavailable (503); retrying in ${Math.min(retryAfter, 10)} s\n`);
     await Bun.sleep(Math.min(retryAfter, 10) * 1000);
+  }
+}
+
+/** What decides whether `--direct` is allowed (README configuration table). */
+export const DIRECT_VARS = {
+  SEMENTE_ENV: oneOf("Deployment environment of this process", Object.values(Environment), "dev"),
+  SEMENTE_ISOLATED_DEV: KEY_PROVIDER_VARS.SEMENTE_ISOLATED_DEV,
+} as const;
+
+/**
+ * `--direct` bypasses the gateway's governance (token, environment binding, rate limits), so it
+ * is for isolated dev only (R4.4's definition, R6.10): throws DIRECT_NOT_ALLOWED otherwise.
+ */
+export function assertDirectAllowed(manifest: Manifest, env: Record<string, string | undefined> = process.env): void {
+  const vars = loadConfig(DIRECT_VARS, env);
+  const why =
+    manifest.metadata.environment !== vars.SEMENTE_ENV
+      ? `the manifest is for ${manifest.metadata.environment}, SEMENTE_ENV is ${vars.SEMENTE_ENV}`
+      : notIsolatedDevBecause({ environment: vars.SEMENTE_ENV, isolatedDev: vars.SEMENTE_ISOLATED_DEV, env });
+  if (why !== undefined) {
+    throw new SementeError(
+      "DIRECT_NOT_ALLOWED",
+      `--direct is allowed only in isolated dev (${why}); submit through the gateway instead`,
+    );
   }
 }
 
@@ -200,6 +226,7 @@ export const seedCommand: Command = {
     let run: RunResource;
     let direct: Awaited<ReturnType<typeof submitDirect>> | undefined;
     if (values.direct) {
+      assertDirectAllowed(manifest);
       direct = await submitDirect(manifest, hash, dryRun);
       run = direct.run;
     } else {

@@ -591,6 +591,8 @@ export interface components {
          *     | `SLO_BREACHED` | 409 | `https://semente.dev/problems/slo-breached` | SLO gate breached |
          *     | `DATASET_MISMATCH` | 409 | `https://semente.dev/problems/dataset-mismatch` | Database differs from the manifest's dataset |
          *     | `EVIDENCE_TAMPERED` | 500 | `https://semente.dev/problems/evidence-tampered` | Stored evidence differs from its index |
+         *     | `ENVIRONMENT_NOT_SERVED` | 403 | `https://semente.dev/problems/environment-not-served` | Environment not served here |
+         *     | `DIRECT_NOT_ALLOWED` | 403 | `https://semente.dev/problems/direct-not-allowed` | Direct mode outside isolated dev |
          */
         Problem: {
             /** Format: uri */
@@ -687,7 +689,12 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The principal may not act on this tenant, environment or mode (`forbidden`, `mode-not-allowed`, `dev-key-forbidden`). */
+        /**
+         * @description The principal may not act on this tenant, environment or mode (`forbidden`,
+         *     `mode-not-allowed`, `dev-key-forbidden`), or the manifest, run or listing names an
+         *     environment other than the one this gateway serves (`environment-not-served`, with
+         *     `served_environment`; checked after the token).
+         */
         Forbidden: {
             headers: {
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
