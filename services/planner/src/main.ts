@@ -73,6 +73,7 @@ async function run(): Promise<void> {
     });
     const leases = await createLeaseKeeper({
       nc,
+      sql,
       bucketPrefix: config.GATEWAY_NATS_NAME_PREFIX,
       replicas: config.NATS_REPLICAS,
       globalSlots: config.PLANNER_GLOBAL_SLOTS,

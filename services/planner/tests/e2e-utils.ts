@@ -78,7 +78,11 @@ export interface Stack {
   cliEnv: Record<string, string>;
   logDir: string;
   seeders: Subprocess[];
+  /** The planner process (replaced by `restartPlanner`). */
+  planner: Subprocess;
   startSeeder(extra?: Record<string, string>): Promise<Subprocess>;
+  /** Starts a new planner process (after the test killed the previous one) and waits until it is ready. */
+  restartPlanner(): Promise<Subprocess>;
   stop(): Promise<void>;
 }
 
@@ -106,33 +110,51 @@ function spawnService(entry: string, env: Record<string, string>, log: string): 
   });
 }
 
-/** Starts gateway, planner and `seeders` seeder processes on a fresh database. */
-export async function startStack(infra: E2eInfra, slug: string, seeders: number): Promise<Stack> {
+/** Starts gateway, planner and `seeders` seeder processes on a fresh database; `extra` goes to every process. */
+export async function startStack(
+  infra: E2eInfra,
+  slug: string,
+  seeders: number,
+  extra: Record<string, string> = {},
+): Promise<Stack> {
   const db = await createTestDatabase(slug);
   const logDir = mkdtempSync(join(tmpdir(), `semente-e2e-${slug}-`));
   const gatewayPort = freePort();
-  const base = { ...infra.env };
+  const base = { ...infra.env, ...extra };
   const gateway = spawnService(
     "services/gateway/src/main.ts",
     { ...base, DATABASE_URL: db.urls.app, GATEWAY_PORT: String(gatewayPort) },
     join(logDir, "gateway.log"),
   );
-  const plannerPort = freePort();
-  const planner = spawnService(
-    "services/planner/src/main.ts",
-    {
-      ...base,
-      DATABASE_URL: db.urls.app,
-      PREFLIGHT_DATABASE_URL: db.urls.seeder,
-      VERIFIER_DATABASE_URL: db.urls.verifier,
-      HEALTH_PORT: String(plannerPort),
-    },
-    join(logDir, "planner.log"),
-  );
+  let plannerPort = freePort();
+  let planners = 0;
+  const spawnPlanner = () => {
+    planners += 1;
+    return spawnService(
+      "services/planner/src/main.ts",
+      {
+        ...base,
+        DATABASE_URL: db.urls.app,
+        PREFLIGHT_DATABASE_URL: db.urls.seeder,
+        VERIFIER_DATABASE_URL: db.urls.verifier,
+        HEALTH_PORT: String(plannerPort),
+      },
+      join(logDir, planners === 1 ? "planner.log" : `planner-${planners}.log`),
+    );
+  };
+  const planner = spawnPlanner();
   const procs: Subprocess[] = [gateway, planner];
   const stack: Stack = {
     db,
     logDir,
+    planner,
+    async restartPlanner() {
+      plannerPort = freePort();
+      stack.planner = spawnPlanner();
+      procs.push(stack.planner);
+      await waitReady(`http://127.0.0.1:${plannerPort}/readyz`, stack.planner, "planner");
+      return stack.planner;
+    },
     seeders: [],
     cliEnv: {
       ...base,
@@ -168,7 +190,7 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
 
 /** Runs the CLI as a process; returns exit code and output. */
 export async function cli(
-  stack: Stack,
+  stack: Pick<Stack, "cliEnv"> & Partial<Stack>,
   args: string[],
   timeoutMs = 60_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {

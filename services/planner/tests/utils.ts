@@ -64,7 +64,13 @@ export async function createPlannerTestEnv(slug: string, tenants: readonly strin
     events,
     actor: "planner",
   });
-  const leases = await createLeaseKeeper({ nc: nats.nc, bucketPrefix: nats.prefix, globalSlots: 2, ttlMs: 60_000 });
+  const leases = await createLeaseKeeper({
+    nc: nats.nc,
+    sql: db.appSql,
+    bucketPrefix: nats.prefix,
+    globalSlots: 2,
+    ttlMs: 60_000,
+  });
   const preflight: PreflightDeps = {
     sql: db.appSql,
     dataPlaneSql: db.seederSql,

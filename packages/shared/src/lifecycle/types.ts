@@ -54,8 +54,13 @@ export interface MaintenanceStatus {
   environment: string;
   /** The flag row (`semente maintenance set`) is active and not past `until`. */
   flagged: boolean;
-  /** A non-dry run of the tenant is planning or running (the run-held part of the flag). */
+  /**
+   * Non-dry runs of the tenant planning or running whose lease a planner renews (or that no planner
+   * has stamped yet): the run-held part of the flag.
+   */
   runsInProgress: string[];
+  /** Runs still `planning`/`running` whose lease expired (no planner renews it): they hold nothing. */
+  runsLapsed: { id: string; leaseExpiredAt: string }[];
   /** The database refuses writes to the tenant's banking rows by every role but the seeder. */
   underMaintenance: boolean;
   reason: string | null;
