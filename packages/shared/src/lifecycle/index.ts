@@ -6,3 +6,14 @@ export type { MaintenanceChange } from "./maintenance.ts";
 export type { MaintenanceStatus, PurgeEntity, PurgeOptions, PurgeResult } from "./types.ts";
 export { createCheckpointPruner } from "./retention.ts";
 export type { CheckpointPruner, CheckpointPrunerOptions, PrunedCheckpoints } from "./retention.ts";
+export {
+  assertPurgeRequest,
+  assertTenantFree,
+  checkPurge,
+  newPurgeRun,
+  PURGE_REQUEST_VERSION,
+  purgedDatasetFacts,
+  purgeRequestDocument,
+  submitPurgeRun,
+} from "./submit.ts";
+export type { PurgedDatasetFacts, PurgeRequest, SubmitPurgeDeps } from "./submit.ts";
