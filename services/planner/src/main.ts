@@ -127,7 +127,7 @@ async function run(): Promise<void> {
       metrics: metrics.registry,
     });
     await planner.start();
-    stopRetention = startRetentionJob({ sql, log, now: () => new Date() });
+    stopRetention = startRetentionJob({ sql, log, admission, now: () => new Date() });
     started = true;
     log.info({ health_port: health.port }, "planner started");
     await stopped.promise;

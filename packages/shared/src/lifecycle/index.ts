@@ -17,3 +17,5 @@ export {
   submitPurgeRun,
 } from "./submit.ts";
 export type { PurgedDatasetFacts, PurgeRequest, SubmitPurgeDeps } from "./submit.ts";
+export { createDatasetCleaner, expiredDatasets, tenantDatasets } from "./datasets.ts";
+export type { Dataset, DatasetCleaner, DatasetCleanerOptions, DatasetCleanup } from "./datasets.ts";
