@@ -55,7 +55,7 @@ export function startRetentionJob(options: RetentionJobOptions): () => void {
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    pass().finally(() => {
+    void pass().finally(() => {
       busy = false;
     });
   }, options.checkMs ?? 60_000);
