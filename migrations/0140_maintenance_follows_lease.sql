@@ -24,27 +24,36 @@ AS $$
                     AND (r.lease_expires_at IS NULL OR r.lease_expires_at > now()))
 $$;
 
+-- TRUNCATE wipes every tenant at once: refused while any tenant is under maintenance, by the same
+-- predicate as a single tenant's writes (the tenants that may be: a flag row or a run in progress).
+CREATE OR REPLACE FUNCTION seed.any_tenant_under_maintenance()
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT EXISTS (SELECT 1 FROM (SELECT m.tenant_id FROM seed.tenant_maintenance m WHERE m.active
+                                UNION SELECT r.tenant_id FROM seed.runs r WHERE r.state IN ('planning', 'running')) t
+                  WHERE seed.tenant_under_maintenance(t.tenant_id))
+$$;
+REVOKE ALL ON FUNCTION seed.any_tenant_under_maintenance() FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION seed.refuse_writes_under_maintenance()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  v_tenant text;
+  v_tenant text := current_setting('app.tenant_id', true);
 BEGIN
-  -- The seeder writes only under a running run's binding. A superuser bypasses RLS and every other
-  -- control here (fixtures, break-glass); it is not what this flag governs.
+  -- The seeder writes only under a running run's binding; a superuser is outside what the flag governs.
   IF session_user = 'semente_seeder' OR (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = session_user) THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'TRUNCATE' AND EXISTS (SELECT 1 FROM seed.tenant_maintenance m WHERE m.active AND (m.until IS NULL OR m.until > now())
-      UNION ALL SELECT 1 FROM seed.runs r WHERE r.state IN ('planning', 'running') AND NOT r.dry_run
-                   AND (r.lease_expires_at IS NULL OR r.lease_expires_at > now())) THEN
+  IF TG_OP = 'TRUNCATE' AND seed.any_tenant_under_maintenance() THEN
     RAISE EXCEPTION 'a tenant is under maintenance: TRUNCATE of %.% refused', TG_TABLE_SCHEMA, TG_TABLE_NAME
       USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
-  v_tenant := current_setting('app.tenant_id', true);
-  IF v_tenant IS NOT NULL AND v_tenant <> '' AND seed.tenant_under_maintenance(v_tenant) THEN
+  IF v_tenant <> '' AND seed.tenant_under_maintenance(v_tenant) THEN
     RAISE EXCEPTION 'tenant % is under maintenance: % on %.% refused', v_tenant, TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
       USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;

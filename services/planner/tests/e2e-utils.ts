@@ -11,6 +11,17 @@ import { createTestNats, type TestNats } from "../../../packages/shared/tests/na
 export const ROOT = resolve(import.meta.dir, "../../..");
 export const CLI = join(ROOT, "packages/cli/src/main.ts");
 
+/** Polls `check` until it returns a value (not `undefined`); throws after `timeoutMs`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 /** A port nothing listens on right now. */
 export function freePort(): number {
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });

