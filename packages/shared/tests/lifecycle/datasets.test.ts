@@ -98,7 +98,9 @@ describe("lifecycle - dataset registry", () => {
     expect((await tenantDatasets(db.appSql, "ttl-new", "staging"))[0]?.cleanupRunId).toBeNull();
     const audit = await db.adminSql<{ outcome: string; run_id: string; details: { dataset_run: string } }[]>`
       select outcome, run_id, details from seed.audit_log where action = 'dataset.expire' order by id`;
-    expect(audit.map((a) => [a.outcome, a.run_id, a.details.dataset_run])).toEqual([["success", purge?.id, expired]]);
+    expect(audit.map((a) => [a.outcome, a.run_id, a.details.dataset_run])).toEqual([
+      ["success", purge?.id ?? "", expired],
+    ]);
 
     // Not due yet by the injected clock; then due, but the purge is in flight: nothing new.
     expect(await cleaner.tick()).toBeNull();
