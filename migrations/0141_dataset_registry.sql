@@ -78,12 +78,15 @@ BEGIN
   IF OLD.state <> 'completed' AND NEW.state = 'completed' AND NEW.operation IN ('seed', 'reseed') THEN
     v_at := coalesce(NEW.finished_at, now());
     UPDATE seed.datasets d SET closed_at = v_at, closed_by_run = NEW.id, closed_reason = 'replaced'
-     WHERE d.tenant_id = NEW.tenant_id AND d.environment = NEW.environment AND d.closed_at IS NULL;
+     WHERE d.tenant_id = NEW.tenant_id AND d.environment = NEW.environment AND d.closed_at IS NULL
+       AND d.run_id <> NEW.id;
     v_ttl := NEW.manifest -> 'ttl' ->> NEW.mode;
     INSERT INTO seed.datasets (tenant_id, environment, mode, run_id, manifest_hash, dataset_digest, rows_written,
                                ttl, created_at, expires_at)
     VALUES (NEW.tenant_id, NEW.environment, NEW.mode, NEW.id, NEW.manifest_hash, NEW.dataset_digest, NEW.rows_written,
-            v_ttl, v_at, seed.dataset_expiry(NEW.mode, v_ttl, v_at));
+            v_ttl, v_at, seed.dataset_expiry(NEW.mode, v_ttl, v_at))
+    -- A run completes once; a row written back to `completed` by hand keeps its first registration.
+    ON CONFLICT (run_id) DO NOTHING;
   END IF;
   RETURN NULL;
 END
