@@ -50,7 +50,8 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF p_mode NOT IN ('load', 'dr') OR p_ttl IS NULL OR p_ttl !~ '^P[0-9WDTH]+$' THEN
+  -- The manifest schema's TTL_PATTERN: weeks, days, hours.
+  IF p_mode NOT IN ('load', 'dr') OR p_ttl IS NULL OR p_ttl !~ '^P(?=[0-9]|T[0-9])([0-9]+W)?([0-9]+D)?(T[0-9]+H)?$' THEN
     RETURN NULL;
   END IF;
   RETURN p_from + p_ttl::interval;

@@ -51,6 +51,16 @@ describe("lifecycle - dataset registry", () => {
     expect(dataset?.createdAt.getTime()).toBe(run?.finishedAt?.getTime());
     expect((dataset?.expiresAt?.getTime() ?? 0) - (dataset?.createdAt.getTime() ?? 0)).toBe(2.5 * DAY);
 
+    // Only the manifest's TTL form counts; an overflow or a malformed ttl leaves no expiry rather
+    // than blocking the run's completion.
+    const [expiry] = await db.adminSql<{ week: Date; bad: Date | null; empty: Date | null; huge: Date | null }[]>`
+      select seed.dataset_expiry('dr', 'P1W', '2025-01-01T00:00:00Z') as week,
+             seed.dataset_expiry('load', 'P1D; select 1', now()) as bad, seed.dataset_expiry('load', 'PT', now()) as empty,
+             seed.dataset_expiry('load', 'P99999999999999D', now()) as huge`;
+    expect(expiry).toEqual({ week: new Date("2025-01-08T00:00:00Z"), bad: null, empty: null, huge: null });
+    await completedRun("reg-huge", "load", { ttl: "P99999999999999D" });
+    expect((await tenantDatasets(db.appSql, "reg-huge", "staging"))[0]).toMatchObject({ expiresAt: null });
+
     await completedRun("reg-base", "baseline");
     expect((await tenantDatasets(db.appSql, "reg-base", "staging"))[0]?.expiresAt).toBeNull();
     await completedRun("reg-dry", "load", { dryRun: true });
@@ -78,6 +88,10 @@ describe("lifecycle - dataset registry", () => {
     // the control plane may only record the clean-up run
     await expect(db.appSql`update seed.datasets set closed_at = null`).rejects.toMatchObject({ code: "42501" });
     await expect(db.appSql`delete from seed.datasets`).rejects.toMatchObject({ code: "42501" });
+    await expect(
+      db.appSql`insert into seed.datasets (tenant_id, environment, mode, run_id, manifest_hash, rows_written, created_at)
+                values ('reg-forged', 'staging', 'load', ${purge}, ${"a".repeat(64)}, 1, now())`,
+    ).rejects.toMatchObject({ code: "42501" });
   });
 
   test("cleanup - the job purges the expired dataset only, once, audited; it retries after a failed purge and while the tenant is held", async () => {
