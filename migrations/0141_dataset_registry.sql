@@ -76,7 +76,8 @@ BEGIN
     UPDATE seed.datasets d SET closed_at = NEW.purged_at, closed_by_run = NEW.id, closed_reason = 'purged'
      WHERE d.tenant_id = NEW.tenant_id AND d.environment = NEW.environment AND d.closed_at IS NULL;
   END IF;
-  IF OLD.state <> 'completed' AND NEW.state = 'completed' AND NEW.operation IN ('seed', 'reseed') THEN
+  -- A DR drill (operation `dr_drill`, where the build has it) restores the dataset like a reseed.
+  IF OLD.state <> 'completed' AND NEW.state = 'completed' AND NEW.operation IN ('seed', 'reseed', 'dr_drill') THEN
     v_at := coalesce(NEW.finished_at, now());
     UPDATE seed.datasets d SET closed_at = v_at, closed_by_run = NEW.id, closed_reason = 'replaced'
      WHERE d.tenant_id = NEW.tenant_id AND d.environment = NEW.environment AND d.closed_at IS NULL

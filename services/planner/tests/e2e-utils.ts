@@ -121,17 +121,23 @@ function spawnService(entry: string, env: Record<string, string>, log: string): 
   });
 }
 
-/** Starts gateway, planner and `seeders` seeder processes on a fresh database; `extra` goes to every process. */
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  /** Overrides of every process's environment (SEMENTE_ENV, the WORM backend…). */
+  env?: Record<string, string>;
+}
+
+/** Starts gateway, planner and `seeders` seeder processes on a fresh database. */
 export async function startStack(
   infra: E2eInfra,
   slug: string,
   seeders: number,
-  extra: Record<string, string> = {},
+  options: StackOptions = {},
 ): Promise<Stack> {
   const db = await createTestDatabase(slug);
   const logDir = mkdtempSync(join(tmpdir(), `semente-e2e-${slug}-`));
   const gatewayPort = freePort();
-  const base = { ...infra.env, ...extra };
+  const base = { ...infra.env, ...options.env };
   const gateway = spawnService(
     "services/gateway/src/main.ts",
     { ...base, DATABASE_URL: db.urls.app, GATEWAY_PORT: String(gatewayPort) },

@@ -69,9 +69,7 @@ describe("e2e: maintenance flag held by a run", () => {
   test("maintenance - kill -9 the planner mid-run: the tenant is free once the lease expires, frozen again when a planner resumes, free after the run", async () => {
     const ttl = "5";
     const stack = await startStack(infra, "e2e_lease_lapse", 1, {
-      PLANNER_LEASE_TTL_S: ttl,
-      GATEWAY_TENANT_LEASE_TTL_S: ttl,
-      GATEWAY_SLOT_LEASE_TTL_S: ttl,
+      env: { PLANNER_LEASE_TTL_S: ttl, GATEWAY_TENANT_LEASE_TTL_S: ttl, GATEWAY_SLOT_LEASE_TTL_S: ttl },
     });
     try {
       // A paced run (~3,400 rows at 100 rows/s) that lasts long enough to kill its planner in the middle.
