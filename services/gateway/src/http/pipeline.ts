@@ -26,8 +26,8 @@ import {
   traceContextOf,
   withLabels,
 } from "@semente/shared/telemetry";
-import { Environment } from "@semente/shared/manifest";
 import type { GatewayConfig } from "../config.ts";
+import { assertServedEnvironment } from "./environment.ts";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import type { ManifestInput } from "./manifest-input.ts";
 import { encodeReply, problemReply, type Reply, toResponse } from "./reply.ts";
@@ -111,23 +111,6 @@ function rateLimited(results: RateLimitResult[]): SementeError | undefined {
   return new SementeError("RATE_LIMITED", `rate limit '${denied[0]?.policy.name}' exceeded`, {
     extensions: { retry_after: retry, policy: denied[0]?.policy.name },
   });
-}
-
-/**
- * A gateway serves the one environment of its `SEMENTE_ENV` (R3.4, R6.10): a manifest, a run or a
- * listing of another environment is refused, after the token check (403 `ENVIRONMENT_NOT_SERVED`).
- */
-export function assertServedEnvironment(served: string, environment: string | undefined): void {
-  if (environment === undefined || environment === served) return;
-  // Only a known environment name is echoed (a query string may hold anything).
-  const named = (Object.values(Environment) as string[]).includes(environment) ? environment : undefined;
-  throw new SementeError(
-    "ENVIRONMENT_NOT_SERVED",
-    named === undefined
-      ? `this gateway serves the '${served}' environment only`
-      : `this gateway serves the '${served}' environment, not '${named}': send it to the ${named} gateway`,
-    { extensions: { served_environment: served, ...(named === undefined ? {} : { environment: named }) } },
-  );
 }
 
 /** The per-request governance around every route: trace, auth, rate limits, idempotency, problems, audit, metrics. */
