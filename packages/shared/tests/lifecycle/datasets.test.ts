@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connectNats } from "../../src/bus/index.ts";
 import { createDatasetCleaner, tenantDatasets } from "../../src/lifecycle/index.ts";
 import { getRun, transitionRun } from "../../src/runs/index.ts";
 import { testAdmission } from "../bus/admission-helpers.ts";
@@ -147,5 +148,29 @@ describe("lifecycle - dataset registry", () => {
     const [refusal] = await db.adminSql<{ reason: string }[]>`
       select reason from seed.audit_log where action = 'dataset.expire' and outcome = 'refused'`;
     expect(refusal?.reason).toBe("LEASE_HELD");
+  });
+
+  test("cleanup - with the broker gone the pass fails without leaving a purge run or marking the dataset; the next pass purges", async () => {
+    const closed = await connectNats({ servers: nats.url, name: "datasets-closed" });
+    const live = await testAdmission(db, nats, { holderId: "ttl-down", scope: "down" });
+    const down = await testAdmission(db, nats, { holderId: "ttl-down", scope: "down", nc: closed });
+    await closed.close();
+    await completedRun("ttl-down", "load", { ttl: "P1D" });
+    const clock = () => new Date(Date.now() + 2 * DAY);
+    const before = await db.adminSql<
+      { n: number }[]
+    >`select count(*)::int as n from seed.runs where tenant_id = 'ttl-down'`;
+    const failing = createDatasetCleaner({ sql: db.appSql, admission: down, now: clock });
+    await expect(failing.clean()).rejects.toBeDefined();
+    const after = await db.adminSql<
+      { n: number }[]
+    >`select count(*)::int as n from seed.runs where tenant_id = 'ttl-down'`;
+    expect(after[0]?.n).toBe(before[0]?.n ?? -1);
+    expect((await tenantDatasets(db.appSql, "ttl-down", "staging"))[0]?.cleanupRunId).toBeNull();
+
+    const [outcome] = (await createDatasetCleaner({ sql: db.appSql, admission: live, now: clock }).clean()).filter(
+      (o) => o.tenantId === "ttl-down",
+    );
+    expect(outcome?.purgeRunId).toBeDefined();
   });
 });
