@@ -106,8 +106,13 @@ function spawnService(entry: string, env: Record<string, string>, log: string): 
   });
 }
 
-/** Starts gateway, planner and `seeders` seeder processes on a fresh database. */
-export async function startStack(infra: E2eInfra, slug: string, seeders: number): Promise<Stack> {
+/** Starts gateway, planner and `seeders` seeder processes on a fresh database (and the evidence service when asked). */
+export async function startStack(
+  infra: E2eInfra,
+  slug: string,
+  seeders: number,
+  options: { evidence?: boolean; seederEnv?: Record<string, string> } = {},
+): Promise<Stack> {
   const db = await createTestDatabase(slug);
   const logDir = mkdtempSync(join(tmpdir(), `semente-e2e-${slug}-`));
   const gatewayPort = freePort();
@@ -130,6 +135,21 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
     join(logDir, "planner.log"),
   );
   const procs: Subprocess[] = [gateway, planner];
+  const evidencePort = freePort();
+  if (options.evidence) {
+    procs.push(
+      spawnService(
+        "services/evidence/src/main.ts",
+        {
+          ...base,
+          DATABASE_URL: db.urls.app,
+          EVIDENCE_HEALTH_PORT: String(evidencePort),
+          EVIDENCE_DURABLE: `evidence-${slug}-${crypto.randomUUID().slice(0, 8)}`,
+        },
+        join(logDir, "evidence.log"),
+      ),
+    );
+  }
   const stack: Stack = {
     db,
     logDir,
@@ -145,7 +165,7 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
       const n = stack.seeders.length + 1;
       const seeder = spawnService(
         "services/seeder/src/main.ts",
-        { ...base, DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(port), ...extra },
+        { ...base, DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(port), ...options.seederEnv, ...extra },
         join(logDir, `seeder-${n}.log`),
       );
       stack.seeders.push(seeder);
@@ -162,6 +182,9 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
   };
   await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, "gateway");
   await waitReady(`http://127.0.0.1:${plannerPort}/readyz`, planner, "planner");
+  if (options.evidence) {
+    await waitReady(`http://127.0.0.1:${evidencePort}/readyz`, procs[2] as Subprocess, "evidence");
+  }
   for (let i = 0; i < seeders; i++) await stack.startSeeder();
   return stack;
 }
@@ -171,10 +194,11 @@ export async function cli(
   stack: Stack,
   args: string[],
   timeoutMs = 60_000,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = Bun.spawn([process.execPath, CLI, ...args], {
     cwd: ROOT,
-    env: stack.cliEnv,
+    env: { ...stack.cliEnv, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
