@@ -206,6 +206,27 @@ export async function evidenceSummary(client: GatewayClient | null, runId: strin
   return { location, checklist: result.response.ok ? checklistOf(result.data) : [] };
 }
 
+/** Submits the manifest through the gateway, or with `direct` straight to PostgreSQL and the NATS leases. */
+async function submit(o: {
+  manifest: Manifest;
+  text: string;
+  hash: string;
+  dryRun: boolean;
+  reseed: boolean;
+  direct?: boolean;
+}): Promise<{ client: GatewayClient | null; run: RunResource; direct?: Awaited<ReturnType<typeof submitDirect>> }> {
+  if (o.reseed && o.dryRun) throw new UsageError("--reseed deletes data: it cannot be a --dry-run");
+  if (o.reseed && o.direct) throw new UsageError("--reseed goes through the gateway (admin token): drop --direct");
+  if (o.direct) {
+    const direct = await submitDirect(o.manifest, o.hash, o.dryRun);
+    return { client: null, run: direct.run, direct };
+  }
+  const { tenant, environment } = o.manifest.metadata;
+  const roles: Role[] = o.reseed ? ["admin"] : ["seed-runner"];
+  const client = await createGatewayClient({ roles, tenants: [tenant], environments: [environment] });
+  return { client, run: await submitViaGateway(client, o.text, o.dryRun, undefined, o.reseed ? "reseed" : "seed") };
+}
+
 export const seedCommand: Command = {
   name: "seed",
   summary: "seed a manifest through the gateway (--dry-run, --follow)",
@@ -227,22 +248,10 @@ export const seedCommand: Command = {
     const { text, manifest, hash } = readManifest(values.profile);
     const dryRun = values["dry-run"] ?? false;
     const reseed = values.reseed ?? false;
-    if (reseed && dryRun) throw new UsageError("--reseed deletes data: it cannot be a --dry-run");
-    if (reseed && values.direct) throw new UsageError("--reseed goes through the gateway (admin token): drop --direct");
     const tenant = manifest.metadata.tenant;
     const environment = manifest.metadata.environment;
     const plan = planBatches(manifest);
-    let client: GatewayClient | null = null;
-    let run: RunResource;
-    let direct: Awaited<ReturnType<typeof submitDirect>> | undefined;
-    if (values.direct) {
-      direct = await submitDirect(manifest, hash, dryRun);
-      run = direct.run;
-    } else {
-      const roles: Role[] = reseed ? ["admin"] : ["seed-runner"];
-      client = await createGatewayClient({ roles, tenants: [tenant], environments: [environment] });
-      run = await submitViaGateway(client, text, dryRun, undefined, reseed ? "reseed" : "seed");
-    }
+    const { client, run, direct } = await submit({ manifest, text, hash, dryRun, reseed, direct: values.direct });
     try {
       process.stderr.write(
         `submitted ${reseed ? "reseed " : ""}run ${run.id} (${manifest.mode}${dryRun ? ", dry run" : ""}) for ${tenant}/${environment}: ${run.state}, ${plan.totalRows} rows in ${plan.batches.length} batches\n`,
