@@ -125,9 +125,13 @@ function spawnService(entry: string, env: Record<string, string>, log: string): 
 export interface StackOptions {
   /** Overrides of every process's environment (SEMENTE_ENV, the WORM backend…). */
   env?: Record<string, string>;
+  /** Also start the evidence service (signed reports of ended runs). @default false */
+  evidence?: boolean;
+  /** Overrides of the seeders' environment only. */
+  seederEnv?: Record<string, string>;
 }
 
-/** Starts gateway, planner and `seeders` seeder processes on a fresh database. */
+/** Starts gateway, planner and `seeders` seeder processes on a fresh database (and the evidence service when asked). */
 export async function startStack(
   infra: E2eInfra,
   slug: string,
@@ -161,6 +165,21 @@ export async function startStack(
   };
   const planner = spawnPlanner();
   const procs: Subprocess[] = [gateway, planner];
+  const evidencePort = freePort();
+  if (options.evidence) {
+    procs.push(
+      spawnService(
+        "services/evidence/src/main.ts",
+        {
+          ...base,
+          DATABASE_URL: db.urls.app,
+          EVIDENCE_HEALTH_PORT: String(evidencePort),
+          EVIDENCE_DURABLE: `evidence-${slug}-${crypto.randomUUID().slice(0, 8)}`,
+        },
+        join(logDir, "evidence.log"),
+      ),
+    );
+  }
   const stack: Stack = {
     db,
     logDir,
@@ -184,7 +203,7 @@ export async function startStack(
       const n = stack.seeders.length + 1;
       const seeder = spawnService(
         "services/seeder/src/main.ts",
-        { ...base, DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(port), ...extra },
+        { ...base, DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(port), ...options.seederEnv, ...extra },
         join(logDir, `seeder-${n}.log`),
       );
       stack.seeders.push(seeder);
@@ -201,6 +220,9 @@ export async function startStack(
   };
   await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, "gateway");
   await waitReady(`http://127.0.0.1:${plannerPort}/readyz`, planner, "planner");
+  if (options.evidence) {
+    await waitReady(`http://127.0.0.1:${evidencePort}/readyz`, procs[2] as Subprocess, "evidence");
+  }
   for (let i = 0; i < seeders; i++) await stack.startSeeder();
   return stack;
 }
@@ -210,10 +232,11 @@ export async function cli(
   stack: Pick<Stack, "cliEnv"> & Partial<Stack>,
   args: string[],
   timeoutMs = 60_000,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = Bun.spawn([process.execPath, CLI, ...args], {
     cwd: ROOT,
-    env: stack.cliEnv,
+    env: { ...stack.cliEnv, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
