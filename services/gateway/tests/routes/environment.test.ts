@@ -78,6 +78,26 @@ describe("environment binding (R3.4, R6.10)", () => {
     expect(runs.length).toBe(0);
   });
 
+  test("environment - a purge or a reseed of another environment is refused before anything is checked or written", async () => {
+    const send = requester(world.gateway.app);
+    const before = await world.db.adminSql<{ n: number }[]>`select count(*)::int as n from seed.runs`;
+    for (const [key, body] of [
+      ["env-purge", { operation: "purge", tenant: "banco-alfa", environment: "staging", mode: "load" }],
+      ["env-reseed", { operation: "reseed", manifest_yaml: profile("staging", "banco-alfa") }],
+    ] as const) {
+      const res = await send("POST", "/api/v1/seed-runs", {
+        token: admin,
+        contentType: "application/json",
+        body: JSON.stringify(body),
+        headers: { "Idempotency-Key": key },
+      });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as ProblemBody).code).toBe("ENVIRONMENT_NOT_SERVED");
+    }
+    const after = await world.db.adminSql<{ n: number }[]>`select count(*)::int as n from seed.runs`;
+    expect(after[0]?.n).toBe(before[0]?.n ?? -1);
+  });
+
   test("environment - the token is checked first: a dev-only token sending a staging manifest is FORBIDDEN", async () => {
     const devOnly = await token({ sub: "dev-only", environments: ["dev"] });
     const res = await requester(world.gateway.app)("POST", "/api/v1/seed-runs", {
