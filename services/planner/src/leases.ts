@@ -1,6 +1,13 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { claimLease, openAdmissionBuckets, readLease, renewLease, slotKey, tenantLeaseKey } from "@semente/shared/bus";
-import type { Sql } from "@semente/shared/db";
+import {
+  claimLease,
+  openAdmissionBuckets,
+  readLease,
+  renewLease,
+  slotKey,
+  tenantLeaseKey,
+} from "@semente/platform/bus";
+import type { Sql } from "@semente/platform/db";
 
 /** Options of {@link createLeaseKeeper}. */
 export interface LeaseKeeperOptions {

@@ -1,7 +1,7 @@
-import type { Admission } from "@semente/shared/bus";
-import type { Sql } from "@semente/shared/db";
-import { createCheckpointPruner, createDatasetCleaner } from "@semente/shared/lifecycle";
-import type { Logger } from "@semente/shared/telemetry";
+import type { Admission } from "@semente/platform/bus";
+import type { Sql } from "@semente/platform/db";
+import { createCheckpointPruner, createDatasetCleaner } from "@semente/platform/lifecycle";
+import type { Logger } from "@semente/platform/telemetry";
 
 /** Options of {@link startRetentionJob}. */
 export interface RetentionJobOptions {

@@ -6,9 +6,9 @@ import {
   readLease,
   slotKey,
   tenantLeaseKey,
-} from "@semente/shared/bus";
-import { createTestDatabase, runningRun, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+} from "@semente/platform/bus";
+import { createTestDatabase, runningRun, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 import { createLeaseKeeper, type LeaseKeeper } from "../src/leases.ts";
 
 let nats: TestNats;

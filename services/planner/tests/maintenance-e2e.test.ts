@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { withTenant } from "@semente/shared/db";
-import { bankingFixture } from "../../../packages/shared/tests/db/fixtures.ts";
+import { withTenant } from "@semente/platform/db";
+import { bankingFixture } from "../../../packages/platform/tests/db/fixtures.ts";
 import {
   cli,
   createE2eInfra,

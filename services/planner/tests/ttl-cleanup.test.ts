@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEvidenceService, createFsWormStore, verifyEvidence } from "@semente/shared/evidence";
-import { tenantDatasets } from "@semente/shared/lifecycle";
-import { loadCostModel, type Manifest } from "@semente/shared/manifest";
-import { snapshotTenant } from "../../../packages/shared/tests/lifecycle/utils.ts";
+import { createEvidenceService, createFsWormStore, verifyEvidence } from "@semente/platform/evidence";
+import { tenantDatasets } from "@semente/platform/lifecycle";
+import { loadCostModel } from "@semente/platform/config";
+import type { Manifest } from "@semente/core/manifest";
+import { snapshotTenant } from "../../../packages/platform/tests/lifecycle/utils.ts";
 import type { Planner } from "../src/planner.ts";
 import { startRetentionJob } from "../src/retention.ts";
 import {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
-import { createTestNats, type TestNats } from "../../../shared/tests/nats-harness.ts";
+import { createTestDatabase, type TestDatabase } from "../../../platform/tests/harness.ts";
+import { createTestNats, type TestNats } from "../../../platform/tests/nats-harness.ts";
 import { runCli } from "../utils.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");

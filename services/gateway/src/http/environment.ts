@@ -1,5 +1,5 @@
-import { SementeError } from "@semente/shared/errors";
-import { Environment } from "@semente/shared/manifest";
+import { SementeError } from "@semente/core/errors";
+import { Environment } from "@semente/core/manifest";
 
 /**
  * A gateway serves the one environment of its `SEMENTE_ENV` (R3.4, R6.10): a manifest, a run or a

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { runningRun } from "../../../../packages/shared/tests/harness.ts";
+import { runningRun } from "../../../../packages/platform/tests/harness.ts";
 import type { Gateway } from "../../src/app.ts";
 import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Environment } from "@semente/shared/manifest";
+import type { Environment } from "@semente/core/manifest";
 import type { Gateway } from "../../src/app.ts";
 import { createWorld, NIGHT, PROFILES_DIR, profile, requester, type TestWorld, token } from "../utils.ts";
 
