@@ -18,11 +18,23 @@ import {
   startStack,
 } from "./e2e-utils.ts";
 
-const ALFA = "configs/seed_profiles/dev/banco-alfa.yaml";
-const BETA = "configs/seed_profiles/dev/banco-beta.yaml";
-// The same profile with another reference_datetime, where the manifest's folder and name must be.
-const EDITED_DIR = mkdtempSync(join(tmpdir(), "semente-reseed-"));
-const EDITED = join(EDITED_DIR, "dev", "banco-alfa.yaml");
+// Copies of the dev profiles whose SLO gate tolerates this shared, loaded machine (a batch over the
+// canonical 1.5 s p95 aborts a run), where a manifest's folder and name must be; EDITED is banco-alfa
+// with another reference_datetime.
+const DIR = mkdtempSync(join(tmpdir(), "semente-reseed-"));
+const ALFA = join(DIR, "base", "dev", "banco-alfa.yaml");
+const BETA = join(DIR, "base", "dev", "banco-beta.yaml");
+const EDITED = join(DIR, "edited", "dev", "banco-alfa.yaml");
+const SLO = /slo: \{[^}]*\}/;
+const TOLERANT_SLO = "slo: { p95_batch_ms: 60000, p99_batch_ms: 60000, min_rows_per_second: 1, max_error_rate: 0.05 }";
+const ENDED = new Set(["completed", "failed", "aborted", "cancelled", "expired"]);
+
+function writeProfile(path: string, tenant: string, edit: (text: string) => string = (t) => t): void {
+  mkdirSync(join(path, ".."), { recursive: true });
+  const text = readFileSync(join(ROOT, "configs/seed_profiles/dev", `${tenant}.yaml`), "utf8");
+  writeFileSync(path, edit(text.replace(SLO, TOLERANT_SLO)));
+  expect(readFileSync(path, "utf8")).toContain(TOLERANT_SLO);
+}
 
 let infra: E2eInfra;
 let stack: Stack;
@@ -75,11 +87,10 @@ beforeAll(async () => {
   infra = await createE2eInfra(["banco-alfa", "banco-beta"]);
   // Small purge chunks, so that a purge of the dev dataset lasts long enough to be killed midway.
   stack = await startStack(infra, "e2e_lifecycle", 1, { evidence: true, seederEnv: { SEEDER_PURGE_CHUNK_ROWS: "5" } });
-  mkdirSync(join(EDITED_DIR, "dev"), { recursive: true });
-  const text = readFileSync(join(ROOT, ALFA), "utf8");
-  writeFileSync(
-    EDITED,
-    text.replace('reference_datetime: "2025-01-01T00:00:00Z"', 'reference_datetime: "2025-03-01T00:00:00Z"'),
+  writeProfile(ALFA, "banco-alfa");
+  writeProfile(BETA, "banco-beta");
+  writeProfile(EDITED, "banco-alfa", (t) =>
+    t.replace('reference_datetime: "2025-01-01T00:00:00Z"', 'reference_datetime: "2025-03-01T00:00:00Z"'),
   );
   expect(readFileSync(EDITED, "utf8")).toContain("2025-03-01T00:00:00Z");
 }, 120_000);
@@ -190,7 +201,8 @@ describe("e2e: purge and reseed as governed runs", () => {
     expect(submitted.code).toBe(0);
     const runId = submitted.stdout.trim().split("\n").at(-1) as string;
     const atKill = await killSeederMidPurge(runId);
-    await waitFor(async () => (await runState(runId)) === "completed", "the purge to complete");
+    await waitFor(async () => ENDED.has(await runState(runId)), "the purge to end");
+    expect(await runState(runId)).toBe("completed");
     expect(await chunksOf(runId)).toBeGreaterThan(atKill);
     expect(await rows("banco-alfa")).toBe(0);
     const [run] = await stack.db.adminSql<{ rows_deleted: string }[]>`
@@ -208,7 +220,8 @@ describe("e2e: purge and reseed as governed runs", () => {
     expect(submitted.code).toBe(0);
     const runId = submitted.stdout.trim().split("\n").at(-1) as string;
     await killSeederMidPurge(runId);
-    await waitFor(async () => (await runState(runId)) === "completed", "the reseed to complete", 180_000);
+    await waitFor(async () => ENDED.has(await runState(runId)), "the reseed to end", 180_000);
+    expect(await runState(runId)).toBe("completed");
     expect((await cli(stack, ["verify", "--profile", EDITED, "--json"], 120_000)).code).toBe(0);
     expect(await tenantHash("banco-beta")).toBe(beta);
   }, 400_000);
