@@ -27,6 +27,7 @@ import {
   withLabels,
 } from "@semente/platform/telemetry";
 import type { GatewayConfig } from "../config.ts";
+import { assertServedEnvironment } from "./environment.ts";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import type { ManifestInput } from "./manifest-input.ts";
 import { encodeReply, problemReply, type Reply, toResponse } from "./reply.ts";
@@ -282,6 +283,7 @@ export function createPipeline(deps: PipelineDeps) {
         authorize(action, target) {
           Object.assign(scope, target);
           assertAllowed(principal, action, target);
+          assertServedEnvironment(config.environment, target.environment);
         },
         limitTenant: (tenant) => take(config.rateLimits.tenant, `tenant:${tenant}`, limits),
         async idempotent(contentHash, produce, ttlSeconds, limit) {
