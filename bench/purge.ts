@@ -12,9 +12,9 @@
 // this process, over real NATS and PostgreSQL), timed from submission to `completed`, and from
 // admission to the database closing the purge phase.
 import { parseArgs } from "node:util";
-import { purgeTenant, submitPurgeRun } from "../packages/shared/src/lifecycle/index.ts";
-import { createTestDatabase, type TestDatabase } from "../packages/shared/tests/harness.ts";
-import { purgeRun, seedTenant, snapshotTenant } from "../packages/shared/tests/lifecycle/utils.ts";
+import { purgeTenant, submitPurgeRun } from "../packages/platform/src/lifecycle/index.ts";
+import { createTestDatabase, type TestDatabase } from "../packages/platform/tests/harness.ts";
+import { purgeRun, seedTenant, snapshotTenant } from "../packages/platform/tests/lifecycle/utils.ts";
 import {
   createPlannerTestEnv,
   startInProcessSeeder,

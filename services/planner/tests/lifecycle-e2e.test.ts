@@ -3,9 +3,9 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mintToken, resolveAuthKeys } from "@semente/shared/auth";
-import { claimLease, openAdmissionBuckets, releaseLease, tenantLeaseKey } from "@semente/shared/bus";
-import { snapshotTenant } from "../../../packages/shared/tests/lifecycle/utils.ts";
+import { mintToken, resolveAuthKeys } from "@semente/platform/auth";
+import { claimLease, openAdmissionBuckets, releaseLease, tenantLeaseKey } from "@semente/platform/bus";
+import { snapshotTenant } from "../../../packages/platform/tests/lifecycle/utils.ts";
 import {
   cli,
   counts,

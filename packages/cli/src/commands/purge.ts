@@ -1,6 +1,6 @@
-import { TENANT_ID_PATTERN } from "@semente/shared/db";
-import { Environment, Mode } from "@semente/shared/manifest";
-import type { BatchPlan } from "@semente/shared/pipeline";
+import { TENANT_ID_PATTERN } from "@semente/platform/db";
+import { Environment, Mode } from "@semente/core/manifest";
+import type { BatchPlan } from "@semente/core/pipeline";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
