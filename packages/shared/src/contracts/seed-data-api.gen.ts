@@ -591,6 +591,7 @@ export interface components {
          *     | `SLO_BREACHED` | 409 | `https://semente.dev/problems/slo-breached` | SLO gate breached |
          *     | `DATASET_MISMATCH` | 409 | `https://semente.dev/problems/dataset-mismatch` | Database differs from the manifest's dataset |
          *     | `EVIDENCE_TAMPERED` | 500 | `https://semente.dev/problems/evidence-tampered` | Stored evidence differs from its index |
+         *     | `DR_TARGET_MISSED` | 409 | `https://semente.dev/problems/dr-target-missed` | DR drill over its RTO/RPO target |
          */
         Problem: {
             /** Format: uri */

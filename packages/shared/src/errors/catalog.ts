@@ -57,6 +57,7 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   SLO_BREACHED: { status: 409, title: "SLO gate breached", exit: 4 },
   DATASET_MISMATCH: { status: 409, title: "Database differs from the manifest's dataset", exit: 6 },
   EVIDENCE_TAMPERED: { status: 500, title: "Stored evidence differs from its index", exit: 6 },
+  DR_TARGET_MISSED: { status: 409, title: "DR drill over its RTO/RPO target", exit: 4 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

@@ -100,6 +100,8 @@ export const ProblemCode = {
   DATASET_MISMATCH: "DATASET_MISMATCH",
   /** The stored WORM evidence object is missing or its hash differs from the index (500). */
   EVIDENCE_TAMPERED: "EVIDENCE_TAMPERED",
+  /** A DR drill restored and verified the tenant, but RTO or RPO is over its target (409). */
+  DR_TARGET_MISSED: "DR_TARGET_MISSED",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

@@ -23,6 +23,7 @@ import {
   reportPauses,
   runningSeconds,
 } from "./governance.ts";
+import { readDrillEvidence, reportDr } from "./drill.ts";
 import { classifyString } from "./scan.ts";
 import {
   type BuildReportOptions,
@@ -229,6 +230,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
     readPauses(sql, run.id),
     readLedger(sql, run.id),
   ]);
+  const drill = await readDrillEvidence(sql, run.id, checkpoints);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
   const planned = manifest === null ? null : plannedRows(manifest);
   const durationS =
@@ -354,6 +356,18 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       options.costModel,
       running.pausedS,
     ),
-    checklist: buildChecklist({ run, manifest, checkpoints, batches, audit, durationS, gateway429s, dataset, trace }),
+    ...(drill === null ? {} : { dr: reportDr(drill) }),
+    checklist: buildChecklist({
+      run,
+      manifest,
+      checkpoints,
+      batches,
+      audit,
+      durationS,
+      gateway429s,
+      dataset,
+      trace,
+      drill,
+    }),
   };
 }

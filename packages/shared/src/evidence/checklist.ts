@@ -1,6 +1,7 @@
 import { RLS_REQUIRED_TABLES } from "../db/rls-record.ts";
 import type { Manifest } from "../manifest/index.ts";
 import type { Run } from "../runs/index.ts";
+import { type DrillEvidence, drCheck } from "./drill.ts";
 import type { CheckItem } from "./types.ts";
 
 /** A checkpoint row as the report reads it. */
@@ -59,6 +60,8 @@ export interface ChecklistInput {
   dataset: { digest: string | null; recorded_digest: string | null; checkpoints: number };
   /** The report's trace section. */
   trace: { trace_id: string | null; span_ids: string[] };
+  /** A DR drill's facts; absent (or null) for every other run, which gets no `dr` item. */
+  drill?: DrillEvidence | null;
 }
 
 /** Nearest-rank percentile of `values` (non-empty). */
@@ -350,10 +353,11 @@ export function hasEvidence(item: CheckItem): boolean {
 
 /**
  * The checklist items, in report order: pii, rls, contracts, idempotency, rate_limit, slo,
- * dataset, trace. An item can only pass on the evidence it carries: a `pass` without any evidence
- * value becomes a `fail`.
+ * dataset, trace, and for a DR drill dr. An item can only pass on the evidence it carries: a
+ * `pass` without any evidence value becomes a `fail`.
  */
 export function buildChecklist(input: ChecklistInput): CheckItem[] {
+  const drill = input.drill === undefined || input.drill === null ? [] : [drCheck(input.drill, input.run)];
   return [
     piiCheck(input),
     rlsCheck(input),
@@ -363,6 +367,7 @@ export function buildChecklist(input: ChecklistInput): CheckItem[] {
     sloCheck(input),
     datasetCheck(input),
     traceCheck(input),
+    ...drill,
   ].map((item) =>
     item.status === "pass" && !hasEvidence(item)
       ? { ...item, status: "fail" as const, summary: `no evidence was recorded for ${item.id}` }
