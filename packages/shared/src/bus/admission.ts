@@ -353,6 +353,10 @@ export async function createAdmission(options: AdmissionOptions): Promise<Admiss
     release,
     promote,
     heartbeat,
+    async tenantHolder(environment, tenantId) {
+      const current = await readLease(buckets.tenantLeases, tenantLeaseKey(environment, tenantId));
+      return current === null || isStale(current.value, now()) ? null : (current.value?.runId ?? null);
+    },
     start() {
       if (running) return;
       running = true;

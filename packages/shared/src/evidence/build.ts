@@ -230,7 +230,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
     readPauses(sql, run.id),
     readLedger(sql, run.id),
   ]);
-  const drill = await readDrillEvidence(sql, run.id, checkpoints);
+  const drill = await readDrillEvidence(sql, run, checkpoints);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
   const planned = manifest === null ? null : plannedRows(manifest);
   const durationS =

@@ -14,12 +14,11 @@ export interface DrillEvidence {
 /** The drill of a run: null when the run is not a DR drill; facts null when its loss was never captured. */
 export async function readDrillEvidence(
   sql: Sql,
-  runId: string,
+  run: Pick<Run, "id" | "operation">,
   checkpoints: readonly CheckpointFact[],
 ): Promise<DrillEvidence | null> {
-  const [row] = await sql<{ operation: string }[]>`SELECT operation FROM seed.runs WHERE id = ${runId}`;
-  if (row?.operation !== "dr_drill") return null;
-  const facts = await readDrill(sql, runId);
+  if (run.operation !== "dr_drill") return null;
+  const facts = await readDrill(sql, run.id);
   return { facts, assessment: facts === null ? null : assessDrill(facts, checkpoints) };
 }
 

@@ -2,7 +2,7 @@ import type { Sql } from "../db/index.ts";
 import { SementeError } from "../errors/index.ts";
 import type { KeyPublic } from "../keys/index.ts";
 import { canonicalJson } from "../manifest/index.ts";
-import { requireRun } from "../runs/index.ts";
+import { requireRun, type Run } from "../runs/index.ts";
 import { readCheckpoints, recomputeDatasetDigest } from "./build.ts";
 import { readDrillEvidence, reportDr } from "./drill.ts";
 import { parseEnvelope, sha256Hex, verifyEnvelope } from "./dsse.ts";
@@ -38,10 +38,11 @@ const fail = (message: string, pointer = ""): SementeError =>
 /** A drill's `dr` section, derived again from `seed.dr_drills` and the run's checkpoints, must be the report's. */
 async function assertDrillRecorded(
   sql: Sql,
+  run: Run,
   report: EvidenceReport,
   checkpoints: Awaited<ReturnType<typeof readCheckpoints>>,
 ): Promise<void> {
-  const drill = await readDrillEvidence(sql, report.run.id, checkpoints);
+  const drill = await readDrillEvidence(sql, run, checkpoints);
   const derived = drill === null ? undefined : canonicalJson(reportDr(drill));
   if (derived !== (report.dr === undefined ? undefined : canonicalJson(report.dr))) {
     throw fail("DR drill mismatch: the report's dr section differs from the drill recorded in seed.dr_drills", "/dr");
@@ -92,7 +93,7 @@ export async function verifyEvidence(options: VerifyEvidenceOptions): Promise<Ev
         "/dataset/recorded_digest",
       );
     }
-    await assertDrillRecorded(options.sql, report, checkpoints);
+    await assertDrillRecorded(options.sql, run, report, checkpoints);
   }
   return { report, sha256, payloadSha256: verified.payloadSha256, keyId: verified.keyId, recomputedDigest };
 }

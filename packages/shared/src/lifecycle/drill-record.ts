@@ -111,7 +111,9 @@ function toFacts(row: DrillRow): DrillFacts {
 
 /** The recorded facts of a drill run, or null when its loss was never captured. */
 export async function readDrill(sql: Sql, runId: string): Promise<DrillFacts | null> {
-  const [row] = await sql<DrillRow[]>`SELECT * FROM seed.dr_drills WHERE run_id = ${runId}`;
+  const [row] = await sql<DrillRow[]>`
+    SELECT d.*, r.purged_at, r.rows_deleted::text AS rows_purged
+      FROM seed.dr_drills d JOIN seed.runs r ON r.id = d.run_id WHERE d.run_id = ${runId}`;
   return row === undefined ? null : toFacts(row);
 }
 
@@ -141,18 +143,12 @@ export async function captureLoss(options: CaptureLossOptions): Promise<DrillFac
   return (await readDrill(options.sql, options.runId)) as DrillFacts;
 }
 
-/** The purge phase ended (once): the database clock and the rows it deleted. */
-export async function markPurged(sql: Sql, runId: string, rowsPurged: number): Promise<void> {
-  await sql`
-    UPDATE seed.dr_drills SET purged_at = clock_timestamp(), rows_purged = ${rowsPurged}
-     WHERE run_id = ${runId} AND purged_at IS NULL`;
-}
-
-/** Every batch of the regeneration committed (once). */
+/** Every batch of the regeneration committed (once, after the run's purge phase closed). */
 export async function markRegenerated(sql: Sql, runId: string): Promise<void> {
   await sql`
-    UPDATE seed.dr_drills SET regenerated_at = clock_timestamp()
-     WHERE run_id = ${runId} AND regenerated_at IS NULL AND purged_at IS NOT NULL`;
+    UPDATE seed.dr_drills d SET regenerated_at = clock_timestamp()
+      FROM seed.runs r
+     WHERE d.run_id = ${runId} AND r.id = d.run_id AND d.regenerated_at IS NULL AND r.purged_at IS NOT NULL`;
 }
 
 /** The verification phase ended (once), with its outcome; returns the facts as recorded. */

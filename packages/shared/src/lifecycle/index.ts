@@ -1,6 +1,6 @@
 export { assertAdmin } from "./admin.ts";
 export { clearMaintenance, maintenanceStatus, setMaintenance } from "./maintenance.ts";
-export { PURGE_ORDER, purgeTenant } from "./purge.ts";
+export { PURGE_ORDER, purgeCompletedAt, purgeTenant } from "./purge.ts";
 export { CHECKPOINTS_ENTITY, RunOperation } from "./types.ts";
 export type { MaintenanceChange } from "./maintenance.ts";
 export type { MaintenanceStatus, PurgeEntity, PurgeOptions, PurgeResult } from "./types.ts";
@@ -15,7 +15,18 @@ export type {
   DrillVerification,
   RestoredBatch,
 } from "./drill.ts";
-export { captureLoss, markPurged, markRegenerated, readDrill, recordVerification } from "./drill-record.ts";
+export { captureLoss, markRegenerated, readDrill, recordVerification } from "./drill-record.ts";
 export type { CaptureLossOptions, DrillRunRef } from "./drill-record.ts";
 export { verifyDrill } from "./drill-verify.ts";
 export type { VerifyDrillOptions } from "./drill-verify.ts";
+export {
+  assertPurgeRequest,
+  assertTenantFree,
+  checkPurge,
+  newPurgeRun,
+  PURGE_REQUEST_VERSION,
+  purgedDatasetFacts,
+  purgeRequestDocument,
+  submitPurgeRun,
+} from "./submit.ts";
+export type { PurgedDatasetFacts, PurgeRequest, SubmitPurgeDeps } from "./submit.ts";

@@ -8,6 +8,8 @@ export const RunOperation = {
   purge: "purge",
   /** Purge, then regenerate, in one run under one lease. */
   reseed: "reseed",
+  /** A reseed of a DR manifest that records the loss, verifies the rows and reports RTO/RPO. */
+  drDrill: "dr_drill",
 } as const;
 export type RunOperation = (typeof RunOperation)[keyof typeof RunOperation];
 
@@ -42,10 +44,15 @@ export interface PurgeResult {
   deleted: Record<PurgeEntity, number>;
   /** Total of `deleted`. */
   rowsDeleted: number;
-  /** Rows of the tenant left per entity after the purge (all zero on success). */
+  /**
+   * Rows of the tenant left per entity after the purge (all zero on success: the database refuses
+   * to close the purge phase otherwise).
+   */
   remaining: Record<PurgeEntity, number>;
   /** Dataset digest of the tenant's data after the purge: the digest of no batches. */
   datasetDigest: string;
+  /** The purge phase was already closed before this call: nothing was deleted by it. */
+  alreadyComplete: boolean;
 }
 
 /** The maintenance flag of one tenant × environment. */

@@ -30,6 +30,7 @@ function fullInput(): ChecklistInput {
     environment: "dev",
     tenantId: "banco-alfa",
     mode: "baseline",
+    operation: "seed",
     dryRun: false,
     state: "completed",
     manifestHash: hashHex,
@@ -49,6 +50,8 @@ function fullInput(): ChecklistInput {
     startedAt: new Date("2026-01-10T10:00:00Z"),
     finishedAt: new Date("2026-01-10T10:00:05Z"),
     queuedUntil: null,
+    purgedAt: null,
+    rowsDeleted: null,
   };
   return {
     run,

@@ -17,7 +17,6 @@ import {
 import {
   captureLoss,
   drillTargets,
-  markPurged,
   markRegenerated,
   purgeTenant,
   recordVerification,
@@ -57,7 +56,6 @@ async function drillUpToVerification(manifest: Manifest, beforeVerify?: () => Pr
     targets: drillTargets(manifest),
   });
   const purged = await purgeTenant({ ...ref, sql: db.seederSql });
-  await markPurged(db.appSql, runId, purged.rowsDeleted);
   await writeAll(db, runId, manifest, keys);
   await markRegenerated(db.appSql, runId);
   await beforeVerify?.();
