@@ -5,6 +5,7 @@ import { bootstrapCommand } from "./commands/bootstrap.ts";
 import { dbCommand } from "./commands/db.ts";
 import { dlqCommand } from "./commands/dlq.ts";
 import { downCommand } from "./commands/down.ts";
+import { drCommand } from "./commands/dr.ts";
 import { evidenceCommand } from "./commands/evidence.ts";
 import { maintenanceCommand } from "./commands/maintenance.ts";
 import { runsCommand } from "./commands/runs.ts";
@@ -25,6 +26,7 @@ const COMMANDS: Command[] = [
   runsCommand,
   dlqCommand,
   maintenanceCommand,
+  drCommand,
   upCommand,
   downCommand,
   bootstrapCommand,

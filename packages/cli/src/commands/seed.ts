@@ -53,8 +53,10 @@ export async function submitViaGateway(
   dryRun: boolean,
   // By default a new run per invocation: re-submitting after a crash must resume, not replay the old answer.
   idempotencyKey = `cli-seed-${crypto.randomUUID()}`,
+  operation?: "seed" | "reseed" | "dr_drill",
 ): Promise<RunResource> {
-  const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest: manifest as never };
+  const manifestBody = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest: manifest as never };
+  const body = operation === undefined ? manifestBody : { ...manifestBody, operation };
   for (let attempt = 1; ; attempt++) {
     const result = await client.api.POST("/api/v1/seed-runs", {
       body: { ...body, dry_run: dryRun },
