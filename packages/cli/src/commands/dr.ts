@@ -78,23 +78,28 @@ async function verifiedReport(
 
 const secs = (n: number | null | undefined) => (n === null || n === undefined ? "-" : `${n} s`);
 
-function printDrill(run: RunResource, dr: ReportDr | undefined, checklist: CheckItem[], keyId: string | null): void {
+function printDrSection(dr: ReportDr): void {
+  const v = dr.verification;
+  out(`loss         ${dr.loss_at ?? "-"}`);
+  out(`purged       ${dr.purged_at ?? "-"} (${dr.rows_purged ?? "-"} rows and checkpoints deleted)`);
+  out(`regenerated  ${dr.regenerated_at ?? "-"}`);
+  out(
+    v === null
+      ? `verified     ${dr.verified_at ?? "-"} (not verified)`
+      : `verified     ${dr.verified_at ?? "-"} (${v.rows_compared} rows compared value by value as ${v.role}, ${v.differences} difference(s))`,
+  );
+  out(`RTO          ${secs(dr.rto_seconds)} (target ${secs(dr.targets?.rto_seconds)})`);
+  out(`RPO          ${secs(dr.rpo_seconds)} (target ${secs(dr.targets?.rpo_seconds)}): ${dr.rpo_basis}`);
+  for (const d of v?.first_differences ?? []) out(`  difference ${d}`);
+}
+
+function printDrill(run: RunResource, dr: ReportDr | undefined, checklist: CheckItem[], keyId: string): void {
   out(`run          ${run.id} (${run.state})`);
-  if (dr !== undefined) {
-    out(`loss         ${dr.loss_at ?? "-"}`);
-    out(`purged       ${dr.purged_at ?? "-"} (${dr.rows_purged ?? "-"} rows and checkpoints deleted)`);
-    out(`regenerated  ${dr.regenerated_at ?? "-"}`);
-    out(
-      `verified     ${dr.verified_at ?? "-"} (${dr.verification?.rows_compared ?? "-"} rows compared value by value as ${dr.verification?.role ?? "-"}, ${dr.verification?.differences ?? "-"} difference(s))`,
-    );
-    out(`RTO          ${secs(dr.rto_seconds)} (target ${secs(dr.targets?.rto_seconds)})`);
-    out(`RPO          ${secs(dr.rpo_seconds)} (target ${secs(dr.targets?.rpo_seconds)}): ${dr.rpo_basis}`);
-    for (const d of dr.verification?.first_differences ?? []) out(`  difference ${d}`);
-  }
+  if (dr !== undefined) printDrSection(dr);
   out(`checklist    ${checklist.map((c) => `${c.id} ${c.status}`).join(", ")}`);
   const item = checklist.find((c) => c.id === "dr");
   if (item !== undefined) out(`dr           ${item.status}: ${item.summary}`);
-  if (keyId !== null) out(`signature    ok (key ${keyId})`);
+  out(`signature    ok (key ${keyId})`);
   if (run.reason !== null) out(`reason       ${run.reason.code}: ${run.reason.detail ?? run.reason.title}`);
 }
 
