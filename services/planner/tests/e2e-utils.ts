@@ -106,12 +106,25 @@ function spawnService(entry: string, env: Record<string, string>, log: string): 
   });
 }
 
-/** Starts gateway, planner and `seeders` seeder processes on a fresh database. */
-export async function startStack(infra: E2eInfra, slug: string, seeders: number): Promise<Stack> {
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  /** Overrides of every process's environment (SEMENTE_ENV, the WORM backend…). */
+  env?: Record<string, string>;
+  /** Also start the evidence service (signed reports of ended runs). @default false */
+  evidence?: boolean;
+}
+
+/** Starts gateway, planner and `seeders` seeder processes (and the evidence service) on a fresh database. */
+export async function startStack(
+  infra: E2eInfra,
+  slug: string,
+  seeders: number,
+  options: StackOptions = {},
+): Promise<Stack> {
   const db = await createTestDatabase(slug);
   const logDir = mkdtempSync(join(tmpdir(), `semente-e2e-${slug}-`));
   const gatewayPort = freePort();
-  const base = { ...infra.env };
+  const base = { ...infra.env, ...options.env };
   const gateway = spawnService(
     "services/gateway/src/main.ts",
     { ...base, DATABASE_URL: db.urls.app, GATEWAY_PORT: String(gatewayPort) },
@@ -130,6 +143,21 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
     join(logDir, "planner.log"),
   );
   const procs: Subprocess[] = [gateway, planner];
+  const evidencePort = freePort();
+  if (options.evidence === true) {
+    procs.push(
+      spawnService(
+        "services/evidence/src/main.ts",
+        {
+          ...base,
+          DATABASE_URL: db.urls.app,
+          EVIDENCE_HEALTH_PORT: String(evidencePort),
+          EVIDENCE_DURABLE: `evidence-${crypto.randomUUID().slice(0, 8)}`,
+        },
+        join(logDir, "evidence.log"),
+      ),
+    );
+  }
   const stack: Stack = {
     db,
     logDir,
@@ -162,6 +190,9 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
   };
   await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, "gateway");
   await waitReady(`http://127.0.0.1:${plannerPort}/readyz`, planner, "planner");
+  if (options.evidence === true) {
+    await waitReady(`http://127.0.0.1:${evidencePort}/readyz`, procs[2] as Subprocess, "evidence");
+  }
   for (let i = 0; i < seeders; i++) await stack.startSeeder();
   return stack;
 }
