@@ -38,6 +38,18 @@ export {
   PipelineStream,
 } from "./messages.ts";
 export { comparePlanOrder, runDatasetDigest } from "./dataset-digest.ts";
+export {
+  decodePurge,
+  decodePurged,
+  encodePurge,
+  isPurgeMessage,
+  PurgedMessageSchema,
+  PurgeMessageSchema,
+  purgedSubject,
+  purgeMsgId,
+  safePurge,
+} from "./purge-messages.ts";
+export type { PurgedMessage, PurgeMessage } from "./purge-messages.ts";
 export { ENTITY_LEVELS, FK_PARENTS, planBatches } from "./plan.ts";
 export { BatchState, createRunProgress, digestHex, normalizeDigest } from "./progress.ts";
 export {
