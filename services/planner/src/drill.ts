@@ -31,6 +31,17 @@ export interface DrillDeps {
 /** True for a DR drill run (a reseed that records the loss, verifies and reports RTO/RPO). */
 export const isDrill = (run: Pick<Run, "operation">): boolean => run.operation === "dr_drill";
 
+/** A DR drill runs only a `dr` manifest, never as a dry run (the gateway refuses both first). */
+export function assertDrillable(run: Run): void {
+  if (!isDrill(run)) return;
+  if ((run.manifest as Manifest).mode !== "dr") {
+    throw new SementeError("MODE_NOT_ALLOWED", "a DR drill runs only a manifest in dr mode", {
+      errors: [{ pointer: "/mode", message: "must be dr for a DR drill" }],
+    });
+  }
+  if (run.dryRun) throw new SementeError("VALIDATION_FAILED", "a DR drill cannot be a dry run");
+}
+
 /**
  * The loss instant of a drill: what the tenant holds, captured right before the purge phase is
  * released (once; a resumed drill keeps it). Nothing for any other run.
@@ -61,7 +72,7 @@ export interface DrillOutcome {
 }
 
 /** The verification phase, run once: every row compared as the verification role, then recorded. */
-async function verified(deps: DrillDeps, run: Run): Promise<DrillFacts> {
+async function verified(deps: DrillDeps, run: Run, isStopped: () => boolean): Promise<DrillFacts> {
   const facts = await readDrill(deps.sql, run.id);
   if (facts === null) throw new SementeError("INTERNAL", `DR drill ${run.id} has no recorded loss`);
   if (facts.verifiedAt !== null) return facts;
@@ -74,7 +85,13 @@ async function verified(deps: DrillDeps, run: Run): Promise<DrillFacts> {
     fpeKey,
     keyVersion: run.keyVersion,
   });
-  const verification = await verifyDrill({ verifierSql: deps.verifierSql, runId: run.id, manifest, ctx });
+  const verification = await verifyDrill({
+    verifierSql: deps.verifierSql,
+    runId: run.id,
+    manifest,
+    ctx,
+    shouldStop: isStopped,
+  });
   deps.log.info(
     { ok: verification.ok, rows: verification.rowsCompared, differences: verification.differences },
     "DR drill: rows verified",
@@ -84,7 +101,8 @@ async function verified(deps: DrillDeps, run: Run): Promise<DrillFacts> {
 
 /**
  * After the regeneration: records its end, verifies the rows value by value (inside the run, so
- * the signed evidence holds the outcome), and judges RTO/RPO against the targets. A verification
+ * the signed evidence holds the outcome; `isStopped` interrupts it, and the next executor
+ * verifies again), and judges RTO/RPO against the targets. A verification
  * that finds differences fails the run with DATASET_MISMATCH; RTO or RPO over target (or an
  * unbounded RPO) with DR_TARGET_MISSED.
  */
@@ -92,9 +110,10 @@ export async function concludeDrill(
   deps: DrillDeps,
   run: Run,
   committed: readonly RestoredRef[],
+  isStopped: () => boolean = () => false,
 ): Promise<DrillOutcome> {
   await markRegenerated(deps.sql, run.id);
-  const facts = await verified(deps, run);
+  const facts = await verified(deps, run, isStopped);
   const assessment = assessDrill(facts, committed);
   if (assessment.passed) return { assessment, error: null };
   const extensions = {

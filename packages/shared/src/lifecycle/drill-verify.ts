@@ -1,4 +1,5 @@
 import { DbRole, type Sql, withTenant } from "../db/index.ts";
+import { SementeError } from "../errors/index.ts";
 import type { GenerationContext } from "../factories/index.ts";
 import type { Manifest } from "../manifest/index.ts";
 import { digestBatch } from "../pipeline/batch-digest.ts";
@@ -15,6 +16,8 @@ export interface VerifyDrillOptions {
   ctx: GenerationContext;
   /** Differences kept in detail (described without values). @default 20 */
   maxDifferences?: number;
+  /** Checked after every regenerated batch: true stops the verification (UNAVAILABLE, nothing recorded). */
+  shouldStop?: () => boolean;
 }
 
 /**
@@ -41,6 +44,11 @@ export async function verifyDrill(options: VerifyDrillOptions): Promise<DrillVer
     ctx: options.ctx,
     maxDifferences: options.maxDifferences ?? 20,
     onBatch: (planned, batch) => {
+      if (options.shouldStop?.() === true) {
+        throw new SementeError("UNAVAILABLE", "DR drill verification interrupted: the planner is stopping", {
+          retryable: true,
+        });
+      }
       regenerated++;
       const digest = digestBatch(batch).replace(/^sha256:/, "");
       if (stored.get(`${planned.entity}/${planned.batchIndex}`) !== digest) mismatches++;

@@ -1,7 +1,7 @@
 export { assertAdmin } from "./admin.ts";
 export { clearMaintenance, maintenanceStatus, setMaintenance } from "./maintenance.ts";
 export { PURGE_ORDER, purgeCompletedAt, purgeTenant } from "./purge.ts";
-export { CHECKPOINTS_ENTITY, RunOperation } from "./types.ts";
+export { CHECKPOINTS_ENTITY, purgesThenSeeds, RunOperation } from "./types.ts";
 export type { MaintenanceChange } from "./maintenance.ts";
 export type { MaintenanceStatus, PurgeEntity, PurgeOptions, PurgeResult } from "./types.ts";
 export { createCheckpointPruner } from "./retention.ts";

@@ -13,6 +13,11 @@ export const RunOperation = {
 } as const;
 export type RunOperation = (typeof RunOperation)[keyof typeof RunOperation];
 
+/** Operations that purge the tenant's data, then seed the manifest's dataset, in one run. */
+export function purgesThenSeeds(operation: string): boolean {
+  return operation === RunOperation.reseed || operation === RunOperation.drDrill;
+}
+
 /** What {@link purgeTenant} deletes besides banking tables: the tenant's checkpoints of the mode. */
 export const CHECKPOINTS_ENTITY = "checkpoints";
 
