@@ -66,8 +66,9 @@ describe("planner - DR drill runs", () => {
     expect([done.state, done.reason]).toEqual(["completed", null]);
     expect(await bankingRows()).toBe(before);
     const facts = await readDrill(env.db.appSql, id);
-    expect(facts?.verification).toMatchObject({ ok: true, role: "semente_verifier", differences: 0 });
-    expect(facts?.purgedAt).not.toBeNull();
+    if (facts === null) throw new Error("no drill record");
+    expect(facts.verification).toMatchObject({ ok: true, role: "semente_verifier", differences: 0 });
+    expect(facts.purgedAt).not.toBeNull();
     expect(facts.regeneratedAt!.getTime()).toBeGreaterThanOrEqual(facts.purgedAt!.getTime());
     expect(facts.verifiedAt!.getTime()).toBeGreaterThanOrEqual(facts.regeneratedAt!.getTime());
     const report = await buildReport({ sql: env.db.appSql, runId: id });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { datasetDigest } from "@semente/shared/determinism";
+import { assertEvidenceReport, buildReport } from "@semente/shared/evidence";
 import { submitPurgeRun } from "@semente/shared/lifecycle";
 import type { Manifest } from "@semente/shared/manifest";
 import { digestHex, planBatches } from "@semente/shared/pipeline";
@@ -92,7 +93,8 @@ describe("planner - purge and reseed runs", () => {
     try {
       expect((await seedRun(manifestFor(A))).done.state).toBe("completed");
       expect((await seedRun(manifestFor(B))).done.state).toBe("completed");
-      const seeded = total(await bankingCounts(env.db.adminSql, A));
+      const countsA = await bankingCounts(env.db.adminSql, A);
+      const seeded = total(countsA);
       const checkpoints = await checkpointsOf(A);
       const other = await tenantHash(B);
 
@@ -117,6 +119,24 @@ describe("planner - purge and reseed runs", () => {
         select action, actor from seed.audit_log where run_id = ${id} order by id`;
       expect(audit).toContainEqual({ action: "purge.complete", actor: "semente_seeder" });
       expect(audit.map((a) => a.action)).toContain("preflight.pass");
+
+      const report = await buildReport({ sql: env.db.appSql, runId: id });
+      assertEvidenceReport(report);
+      expect(report.run.operation).toBe("purge");
+      expect(report.purge?.rows_deleted).toBe(seeded + checkpoints);
+      expect(report.purge?.deleted.find((d) => d.entity === "financial_transactions")?.rows).toBe(
+        countsA.financial_transactions,
+      );
+      expect(report.purge?.deleted.at(-1)).toEqual({ entity: "checkpoints", rows: checkpoints });
+      expect(report.dataset.digest).toBe(datasetDigest([]));
+      expect(report.dataset.matches_recorded).toBe(true);
+      expect(Object.fromEntries(report.checklist.map((c) => [c.id, c.status]))).toMatchObject({
+        rls: "pass",
+        dataset: "pass",
+        slo: "not_applicable",
+        idempotency: "not_applicable",
+        pii: "not_applicable",
+      });
     } finally {
       await seeder.stop();
     }
@@ -153,6 +173,13 @@ describe("planner - purge and reseed runs", () => {
       const runs = await env.db.adminSql<{ run_id: string }[]>`
         select distinct run_id from seed.checkpoints where tenant_id = ${A}`;
       expect(runs.map((r) => r.run_id)).toEqual([reseed.id]);
+      const report = await buildReport({ sql: env.db.appSql, runId: reseed.id });
+      assertEvidenceReport(report);
+      expect(report.run.operation).toBe("reseed");
+      expect(report.purge?.rows_deleted).toBe(Number((await runRow(reseed.id))?.rows_deleted));
+      expect(report.volumes.rows_written).toBe(planBatches(edited).totalRows);
+      expect(report.dataset.digest).toBe(`sha256:${reseed.done.dataset_digest}`);
+      expect(report.checklist.find((c) => c.id === "dataset")?.status).toBe("pass");
     } finally {
       await seeder.stop();
     }

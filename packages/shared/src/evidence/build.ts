@@ -24,6 +24,7 @@ import {
   runningSeconds,
 } from "./governance.ts";
 import { readDrillEvidence, reportDr } from "./drill.ts";
+import { readPurge } from "./purge.ts";
 import { classifyString } from "./scan.ts";
 import {
   type BuildReportOptions,
@@ -221,7 +222,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       extensions: { state: run.state },
     });
   }
-  const [checkpoints, batches, audit, gateway429s, traces, pauses, ledger] = await Promise.all([
+  const [checkpoints, batches, audit, gateway429s, traces, pauses, ledger, purge] = await Promise.all([
     readCheckpoints(sql, run),
     readBatches(sql, run.id),
     readAudit(sql, run.id),
@@ -229,6 +230,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
     runTraces(sql, run.id),
     readPauses(sql, run.id),
     readLedger(sql, run.id),
+    readPurge(sql, run),
   ]);
   const drill = await readDrillEvidence(sql, run, checkpoints);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
@@ -291,7 +293,8 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
     comparePlanOrder({ entity: a.entity, batchIndex: a.batch_index }, { entity: b.entity, batchIndex: b.batch_index }),
   );
 
-  const digest = recomputeDatasetDigest(checkpoints);
+  // A purge's data is the tenant's emptied data: its digest once the database closed the phase.
+  const digest = run.operation === "purge" ? (purge?.digest_after ?? null) : recomputeDatasetDigest(checkpoints);
   const recorded = sha256Ref(run.datasetDigest);
   // Spans recorded in seed.run_traces (gateway request/admission, planner run, evidence build)
   // of the run's own trace, then any audit row's span id.
@@ -319,6 +322,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       tenant: run.tenantId,
       environment: run.environment,
       mode: run.mode,
+      operation: run.operation,
       dry_run: run.dryRun,
       state: run.state,
       reason_code: run.reason?.code ?? null,
@@ -350,8 +354,11 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       batches_committed: checkpoints.length,
     },
     pauses: reportPauses(pauses),
+    ...(purge === null ? {} : { purge }),
     cost: reconciledCost(
-      costOf(manifest, options.costModel, written, running.runningS),
+      run.operation === "purge"
+        ? { ...costOf(null, undefined, written, null), note: "a purge has no manifest: no budget or cost estimate" }
+        : costOf(manifest, options.costModel, written, running.runningS),
       ledger,
       options.costModel,
       running.pausedS,
@@ -368,6 +375,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       dataset,
       trace,
       drill,
+      purge,
     }),
   };
 }

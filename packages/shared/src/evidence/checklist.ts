@@ -2,7 +2,8 @@ import { RLS_REQUIRED_TABLES } from "../db/rls-record.ts";
 import type { Manifest } from "../manifest/index.ts";
 import type { Run } from "../runs/index.ts";
 import { type DrillEvidence, drCheck } from "./drill.ts";
-import type { CheckItem } from "./types.ts";
+import { forOperation } from "./purge.ts";
+import type { CheckItem, ReportPurge } from "./types.ts";
 
 /** A checkpoint row as the report reads it. */
 export interface CheckpointFact {
@@ -62,6 +63,8 @@ export interface ChecklistInput {
   trace: { trace_id: string | null; span_ids: string[] };
   /** A DR drill's facts; absent (or null) for every other run, which gets no `dr` item. */
   drill?: DrillEvidence | null;
+  /** The purge phase of a purge or reseed run; null or absent for a seed run. */
+  purge?: ReportPurge | null;
 }
 
 /** Nearest-rank percentile of `values` (non-empty). */
@@ -368,9 +371,11 @@ export function buildChecklist(input: ChecklistInput): CheckItem[] {
     datasetCheck(input),
     traceCheck(input),
     ...drill,
-  ].map((item) =>
-    item.status === "pass" && !hasEvidence(item)
-      ? { ...item, status: "fail" as const, summary: `no evidence was recorded for ${item.id}` }
-      : item,
-  );
+  ]
+    .map((item) => forOperation(item, input))
+    .map((item) =>
+      item.status === "pass" && !hasEvidence(item)
+        ? { ...item, status: "fail" as const, summary: `no evidence was recorded for ${item.id}` }
+        : item,
+    );
 }

@@ -77,6 +77,23 @@ const DrSchema = Type.Object(
   },
 );
 
+const PurgeSchema = Type.Object(
+  {
+    mode: Type.Union([Type.Literal("baseline"), Type.Literal("load"), Type.Literal("dr")]),
+    rows_deleted: Count,
+    deleted: Type.Array(
+      Type.Object({ entity: Type.String({ pattern: "^[a-z][a-z0-9_]{1,62}$" }), rows: Count }, strict),
+    ),
+    completed_at: Nullable(Instant),
+    digest_after: Nullable(Sha256Ref),
+  },
+  {
+    ...strict,
+    description:
+      "The purge phase of a purge or reseed run: rows deleted per entity (children first, then the mode's checkpoints), when the database closed it (nothing of the tenant left), and the digest of the emptied data. Absent for a seed run.",
+  },
+);
+
 const CheckItemSchema = Type.Object(
   {
     id: Type.Union(Object.values(CheckId).map((id) => Type.Literal(id))),
@@ -114,6 +131,11 @@ export const EvidenceReportSchema = Type.Object(
         tenant: Tenant,
         environment: EnvironmentName,
         mode: Type.Union([Type.Literal("baseline"), Type.Literal("load"), Type.Literal("dr")]),
+        operation: Type.Optional(
+          Type.Union([Type.Literal("seed"), Type.Literal("purge"), Type.Literal("reseed"), Type.Literal("dr_drill")], {
+            description: "Added with purge runs: older reports lack it (they are all seed runs).",
+          }),
+        ),
         dry_run: Type.Boolean(),
         state: Type.Union(["completed", "failed", "aborted", "cancelled"].map((s) => Type.Literal(s))),
         reason_code: Nullable(Type.String({ pattern: "^[A-Z][A-Z0-9_]*$" })),
@@ -164,6 +186,7 @@ export const EvidenceReportSchema = Type.Object(
     pauses: Type.Optional(
       Type.Array(PauseSchema, { description: "Window pauses, oldest first. Added later: older reports lack it." }),
     ),
+    purge: Type.Optional(PurgeSchema),
     cost: Type.Object(
       {
         currency: Nullable(Type.String({ pattern: "^[A-Z]{3}$" })),
@@ -217,6 +240,8 @@ export function evidenceReportJsonSchema(): Record<string, unknown> {
 function drIssues(r: EvidenceReport): ProblemIssue[] {
   const items = r.checklist.filter((c) => c.id === "dr");
   if (r.dr === undefined) {
+    if (r.run.operation === "dr_drill")
+      return [{ pointer: "/dr", message: "a DR drill's report must hold its 'dr' section" }];
     return items.length === 0 ? [] : [{ pointer: "/checklist", message: "a 'dr' item without the 'dr' section" }];
   }
   if (items.length !== 1) return [{ pointer: "/checklist", message: "a drill report must hold exactly one 'dr' item" }];
