@@ -167,6 +167,8 @@ describe("DR drill phases on a real database", () => {
     );
     const stripped = structuredClone(report);
     delete stripped.dr;
+    expect(schemaIssues(stripped)).toContain("/dr: a DR drill's report must hold its 'dr' section");
+    stripped.run.operation = "reseed";
     expect(schemaIssues(stripped)).toContain("/checklist: a 'dr' item without the 'dr' section");
     const itemless = structuredClone(report);
     itemless.checklist = itemless.checklist.filter((c) => c.id !== "dr");
