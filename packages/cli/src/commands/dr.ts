@@ -1,5 +1,5 @@
 import { int, loadConfig } from "@semente/shared/config";
-import { SementeError } from "@semente/shared/errors";
+import { PROBLEM_CATALOG, type ProblemCode, SementeError } from "@semente/shared/errors";
 import {
   assertEvidenceReport,
   type CheckItem,
@@ -103,11 +103,13 @@ function printDrill(run: RunResource, dr: ReportDr | undefined, checklist: Check
   if (run.reason !== null) out(`reason       ${run.reason.code}: ${run.reason.detail ?? run.reason.title}`);
 }
 
-/** 0 only for a completed run whose signed report's dr item passes. */
+/** 0 only for a completed run whose signed report's dr item passes; else one line naming why. */
 function drillExitCode(run: RunResource, item: CheckItem | undefined): number {
-  if (run.state !== "completed") return runExitCode(run);
-  if (item?.status === "pass") return 0;
-  throw new SementeError("DR_TARGET_MISSED", `the signed report's dr item is ${item?.status ?? "missing"}`);
+  if (run.state === "completed" && item?.status === "pass") return 0;
+  const code = run.reason?.code;
+  if (run.state !== "completed" && (code === undefined || !(code in PROBLEM_CATALOG))) return runExitCode(run);
+  const detail = `DR drill ${run.id} ${run.state}: ${item?.summary ?? run.reason?.detail ?? "no dr item"}`;
+  throw new SementeError(run.state === "completed" ? "DR_TARGET_MISSED" : (code as ProblemCode), detail);
 }
 
 export const drCommand: Command = {
