@@ -7,6 +7,7 @@ import { type Manifest, manifestHash, plannedRows } from "../packages/shared/src
 import { createRun, type RunOperation } from "../packages/shared/src/runs/index.ts";
 import type { VaultTestServer } from "../packages/shared/tests/keys/vault-server.ts";
 import { createTestNats, type TestNats } from "../packages/shared/tests/nats-harness.ts";
+import { benchServiceEnv } from "./throughput-pipeline.ts";
 import {
   freePort,
   type MemorySampler,
@@ -45,24 +46,7 @@ export interface DrStackOptions {
 export async function startDrStack(options: DrStackOptions): Promise<DrStack> {
   const nats = await createTestNats("bench_dr");
   const logDir = mkdtempSync(join(tmpdir(), "semente-bench-dr-"));
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "/tmp",
-    CI: "true",
-    SEMENTE_ENV: "dev",
-    SEMENTE_ENV_FILE: "/nonexistent/.env",
-    NATS_URL: nats.url,
-    GATEWAY_NATS_NAME_PREFIX: nats.prefix,
-    GATEWAY_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
-    PIPELINE_NATS_NAME_PREFIX: nats.prefix,
-    PIPELINE_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
-    KEY_PROVIDER: "vault-transit",
-    VAULT_ADDR: options.vault.url,
-    VAULT_TOKEN: options.vault.token,
-    EVIDENCE_WORM_DIR: join(logDir, "worm"),
-    LOG_LEVEL: "info",
-    ...options.env,
-  };
+  const env: Record<string, string> = { ...benchServiceEnv(nats, options.vault, logDir), ...options.env };
   const services: Service[] = [];
   const app = createSql(options.urls.app, { max: 2, applicationName: "semente-bench-dr" });
   const events = { streamName: `${nats.prefix}SEED_RUNS`, subjectPrefix: nats.subjectPrefix };

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mintToken, type Role, resolveAuthKeys } from "@semente/shared/auth";
 import type { Manifest } from "@semente/shared/manifest";
+import { corruptRestoredLoan } from "../../../packages/shared/tests/lifecycle/drill-utils.ts";
 import { startS3Server, type S3TestServer } from "../../../packages/shared/tests/evidence/s3-server.ts";
 import { profile, smallManifest } from "../../../packages/shared/tests/factories/utils.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "../../../packages/shared/tests/telemetry/otlp-receiver.ts";
@@ -119,13 +120,7 @@ describe("e2e: semente dr drill on a staging stack", () => {
   }, 180_000);
 
   test("dr drill - a row corrupted on its way back (a superuser's trigger) fails verification: exit 6, dr item fail", async () => {
-    const [loan] = await stack.db.adminSql<{ id: string }[]>`
-      select id from banking.loans where tenant_id = ${TENANT} order by id limit 1`;
-    await stack.db.adminSql.unsafe(`
-      create function public.corrupt_restore() returns trigger language plpgsql as $$
-      begin new.principal := new.principal + 1; return new; end $$;
-      create trigger corrupt_restore before insert on banking.loans
-        for each row when (new.id = '${loan?.id}') execute function public.corrupt_restore();`);
+    const uncorrupt = await corruptRestoredLoan(stack.db.adminSql, TENANT);
     try {
       const drill = await as(["admin"], ["dr", "drill", "--profile", DRILL, "--json"]);
       expect(drill.code).toBe(6);
@@ -135,9 +130,7 @@ describe("e2e: semente dr drill on a staging stack", () => {
       expect(out.dr?.rto_seconds).toBeNull();
       expect(out.checklist.find((c) => c.id === "dr")?.status).toBe("fail");
     } finally {
-      await stack.db.adminSql.unsafe(
-        "drop trigger corrupt_restore on banking.loans; drop function public.corrupt_restore();",
-      );
+      await uncorrupt();
     }
   }, 180_000);
 

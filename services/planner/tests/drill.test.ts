@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { assertEvidenceReport, buildReport } from "@semente/shared/evidence";
 import { readDrill } from "@semente/shared/lifecycle";
 import type { Manifest } from "@semente/shared/manifest";
+import { corruptRestoredLoan } from "../../../packages/shared/tests/lifecycle/drill-utils.ts";
 import { snapshotTenant } from "../../../packages/shared/tests/lifecycle/utils.ts";
 import type { Planner } from "../src/planner.ts";
 import {
@@ -85,13 +86,7 @@ describe("planner - DR drill runs", () => {
 
   test("drill - a row corrupted as it is restored (a superuser's trigger) fails verification: run failed DATASET_MISMATCH, dr item fail", async () => {
     const manifest = drManifest();
-    const [loan] = await env.db.adminSql<{ id: string }[]>`
-      select id from banking.loans where tenant_id = ${TENANT} order by id limit 1`;
-    await env.db.adminSql.unsafe(`
-      create function public.corrupt_restore() returns trigger language plpgsql as $$
-      begin new.principal := new.principal + 1; return new; end $$;
-      create trigger corrupt_restore before insert on banking.loans
-        for each row when (new.id = '${loan?.id}') execute function public.corrupt_restore();`);
+    const uncorrupt = await corruptRestoredLoan(env.db.adminSql, TENANT);
     try {
       const { id, done } = await run(manifest, "dr_drill");
       expect(done.state).toBe("failed");
@@ -105,9 +100,7 @@ describe("planner - DR drill runs", () => {
       expect(item?.status).toBe("fail");
       expect(item?.summary).toContain("verification failed: 1 row difference(s)");
     } finally {
-      await env.db.adminSql.unsafe(
-        "drop trigger corrupt_restore on banking.loans; drop function public.corrupt_restore();",
-      );
+      await uncorrupt();
     }
   }, 120_000);
 

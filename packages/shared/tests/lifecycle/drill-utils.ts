@@ -1,3 +1,4 @@
+import type { Sql } from "../../src/db/index.ts";
 import { createGenerationContext, type GenerationContext } from "../../src/factories/index.ts";
 import type { KeyProvider } from "../../src/keys/index.ts";
 import { type Manifest, manifestHash } from "../../src/manifest/index.ts";
@@ -41,4 +42,24 @@ export async function providerContext(manifest: Manifest, keys: KeyProvider): Pr
     fpeKey,
     keyVersion: manifest.key_version,
   });
+}
+
+/**
+ * Installs, as the superuser, a trigger that adds 1 to the principal of the tenant's first loan
+ * (by id) whenever it is inserted again — data corrupted on its way back, a real fault for the
+ * drill's verification to find. Returns the function that removes it.
+ */
+export async function corruptRestoredLoan(admin: Sql, tenant: string): Promise<() => Promise<void>> {
+  const [loan] = await admin<
+    { id: string }[]
+  >`select id from banking.loans where tenant_id = ${tenant} order by id limit 1`;
+  if (loan === undefined) throw new Error(`${tenant} holds no loan to corrupt`);
+  await admin.unsafe(`
+    create function public.corrupt_restore() returns trigger language plpgsql as $$
+    begin new.principal := new.principal + 1; return new; end $$;
+    create trigger corrupt_restore before insert on banking.loans
+      for each row when (new.id = '${loan.id}') execute function public.corrupt_restore();`);
+  return async () => {
+    await admin.unsafe("drop trigger corrupt_restore on banking.loans; drop function public.corrupt_restore();");
+  };
 }

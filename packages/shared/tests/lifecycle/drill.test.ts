@@ -16,6 +16,7 @@ import {
 } from "../../src/evidence/index.ts";
 import {
   captureLoss,
+  type DrillTargets,
   drillTargets,
   markRegenerated,
   purgeTenant,
@@ -44,17 +45,18 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** Captures the loss of drill run `runId` of banco-beta in staging. */
+function capture(runId: string, targets: DrillTargets) {
+  const ref = { runId, tenantId: "banco-beta", environment: "staging", mode: "dr" };
+  return captureLoss({ ...ref, sql: db.appSql, verifierSql: db.verifierSql, targets });
+}
+
 /** Seeds the DR dataset, then runs a drill up to its regeneration; `beforeVerify` may tamper. */
 async function drillUpToVerification(manifest: Manifest, beforeVerify?: () => Promise<void>) {
   await seedCompletedRun(db, manifest, keys);
   const runId = await drillRun(db, manifest);
   const ref = { runId, tenantId: "banco-beta", environment: "staging", mode: "dr" };
-  const loss = await captureLoss({
-    ...ref,
-    sql: db.appSql,
-    verifierSql: db.verifierSql,
-    targets: drillTargets(manifest),
-  });
+  const loss = await capture(runId, drillTargets(manifest));
   const purged = await purgeTenant({ ...ref, sql: db.seederSql });
   await writeAll(db, runId, manifest, keys);
   await markRegenerated(db.appSql, runId);
@@ -103,15 +105,7 @@ describe("DR drill phases on a real database", () => {
     expect(drItem(report)?.status).toBe("pass");
     expect(() => assertEvidenceReport(report)).not.toThrow();
     // The loss is captured once: a planner resuming the drill keeps the first instant.
-    const again = await captureLoss({
-      runId,
-      tenantId: "banco-beta",
-      environment: "staging",
-      mode: "dr",
-      sql: db.appSql,
-      verifierSql: db.verifierSql,
-      targets: { rtoSeconds: 1, rpoSeconds: 0 },
-    });
+    const again = await capture(runId, { rtoSeconds: 1, rpoSeconds: 0 });
     expect(again.lossAt).toEqual(loss.lossAt);
     expect(again.targets).toEqual({ rtoSeconds: 3600, rpoSeconds: 300 });
     await clearTenant();
@@ -140,15 +134,7 @@ describe("DR drill phases on a real database", () => {
     await seedCompletedRun(db, manifest, keys);
     await db.adminSql`delete from seed.checkpoints where tenant_id = 'banco-beta' and entity = 'contracts'`;
     const runId = await drillRun(db, manifest);
-    const loss = await captureLoss({
-      runId,
-      tenantId: "banco-beta",
-      environment: "staging",
-      mode: "dr",
-      sql: db.appSql,
-      verifierSql: db.verifierSql,
-      targets: drillTargets(manifest),
-    });
+    const loss = await capture(runId, drillTargets(manifest));
     expect(loss.unexplainedRows).toBe(manifest.volumetry.contracts.count);
     expect(loss.targets).toEqual({ rtoSeconds: 900, rpoSeconds: 60 });
     await clearTenant();
