@@ -134,6 +134,30 @@ describe("e2e: semente dr drill on a staging stack", () => {
     }
   }, 180_000);
 
+  test("dr drill - kill -9 of a seeder while the drill regenerates: the drill completes and passes", async () => {
+    const drilling = as(["admin"], ["dr", "drill", "--profile", DRILL, "--json"]);
+    let phase = "";
+    for (let i = 0; i < 1200 && phase !== "regenerating"; i++) {
+      const [row] = await stack.db.adminSql<{ phase: string }[]>`
+        select case when r.purged_at is not null and r.rows_written > 0 then 'regenerating' else r.state end as phase
+          from seed.runs r where r.operation = 'dr_drill' order by r.created_at desc limit 1`;
+      phase = row?.phase ?? "";
+      await Bun.sleep(25);
+    }
+    expect(phase).toBe("regenerating");
+    const victim = stack.seeders[0];
+    victim?.kill("SIGKILL");
+    await victim?.exited;
+    await stack.startSeeder();
+    const drill = await drilling;
+    if (drill.code !== 0) console.error(drill.stdout, drill.stderr);
+    expect(drill.code).toBe(0);
+    const out = lastJson<DrillJson>(drill.stdout);
+    expect(out.run.state).toBe("completed");
+    expect(out.dr?.rpo_seconds).toBe(0);
+    expect(out.checklist.find((c) => c.id === "dr")?.status).toBe("pass");
+  }, 180_000);
+
   test("dr drill - refusals: a seed-runner token exits 7, a non-DR manifest exits 4; nothing is deleted", async () => {
     const before = await counts(stack, TENANT);
     const runner = await as(["seed-runner"], ["dr", "drill", "--profile", DRILL]);
