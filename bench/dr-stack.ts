@@ -1,12 +1,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Admission, createAdmission } from "../packages/shared/src/bus/index.ts";
-import { createSql, type Sql } from "../packages/shared/src/db/index.ts";
-import { type Manifest, manifestHash, plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { createRun, type RunOperation } from "../packages/shared/src/runs/index.ts";
-import type { VaultTestServer } from "../packages/shared/tests/keys/vault-server.ts";
-import { createTestNats, type TestNats } from "../packages/shared/tests/nats-harness.ts";
+import { type Admission, createAdmission } from "../packages/platform/src/bus/index.ts";
+import { createSql, type Sql } from "../packages/platform/src/db/index.ts";
+import { type Manifest, manifestHash, plannedRows } from "../packages/core/src/manifest/index.ts";
+import { createRun, type RunOperation } from "../packages/platform/src/runs/index.ts";
+import type { VaultTestServer } from "../packages/platform/tests/keys/vault-server.ts";
+import { createTestNats, type TestNats } from "../packages/platform/tests/nats-harness.ts";
 import { benchServiceEnv } from "./throughput-pipeline.ts";
 import {
   freePort,

@@ -7,9 +7,9 @@
  * 200,000 rows/s (the issue's target).
  */
 import { createHash } from "node:crypto";
-import { createGenerationContext, generateBatch } from "../packages/shared/src/factories/index.ts";
-import { ENTITIES, type Manifest, manifestHash, parseManifest } from "../packages/shared/src/manifest/index.ts";
-import { createPiiMasker } from "../packages/shared/src/pii/index.ts";
+import { createGenerationContext, generateBatch } from "../packages/core/src/factories/index.ts";
+import { ENTITIES, type Manifest, manifestHash, parseManifest } from "../packages/core/src/manifest/index.ts";
+import { createPiiMasker } from "../packages/core/src/pii/index.ts";
 
 const TARGET = 200_000;
 const rowsPerEntity = Number(process.argv[2] ?? 100_000);

@@ -2,7 +2,7 @@
 --
 -- A purge run has no manifest: its `manifest` column holds the purge request (tenant, environment,
 -- mode) and `manifest_hash` that request's canonical hash; `reference_datetime` and `key_version`
--- are those of the data it removes (packages/shared/src/lifecycle/submit.ts).
+-- are those of the data it removes (packages/platform/src/lifecycle/submit.ts).
 --
 -- The purge phase of a run (a purge, or the first phase of a reseed) ends when the seeder calls
 -- seed.complete_purge in a transaction bound to that run's purge: it checks, as the owner under

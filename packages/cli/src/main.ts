@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { applyDotenv } from "@semente/shared/config";
+import { applyDotenv } from "@semente/platform/config";
 import type { Command } from "./command.ts";
 import { bootstrapCommand } from "./commands/bootstrap.ts";
 import { dbCommand } from "./commands/db.ts";
@@ -8,6 +8,7 @@ import { downCommand } from "./commands/down.ts";
 import { drCommand } from "./commands/dr.ts";
 import { evidenceCommand } from "./commands/evidence.ts";
 import { maintenanceCommand } from "./commands/maintenance.ts";
+import { purgeCommand } from "./commands/purge.ts";
 import { runsCommand } from "./commands/runs.ts";
 import { seedCommand } from "./commands/seed.ts";
 import { tokenCommand } from "./commands/token.ts";
@@ -27,6 +28,7 @@ const COMMANDS: Command[] = [
   dlqCommand,
   maintenanceCommand,
   drCommand,
+  purgeCommand,
   upCommand,
   downCommand,
   bootstrapCommand,

@@ -1,6 +1,6 @@
-import { appendAudit } from "@semente/shared/db";
-import type { Run } from "@semente/shared/runs";
-import { inSpan, type Logger, sementeTracer } from "@semente/shared/telemetry";
+import { appendAudit } from "@semente/platform/db";
+import type { Run } from "@semente/platform/runs";
+import { inSpan, type Logger, sementeTracer } from "@semente/platform/telemetry";
 import type { ExecutorDeps } from "./executor.ts";
 import { runPlannerPreflight } from "./preflight.ts";
 import { markPurgeFirst } from "./purge-phase.ts";

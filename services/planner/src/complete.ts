@@ -1,7 +1,7 @@
-import { toProblem } from "@semente/shared/errors";
-import { digestHex, type RunProgress } from "@semente/shared/pipeline";
-import type { Run } from "@semente/shared/runs";
-import type { Logger } from "@semente/shared/telemetry";
+import { toProblem } from "@semente/core/errors";
+import { digestHex, type RunProgress } from "@semente/core/pipeline";
+import type { Run } from "@semente/platform/runs";
+import type { Logger } from "@semente/platform/telemetry";
 import { runCheckpoints } from "./batches.ts";
 import { concludeDrill, type DrillDeps, isDrill } from "./drill.ts";
 import type { ExecutorDeps } from "./executor.ts";

@@ -1,8 +1,8 @@
-import { purgesThenSeeds } from "@semente/shared/lifecycle";
-import { BANKING_TABLES, type Sql, withTenant } from "@semente/shared/db";
-import { type ProblemCode, type ProblemIssue, SementeError } from "@semente/shared/errors";
-import type { Manifest } from "@semente/shared/manifest";
-import type { Run } from "@semente/shared/runs";
+import { purgesThenSeeds } from "@semente/platform/lifecycle";
+import { BANKING_TABLES, type Sql, withTenant } from "@semente/platform/db";
+import { type ProblemCode, type ProblemIssue, SementeError } from "@semente/core/errors";
+import type { Manifest } from "@semente/core/manifest";
+import type { Run } from "@semente/platform/runs";
 
 /** What differs between the tenant's data and a run's manifest, one entry per fact. */
 export interface DriftFinding extends ProblemIssue {

@@ -1,7 +1,7 @@
-import type { Sql } from "@semente/shared/db";
-import { SementeError } from "@semente/shared/errors";
-import { createGenerationContext } from "@semente/shared/factories";
-import type { KeyProvider } from "@semente/shared/keys";
+import type { Sql } from "@semente/platform/db";
+import { SementeError } from "@semente/core/errors";
+import { createGenerationContext } from "@semente/core/factories";
+import type { KeyProvider } from "@semente/platform/keys";
 import {
   assessDrill,
   captureLoss,
@@ -12,10 +12,10 @@ import {
   readDrill,
   recordVerification,
   verifyDrill,
-} from "@semente/shared/lifecycle";
-import type { Manifest } from "@semente/shared/manifest";
-import type { Run } from "@semente/shared/runs";
-import type { Logger } from "@semente/shared/telemetry";
+} from "@semente/platform/lifecycle";
+import type { Manifest } from "@semente/core/manifest";
+import type { Run } from "@semente/platform/runs";
+import type { Logger } from "@semente/platform/telemetry";
 
 /** What the drill phases of the planner need. */
 export interface DrillDeps {

@@ -1,9 +1,9 @@
-import { purgesThenSeeds } from "@semente/shared/lifecycle";
+import { purgesThenSeeds } from "@semente/platform/lifecycle";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { RunEventsOptions } from "@semente/shared/bus";
-import type { Sql } from "@semente/shared/db";
-import { SementeError, toProblem } from "@semente/shared/errors";
-import { isWithinWindow, type Manifest } from "@semente/shared/manifest";
+import type { RunEventsOptions } from "@semente/platform/bus";
+import type { Sql } from "@semente/platform/db";
+import { SementeError, toProblem } from "@semente/core/errors";
+import { isWithinWindow, type Manifest } from "@semente/core/manifest";
 import {
   type BatchMessage,
   type BatchPlan,
@@ -12,14 +12,14 @@ import {
   createPacer,
   createSloGate,
   encodeMessage,
-  type PipelineNames,
   type PacingPlan,
   pacingPlan,
   planBatches,
   type RunProgress,
   type TrackedBatch,
-} from "@semente/shared/pipeline";
-import { getRun, isTerminalState, type Run } from "@semente/shared/runs";
+} from "@semente/core/pipeline";
+import type { PipelineNames } from "@semente/platform/pipeline";
+import { getRun, isTerminalState, type Run } from "@semente/platform/runs";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import {
   type Counter,
@@ -33,7 +33,7 @@ import {
   SpanKind,
   sementeTracer,
   withLabels,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import { insertPlan, loadProgress, markCommitted, markPublished, runCheckpoints } from "./batches.ts";
 import type { LeaseKeeper } from "./leases.ts";

@@ -1,9 +1,9 @@
-import type { Sql } from "@semente/shared/db";
-import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
-import type { Manifest } from "@semente/shared/manifest";
-import type { SloReading } from "@semente/shared/pipeline";
-import { type Run, transitionRun } from "@semente/shared/runs";
-import type { Logger } from "@semente/shared/telemetry";
+import type { Sql } from "@semente/platform/db";
+import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
+import type { Manifest } from "@semente/core/manifest";
+import type { SloReading } from "@semente/core/pipeline";
+import { type Run, transitionRun } from "@semente/platform/runs";
+import type { Logger } from "@semente/platform/telemetry";
 import type { RunBudget } from "./budget.ts";
 import type { ExecutorDeps } from "./executor.ts";
 import { ACTOR, instance, publishEvent } from "./run-state.ts";

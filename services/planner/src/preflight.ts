@@ -1,15 +1,9 @@
-import { assertPreflight, type PreflightResult, recordRlsChecks, type RlsRecord, type Sql } from "@semente/shared/db";
-import { type ProblemCode, SementeError } from "@semente/shared/errors";
-import { assertWormAvailable, type WormStore } from "@semente/shared/evidence";
-import { assertKeyVersion, type KeyProvider } from "@semente/shared/keys";
-import {
-  type CostModel,
-  estimateCost,
-  isWithinWindow,
-  type Manifest,
-  validateManifest,
-} from "@semente/shared/manifest";
-import type { Run } from "@semente/shared/runs";
+import { assertPreflight, type PreflightResult, recordRlsChecks, type RlsRecord, type Sql } from "@semente/platform/db";
+import { type ProblemCode, SementeError } from "@semente/core/errors";
+import { assertWormAvailable, type WormStore } from "@semente/platform/evidence";
+import { assertKeyVersion, type KeyProvider } from "@semente/platform/keys";
+import { type CostModel, estimateCost, isWithinWindow, type Manifest, validateManifest } from "@semente/core/manifest";
+import type { Run } from "@semente/platform/runs";
 import { assertDrillable } from "./drill.ts";
 import { assessDrift, type DriftFinding, driftDecision } from "./drift.ts";
 

@@ -1,10 +1,11 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { appendAudit, type Sql } from "@semente/shared/db";
-import { datasetDigest } from "@semente/shared/determinism";
-import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
-import { digestHex, encodePurge, type PurgeMessage, purgeMsgId } from "@semente/shared/pipeline";
-import { getRun, isTerminalState, type Run, transitionRun } from "@semente/shared/runs";
-import { injectTraceHeaders, inSpan, type Logger, SpanKind, sementeTracer } from "@semente/shared/telemetry";
+import { appendAudit, type Sql } from "@semente/platform/db";
+import { datasetDigest } from "@semente/core/determinism";
+import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
+import { digestHex } from "@semente/core/pipeline";
+import { encodePurge, type PurgeMessage, purgeMsgId } from "@semente/platform/pipeline";
+import { getRun, isTerminalState, type Run, transitionRun } from "@semente/platform/runs";
+import { injectTraceHeaders, inSpan, type Logger, SpanKind, sementeTracer } from "@semente/platform/telemetry";
 import type { ExecutorDeps } from "./executor.ts";
 import { ACTOR, instance, publishEvent, transition } from "./run-state.ts";
 

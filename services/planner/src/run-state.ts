@@ -1,8 +1,8 @@
-import { publishRunEvent } from "@semente/shared/bus";
-import { appendAudit } from "@semente/shared/db";
-import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
-import { getRun, isTerminalState, type Run, type RunState, transitionRun } from "@semente/shared/runs";
-import type { Logger } from "@semente/shared/telemetry";
+import { publishRunEvent } from "@semente/platform/bus";
+import { appendAudit } from "@semente/platform/db";
+import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
+import { getRun, isTerminalState, type Run, type RunState, transitionRun } from "@semente/platform/runs";
+import type { Logger } from "@semente/platform/telemetry";
 import type { ExecutorDeps } from "./executor.ts";
 import { ABORT_CODES } from "./preflight.ts";
 

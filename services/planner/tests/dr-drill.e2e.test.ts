@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mintToken, type Role, resolveAuthKeys } from "@semente/shared/auth";
-import type { Manifest } from "@semente/shared/manifest";
-import { corruptRestoredLoan } from "../../../packages/shared/tests/lifecycle/drill-utils.ts";
-import { startS3Server, type S3TestServer } from "../../../packages/shared/tests/evidence/s3-server.ts";
-import { profile, smallManifest } from "../../../packages/shared/tests/factories/utils.ts";
-import { startOtlpReceiver, type OtlpReceiver } from "../../../packages/shared/tests/telemetry/otlp-receiver.ts";
+import { mintToken, type Role, resolveAuthKeys } from "@semente/platform/auth";
+import type { Manifest } from "@semente/core/manifest";
+import { corruptRestoredLoan } from "../../../packages/platform/tests/lifecycle/drill-utils.ts";
+import { startS3Server, type S3TestServer } from "../../../packages/platform/tests/evidence/s3-server.ts";
+import { profile, smallManifest } from "../../../packages/core/tests/factories/utils.ts";
+import { startOtlpReceiver, type OtlpReceiver } from "../../../packages/platform/tests/telemetry/otlp-receiver.ts";
 import { cli, counts, createE2eInfra, type E2eInfra, lastJson, type Stack, startStack } from "./e2e-utils.ts";
 
 // The canonical DR profile (staging/banco-beta; R6.10: DR runs in staging) with small counts and

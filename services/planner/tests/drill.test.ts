@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { assertEvidenceReport, buildReport } from "@semente/shared/evidence";
-import { readDrill } from "@semente/shared/lifecycle";
-import type { Manifest } from "@semente/shared/manifest";
-import { corruptRestoredLoan } from "../../../packages/shared/tests/lifecycle/drill-utils.ts";
-import { snapshotTenant } from "../../../packages/shared/tests/lifecycle/utils.ts";
+import { assertEvidenceReport, buildReport } from "@semente/platform/evidence";
+import { readDrill } from "@semente/platform/lifecycle";
+import type { Manifest } from "@semente/core/manifest";
+import { corruptRestoredLoan } from "../../../packages/platform/tests/lifecycle/drill-utils.ts";
+import { snapshotTenant } from "../../../packages/platform/tests/lifecycle/utils.ts";
 import type { Planner } from "../src/planner.ts";
 import {
   admittedRun,

@@ -2,10 +2,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { ENTITIES } from "@semente/shared/manifest";
-import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
-import { startVaultServer, type VaultTestServer } from "../../../packages/shared/tests/keys/vault-server.ts";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { ENTITIES } from "@semente/core/manifest";
+import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
+import { startVaultServer, type VaultTestServer } from "../../../packages/platform/tests/keys/vault-server.ts";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 
 /** Repository root (the e2e tests run the real entry points from it). */
 export const ROOT = resolve(import.meta.dir, "../../..");
@@ -112,6 +112,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Also start the evidence service (signed reports of ended runs). @default false */
   evidence?: boolean;
+  /** Extra environment of the seeders only. */
+  seederEnv?: Record<string, string>;
 }
 
 /** Starts gateway, planner and `seeders` seeder processes (and the evidence service) on a fresh database. */
@@ -144,7 +146,7 @@ export async function startStack(
   );
   const procs: Subprocess[] = [gateway, planner];
   const evidencePort = freePort();
-  if (options.evidence === true) {
+  if (options.evidence) {
     procs.push(
       spawnService(
         "services/evidence/src/main.ts",
@@ -152,7 +154,7 @@ export async function startStack(
           ...base,
           DATABASE_URL: db.urls.app,
           EVIDENCE_HEALTH_PORT: String(evidencePort),
-          EVIDENCE_DURABLE: `evidence-${crypto.randomUUID().slice(0, 8)}`,
+          EVIDENCE_DURABLE: `evidence-${slug}-${crypto.randomUUID().slice(0, 8)}`,
         },
         join(logDir, "evidence.log"),
       ),
@@ -173,7 +175,7 @@ export async function startStack(
       const n = stack.seeders.length + 1;
       const seeder = spawnService(
         "services/seeder/src/main.ts",
-        { ...base, DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(port), ...extra },
+        { ...base, DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(port), ...options.seederEnv, ...extra },
         join(logDir, `seeder-${n}.log`),
       );
       stack.seeders.push(seeder);
@@ -190,7 +192,7 @@ export async function startStack(
   };
   await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, "gateway");
   await waitReady(`http://127.0.0.1:${plannerPort}/readyz`, planner, "planner");
-  if (options.evidence === true) {
+  if (options.evidence) {
     await waitReady(`http://127.0.0.1:${evidencePort}/readyz`, procs[2] as Subprocess, "evidence");
   }
   for (let i = 0; i < seeders; i++) await stack.startSeeder();
@@ -202,10 +204,11 @@ export async function cli(
   stack: Stack,
   args: string[],
   timeoutMs = 60_000,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = Bun.spawn([process.execPath, CLI, ...args], {
     cwd: ROOT,
-    env: stack.cliEnv,
+    env: { ...stack.cliEnv, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

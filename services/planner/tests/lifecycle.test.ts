@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { datasetDigest } from "@semente/shared/determinism";
-import { assertEvidenceReport, buildReport } from "@semente/shared/evidence";
-import { submitPurgeRun } from "@semente/shared/lifecycle";
-import type { Manifest } from "@semente/shared/manifest";
-import { digestHex, planBatches } from "@semente/shared/pipeline";
-import { snapshotTenant } from "../../../packages/shared/tests/lifecycle/utils.ts";
+import { datasetDigest } from "@semente/core/determinism";
+import { assertEvidenceReport, buildReport } from "@semente/platform/evidence";
+import { submitPurgeRun } from "@semente/platform/lifecycle";
+import type { Manifest } from "@semente/core/manifest";
+import { digestHex, planBatches } from "@semente/core/pipeline";
+import { snapshotTenant } from "../../../packages/platform/tests/lifecycle/utils.ts";
 import type { Planner } from "../src/planner.ts";
 import {
   admittedRun,

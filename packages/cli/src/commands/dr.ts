@@ -1,5 +1,5 @@
-import { int, loadConfig } from "@semente/shared/config";
-import { PROBLEM_CATALOG, type ProblemCode, SementeError } from "@semente/shared/errors";
+import { int, loadConfig } from "@semente/platform/config";
+import { PROBLEM_CATALOG, type ProblemCode, SementeError } from "@semente/core/errors";
 import {
   assertEvidenceReport,
   type CheckItem,
@@ -7,9 +7,9 @@ import {
   parseEnvelope,
   type ReportDr,
   verifyEnvelope,
-} from "@semente/shared/evidence";
-import { planBatches } from "@semente/shared/pipeline";
-import type { RunResource } from "@semente/shared/runs";
+} from "@semente/platform/evidence";
+import { planBatches } from "@semente/core/pipeline";
+import type { RunResource } from "@semente/platform/runs";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,21 +1,25 @@
 import { readFileSync } from "node:fs";
-import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/shared/bus";
-import { int, loadConfig, NATS_VARS, str, url } from "@semente/shared/config";
-import { createSql } from "@semente/shared/db";
-import { SementeError } from "@semente/shared/errors";
-import { type Manifest, parseManifest, plannedRows } from "@semente/shared/manifest";
-import { planBatches } from "@semente/shared/pipeline";
-import { createRun, getRun, type RunResource, toRunResource } from "@semente/shared/runs";
+import type { Role } from "@semente/platform/auth";
+import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/platform/bus";
+import { int, loadConfig, NATS_VARS, str, url } from "@semente/platform/config";
+import { createSql } from "@semente/platform/db";
+import { SementeError } from "@semente/core/errors";
+import { type Manifest, parseManifest, plannedRows } from "@semente/core/manifest";
+import { planBatches } from "@semente/core/pipeline";
+import { createRun, getRun, type RunResource, toRunResource } from "@semente/platform/runs";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";
 import { createGatewayClient, type GatewayClient, runExitCode, unwrap } from "../api/client.ts";
 import { type FollowResult, followRun } from "./seed-follow.ts";
 
-const USAGE = `usage: semente seed --profile <file> [--dry-run] [--follow] [--direct] [--json]
+const USAGE = `usage: semente seed --profile <file> [--dry-run | --reseed] [--follow] [--direct] [--json]
 
 Submits a seed run of the manifest through the gateway (POST /api/v1/seed-runs) with SEMENTE_TOKEN,
-or in dev a locally minted token. --follow shows progress (bars per entity on a TTY, plain lines
+or in dev a locally minted token. A tenant whose data does not match the manifest (another version,
+reference_datetime, key version or row counts) is refused, naming what drifted; --reseed (admin
+token) replaces it: one run deletes the tenant's rows and its checkpoints of the manifest's mode,
+then seeds the manifest, under one lease, with one evidence report. --follow shows progress (bars per entity on a TTY, plain lines
 otherwise) and prints the summary: rows per entity, dataset digest, elapsed time, evidence.
 --dry-run runs the whole flow in transactions that roll back. --direct skips the gateway: the run is
 created in PostgreSQL (SEMENTE_APP_DATABASE_URL) and admitted through the NATS leases directly.
@@ -46,24 +50,24 @@ export function readManifest(path: string): { text: string; manifest: Manifest; 
 /** Retries of a create the gateway answered 503 + Retry-After. */
 const SUBMIT_RETRIES = 3;
 
-/** Submits through the gateway; returns the created (maybe queued) run. */
-export async function submitViaGateway(
+/** The JSON body of `POST /api/v1/seed-runs`, whatever the operation. */
+type CreateRunBody = Record<string, unknown>;
+
+/**
+ * `POST /api/v1/seed-runs` with `body` under `idempotencyKey`; a 503 with Retry-After (the broker
+ * is down: nothing was created, the key was released) is retried with the same key, a few times,
+ * as the gateway's answer says. Returns the created (maybe queued) run; throws the gateway's refusal.
+ */
+export async function postRun(
   client: GatewayClient,
-  manifest: string | Manifest,
-  dryRun: boolean,
-  // By default a new run per invocation: re-submitting after a crash must resume, not replay the old answer.
-  idempotencyKey = `cli-seed-${crypto.randomUUID()}`,
-  operation?: "seed" | "reseed" | "dr_drill",
+  body: CreateRunBody,
+  idempotencyKey: string,
 ): Promise<RunResource> {
-  const manifestBody = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest: manifest as never };
-  const body = operation === undefined ? manifestBody : { ...manifestBody, operation };
   for (let attempt = 1; ; attempt++) {
     const result = await client.api.POST("/api/v1/seed-runs", {
-      body: { ...body, dry_run: dryRun },
+      body: body as never,
       params: { header: { "Idempotency-Key": idempotencyKey } },
     });
-    // A 503 with Retry-After (the broker is down: nothing was created, the key was released) is
-    // retried with the same key, a few times, as the gateway's answer says.
     const retryAfter = Number(result.response.headers.get("retry-after"));
     if (result.response.status !== 503 || !(retryAfter > 0) || attempt > SUBMIT_RETRIES) {
       return unwrap(result) as RunResource;
@@ -71,6 +75,20 @@ export async function submitViaGateway(
     process.stderr.write(`gateway unavailable (503); retrying in ${Math.min(retryAfter, 10)} s\n`);
     await Bun.sleep(Math.min(retryAfter, 10) * 1000);
   }
+}
+
+/** Submits a manifest through the gateway (a seed, a reseed or a DR drill); returns the created run. */
+export async function submitViaGateway(
+  client: GatewayClient,
+  manifest: string | Manifest,
+  dryRun: boolean,
+  // By default a new run per invocation: re-submitting after a crash must resume, not replay the old answer.
+  idempotencyKey = `cli-seed-${crypto.randomUUID()}`,
+  operation: "seed" | "reseed" | "dr_drill" = "seed",
+): Promise<RunResource> {
+  const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest: manifest as never };
+  const request = operation === "seed" ? { ...body, dry_run: dryRun } : { ...body, operation };
+  return postRun(client, request, idempotencyKey);
 }
 
 async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
@@ -129,19 +147,31 @@ async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
   }
 }
 
-/** Prints the final summary of a followed run. */
+/**
+ * How long `--follow` keeps the event stream open after the run ended for its evidence report
+ * (SEMENTE_EVIDENCE_WAIT_S; 0 skips the wait): the evidence service indexes it shortly after.
+ */
+export function evidenceWaitMs(): number {
+  const { SEMENTE_EVIDENCE_WAIT_S } = loadConfig({
+    SEMENTE_EVIDENCE_WAIT_S: int("Seconds `seed --follow` waits for the run's evidence", "10", 0, 600),
+  });
+  return SEMENTE_EVIDENCE_WAIT_S * 1000;
+}
+
 /** The evidence of an ended run as the summary shows it: where it is stored, and its checklist. */
 export interface EvidenceSummary {
   location: string | null;
   checklist: string[];
 }
 
+/** Prints the final summary of a followed run. */
 export function printSummary(result: FollowResult, evidence: EvidenceSummary | null): void {
   const { run } = result;
   out("");
   out(`run        ${run.id}`);
   out(`state      ${run.state}${run.dry_run ? " (dry run: nothing kept)" : ""}`);
   for (const e of result.perEntity) out(`  ${e.entity.padEnd(24)} ${String(e.written).padStart(9)} / ${e.planned}`);
+  if (run.progress.rows_deleted !== undefined) out(`deleted    ${run.progress.rows_deleted ?? "-"}`);
   out(`rows       ${run.progress.rows_written} / ${run.progress.rows_planned ?? "?"}`);
   out(`digest     ${run.dataset_digest === null ? "-" : `sha256:${run.dataset_digest}`}`);
   out(`elapsed    ${(result.elapsedMs / 1000).toFixed(1)} s`);
@@ -168,12 +198,33 @@ export function checklistOf(envelope: unknown): string[] {
 }
 
 /** The run's evidence status once the stream named its report: the signed envelope's checklist. */
-async function evidenceSummary(client: GatewayClient | null, runId: string, location: string | null) {
+export async function evidenceSummary(client: GatewayClient | null, runId: string, location: string | null) {
   if (location === null) return null;
   if (client === null) return { location, checklist: [] };
   const result = await client.api.GET("/api/v1/seed-runs/{id}/evidence", { params: { path: { id: runId } } });
   // The report was indexed (the stream said so); an answer without it leaves the checklist out.
   return { location, checklist: result.response.ok ? checklistOf(result.data) : [] };
+}
+
+/** Submits the manifest through the gateway, or with `direct` straight to PostgreSQL and the NATS leases. */
+async function submit(o: {
+  manifest: Manifest;
+  text: string;
+  hash: string;
+  dryRun: boolean;
+  reseed: boolean;
+  direct?: boolean;
+}): Promise<{ client: GatewayClient | null; run: RunResource; direct?: Awaited<ReturnType<typeof submitDirect>> }> {
+  if (o.reseed && o.dryRun) throw new UsageError("--reseed deletes data: it cannot be a --dry-run");
+  if (o.reseed && o.direct) throw new UsageError("--reseed goes through the gateway (admin token): drop --direct");
+  if (o.direct) {
+    const direct = await submitDirect(o.manifest, o.hash, o.dryRun);
+    return { client: null, run: direct.run, direct };
+  }
+  const { tenant, environment } = o.manifest.metadata;
+  const roles: Role[] = o.reseed ? ["admin"] : ["seed-runner"];
+  const client = await createGatewayClient({ roles, tenants: [tenant], environments: [environment] });
+  return { client, run: await submitViaGateway(client, o.text, o.dryRun, undefined, o.reseed ? "reseed" : "seed") };
 }
 
 export const seedCommand: Command = {
@@ -186,6 +237,7 @@ export const seedCommand: Command = {
       {
         profile: { type: "string" },
         "dry-run": { type: "boolean" },
+        reseed: { type: "boolean" },
         follow: { type: "boolean" },
         direct: { type: "boolean" },
         json: { type: "boolean" },
@@ -195,36 +247,26 @@ export const seedCommand: Command = {
     if (values.profile === undefined) throw new UsageError(`--profile is required\n\n${USAGE}`);
     const { text, manifest, hash } = readManifest(values.profile);
     const dryRun = values["dry-run"] ?? false;
+    const reseed = values.reseed ?? false;
     const tenant = manifest.metadata.tenant;
     const environment = manifest.metadata.environment;
     const plan = planBatches(manifest);
-    let client: GatewayClient | null = null;
-    let run: RunResource;
-    let direct: Awaited<ReturnType<typeof submitDirect>> | undefined;
-    if (values.direct) {
-      direct = await submitDirect(manifest, hash, dryRun);
-      run = direct.run;
-    } else {
-      client = await createGatewayClient({ roles: ["seed-runner"], tenants: [tenant], environments: [environment] });
-      run = await submitViaGateway(client, text, dryRun);
-    }
+    const { client, run, direct } = await submit({ manifest, text, hash, dryRun, reseed, direct: values.direct });
     try {
       process.stderr.write(
-        `submitted run ${run.id} (${manifest.mode}${dryRun ? ", dry run" : ""}) for ${tenant}/${environment}: ${run.state}, ${plan.totalRows} rows in ${plan.batches.length} batches\n`,
+        `submitted ${reseed ? "reseed " : ""}run ${run.id} (${manifest.mode}${dryRun ? ", dry run" : ""}) for ${tenant}/${environment}: ${run.state}, ${plan.totalRows} rows in ${plan.batches.length} batches\n`,
       );
       if (!values.follow) {
         out(values.json ? JSON.stringify(run) : run.id);
         return 0;
       }
-      const { SEMENTE_EVIDENCE_WAIT_S } = loadConfig({
-        SEMENTE_EVIDENCE_WAIT_S: int("Seconds `seed --follow` waits for the run's evidence", "10", 0, 600),
-      });
+
       // The evidence service indexes the report shortly after the run completes: the event stream
       // stays open up to SEMENTE_EVIDENCE_WAIT_S for its `evidence` event (0 skips the wait).
       const result = await followRun(client, run.id, plan, {
         tty: process.stdout.isTTY === true && !values.json,
         getRun: direct?.getRun,
-        evidenceWaitMs: SEMENTE_EVIDENCE_WAIT_S * 1000,
+        evidenceWaitMs: evidenceWaitMs(),
       });
       const evidence = await evidenceSummary(client, result.run.id, result.evidence);
       if (values.json) {

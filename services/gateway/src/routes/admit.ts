@@ -1,9 +1,9 @@
-import { Action } from "@semente/shared/auth";
-import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
-import { assertTenantFree, checkPurge, newPurgeRun } from "@semente/shared/lifecycle";
-import { estimateCost, isWithinWindow, type Manifest, type Mode, plannedRows } from "@semente/shared/manifest";
-import { createRun, type NewRun, type Run, type RunMode, withdrawRun } from "@semente/shared/runs";
-import { inSpan, RunSpan, recordRunSpan, sementeTracer, traceContextOf } from "@semente/shared/telemetry";
+import { Action } from "@semente/platform/auth";
+import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
+import { assertTenantFree, checkPurge, newPurgeRun } from "@semente/platform/lifecycle";
+import { estimateCost, isWithinWindow, type Manifest, type Mode, plannedRows } from "@semente/core/manifest";
+import { createRun, type NewRun, type Run, type RunMode, withdrawRun } from "@semente/platform/runs";
+import { inSpan, RunSpan, recordRunSpan, sementeTracer, traceContextOf } from "@semente/platform/telemetry";
 import type { ManifestInput } from "../http/manifest-input.ts";
 import { authorizeRole, type RequestContext } from "../http/pipeline.ts";
 import { type RunsDeps, runReply } from "./runs.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { seedTenant } from "../../../../packages/shared/tests/lifecycle/utils.ts";
+import { seedTenant } from "../../../../packages/platform/tests/lifecycle/utils.ts";
 import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;

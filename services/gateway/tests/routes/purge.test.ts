@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { seedTenant, snapshotTenant } from "../../../../packages/shared/tests/lifecycle/utils.ts";
+import { seedTenant, snapshotTenant } from "../../../../packages/platform/tests/lifecycle/utils.ts";
 import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;

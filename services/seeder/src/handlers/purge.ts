@@ -1,8 +1,8 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import type { Sql } from "@semente/shared/db";
-import { SementeError } from "@semente/shared/errors";
-import { purgeCompletedAt, purgeTenant } from "@semente/shared/lifecycle";
+import type { Sql } from "@semente/platform/db";
+import { SementeError } from "@semente/core/errors";
+import { purgeCompletedAt, purgeTenant } from "@semente/platform/lifecycle";
 import {
   backoffDelay,
   classifyFailure,
@@ -15,9 +15,9 @@ import {
   type PipelineNames,
   type PurgeMessage,
   purgedSubject,
-} from "@semente/shared/pipeline";
-import { isTerminalState, type RunState } from "@semente/shared/runs";
-import { inSpan, type Logger, sementeTracer, withLabels } from "@semente/shared/telemetry";
+} from "@semente/platform/pipeline";
+import { isTerminalState, type RunState } from "@semente/platform/runs";
+import { inSpan, type Logger, sementeTracer, withLabels } from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import { type BatchHandler, Disposition } from "./batch.ts";
 
