@@ -15,7 +15,7 @@ export const PLANNER_VARS = {
   },
   VERIFIER_DATABASE_URL: {
     ...COMMON_VARS.VERIFIER_DATABASE_URL,
-    doc: "URL of the read-only verification role (semente_verifier); the drift check reads banking rows as it",
+    doc: "URL of the read-only verification role (semente_verifier); the drift check and a DR drill's verification read banking rows as it",
   },
   ...NATS_VARS,
   HEALTH_PORT: int("Port of /healthz and /readyz", "8081", 0, 65535),

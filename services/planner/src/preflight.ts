@@ -4,6 +4,7 @@ import { assertWormAvailable, type WormStore } from "@semente/platform/evidence"
 import { assertKeyVersion, type KeyProvider } from "@semente/platform/keys";
 import { type CostModel, estimateCost, isWithinWindow, type Manifest, validateManifest } from "@semente/core/manifest";
 import type { Run } from "@semente/platform/runs";
+import { assertDrillable } from "./drill.ts";
 import { assessDrift, type DriftFinding, driftDecision } from "./drift.ts";
 
 /** What the planner's preflight needs. */
@@ -74,6 +75,7 @@ async function runPurgePreflight(deps: PreflightDeps, run: Run): Promise<Preflig
  */
 export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promise<PreflightReport> {
   if (run.operation === "purge") return runPurgePreflight(deps, run);
+  assertDrillable(run);
   const manifest = run.manifest as Manifest;
   const issues = validateManifest(manifest);
   if (issues.length > 0) {

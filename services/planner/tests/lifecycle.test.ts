@@ -11,6 +11,7 @@ import {
   admittedRun,
   bankingCounts,
   createPlannerTestEnv,
+  OPEN_WINDOW,
   expectedDigest,
   type PlannerTestEnv,
   profile,
@@ -30,13 +31,7 @@ const ENDED = (s: string) => ["completed", "failed", "aborted", "cancelled"].inc
 let env: PlannerTestEnv;
 let planner: Planner;
 
-function hhmm(offsetMinutes: number): string {
-  const d = new Date(Date.now() + offsetMinutes * 60_000);
-  return `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
-}
-
-// Computed once: the same manifest must keep its hash across the file.
-const WINDOW = { start_utc: hhmm(-60), end_utc: hhmm(60) };
+const WINDOW = OPEN_WINDOW;
 
 function manifestFor(tenant: string, overrides: Partial<Manifest> = {}, environment = "dev"): Manifest {
   const base = profile(environment, "banco-alfa");

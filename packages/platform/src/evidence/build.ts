@@ -23,6 +23,7 @@ import {
   reportPauses,
   runningSeconds,
 } from "./governance.ts";
+import { readDrillEvidence, reportDr } from "./drill.ts";
 import { readPurge } from "./purge.ts";
 import { classifyString } from "./scan.ts";
 import {
@@ -231,6 +232,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
     readLedger(sql, run.id),
     readPurge(sql, run),
   ]);
+  const drill = await readDrillEvidence(sql, run, checkpoints);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
   const planned = manifest === null ? null : plannedRows(manifest);
   const durationS =
@@ -361,6 +363,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       options.costModel,
       running.pausedS,
     ),
+    ...(drill === null ? {} : { dr: reportDr(drill) }),
     checklist: buildChecklist({
       run,
       manifest,
@@ -371,6 +374,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       gateway429s,
       dataset,
       trace,
+      drill,
       purge,
     }),
   };

@@ -47,6 +47,7 @@ export type {
   ProduceResult,
   ReportBatch,
   ReportCost,
+  ReportDr,
   ReportEntity,
   WormObjectInfo,
   WormPutOptions,
