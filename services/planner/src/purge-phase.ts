@@ -128,8 +128,20 @@ export async function markPurgeFirst(sql: Sql, run: Run): Promise<Run> {
   return (await getRun(sql, run.id)) ?? run;
 }
 
-/** Fails a run whose purge phase exhausted its deliveries and went to the DLQ (nothing more is deleted). */
+/**
+ * Fails a run whose purge phase exhausted its deliveries and went to the DLQ (nothing more is
+ * deleted). Only a purge or reseed run has a purge phase: a dead purge message naming any other
+ * run (forged, or stale) fails nothing.
+ */
 export async function failDeadPurge(deps: Pick<ExecutorDeps, "sql" | "js" | "events">, runId: string, log: Logger) {
+  const run = await getRun(deps.sql, runId);
+  if (run === null || run.operation === "seed") {
+    log.warn(
+      { run: runId, operation: run?.operation ?? null },
+      "dead purge message of a run without a purge phase ignored",
+    );
+    return;
+  }
   const error = new SementeError(
     "BATCH_DEAD_LETTERED",
     "the run's purge phase exhausted its deliveries and is in the DLQ",
