@@ -29,7 +29,8 @@ const LOAD = "l-carga";
 const DEAD = "l-morto";
 const DUP = "l-duplo";
 const HALT = "l-parado";
-const TENANTS = [A, B, LOAD, DEAD, DUP, HALT] as const;
+const LOST = "l-perdido";
+const TENANTS = [A, B, LOAD, DEAD, DUP, HALT, LOST] as const;
 const ENDED = (s: string) => ["completed", "failed", "aborted", "cancelled"].includes(s);
 
 let env: PlannerTestEnv;
@@ -79,7 +80,8 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 beforeAll(async () => {
   env = await createPlannerTestEnv("planner_lifecycle", TENANTS);
   env.vault.createKey(`semente-fpe-staging-${LOAD}`);
-  planner = await startTestPlanner(env, 3);
+  // A purge phase without progress for 2 s is published again (the lost-message test).
+  planner = await startTestPlanner(env, 3, {}, { purgeStallMs: 2_000 });
 });
 afterAll(async () => {
   await planner.stop();
@@ -312,6 +314,33 @@ describe("planner - purge and reseed runs", () => {
       expect(await env.admission.tenantHolder("dev", HALT)).toBeNull();
     } finally {
       await late.stop();
+    }
+  }, 120_000);
+  test("a purge message the broker lost is published again once the phase stalls; the run completes", async () => {
+    const warm = startInProcessSeeder(env, planner.names);
+    try {
+      expect((await seedRun(manifestFor(LOST))).done.state).toBe("completed");
+    } finally {
+      await warm.stop();
+    }
+    const decision = await submitPurgeRun(
+      { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
+      { tenantId: LOST, environment: "dev", mode: "baseline", principal: "lifecycle-test" },
+    );
+    await waitForRun(env.db.appSql, decision.run.id, (s) => s === "running");
+    // The purge message is published once running; lose it before any seeder pulls.
+    for (let i = 0; i < 100; i++) {
+      if ((await env.nats.jsm.streams.info(planner.names.streams.baseline)).state.messages > 0) break;
+      await Bun.sleep(20);
+    }
+    await env.nats.jsm.streams.purge(planner.names.streams.baseline);
+    const seeder = startInProcessSeeder(env, planner.names);
+    try {
+      const done = await waitForRun(env.db.appSql, decision.run.id, ENDED, 60_000);
+      expect(done.state).toBe("completed");
+      expect(total(await bankingCounts(env.db.adminSql, LOST))).toBe(0);
+    } finally {
+      await seeder.stop();
     }
   }, 120_000);
 });

@@ -111,6 +111,7 @@ export async function startTestPlanner(
   env: PlannerTestEnv,
   parallelism = 3,
   metrics: { budgetAlerts?: Counter } = {},
+  options: { purgeStallMs?: number } = {},
 ): Promise<Planner> {
   const planner = await createPlanner({
     nc: env.nats.nc,
@@ -126,6 +127,7 @@ export async function startTestPlanner(
     parallelism,
     reconcileMs: 100,
     scanMs: 300,
+    ...options,
     ...metrics,
   });
   await planner.start();
