@@ -73,6 +73,8 @@ export interface ExecutorDeps {
   budgetAlerts?: Counter;
   /** Monotonic milliseconds of the release pacing (transport timing). @default performance.now */
   now?: () => number;
+  /** A purge phase with no chunk committed for this long is published again. @default 60_000 */
+  purgeStallMs?: number;
 }
 
 /** A run being executed. */

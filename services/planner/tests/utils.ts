@@ -117,6 +117,7 @@ export async function startTestPlanner(
   env: PlannerTestEnv,
   parallelism = 3,
   metrics: { budgetAlerts?: Counter } = {},
+  options: { purgeStallMs?: number } = {},
 ): Promise<Planner> {
   const planner = await createPlanner({
     nc: env.nats.nc,
@@ -132,6 +133,7 @@ export async function startTestPlanner(
     parallelism,
     reconcileMs: 100,
     scanMs: 300,
+    ...options,
     ...metrics,
   });
   await planner.start();
