@@ -67,6 +67,20 @@ export function datasetFingerprint(manifest: Manifest): Record<string, string> {
   return out;
 }
 
+/** Loan i of the finance grid: method, borrower, principal and fees vary with i. */
+function gridLoan(i: number, termMonths: number, monthlyRate: string, contractedOn: number): LoanTerms {
+  return {
+    method: i % 3 === 0 ? "sac" : "price",
+    borrower: i % 2 === 0 ? "PF" : "PJ",
+    principalCents: 50_000 + ((i * 7_919_731) % 500_000_000),
+    monthlyRate,
+    termMonths,
+    firstDueOn: contractedOn + 20 + (i % 25),
+    contractedOn,
+    ...(i % 5 === 0 ? { feesCents: 1_000 } : {}),
+  };
+}
+
 /** Loans over a grid of terms, rates, principals, methods, borrowers and dates (every IOF period). */
 export function financeFingerprint(): string {
   const hash = createHash("sha256");
@@ -78,17 +92,7 @@ export function financeFingerprint(): string {
     for (const monthlyRate of rates) {
       for (const contractedOn of contracted) {
         i += 1;
-        const terms: LoanTerms = {
-          method: i % 3 === 0 ? "sac" : "price",
-          borrower: i % 2 === 0 ? "PF" : "PJ",
-          principalCents: 50_000 + ((i * 7_919_731) % 500_000_000),
-          monthlyRate,
-          termMonths,
-          firstDueOn: contractedOn + 20 + (i % 25),
-          contractedOn,
-          ...(i % 5 === 0 ? { feesCents: 1_000 } : {}),
-        };
-        hash.update(`${JSON.stringify(computeLoan(terms), exact)}\n`);
+        hash.update(`${JSON.stringify(computeLoan(gridLoan(i, termMonths, monthlyRate, contractedOn)), exact)}\n`);
       }
     }
   }
