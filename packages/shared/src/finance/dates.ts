@@ -55,10 +55,13 @@ export function toEpochDay(date: DateInput): number {
   return daysFromCivil(year, month, day);
 }
 
+const PAD2: readonly string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+
 /** The ISO date ("YYYY-MM-DD") of an epoch day or date. */
 export function toIsoDate(date: DateInput): string {
   const { year, month, day } = civilFromDays(toEpochDay(date));
-  return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+  const y = year >= 1000 ? String(year) : String(year).padStart(4, "0");
+  return `${y}-${PAD2[month]}-${PAD2[day]}`;
 }
 
 /** Calendar days from `from` to `to` (negative when `to` is earlier). */
