@@ -69,6 +69,14 @@ export function daysBetween(from: DateInput, to: DateInput): number {
   return toEpochDay(to) - toEpochDay(from);
 }
 
+function shiftMonths(year: number, month: number, day: number, months: number): number {
+  if (!Number.isSafeInteger(months)) throw new SementeError("VALIDATION_FAILED", "months must be an integer");
+  const index = year * 12 + (month - 1) + months;
+  const targetYear = Math.floor(index / 12);
+  const targetMonth = index - targetYear * 12 + 1;
+  return toEpochDay(daysFromCivil(targetYear, targetMonth, Math.min(day, daysInMonth(targetYear, targetMonth))));
+}
+
 /**
  * Adds calendar months keeping the day of month, clamped to the month's last day
  * (2025-01-31 + 1 month = 2025-02-28). Always counted from `date`, so clamping never drifts.
@@ -76,8 +84,14 @@ export function daysBetween(from: DateInput, to: DateInput): number {
 export function addMonths(date: DateInput, months: number): number {
   if (!Number.isSafeInteger(months)) throw new SementeError("VALIDATION_FAILED", "months must be an integer");
   const { year, month, day } = civilFromDays(toEpochDay(date));
-  const index = year * 12 + (month - 1) + months;
-  const targetYear = Math.floor(index / 12);
-  const targetMonth = index - targetYear * 12 + 1;
-  return toEpochDay(daysFromCivil(targetYear, targetMonth, Math.min(day, daysInMonth(targetYear, targetMonth))));
+  return shiftMonths(year, month, day, months);
+}
+
+/**
+ * `months => addMonths(date, months)`, reading `date` once: the due dates of a schedule are all
+ * counted from its first one.
+ */
+export function monthsFrom(date: DateInput): (months: number) => number {
+  const { year, month, day } = civilFromDays(toEpochDay(date));
+  return (months) => shiftMonths(year, month, day, months);
 }

@@ -8,7 +8,13 @@ export interface Ratio {
 
 const DECIMAL = /^(-?)(\d{1,30})(?:\.(\d{1,30}))?$/;
 
+/** Loans share a few hundred rate strings; the cache is cleared when it fills. Entries are frozen. */
+const MAX_CACHED = 4096;
+const parsed = new Map<string, Ratio>();
+
 export function parseDecimal(text: string, what: string): Ratio {
+  const cached = parsed.get(text);
+  if (cached !== undefined) return cached;
   const match = DECIMAL.exec(text);
   if (match === null) {
     throw new SementeError(
@@ -18,7 +24,10 @@ export function parseDecimal(text: string, what: string): Ratio {
   }
   const fraction = match[3] ?? "";
   const magnitude = BigInt(match[2] + fraction);
-  return { num: match[1] === "-" ? -magnitude : magnitude, den: 10n ** BigInt(fraction.length) };
+  const ratio = Object.freeze({ num: match[1] === "-" ? -magnitude : magnitude, den: 10n ** BigInt(fraction.length) });
+  if (parsed.size >= MAX_CACHED) parsed.clear();
+  parsed.set(text, ratio);
+  return ratio;
 }
 
 export function parseRate(text: string, what: string): Ratio {

@@ -28,9 +28,23 @@ export function monthlyFromAnnual(annual: string, places = 9): string {
   return formatScaled(monthly, places);
 }
 
+/** Loans share a few hundred monthly rates; the cache is cleared when it fills. */
+const MAX_CACHED = 4096;
+const annuals = new Map<string, string>();
+
 /** Compound-equivalent annual rate of a monthly rate: (1 + m)^12 − 1, exact then rounded half-even. */
 export function annualFromMonthly(monthly: string, places = 9): string {
   assertPlaces(places);
+  const key = `${places}:${monthly}`;
+  const cached = annuals.get(key);
+  if (cached !== undefined) return cached;
+  const annual = computeAnnual(monthly, places);
+  if (annuals.size >= MAX_CACHED) annuals.clear();
+  annuals.set(key, annual);
+  return annual;
+}
+
+function computeAnnual(monthly: string, places: number): string {
   const rate = parseDecimal(monthly, "monthly rate");
   const base = rate.den + rate.num;
   if (base <= 0n) throw new SementeError("VALIDATION_FAILED", "monthly rate must be greater than -1");
