@@ -73,14 +73,7 @@ export function cetOfDays(options: CetOptions, dueDays?: readonly number[]): Cet
   if (!(evaluate(flows, released, lower).value > 0 && evaluate(flows, released, upper).value < 0)) {
     throw new SementeError("VALIDATION_FAILED", "the cash flow has no CET between -99.99 % and 2,200,000 % a year");
   }
-  let paid = 0;
-  let weighted = 0;
-  for (let j = 0; j < flows.amounts.length; j++) {
-    paid += flows.amounts[j] as number;
-    weighted += (flows.amounts[j] as number) * (flows.years[j] as number);
-  }
-  const meanYears = weighted / paid;
-  let v = meanYears > 0 ? Math.log(paid / released) / meanYears : 0;
+  let v = firstGuess(flows, released);
   if (!(v > lower && v < upper)) v = (lower + upper) / 2;
   let iterations = 0;
   while (iterations < MAX_ITERATIONS) {
@@ -100,6 +93,18 @@ export function cetOfDays(options: CetOptions, dueDays?: readonly number[]): Cet
     monthly: written(Math.expm1(v / 12), MONTHLY_PLACES),
     iterations,
   };
+}
+
+/** ln(paid / released) over the amount-weighted mean time of the flows (0 when that is 0). */
+function firstGuess(flows: Flows, released: number): number {
+  let paid = 0;
+  let weighted = 0;
+  for (let j = 0; j < flows.amounts.length; j++) {
+    paid += flows.amounts[j] as number;
+    weighted += (flows.amounts[j] as number) * (flows.years[j] as number);
+  }
+  const meanYears = weighted / paid;
+  return meanYears > 0 ? Math.log(paid / released) / meanYears : 0;
 }
 
 function written(rate: number, places: number): string {

@@ -2,38 +2,35 @@ import { SementeError } from "../errors/index.ts";
 
 const PAD2: readonly string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
 
+/** Value of the decimal digits text[from, to), or -1 when one is not a digit. */
+function digitsValue(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
 /**
  * Cents of a numeric(18,2) string, `^(-?)(\d{1,16})(?:\.(\d{1,2}))?$` read by hand (this runs for
  * every stored amount re-read); undefined when the text is not one.
  */
 function centsOf(text: string): number | undefined {
-  const length = text.length;
-  const negative = length > 0 && text.charCodeAt(0) === 45;
-  let i = negative ? 1 : 0;
-  let whole = 0;
-  const start = i;
-  for (; i < length; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) break;
-    whole = whole * 10 + c;
-  }
-  const digits = i - start;
-  if (digits < 1 || digits > 16) return undefined;
-  let fraction = 0;
-  if (i < length) {
-    if (text.charCodeAt(i) !== 46 || length - i - 1 < 1 || length - i - 1 > 2) return undefined;
-    for (let j = i + 1; j < length; j++) {
-      const c = text.charCodeAt(j) - 48;
-      if (c < 0 || c > 9) return undefined;
-      fraction = fraction * 10 + c;
-    }
-    if (length - i - 1 === 1) fraction *= 10;
-  }
-  const cents = whole * 100 + fraction;
+  const start = text.charCodeAt(0) === 45 ? 1 : 0;
+  const dot = text.indexOf(".", start);
+  const end = dot < 0 ? text.length : dot;
+  const places = dot < 0 ? 0 : text.length - dot - 1;
+  if (end - start < 1 || end - start > 16 || (dot >= 0 && (places < 1 || places > 2))) return undefined;
+  const whole = digitsValue(text, start, end);
+  const fraction = dot < 0 ? 0 : digitsValue(text, dot + 1, text.length);
+  if (whole < 0 || fraction < 0) return undefined;
+  const cents = whole * 100 + (places === 1 ? fraction * 10 : fraction);
   if (!Number.isSafeInteger(cents)) {
     throw new SementeError("VALIDATION_FAILED", "money is outside the safe integer range of cents");
   }
-  return negative ? -cents : cents;
+  return start === 1 ? -cents : cents;
 }
 
 /** Parses a numeric(18,2) string such as "1234.56" into integer cents (123456). */
