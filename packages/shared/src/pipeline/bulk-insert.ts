@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import type { Sql, TransactionSql } from "../db/index.ts";
 import { SementeError } from "../errors/index.ts";
 import { type Batch, type ColumnDef, ENTITY_TABLES } from "../factories/index.ts";
+import { encodeRows } from "./row-encoding.ts";
 
 /** How a batch reaches its banking table. */
 export const WritePath = {
@@ -36,6 +37,8 @@ export interface BulkInsertOptions {
   copyTimeoutMs?: number;
   /** COPY path: a pool outside the transaction, used to terminate a stuck connection. */
   guard?: Sql;
+  /** COPY path: the batch's COPY text already encoded (`encodeRows`); encoded here otherwise. */
+  copy?: readonly Uint8Array[];
 }
 
 const BOOL_OID = 16;
@@ -77,30 +80,9 @@ async function insertUnnest(tx: TransactionSql, table: string, columns: readonly
   await tx.unsafe(unnestStatement(table, columns), params as never[], { prepare: true });
 }
 
-/** One value in COPY text format: `\N` for null, backslash escapes for `\`, tab, newline and CR. */
-export function copyText(value: unknown): string {
-  if (value === null || value === undefined) return "\\N";
-  if (typeof value === "boolean") return value ? "t" : "f";
-  const s = typeof value === "string" ? value : String(value);
-  if (!/[\\\t\n\r]/.test(s)) return s;
-  return s.replaceAll("\\", "\\\\").replaceAll("\t", "\\t").replaceAll("\n", "\\n").replaceAll("\r", "\\r");
-}
-
-const COPY_CHUNK_ROWS = 2_000;
-
-/** COPY text lines of `rows`, a chunk of rows at a time (plain loops: this runs for every row written). */
-export function* copyChunks(rows: readonly unknown[][]): Generator<string> {
-  for (let start = 0; start < rows.length; start += COPY_CHUNK_ROWS) {
-    let chunk = "";
-    const end = Math.min(rows.length, start + COPY_CHUNK_ROWS);
-    for (let r = start; r < end; r++) {
-      const row = rows[r] as unknown[];
-      let line = copyText(row[0]);
-      for (let c = 1; c < row.length; c++) line += `\t${copyText(row[c])}`;
-      chunk += `${line}\n`;
-    }
-    yield chunk;
-  }
+/** COPY text chunks of `rows` (UTF-8 bytes, each chunk ending in a newline). */
+export function copyChunks(rows: readonly unknown[][]): Uint8Array[] {
+  return encodeRows(rows, 0, { digest: false, copy: true }).copy;
 }
 
 /** Options of {@link copyLines}. */
@@ -108,8 +90,8 @@ export interface CopyLinesOptions {
   /** Table to COPY into (a temp table: COPY FROM into an RLS table is refused by PostgreSQL 15). */
   table: string;
   columns: readonly string[];
-  /** COPY text-format chunks, each ending in `\n`. */
-  chunks: Iterable<string> | AsyncIterable<string>;
+  /** COPY text-format chunks (strings or UTF-8 bytes), each ending in `\n`. */
+  chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
   /** @default 30000 */
   timeoutMs?: number;
   /** Pool used to terminate the transaction's backend when the COPY does not settle. */
@@ -160,7 +142,7 @@ async function insertCopy(
   await copyLines(tx, {
     table: stage,
     columns: names,
-    chunks: copyChunks(rows),
+    chunks: options.copy ?? copyChunks(rows),
     ...(options.copyTimeoutMs === undefined ? {} : { timeoutMs: options.copyTimeoutMs }),
     ...(options.guard === undefined ? {} : { guard: options.guard }),
   });

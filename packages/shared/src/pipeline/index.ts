@@ -18,12 +18,12 @@ export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-d
 export {
   bulkInsert,
   copyLines,
-  copyText,
   createStagingTable,
   DEFAULT_WRITE_PATH,
   unnestStatement,
   WritePath,
 } from "./bulk-insert.ts";
+export { copyText, type EncodedBatch, encodeRows } from "./row-encoding.ts";
 export { keyProviderFromConfig, KEY_PROVIDER_VARS } from "./key-provider.ts";
 export {
   BatchMessageSchema,

@@ -14,10 +14,11 @@ import {
 import { isTerminalState, type RunState } from "../runs/index.ts";
 import type { Logger } from "../telemetry/index.ts";
 import { validateBatchContracts } from "../contracts/index.ts";
-import { digestBatch } from "./batch-digest.ts";
-import { bulkInsert, createStagingTable, DEFAULT_WRITE_PATH, type WritePath } from "./bulk-insert.ts";
+import { referenceBatchDigest } from "./batch-digest.ts";
+import { bulkInsert, createStagingTable, DEFAULT_WRITE_PATH, WritePath } from "./bulk-insert.ts";
 import type { BatchMessage, CheckpointMessage } from "./messages.ts";
 import { type RetryOptions, retryTransient } from "./retry.ts";
+import { encodeRows } from "./row-encoding.ts";
 
 /** What {@link BatchWriter.write} did with a batch. */
 export const WriteOutcome = {
@@ -128,10 +129,11 @@ const MAX_CACHED_RUNS = 8;
 const RUN_COLUMNS =
   "id, environment, tenant_id, mode, dry_run, state, manifest_hash, manifest, reference_datetime, key_version";
 
-/** A batch generated once per delivery: rows, digest and the number of rows that passed their contract. */
+/** A batch generated once per delivery: rows, digest, COPY text and the number of rows that passed their contract. */
 interface Generated {
   batch?: Batch;
   digest?: string;
+  copy?: Uint8Array[];
   validated?: number;
 }
 
@@ -243,7 +245,10 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       // Every row against its /api/v1 contract before anything is written: a violation is an
       // integrity failure of the batch (CONTRACT_VIOLATION, terminated, never retried).
       generated.validated = validateBatchContracts(entity, fresh.rows, msg.from);
-      generated.digest = digestBatch(fresh);
+      // Digest and COPY text in one pass over the values (the digest is digestBatch's).
+      const encoded = encodeRows(fresh.rows, fresh.columns.length, { digest: true, copy: path === WritePath.copy });
+      generated.digest = encoded.digest ?? referenceBatchDigest(fresh);
+      generated.copy = encoded.copy;
       generated.batch = fresh;
     }
     const batch = generated.batch;
@@ -268,6 +273,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         await bulkInsert(tx, batch, {
           path,
           guard: sql,
+          ...(generated.copy === undefined ? {} : { copy: generated.copy }),
           ...(table === undefined ? {} : { table }),
           ...(options.copyTimeoutMs === undefined ? {} : { copyTimeoutMs: options.copyTimeoutMs }),
         });

@@ -129,18 +129,21 @@ const PINNED: Record<string, Record<string, string> | string> = {
   pii: "02ce8045de046bb59162d7b98a4b0d2c63896b190b5b7d08d76e83d1848bb24c",
 };
 
+// Whole datasets are generated: generous timeouts for a machine shared with other test suites.
+const TIMEOUT_MS = 120_000;
+
 describe("factories - golden output", () => {
   for (const [name, manifest] of Object.entries(GOLDEN_DATASETS)) {
     test(`every row, COPY line and digest of ${name} is unchanged`, () => {
       expect(datasetFingerprint(manifest())).toEqual(PINNED[name] as Record<string, string>);
-    });
+    }, TIMEOUT_MS);
   }
 
   test("the finance routine's loans over a grid of terms, rates and dates are unchanged", () => {
     expect(financeFingerprint()).toBe(PINNED.finance as string);
-  });
+  }, TIMEOUT_MS);
 
   test("every PII masker field over 40,000 values is unchanged", () => {
     expect(piiFingerprint()).toBe(PINNED.pii as string);
-  });
+  }, TIMEOUT_MS);
 });
