@@ -23,5 +23,7 @@ export function referenceBatchDigest(batch: Batch): string {
  * them exactly as documented there.
  */
 export function digestBatch(batch: Batch): string {
-  return encodeRows(batch.rows, batch.columns.length, { digest: true, copy: false }).digest ?? referenceBatchDigest(batch);
+  return (
+    encodeRows(batch.rows, batch.columns.length, { digest: true, copy: false }).digest ?? referenceBatchDigest(batch)
+  );
 }

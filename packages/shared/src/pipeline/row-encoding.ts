@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { ByteSink, specialUnits } from "./byte-sink.ts";
 
 /**
- * The two encodings of a generated batch the writer needs, made in one pass over its values as
- * bytes: the canonical rows its digest hashes and its COPY text.
+ * The two encodings of a generated batch the writer needs, written as bytes: the canonical rows
+ * its digest hashes and its COPY text.
  */
 export interface EncodedBatch {
   /** `sha256:<hex>` of the canonical rows (see `digestBatch`), or undefined when not asked for. */
@@ -28,7 +28,6 @@ const JSON_SPECIAL = specialUnits((c) => c < 0x20 || c === 0x22 || c === 0x5c);
 /** Code units COPY text escapes: `\`, tab, newline, carriage return. */
 const COPY_SPECIAL = specialUnits((c) => c === 0x5c || c === 0x09 || c === 0x0a || c === 0x0d);
 
-const QUOTE = 0x22;
 const FLUSH_BYTES = 1 << 16;
 const COPY_CHUNK_BYTES = 1 << 18;
 
@@ -88,36 +87,41 @@ function copyRow(sink: ByteSink, row: readonly unknown[]): void {
 /** Scratch of the digest lines: reused, written and hashed within one synchronous call. */
 const lines = new ByteSink();
 
-/**
- * Encodes rows of `width` columns: their digest lines (hashed as they fill), their COPY text (in
- * chunks), or both.
- */
+/** The digest's lines, hashed every {@link FLUSH_BYTES}; stops at the first value off the fast path. */
+function digestOf(rows: readonly (readonly unknown[])[], width: number): string | undefined {
+  const hash = createHash("sha256");
+  lines.length = 0;
+  for (const row of rows) {
+    if (!digestRow(lines, row, width)) return undefined;
+    if (lines.length >= FLUSH_BYTES) {
+      hash.update(lines.bytes.subarray(0, lines.length));
+      lines.length = 0;
+    }
+  }
+  hash.update(lines.bytes.subarray(0, lines.length));
+  lines.length = 0;
+  return `sha256:${hash.digest("hex")}`;
+}
+
+/** The COPY text in chunks of about {@link COPY_CHUNK_BYTES}, each ending a row. */
+function copyOf(rows: readonly (readonly unknown[])[]): Uint8Array[] {
+  const text = new ByteSink(Math.min(COPY_CHUNK_BYTES, 256 * rows.length) + (1 << 12));
+  const chunks: Uint8Array[] = [];
+  for (const row of rows) {
+    copyRow(text, row);
+    if (text.length >= COPY_CHUNK_BYTES) chunks.push(text.take());
+  }
+  if (text.length > 0) chunks.push(text.take());
+  return chunks;
+}
+
+/** Encodes rows of `width` columns: their digest (lines hashed as they fill), their COPY text, or both. */
 export function encodeRows(
   rows: readonly (readonly unknown[])[],
   width: number,
   wanted: { digest: boolean; copy: boolean },
 ): EncodedBatch {
-  const hash = wanted.digest ? createHash("sha256") : undefined;
-  const text = wanted.copy ? new ByteSink(Math.min(COPY_CHUNK_BYTES, 256 * rows.length) + (1 << 12)) : undefined;
-  const copy: Uint8Array[] = [];
-  let fallback = false;
-  lines.length = 0;
-  for (const row of rows) {
-    if (hash !== undefined && !fallback) {
-      fallback = !digestRow(lines, row, width);
-      if (lines.length >= FLUSH_BYTES) {
-        hash.update(lines.bytes.subarray(0, lines.length));
-        lines.length = 0;
-      }
-    }
-    if (text !== undefined) {
-      copyRow(text, row);
-      if (text.length >= COPY_CHUNK_BYTES) copy.push(text.take());
-    }
-  }
-  if (text !== undefined && text.length > 0) copy.push(text.take());
-  if (hash === undefined || fallback) return { digest: undefined, copy, fallback };
-  hash.update(lines.bytes.subarray(0, lines.length));
-  lines.length = 0;
-  return { digest: `sha256:${hash.digest("hex")}`, copy, fallback };
+  const digest = wanted.digest ? digestOf(rows, width) : undefined;
+  const copy = wanted.copy ? copyOf(rows) : [];
+  return { digest, copy, fallback: wanted.digest && digest === undefined };
 }

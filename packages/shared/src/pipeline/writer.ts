@@ -245,7 +245,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       // Every row against its /api/v1 contract before anything is written: a violation is an
       // integrity failure of the batch (CONTRACT_VIOLATION, terminated, never retried).
       generated.validated = validateBatchContracts(entity, fresh.rows, msg.from);
-      // Digest and COPY text in one pass over the values (the digest is digestBatch's).
+      // Digest (digestBatch's) and COPY text written as bytes once, whatever the retries.
       const encoded = encodeRows(fresh.rows, fresh.columns.length, { digest: true, copy: path === WritePath.copy });
       generated.digest = encoded.digest ?? referenceBatchDigest(fresh);
       generated.copy = encoded.copy;
@@ -273,7 +273,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         await bulkInsert(tx, batch, {
           path,
           guard: sql,
-          ...(generated.copy === undefined ? {} : { copy: generated.copy }),
+          copy: generated.copy,
           ...(table === undefined ? {} : { table }),
           ...(options.copyTimeoutMs === undefined ? {} : { copyTimeoutMs: options.copyTimeoutMs }),
         });

@@ -134,16 +134,28 @@ const TIMEOUT_MS = 120_000;
 
 describe("factories - golden output", () => {
   for (const [name, manifest] of Object.entries(GOLDEN_DATASETS)) {
-    test(`every row, COPY line and digest of ${name} is unchanged`, () => {
-      expect(datasetFingerprint(manifest())).toEqual(PINNED[name] as Record<string, string>);
-    }, TIMEOUT_MS);
+    test(
+      `every row, COPY line and digest of ${name} is unchanged`,
+      () => {
+        expect(datasetFingerprint(manifest())).toEqual(PINNED[name] as Record<string, string>);
+      },
+      TIMEOUT_MS,
+    );
   }
 
-  test("the finance routine's loans over a grid of terms, rates and dates are unchanged", () => {
-    expect(financeFingerprint()).toBe(PINNED.finance as string);
-  }, TIMEOUT_MS);
+  test(
+    "the finance routine's loans over a grid of terms, rates and dates are unchanged",
+    () => {
+      expect(financeFingerprint()).toBe(PINNED.finance as string);
+    },
+    TIMEOUT_MS,
+  );
 
-  test("every PII masker field over 40,000 values is unchanged", () => {
-    expect(piiFingerprint()).toBe(PINNED.pii as string);
-  }, TIMEOUT_MS);
+  test(
+    "every PII masker field over 40,000 values is unchanged",
+    () => {
+      expect(piiFingerprint()).toBe(PINNED.pii as string);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -10,7 +10,9 @@ const COLUMNS = ["a", "b", "c", "d"];
 const awkward = fc.oneof(
   fc.string(),
   fc.string({ unit: "binary" }),
-  fc.string({ unit: fc.constantFrom("a", '"', "\\", "\t", "\n", "\r", "\u0000", "\u001f", "é", "€", "😀", "\ud800", "\udc00") }),
+  fc.string({
+    unit: fc.constantFrom("a", '"', "\\", "\t", "\n", "\r", "\u0000", "\u001f", "é", "€", "😀", "\ud800", "\udc00"),
+  }),
 );
 const value = fc.oneof(awkward, fc.boolean(), fc.constant(null), fc.integer(), fc.maxSafeInteger());
 const rows = fc.array(fc.array(value, { minLength: 4, maxLength: 4 }), { maxLength: 40 });
