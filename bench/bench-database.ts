@@ -1,4 +1,4 @@
-import { COMMON_VARS, loadConfig } from "../packages/shared/src/config/index.ts";
+import { COMMON_VARS, loadConfig } from "../packages/platform/src/config/index.ts";
 import {
   createSql,
   DbRole,
@@ -7,7 +7,7 @@ import {
   migrate,
   type Sql,
   setupDatabase,
-} from "../packages/shared/src/db/index.ts";
+} from "../packages/platform/src/db/index.ts";
 import { urlFor } from "./throughput-manifest.ts";
 
 /** A migrated throwaway database of one bench process. */

@@ -12,8 +12,8 @@
 //   per-row   — `tenant_id = seed.bound_tenant()`, the same check without the sub-select.
 // Prints the median of --repeat loads and counts per variant, and the ratio to `setting`.
 import { parseArgs } from "node:util";
-import { DbRole, withTenant } from "../packages/shared/src/db/index.ts";
-import { createTestDatabase, runningRun } from "../packages/shared/tests/harness.ts";
+import { DbRole, withTenant } from "../packages/platform/src/db/index.ts";
+import { createTestDatabase, runningRun } from "../packages/platform/tests/harness.ts";
 
 const { values: args } = parseArgs({
   options: { rows: { type: "string", default: "1000000" }, repeat: { type: "string", default: "3" } },

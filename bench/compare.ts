@@ -9,7 +9,7 @@
 // rate is its rows over the wall time of its 13 COPY streams (generation included, as the script
 // runs); the pipeline's is committed rows over seed.runs' finished_at − started_at.
 import { parseArgs } from "node:util";
-import { COMMON_VARS, loadConfig } from "../packages/shared/src/config/index.ts";
+import { COMMON_VARS, loadConfig } from "../packages/platform/src/config/index.ts";
 import {
   BANKING_TABLES,
   createSql,
@@ -18,9 +18,9 @@ import {
   migrate,
   type Sql,
   setupDatabase,
-} from "../packages/shared/src/db/index.ts";
-import { plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { startVaultServer } from "../packages/shared/tests/keys/vault-server.ts";
+} from "../packages/platform/src/db/index.ts";
+import { plannedRows } from "../packages/core/src/manifest/index.ts";
+import { startVaultServer } from "../packages/platform/tests/keys/vault-server.ts";
 import { runPeer } from "./peer-faker.ts";
 import { benchManifest, roleUrls } from "./throughput-manifest.ts";
 import { PIPELINE_ARGS, pipelineEnv, runPipeline } from "./throughput-pipeline.ts";

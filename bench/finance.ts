@@ -1,6 +1,6 @@
 // Throughput of the official finance routine: schedules/s (schedule only) and loans/s
 // (schedule + IOF + CET) on one core. Run: bun bench/finance.ts
-import { computeLoan, priceSchedule, sacSchedule } from "../packages/shared/src/finance/index.ts";
+import { computeLoan, priceSchedule, sacSchedule } from "../packages/core/src/finance/index.ts";
 
 const ROUNDS = 20_000;
 const TERMS = [12, 24, 36, 48, 60];

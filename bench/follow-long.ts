@@ -13,8 +13,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { parseManifest, plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { pacingPlan } from "../packages/shared/src/pipeline/index.ts";
+import { parseManifest, plannedRows } from "../packages/core/src/manifest/index.ts";
+import { pacingPlan } from "../packages/core/src/pipeline/index.ts";
 import { cli, createE2eInfra, lastJson, ROOT, type SeedJson, startStack } from "../services/planner/tests/e2e-utils.ts";
 
 const { values: args } = parseArgs({

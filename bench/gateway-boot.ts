@@ -1,11 +1,11 @@
 // A gateway on a real port over a throwaway database and NATS prefix, for the gateway benchmarks.
-import { mintToken, type Role } from "../packages/shared/src/auth/index.ts";
-import { ensureRunEventsStream } from "../packages/shared/src/bus/index.ts";
-import { createSql } from "../packages/shared/src/db/index.ts";
-import { createLogger } from "../packages/shared/src/telemetry/index.ts";
-import { runEventsFor, testAdmission } from "../packages/shared/tests/bus/admission-helpers.ts";
-import { createTestDatabase } from "../packages/shared/tests/harness.ts";
-import { createTestNats } from "../packages/shared/tests/nats-harness.ts";
+import { mintToken, type Role } from "../packages/platform/src/auth/index.ts";
+import { ensureRunEventsStream } from "../packages/platform/src/bus/index.ts";
+import { createSql } from "../packages/platform/src/db/index.ts";
+import { createLogger } from "../packages/platform/src/telemetry/index.ts";
+import { runEventsFor, testAdmission } from "../packages/platform/tests/bus/admission-helpers.ts";
+import { createTestDatabase } from "../packages/platform/tests/harness.ts";
+import { createTestNats } from "../packages/platform/tests/nats-harness.ts";
 import { createGateway } from "../services/gateway/src/app.ts";
 import { loadGatewayConfig } from "../services/gateway/src/config.ts";
 

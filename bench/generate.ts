@@ -12,11 +12,11 @@
  */
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
-import { validateBatchContracts } from "../packages/shared/src/contracts/index.ts";
-import { type Batch, createGenerationContext, generateBatch } from "../packages/shared/src/factories/index.ts";
-import { ENTITIES, type Entity, manifestHash } from "../packages/shared/src/manifest/index.ts";
-import { digestBatch } from "../packages/shared/src/pipeline/batch-digest.ts";
-import { copyChunks } from "../packages/shared/src/pipeline/bulk-insert.ts";
+import { validateBatchContracts } from "../packages/core/src/contracts/index.ts";
+import { type Batch, createGenerationContext, generateBatch } from "../packages/core/src/factories/index.ts";
+import { ENTITIES, type Entity, manifestHash } from "../packages/core/src/manifest/index.ts";
+import { digestBatch } from "../packages/core/src/pipeline/batch-digest.ts";
+import { copyChunks } from "../packages/platform/src/pipeline/copy-text.ts";
 import { benchManifest } from "./throughput-manifest.ts";
 
 const TARGET = 200_000;

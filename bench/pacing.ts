@@ -9,9 +9,9 @@
 // committed in each 10 s window, the busiest sliding 10 s window against cap × 10, and the mean
 // rate against the target.
 import { parseArgs } from "node:util";
-import { plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { PACING_WINDOW_MS } from "../packages/shared/src/pipeline/index.ts";
-import { startVaultServer } from "../packages/shared/tests/keys/vault-server.ts";
+import { plannedRows } from "../packages/core/src/manifest/index.ts";
+import { PACING_WINDOW_MS } from "../packages/core/src/pipeline/index.ts";
+import { startVaultServer } from "../packages/platform/tests/keys/vault-server.ts";
 import { createBenchDatabase } from "./bench-database.ts";
 import { benchManifest } from "./throughput-manifest.ts";
 import { runPipeline } from "./throughput-pipeline.ts";

@@ -9,10 +9,10 @@
 //
 // bench/compare.ts runs it next to the pipeline on the same manifest and server.
 import { fakerPT_BR as faker } from "@faker-js/faker";
-import type { Sql } from "../packages/shared/src/db/index.ts";
-import { ENTITY_TABLES } from "../packages/shared/src/factories/index.ts";
-import { ENTITIES, type Entity, type Manifest, plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { copyText } from "../packages/shared/src/pipeline/index.ts";
+import type { Sql } from "../packages/platform/src/db/index.ts";
+import { ENTITY_TABLES } from "../packages/core/src/factories/index.ts";
+import { ENTITIES, type Entity, type Manifest, plannedRows } from "../packages/core/src/manifest/index.ts";
+import { copyText } from "../packages/platform/src/pipeline/index.ts";
 
 /** What {@link runPeer} measured. */
 export interface PeerResult {

@@ -4,7 +4,7 @@
  * The key is a fixed bench key (no provider needed); real runs take it from the KeyProvider.
  */
 import { createHash } from "node:crypto";
-import { createPiiMasker } from "../packages/shared/src/pii/index.ts";
+import { createPiiMasker } from "../packages/core/src/pii/index.ts";
 
 const rows = Number(process.argv[2] ?? 200_000);
 const masker = createPiiMasker({ key: new Uint8Array(createHash("sha256").update("semente/bench/pii").digest()) });

@@ -8,9 +8,9 @@
 // running run, then purges banco-alfa as the seeder bound to a running purge run, in chunks of
 // --chunk rows. Prints rows, seconds and rows/s, and checks the other tenant kept its rows.
 import { parseArgs } from "node:util";
-import { purgeTenant } from "../packages/shared/src/lifecycle/index.ts";
-import { createTestDatabase } from "../packages/shared/tests/harness.ts";
-import { purgeRun, seedTenant, snapshotTenant } from "../packages/shared/tests/lifecycle/utils.ts";
+import { purgeTenant } from "../packages/platform/src/lifecycle/index.ts";
+import { createTestDatabase } from "../packages/platform/tests/harness.ts";
+import { purgeRun, seedTenant, snapshotTenant } from "../packages/platform/tests/lifecycle/utils.ts";
 
 const { values: args } = parseArgs({
   options: { scale: { type: "string", default: "500" }, chunk: { type: "string", default: "20000" } },

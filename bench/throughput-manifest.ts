@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DbRole } from "../packages/shared/src/db/index.ts";
+import { DbRole } from "../packages/platform/src/db/index.ts";
 import {
   type Manifest,
   parseManifest,
   type VolumetryEntity,
   VOLUMETRY_ENTITIES,
-} from "../packages/shared/src/manifest/index.ts";
+} from "../packages/core/src/manifest/index.ts";
 
 /** Options of {@link benchManifest}. */
 export interface BenchManifestOptions {

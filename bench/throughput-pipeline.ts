@@ -1,12 +1,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mintToken, resolveAuthKeys } from "../packages/shared/src/auth/index.ts";
-import type { Sql } from "../packages/shared/src/db/index.ts";
-import { type Manifest, plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { WritePath } from "../packages/shared/src/pipeline/index.ts";
-import { createTestNats } from "../packages/shared/tests/nats-harness.ts";
-import type { VaultTestServer } from "../packages/shared/tests/keys/vault-server.ts";
+import { mintToken, resolveAuthKeys } from "../packages/platform/src/auth/index.ts";
+import type { Sql } from "../packages/platform/src/db/index.ts";
+import { type Manifest, plannedRows } from "../packages/core/src/manifest/index.ts";
+import { WritePath } from "../packages/platform/src/pipeline/index.ts";
+import { createTestNats } from "../packages/platform/tests/nats-harness.ts";
+import type { VaultTestServer } from "../packages/platform/tests/keys/vault-server.ts";
 import {
   type BatchDone,
   type CpuReport,

@@ -1,4 +1,4 @@
-import type { Sql } from "../packages/shared/src/db/index.ts";
+import type { Sql } from "../packages/platform/src/db/index.ts";
 import type { BatchDone } from "./throughput-stack.ts";
 
 /** Where the pipeline's time went, from seed.batches, seed.checkpoints and the seeders' logs. */

@@ -1,7 +1,7 @@
-import type { Sql } from "../packages/shared/src/db/index.ts";
-import { createGenerationContext, ENTITY_TABLES, generateBatch } from "../packages/shared/src/factories/index.ts";
-import { ENTITIES, type Entity, type Manifest, plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { copyText } from "../packages/shared/src/pipeline/index.ts";
+import type { Sql } from "../packages/platform/src/db/index.ts";
+import { createGenerationContext, ENTITY_TABLES, generateBatch } from "../packages/core/src/factories/index.ts";
+import { ENTITIES, type Entity, type Manifest, plannedRows } from "../packages/core/src/manifest/index.ts";
+import { copyText } from "../packages/platform/src/pipeline/index.ts";
 
 /** Seconds spent in raw COPY, per target kind. */
 export interface RawCopyTimes {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import type { Sql } from "../packages/shared/src/db/index.ts";
+import type { Sql } from "../packages/platform/src/db/index.ts";
 
 /** Repository root: the services run from it, as `semente up` runs them. */
 export const ROOT = resolve(import.meta.dir, "..");

@@ -1,12 +1,8 @@
-import type { Sql } from "../packages/shared/src/db/index.ts";
-import type { KeyProvider } from "../packages/shared/src/keys/index.ts";
-import type { Manifest } from "../packages/shared/src/manifest/index.ts";
-import {
-  type BatchMessage,
-  createBatchWriter,
-  planBatches,
-  type WritePath,
-} from "../packages/shared/src/pipeline/index.ts";
+import type { Sql } from "../packages/platform/src/db/index.ts";
+import type { KeyProvider } from "../packages/platform/src/keys/index.ts";
+import type { Manifest } from "../packages/core/src/manifest/index.ts";
+import { type BatchMessage, planBatches } from "../packages/core/src/pipeline/index.ts";
+import { createBatchWriter, type WritePath } from "../packages/platform/src/pipeline/index.ts";
 
 /** Options of {@link runWriter}. */
 export interface WriterOptions {

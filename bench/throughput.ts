@@ -17,7 +17,7 @@
 // `LIKE banking.x INCLUDING ALL`; bare: `LIKE banking.x`), timing only the COPY, and print the
 // ratios. Everything is stopped and the database dropped at the end, also on failure.
 import { parseArgs } from "node:util";
-import { COMMON_VARS, loadConfig } from "../packages/shared/src/config/index.ts";
+import { COMMON_VARS, loadConfig } from "../packages/platform/src/config/index.ts";
 import {
   createSql,
   dropDatabase,
@@ -25,11 +25,11 @@ import {
   migrate,
   type Sql,
   setupDatabase,
-} from "../packages/shared/src/db/index.ts";
-import { createVaultTransitKeyProvider } from "../packages/shared/src/keys/index.ts";
-import { manifestHash, plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { WritePath } from "../packages/shared/src/pipeline/index.ts";
-import { startVaultServer } from "../packages/shared/tests/keys/vault-server.ts";
+} from "../packages/platform/src/db/index.ts";
+import { createVaultTransitKeyProvider } from "../packages/platform/src/keys/index.ts";
+import { manifestHash, plannedRows } from "../packages/core/src/manifest/index.ts";
+import { WritePath } from "../packages/platform/src/pipeline/index.ts";
+import { startVaultServer } from "../packages/platform/tests/keys/vault-server.ts";
 import { benchManifest, roleUrls } from "./throughput-manifest.ts";
 import { PIPELINE_ARGS, pipelineEnv, runPipeline } from "./throughput-pipeline.ts";
 import { profileRun } from "./throughput-profile.ts";

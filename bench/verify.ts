@@ -11,12 +11,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createGenerationContext } from "../packages/shared/src/factories/index.ts";
-import { type Manifest, manifestHash, parseManifest } from "../packages/shared/src/manifest/index.ts";
-import { verifyRows } from "../packages/shared/src/verify/index.ts";
-import { createTestDatabase } from "../packages/shared/tests/harness.ts";
-import { startTestVault } from "../packages/shared/tests/pipeline/writer-fixtures.ts";
-import { seedCompletedRun } from "../packages/shared/tests/verify/seeded-run.ts";
+import { createGenerationContext } from "../packages/core/src/factories/index.ts";
+import { type Manifest, manifestHash, parseManifest } from "../packages/core/src/manifest/index.ts";
+import { verifyRows } from "../packages/platform/src/verify/index.ts";
+import { createTestDatabase } from "../packages/platform/tests/harness.ts";
+import { startTestVault } from "../packages/platform/tests/pipeline/writer-fixtures.ts";
+import { seedCompletedRun } from "../packages/platform/tests/verify/seeded-run.ts";
 import { benchManifest } from "./throughput-manifest.ts";
 
 const { values } = parseArgs({

@@ -15,7 +15,7 @@
 // the superuser; then the rows are written, pre-generated, one 10,000-row batch per SERIALIZABLE
 // transaction under withTenant as semente_seeder (RLS, FKs, CHECKs, every index), one at a time.
 import { parseArgs } from "node:util";
-import { COMMON_VARS, loadConfig } from "../packages/shared/src/config/index.ts";
+import { COMMON_VARS, loadConfig } from "../packages/platform/src/config/index.ts";
 import {
   createSql,
   dropDatabase,
@@ -23,16 +23,16 @@ import {
   migrate,
   setupDatabase,
   withTenant,
-} from "../packages/shared/src/db/index.ts";
-import { entityNamespace, uuidv5 } from "../packages/shared/src/determinism/index.ts";
+} from "../packages/platform/src/db/index.ts";
+import { entityNamespace, uuidv5 } from "../packages/core/src/determinism/index.ts";
 import {
   type Batch,
   createGenerationContext,
   ENTITY_TABLES,
   generateBatch,
-} from "../packages/shared/src/factories/index.ts";
-import { ENTITIES, type Entity, manifestHash, plannedRows } from "../packages/shared/src/manifest/index.ts";
-import { bulkInsert, copyText, WritePath } from "../packages/shared/src/pipeline/index.ts";
+} from "../packages/core/src/factories/index.ts";
+import { ENTITIES, type Entity, manifestHash, plannedRows } from "../packages/core/src/manifest/index.ts";
+import { bulkInsert, copyText, WritePath } from "../packages/platform/src/pipeline/index.ts";
 import { benchManifest, roleUrls } from "./throughput-manifest.ts";
 
 const { values: args } = parseArgs({

@@ -13,10 +13,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { BOOTSTRAP_VARS } from "../packages/cli/src/commands/bootstrap.ts";
-import { AUTH_VARS, resolveAuthKeys } from "../packages/shared/src/auth/index.ts";
-import { applyDotenv, badVariables, type Specs } from "../packages/shared/src/config/index.ts";
-import { wormStoreFromConfig } from "../packages/shared/src/evidence/index.ts";
-import { keyProviderFromConfig } from "../packages/shared/src/pipeline/index.ts";
+import { AUTH_VARS, resolveAuthKeys } from "../packages/platform/src/auth/index.ts";
+import { applyDotenv, badVariables, type Specs } from "../packages/platform/src/config/index.ts";
+import { wormStoreFromConfig } from "../packages/platform/src/evidence/index.ts";
+import { keyProviderFromConfig } from "../packages/platform/src/pipeline/index.ts";
 import { healthPort } from "../deploy/healthcheck.ts";
 import { EVIDENCE_VARS, loadEvidenceConfig } from "../services/evidence/src/config.ts";
 import { GATEWAY_VARS, loadGatewayConfig } from "../services/gateway/src/config.ts";

@@ -6,8 +6,8 @@
 //   bun scripts/config-doc.ts --check   exit 1 when the README's block is out of date
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AUTH_VARS } from "../packages/shared/src/auth/index.ts";
-import { COMMON_VARS, NATS_VARS, type Specs } from "../packages/shared/src/config/index.ts";
+import { AUTH_VARS } from "../packages/platform/src/auth/index.ts";
+import { COMMON_VARS, NATS_VARS, type Specs } from "../packages/platform/src/config/index.ts";
 import { BOOTSTRAP_VARS } from "../packages/cli/src/commands/bootstrap.ts";
 import { UP_VARS } from "../packages/cli/src/commands/up.ts";
 import { EVIDENCE_VARS } from "../services/evidence/src/config.ts";

@@ -10,9 +10,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { entityJsonSchema } from "../packages/shared/src/contracts/index.ts";
-import { evidenceReportJsonSchema } from "../packages/shared/src/evidence/index.ts";
-import { costModelJsonSchema, ENTITIES, manifestJsonSchema } from "../packages/shared/src/manifest/index.ts";
+import { entityJsonSchema } from "../packages/core/src/contracts/index.ts";
+import { evidenceReportJsonSchema } from "../packages/platform/src/evidence/index.ts";
+import { costModelJsonSchema, ENTITIES, manifestJsonSchema } from "../packages/core/src/manifest/index.ts";
 
 /** One published schema: its path relative to the repository root and its generator. */
 export interface SchemaEntry {

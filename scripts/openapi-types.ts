@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * Generates the gateway client's types from contracts/seed-data.openapi.yaml (openapi-typescript)
- * into packages/shared/src/contracts/seed-data-api.gen.ts. `--check` fails when the file differs from what the
+ * into packages/core/src/contracts/seed-data-api.gen.ts. `--check` fails when the file differs from what the
  * contract generates (the contract test runs it too).
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import openapiTS, { astToString } from "openapi-typescript";
 
 const ROOT = resolve(import.meta.dir, "..");
 export const CONTRACT = resolve(ROOT, "contracts/seed-data.openapi.yaml");
-export const TYPES_FILE = resolve(ROOT, "packages/shared/src/contracts/seed-data-api.gen.ts");
+export const TYPES_FILE = resolve(ROOT, "packages/core/src/contracts/seed-data-api.gen.ts");
 
 /** The generated module text for the contract as it is now. */
 export async function generateTypes(): Promise<string> {
@@ -23,7 +23,7 @@ if (import.meta.main) {
   if (process.argv.includes("--check")) {
     const current = readFileSync(TYPES_FILE, "utf8");
     if (current !== text) {
-      console.error("packages/shared/src/contracts/seed-data-api.gen.ts is stale: run `bun scripts/openapi-types.ts`");
+      console.error("packages/core/src/contracts/seed-data-api.gen.ts is stale: run `bun scripts/openapi-types.ts`");
       process.exit(1);
     }
     console.log("client types up to date");

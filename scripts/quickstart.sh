@@ -17,7 +17,7 @@ else
   # Isolated dev: the dev-only key (and the dev JWT secret) live in the unversioned .env.local.
   export SEMENTE_ISOLATED_DEV=true
   export KEY_PROVIDER="${KEY_PROVIDER:-local-dev}"
-  bun -e 'import { ensureDevKey } from "./packages/shared/src/keys/index.ts"; ensureDevKey(".env.local");'
+  bun -e 'import { ensureDevKey } from "./packages/platform/src/keys/index.ts"; ensureDevKey(".env.local");'
   # Recorded in .env.local too, so `bun run semente up` finds them from a fresh shell.
   grep -q '^SEMENTE_ISOLATED_DEV=' .env.local || echo 'SEMENTE_ISOLATED_DEV=true' >> .env.local
   grep -q '^KEY_PROVIDER=' .env.local || echo "KEY_PROVIDER=${KEY_PROVIDER}" >> .env.local

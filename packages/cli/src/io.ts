@@ -1,4 +1,4 @@
-import { isSementeError, PROBLEM_CATALOG } from "@semente/shared/errors";
+import { isSementeError, PROBLEM_CATALOG } from "@semente/core/errors";
 
 /** Usage errors (bad flags, unknown verb) exit with 2, like most Unix tools. */
 export const EXIT_USAGE = 2;

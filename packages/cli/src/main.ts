@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { applyDotenv } from "@semente/shared/config";
+import { applyDotenv } from "@semente/platform/config";
 import type { Command } from "./command.ts";
 import { bootstrapCommand } from "./commands/bootstrap.ts";
 import { dbCommand } from "./commands/db.ts";

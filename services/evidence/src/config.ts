@@ -1,8 +1,8 @@
-import { TELEMETRY_VARS } from "@semente/shared/telemetry";
-import { int, loadConfig, NATS_VARS, oneOf, str, url } from "@semente/shared/config";
-import { assertWormVars, WORM_VARS, wormStoreFromConfig } from "@semente/shared/evidence";
-import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
-import { KEY_PROVIDER_VARS } from "@semente/shared/pipeline";
+import { TELEMETRY_VARS } from "@semente/platform/telemetry";
+import { int, loadConfig, NATS_VARS, oneOf, str, url } from "@semente/platform/config";
+import { assertWormVars, WORM_VARS, wormStoreFromConfig } from "@semente/platform/evidence";
+import { DEFAULT_COST_MODEL_PATH } from "@semente/platform/config";
+import { KEY_PROVIDER_VARS } from "@semente/platform/pipeline";
 
 /** Environment variables of the evidence service (the README's configuration table lists them). */
 export const EVIDENCE_VARS = {

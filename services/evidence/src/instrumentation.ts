@@ -5,7 +5,7 @@ import {
   type Logger,
   type MetricsRegistry,
   registerSli,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 
 /** The service's JSON logger (mandatory tenant/environment/run labels, PII redaction). */
 export function createEvidenceLogger(level = process.env.LOG_LEVEL ?? "info"): Logger {

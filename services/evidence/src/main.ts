@@ -2,13 +2,13 @@
 import { createEvidenceLogger, createEvidenceMetrics } from "./instrumentation.ts";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats, ensureRunEventsStream, natsOptionsFromVars } from "@semente/shared/bus";
-import { applyDotenv, startupFailureLine } from "@semente/shared/config";
-import { createSql, type Sql } from "@semente/shared/db";
-import { createEvidenceService } from "@semente/shared/evidence";
-import { loadCostModel } from "@semente/shared/manifest";
-import { keyProviderFromConfig } from "@semente/shared/pipeline";
-import { natsProbe, startHealthServer, startServiceTelemetry, type Telemetry } from "@semente/shared/telemetry";
+import { connectNats, ensureRunEventsStream, natsOptionsFromVars } from "@semente/platform/bus";
+import { applyDotenv, startupFailureLine } from "@semente/platform/config";
+import { createSql, type Sql } from "@semente/platform/db";
+import { createEvidenceService } from "@semente/platform/evidence";
+import { loadCostModel } from "@semente/platform/config";
+import { keyProviderFromConfig } from "@semente/platform/pipeline";
+import { natsProbe, startHealthServer, startServiceTelemetry, type Telemetry } from "@semente/platform/telemetry";
 import { loadEvidenceConfig, wormStoreFromConfig } from "./config.ts";
 import { createRunEventsConsumer, type RunEventsConsumer } from "./handlers/run-events.ts";
 

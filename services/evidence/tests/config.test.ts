@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isSementeError } from "@semente/shared/errors";
+import { isSementeError } from "@semente/core/errors";
 import { loadEvidenceConfig, wormStoreFromConfig } from "../src/config.ts";
 
 function configError(env: Record<string, string>): string[] {

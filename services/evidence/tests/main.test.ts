@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureRunEventsStream, publishRunEvent } from "@semente/shared/bus";
-import { getRun } from "@semente/shared/runs";
-import { insertEndedRun } from "../../../packages/shared/tests/evidence/utils.ts";
-import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { ensureRunEventsStream, publishRunEvent } from "@semente/platform/bus";
+import { getRun } from "@semente/platform/runs";
+import { insertEndedRun } from "../../../packages/platform/tests/evidence/utils.ts";
+import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 let db: TestDatabase;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createFsWormStore, type WormStore } from "@semente/shared/evidence";
+import { createFsWormStore, type WormStore } from "@semente/platform/evidence";
 
 /** A throwaway folder for a filesystem WORM store; `cleanup()` removes it. */
 export function tempWorm(): { dir: string; store: WormStore; cleanup(): void } {

@@ -4,8 +4,8 @@
  * bearer token the user signed in with (kept in sessionStorage for the tab only).
  */
 import createClient from "openapi-fetch";
-import type { paths } from "../../../packages/shared/src/contracts/seed-data-api.gen.ts";
-import { decodeSse } from "../../../packages/shared/src/runs/sse.ts";
+import type { paths } from "../../../packages/core/src/contracts/seed-data-api.gen.ts";
+import { decodeSse } from "../../../packages/platform/src/runs/sse.ts";
 import { decodePayload, type Envelope, verifyEnvelope } from "./verify.ts";
 
 type Json = Record<string, unknown>;

@@ -1,9 +1,10 @@
-import { TELEMETRY_VARS } from "@semente/shared/telemetry";
-import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/shared/config";
-import type { RateLimitPolicy } from "@semente/shared/governance";
-import { WORM_VARS, type WormReadOptions } from "@semente/shared/evidence";
-import { PIPELINE_VARS } from "@semente/shared/pipeline";
-import { DEFAULT_COST_MODEL_PATH, type Environment, type Mode } from "@semente/shared/manifest";
+import { TELEMETRY_VARS } from "@semente/platform/telemetry";
+import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/platform/config";
+import type { RateLimitPolicy } from "@semente/platform/governance";
+import { WORM_VARS, type WormReadOptions } from "@semente/platform/evidence";
+import { PIPELINE_VARS } from "@semente/platform/pipeline";
+import { DEFAULT_COST_MODEL_PATH } from "@semente/platform/config";
+import type { Environment, Mode } from "@semente/core/manifest";
 
 /** Environment variables of the gateway (the README's configuration table lists them). */
 export const GATEWAY_VARS = {

@@ -9,7 +9,7 @@ import {
   registerSli,
   startServiceTelemetry,
   type Telemetry,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 
 /** The gateway's metrics (names from the SLO catalogue), registered once per registry. */
 export interface GatewayMetrics {

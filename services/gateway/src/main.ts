@@ -1,19 +1,19 @@
 #!/usr/bin/env bun
 import { createGatewayLogger, createGatewayMetrics, startGatewayTelemetry } from "./instrumentation.ts";
-import type { Telemetry } from "@semente/shared/telemetry";
+import type { Telemetry } from "@semente/platform/telemetry";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { isIsolatedDev, resolveAuthKeys } from "@semente/shared/auth";
+import { isIsolatedDev, resolveAuthKeys } from "@semente/platform/auth";
 import {
   type Admission,
   connectNats,
   createAdmission,
   ensureRunEventsStream,
   natsOptionsFromVars,
-} from "@semente/shared/bus";
+} from "@semente/platform/bus";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { applyDotenv, startupFailureLine } from "@semente/shared/config";
-import { createSql, type Sql } from "@semente/shared/db";
-import { pipelineNames } from "@semente/shared/pipeline";
+import { applyDotenv, startupFailureLine } from "@semente/platform/config";
+import { createSql, type Sql } from "@semente/platform/db";
+import { pipelineNames } from "@semente/platform/pipeline";
 import { createGateway } from "./app.ts";
 import { loadGatewayConfig } from "./config.ts";
 

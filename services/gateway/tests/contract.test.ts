@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createEvidenceService, createFsWormStore } from "@semente/shared/evidence";
-import { transitionRun } from "@semente/shared/runs";
+import { createEvidenceService, createFsWormStore } from "@semente/platform/evidence";
+import { transitionRun } from "@semente/platform/runs";
 
-import { devKeys, insertEndedRun, quietLog } from "../../../packages/shared/tests/evidence/utils.ts";
-import { insertRun } from "../../../packages/shared/tests/runs/run-fixture.ts";
-import { evidenceFixture } from "../../../packages/shared/tests/runs/stream-fixture.ts";
-import { ensurePipelineStreams, type PipelineNames } from "@semente/shared/pipeline";
+import { devKeys, insertEndedRun, quietLog } from "../../../packages/platform/tests/evidence/utils.ts";
+import { insertRun } from "../../../packages/platform/tests/runs/run-fixture.ts";
+import { evidenceFixture } from "../../../packages/platform/tests/runs/stream-fixture.ts";
+import { ensurePipelineStreams, type PipelineNames } from "@semente/platform/pipeline";
 import {
   createWorld,
   NIGHT,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 import { type GatewayProcess, profile, spawnGateway, token } from "./utils.ts";
 
 const LEASE_TTL_S = 2;

@@ -1,17 +1,18 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ensureRunEventsStream } from "@semente/shared/bus";
-import type { AuthKeys, Role } from "@semente/shared/auth";
-import { mintToken } from "@semente/shared/auth";
-import { createLogger } from "@semente/shared/telemetry";
-import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
-import { runEventsFor, testAdmission } from "../../../packages/shared/tests/bus/admission-helpers.ts";
+import { ensureRunEventsStream } from "@semente/platform/bus";
+import type { AuthKeys, Role } from "@semente/platform/auth";
+import { mintToken } from "@semente/platform/auth";
+import { createLogger } from "@semente/platform/telemetry";
+import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
+import { runEventsFor, testAdmission } from "../../../packages/platform/tests/bus/admission-helpers.ts";
 import { createGateway, type Gateway, type GatewayDeps } from "../src/app.ts";
 import type { GatewayConfig } from "../src/config.ts";
-import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
-import type { Admission } from "@semente/shared/bus";
-import { type BatchMessage, encodeMessage, type PipelineNames, storeDeadBatch } from "@semente/shared/pipeline";
+import { DEFAULT_COST_MODEL_PATH } from "@semente/platform/config";
+import type { Admission } from "@semente/platform/bus";
+import { type BatchMessage, encodeMessage } from "@semente/core/pipeline";
+import { type PipelineNames, storeDeadBatch } from "@semente/platform/pipeline";
 
 export const PROFILES_DIR = resolve(import.meta.dir, "../../../configs/seed_profiles");
 

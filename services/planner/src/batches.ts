@@ -1,5 +1,5 @@
-import { type Sql, withTenant } from "@semente/shared/db";
-import type { Entity } from "@semente/shared/manifest";
+import { type Sql, withTenant } from "@semente/platform/db";
+import type { Entity } from "@semente/core/manifest";
 import {
   type BatchPlan,
   BatchState,
@@ -7,8 +7,8 @@ import {
   digestHex,
   type PlannedBatch,
   type RunProgress,
-} from "@semente/shared/pipeline";
-import type { Run } from "@semente/shared/runs";
+} from "@semente/core/pipeline";
+import type { Run } from "@semente/platform/runs";
 
 interface BatchRow {
   entity: Entity;

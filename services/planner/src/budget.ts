@@ -1,6 +1,6 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { type RunEventsOptions, subjects } from "@semente/shared/bus";
-import { appendAudit, type Sql } from "@semente/shared/db";
+import { type RunEventsOptions, subjects } from "@semente/platform/bus";
+import { appendAudit, type Sql } from "@semente/platform/db";
 import {
   type CostModel,
   computeCost,
@@ -8,9 +8,9 @@ import {
   estimateCost,
   type Manifest,
   rowsCost,
-} from "@semente/shared/manifest";
-import type { Run } from "@semente/shared/runs";
-import type { Counter, Logger } from "@semente/shared/telemetry";
+} from "@semente/core/manifest";
+import type { Run } from "@semente/platform/runs";
+import type { Counter, Logger } from "@semente/platform/telemetry";
 
 /** Share of the budget at which the run raises its alert (R6.7). */
 export const BUDGET_ALERT_RATIO = 0.8;

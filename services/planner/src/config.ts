@@ -1,9 +1,9 @@
-import { TELEMETRY_VARS } from "@semente/shared/telemetry";
-import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/shared/config";
-import { MIGRATIONS_DIR } from "@semente/shared/db";
-import { assertWormVars, WORM_VARS } from "@semente/shared/evidence";
-import { DEFAULT_COST_MODEL_PATH } from "@semente/shared/manifest";
-import { KEY_PROVIDER_VARS, PIPELINE_VARS } from "@semente/shared/pipeline";
+import { TELEMETRY_VARS } from "@semente/platform/telemetry";
+import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/platform/config";
+import { MIGRATIONS_DIR } from "@semente/platform/db";
+import { assertWormVars, WORM_VARS } from "@semente/platform/evidence";
+import { DEFAULT_COST_MODEL_PATH } from "@semente/platform/config";
+import { KEY_PROVIDER_VARS, PIPELINE_VARS } from "@semente/platform/pipeline";
 import { ReleaseBy } from "./release.ts";
 
 /** Environment variables of the planner (the README's configuration table lists them). */

@@ -1,8 +1,8 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { publishRunEvent, type RunEventsOptions } from "@semente/shared/bus";
-import { appendAudit, type Sql } from "@semente/shared/db";
-import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
-import { isWithinWindow, type Manifest } from "@semente/shared/manifest";
+import { publishRunEvent, type RunEventsOptions } from "@semente/platform/bus";
+import { appendAudit, type Sql } from "@semente/platform/db";
+import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
+import { isWithinWindow, type Manifest } from "@semente/core/manifest";
 import {
   type BatchMessage,
   type BatchPlan,
@@ -12,15 +12,15 @@ import {
   createSloGate,
   digestHex,
   encodeMessage,
-  type PipelineNames,
   type PacingPlan,
   pacingPlan,
   planBatches,
   type RunProgress,
   type SloReading,
   type TrackedBatch,
-} from "@semente/shared/pipeline";
-import { getRun, isTerminalState, type Run, type RunState, transitionRun } from "@semente/shared/runs";
+} from "@semente/core/pipeline";
+import type { PipelineNames } from "@semente/platform/pipeline";
+import { getRun, isTerminalState, type Run, type RunState, transitionRun } from "@semente/platform/runs";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import {
   type Counter,
@@ -34,7 +34,7 @@ import {
   SpanKind,
   sementeTracer,
   withLabels,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import { insertPlan, loadProgress, markCommitted, markPublished, runCheckpoints } from "./batches.ts";
 import type { LeaseKeeper } from "./leases.ts";

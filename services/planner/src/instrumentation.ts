@@ -1,12 +1,12 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { PipelineMode, PipelineNames } from "@semente/shared/pipeline";
+import type { PipelineMode, PipelineNames } from "@semente/platform/pipeline";
 import {
   type Counter,
   createMetricsRegistry,
   type MetricsRegistry,
   registerSli,
   registerSliGauge,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 
 /** The planner's metrics: queue depth, DLQ size and held leases read at scrape time, finished runs counted. */
 export interface PlannerMetrics {

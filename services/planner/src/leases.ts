@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { openAdmissionBuckets, readLease, renewLease, slotKey, tenantLeaseKey } from "@semente/shared/bus";
+import { openAdmissionBuckets, readLease, renewLease, slotKey, tenantLeaseKey } from "@semente/platform/bus";
 
 /** Options of {@link createLeaseKeeper}. */
 export interface LeaseKeeperOptions {

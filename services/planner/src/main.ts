@@ -1,20 +1,20 @@
 #!/usr/bin/env bun
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type Admission, connectNats, createAdmission, natsOptionsFromVars } from "@semente/shared/bus";
-import { applyDotenv, startupFailureLine } from "@semente/shared/config";
-import { createSql, type Sql } from "@semente/shared/db";
-import { wormStoreFromConfig } from "@semente/shared/evidence";
-import { loadCostModel } from "@semente/shared/manifest";
-import { keyProviderFromConfig, pipelineOptionsFromVars } from "@semente/shared/pipeline";
-import { PIPELINE_MODES } from "@semente/shared/pipeline";
+import { type Admission, connectNats, createAdmission, natsOptionsFromVars } from "@semente/platform/bus";
+import { applyDotenv, startupFailureLine } from "@semente/platform/config";
+import { createSql, type Sql } from "@semente/platform/db";
+import { wormStoreFromConfig } from "@semente/platform/evidence";
+import { loadCostModel } from "@semente/platform/config";
+import { keyProviderFromConfig, pipelineOptionsFromVars } from "@semente/platform/pipeline";
+import { PIPELINE_MODES } from "@semente/platform/pipeline";
 import {
   createLogger,
   natsProbe,
   startHealthServer,
   startServiceTelemetry,
   type Telemetry,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 import { createPlannerMetrics } from "./instrumentation.ts";
 import { loadPlannerConfig } from "./config.ts";
 import { createLeaseKeeper } from "./leases.ts";

@@ -1,6 +1,6 @@
-import type { Sql } from "@semente/shared/db";
-import type { Window } from "@semente/shared/manifest";
-import { type Run, transitionRun } from "@semente/shared/runs";
+import type { Sql } from "@semente/platform/db";
+import type { Window } from "@semente/core/manifest";
+import { type Run, transitionRun } from "@semente/platform/runs";
 
 /** One pause of a run, as seed.run_pauses records it for the evidence. */
 export interface RunPause {

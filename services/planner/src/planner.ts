@@ -15,23 +15,23 @@ import {
   RUN_EVENTS_ROOT,
   RUN_EVENTS_STREAM,
   type RunEventsOptions,
-} from "@semente/shared/bus";
-import type { Sql } from "@semente/shared/db";
-import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
+} from "@semente/platform/bus";
+import type { Sql } from "@semente/platform/db";
+import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
 import {
   type BatchFailedMessage,
   createDlqEnricher,
   type DlqEnricher,
   decodeBatchFailed,
   type DlqRecord,
-  decodeCheckpoint,
   type EnsurePipelineOptions,
   ensurePipelineStreams,
   type PipelineNames,
   recordFromMsg,
-} from "@semente/shared/pipeline";
-import { transitionRun } from "@semente/shared/runs";
-import { type Counter, type Logger, natsProbe } from "@semente/shared/telemetry";
+} from "@semente/platform/pipeline";
+import { decodeCheckpoint } from "@semente/core/pipeline";
+import { transitionRun } from "@semente/platform/runs";
+import { type Counter, type Logger, natsProbe } from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import { lastFailure, markDeadLettered, recordFailure } from "./batches.ts";
 import { type ExecutorDeps, type RunHandle, startRun } from "./executor.ts";

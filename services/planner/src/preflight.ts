@@ -6,18 +6,12 @@ import {
   type RlsRecord,
   type Sql,
   withTenant,
-} from "@semente/shared/db";
-import { type ProblemCode, SementeError } from "@semente/shared/errors";
-import { assertWormAvailable, type WormStore } from "@semente/shared/evidence";
-import { assertKeyVersion, type KeyProvider } from "@semente/shared/keys";
-import {
-  type CostModel,
-  estimateCost,
-  isWithinWindow,
-  type Manifest,
-  validateManifest,
-} from "@semente/shared/manifest";
-import type { Run } from "@semente/shared/runs";
+} from "@semente/platform/db";
+import { type ProblemCode, SementeError } from "@semente/core/errors";
+import { assertWormAvailable, type WormStore } from "@semente/platform/evidence";
+import { assertKeyVersion, type KeyProvider } from "@semente/platform/keys";
+import { type CostModel, estimateCost, isWithinWindow, type Manifest, validateManifest } from "@semente/core/manifest";
+import type { Run } from "@semente/platform/runs";
 
 /** What the planner's preflight needs. */
 export interface PreflightDeps {

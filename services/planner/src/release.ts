@@ -1,5 +1,5 @@
-import type { Entity } from "@semente/shared/manifest";
-import { BatchState, FK_PARENTS, type RunProgress, type TrackedBatch } from "@semente/shared/pipeline";
+import type { Entity } from "@semente/core/manifest";
+import { BatchState, FK_PARENTS, type RunProgress, type TrackedBatch } from "@semente/core/pipeline";
 
 /** How a load/DR run releases batches whose parents are committed. */
 export const ReleaseBy = {

@@ -1,6 +1,6 @@
-import type { Sql } from "@semente/shared/db";
-import { createCheckpointPruner } from "@semente/shared/lifecycle";
-import type { Logger } from "@semente/shared/telemetry";
+import type { Sql } from "@semente/platform/db";
+import { createCheckpointPruner } from "@semente/platform/lifecycle";
+import type { Logger } from "@semente/platform/telemetry";
 
 /** Options of {@link startRetentionJob}. */
 export interface RetentionJobOptions {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { waitFor } from "../../../packages/shared/tests/bus/admission-helpers.ts";
-import { type OwnNats, startOwnNats } from "../../../packages/shared/tests/own-nats.ts";
+import { waitFor } from "../../../packages/platform/tests/bus/admission-helpers.ts";
+import { type OwnNats, startOwnNats } from "../../../packages/platform/tests/own-nats.ts";
 import { cli, createE2eInfra, type E2eInfra, lastJson, ROOT, type SeedJson, startStack } from "./e2e-utils.ts";
 
 const ALFA = "configs/seed_profiles/dev/banco-alfa.yaml";

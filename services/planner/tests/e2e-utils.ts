@@ -2,10 +2,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { ENTITIES } from "@semente/shared/manifest";
-import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
-import { startVaultServer, type VaultTestServer } from "../../../packages/shared/tests/keys/vault-server.ts";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { ENTITIES } from "@semente/core/manifest";
+import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
+import { startVaultServer, type VaultTestServer } from "../../../packages/platform/tests/keys/vault-server.ts";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 
 /** Repository root (the e2e tests run the real entry points from it). */
 export const ROOT = resolve(import.meta.dir, "../../..");

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { withTenant } from "@semente/shared/db";
-import { parseManifest } from "@semente/shared/manifest";
-import { planBatches } from "@semente/shared/pipeline";
-import { createTestDatabase } from "../../../packages/shared/tests/harness.ts";
+import { withTenant } from "@semente/platform/db";
+import { parseManifest } from "@semente/core/manifest";
+import { planBatches } from "@semente/core/pipeline";
+import { createTestDatabase } from "../../../packages/platform/tests/harness.ts";
 import {
   CLI,
   cli,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { subjects } from "@semente/shared/bus";
-import { buildReport } from "@semente/shared/evidence";
-import { estimateCost, type Manifest } from "@semente/shared/manifest";
-import { planBatches } from "@semente/shared/pipeline";
+import { subjects } from "@semente/platform/bus";
+import { buildReport } from "@semente/platform/evidence";
+import { estimateCost, type Manifest } from "@semente/core/manifest";
+import { planBatches } from "@semente/core/pipeline";
 import { createPlannerMetrics } from "../src/instrumentation.ts";
 import { runPauses } from "../src/pauses.ts";
 import type { Planner } from "../src/planner.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ensurePipelineStreams, type PipelineNames } from "@semente/shared/pipeline";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
-import { parsePrometheusText } from "../../../packages/shared/tests/telemetry/prometheus-text.ts";
+import { ensurePipelineStreams, type PipelineNames } from "@semente/platform/pipeline";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
+import { parsePrometheusText } from "../../../packages/platform/tests/telemetry/prometheus-text.ts";
 import { createPlannerMetrics } from "../src/instrumentation.ts";
 
 let nats: TestNats;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { claimLease, openAdmissionBuckets, readLease, slotKey, tenantLeaseKey } from "@semente/shared/bus";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { claimLease, openAdmissionBuckets, readLease, slotKey, tenantLeaseKey } from "@semente/platform/bus";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 import { createLeaseKeeper } from "../src/leases.ts";
 
 let nats: TestNats;

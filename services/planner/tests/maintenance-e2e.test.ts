@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { withTenant } from "@semente/shared/db";
-import { bankingFixture } from "../../../packages/shared/tests/db/fixtures.ts";
+import { withTenant } from "@semente/platform/db";
+import { bankingFixture } from "../../../packages/platform/tests/db/fixtures.ts";
 import { cli, createE2eInfra, type E2eInfra, lastJson, type SeedJson, startStack } from "./e2e-utils.ts";
 
 const ALFA = "configs/seed_profiles/dev/banco-alfa.yaml";

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseManifest } from "@semente/shared/manifest";
-import { ensurePipelineStreams, planBatches } from "@semente/shared/pipeline";
-import { startNatsCluster, type TestNatsCluster } from "../../../packages/shared/tests/nats-cluster.ts";
+import { parseManifest } from "@semente/core/manifest";
+import { ensurePipelineStreams } from "@semente/platform/pipeline";
+import { planBatches } from "@semente/core/pipeline";
+import { startNatsCluster, type TestNatsCluster } from "../../../packages/platform/tests/nats-cluster.ts";
 import { cli, counts, createE2eInfra, type E2eInfra, lastJson, ROOT, type SeedJson, startStack } from "./e2e-utils.ts";
 
 // R8.4 / issue 15: on a three-node JetStream cluster every Semente stream and KV bucket is R3

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PACING_WINDOW_MS } from "@semente/shared/pipeline";
+import { PACING_WINDOW_MS } from "@semente/core/pipeline";
 import { cli, createE2eInfra, type E2eInfra, lastJson, ROOT, type SeedJson, startStack } from "./e2e-utils.ts";
 
 const TARGET = 150;

@@ -1,9 +1,10 @@
-import { buildReport } from "@semente/shared/evidence";
+import { buildReport } from "@semente/platform/evidence";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { claimLease, openAdmissionBuckets, readLease, tenantLeaseKey } from "@semente/shared/bus";
-import type { Manifest } from "@semente/shared/manifest";
-import { listDlq, planBatches } from "@semente/shared/pipeline";
-import { transitionRun } from "@semente/shared/runs";
+import { claimLease, openAdmissionBuckets, readLease, tenantLeaseKey } from "@semente/platform/bus";
+import type { Manifest } from "@semente/core/manifest";
+import { listDlq } from "@semente/platform/pipeline";
+import { planBatches } from "@semente/core/pipeline";
+import { transitionRun } from "@semente/platform/runs";
 import type { Planner } from "../src/planner.ts";
 import {
   admittedRun,

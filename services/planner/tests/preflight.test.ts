@@ -1,13 +1,13 @@
-import { createS3WormStore } from "@semente/shared/evidence";
-import { type ProblemCode, problemType } from "@semente/shared/errors";
+import { createS3WormStore } from "@semente/platform/evidence";
+import { type ProblemCode, problemType } from "@semente/core/errors";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MIGRATIONS_DIR } from "@semente/shared/db";
-import { createLocalDevKeyProvider, createVaultTransitKeyProvider } from "@semente/shared/keys";
-import type { Manifest } from "@semente/shared/manifest";
-import { ensurePipelineStreams, type PipelineNames } from "@semente/shared/pipeline";
+import { MIGRATIONS_DIR } from "@semente/platform/db";
+import { createLocalDevKeyProvider, createVaultTransitKeyProvider } from "@semente/platform/keys";
+import type { Manifest } from "@semente/core/manifest";
+import { ensurePipelineStreams, type PipelineNames } from "@semente/platform/pipeline";
 import { type ExecutorDeps, startRun } from "../src/executor.ts";
 import type { PreflightDeps } from "../src/preflight.ts";
 import {

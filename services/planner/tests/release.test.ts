@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { Manifest } from "@semente/shared/manifest";
-import { BatchState, createRunProgress, FK_PARENTS, planBatches, type RunProgress } from "@semente/shared/pipeline";
+import type { Manifest } from "@semente/core/manifest";
+import { BatchState, createRunProgress, FK_PARENTS, planBatches, type RunProgress } from "@semente/core/pipeline";
 import { ReleaseBy, releasable, releasableByEntity } from "../src/release.ts";
 
 const volumetry = {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger } from "@semente/shared/telemetry";
-import { createTestDatabase, runningRun, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
+import { createLogger } from "@semente/platform/telemetry";
+import { createTestDatabase, runningRun, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
 import { startRetentionJob } from "../src/retention.ts";
 
 let db: TestDatabase;

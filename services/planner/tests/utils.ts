@@ -1,23 +1,18 @@
 import { expect } from "bun:test";
-import { type Admission, createAdmission } from "@semente/shared/bus";
-import { MIGRATIONS_DIR, type Sql } from "@semente/shared/db";
-import { createVaultTransitKeyProvider, type KeyProvider } from "@semente/shared/keys";
-import { ENTITIES, loadCostModel, type Manifest, manifestHash } from "@semente/shared/manifest";
-import { datasetDigest } from "@semente/shared/determinism";
-import { createGenerationContext, generateBatch } from "@semente/shared/factories";
-import {
-  createBatchWriter,
-  digestBatch,
-  digestHex,
-  type PipelineMode,
-  type PipelineNames,
-  planBatches,
-} from "@semente/shared/pipeline";
-import { createRun, type Run, transitionRun } from "@semente/shared/runs";
-import { type Counter, createLogger, type Logger } from "@semente/shared/telemetry";
-import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
-import { startVaultServer, type VaultTestServer } from "../../../packages/shared/tests/keys/vault-server.ts";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { type Admission, createAdmission } from "@semente/platform/bus";
+import { MIGRATIONS_DIR, type Sql } from "@semente/platform/db";
+import { createVaultTransitKeyProvider, type KeyProvider } from "@semente/platform/keys";
+import { ENTITIES, type Manifest, manifestHash } from "@semente/core/manifest";
+import { loadCostModel } from "@semente/platform/config";
+import { datasetDigest } from "@semente/core/determinism";
+import { createGenerationContext, generateBatch } from "@semente/core/factories";
+import { createBatchWriter, type PipelineMode, type PipelineNames } from "@semente/platform/pipeline";
+import { digestBatch, digestHex, planBatches } from "@semente/core/pipeline";
+import { createRun, type Run, transitionRun } from "@semente/platform/runs";
+import { type Counter, createLogger, type Logger } from "@semente/platform/telemetry";
+import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
+import { startVaultServer, type VaultTestServer } from "../../../packages/platform/tests/keys/vault-server.ts";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 import { createBatchHandler } from "../../seeder/src/handlers/batch.ts";
 import type { FaultTarget } from "../../seeder/src/config.ts";
 import { createLeaseKeeper, type LeaseKeeper } from "../src/leases.ts";
@@ -26,9 +21,9 @@ import type { PreflightDeps } from "../src/preflight.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createFsWormStore } from "@semente/shared/evidence";
+import { createFsWormStore } from "@semente/platform/evidence";
 
-export { profile, smallManifest } from "../../../packages/shared/tests/factories/utils.ts";
+export { profile, smallManifest } from "../../../packages/core/tests/factories/utils.ts";
 
 /** A logger that drops everything (tests assert on the database, not on log lines). */
 export const quietLog: Logger = process.env.DEBUG_PLANNER_TEST

@@ -1,6 +1,6 @@
-import { TELEMETRY_VARS } from "@semente/shared/telemetry";
-import { bool, COMMON_VARS, type ConfigOf, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/shared/config";
-import { SementeError } from "@semente/shared/errors";
+import { TELEMETRY_VARS } from "@semente/platform/telemetry";
+import { bool, COMMON_VARS, type ConfigOf, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/platform/config";
+import { SementeError } from "@semente/core/errors";
 import {
   DEFAULT_WRITE_PATH,
   KEY_PROVIDER_VARS,
@@ -8,7 +8,7 @@ import {
   PIPELINE_VARS,
   type PipelineMode,
   WritePath,
-} from "@semente/shared/pipeline";
+} from "@semente/platform/pipeline";
 
 /** Environment variables of the seeder (the README's configuration table lists them). */
 export const SEEDER_VARS = {

@@ -1,4 +1,4 @@
-import { BATCH_BUCKETS, createMetricsRegistry, type MetricsRegistry, registerSli } from "@semente/shared/telemetry";
+import { BATCH_BUCKETS, createMetricsRegistry, type MetricsRegistry, registerSli } from "@semente/platform/telemetry";
 import type { SeederMetrics } from "./handlers/batch.ts";
 
 /** The seeder's registry (process metrics) and its SLI instruments. */

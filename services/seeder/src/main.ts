@@ -1,23 +1,23 @@
 #!/usr/bin/env bun
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats, natsOptionsFromVars } from "@semente/shared/bus";
-import { applyDotenv, startupFailureLine } from "@semente/shared/config";
-import { assertPreflight, createSql, MIGRATIONS_DIR, type Sql } from "@semente/shared/db";
-import type { KeyProvider } from "@semente/shared/keys";
+import { connectNats, natsOptionsFromVars } from "@semente/platform/bus";
+import { applyDotenv, startupFailureLine } from "@semente/platform/config";
+import { assertPreflight, createSql, MIGRATIONS_DIR, type Sql } from "@semente/platform/db";
+import type { KeyProvider } from "@semente/platform/keys";
 import {
   createBatchWriter,
   ensurePipelineStreams,
   keyProviderFromConfig,
   pipelineOptionsFromVars,
-} from "@semente/shared/pipeline";
+} from "@semente/platform/pipeline";
 import {
   createLogger,
   natsProbe,
   startHealthServer,
   startServiceTelemetry,
   type Telemetry,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 import { createSeederMetrics } from "./instrumentation.ts";
 import { loadSeederConfig } from "./config.ts";
 import { createBatchHandler } from "./handlers/batch.ts";

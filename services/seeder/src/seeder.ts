@@ -1,6 +1,6 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import type { PipelineMode, PipelineNames } from "@semente/shared/pipeline";
-import type { Logger } from "@semente/shared/telemetry";
+import type { PipelineMode, PipelineNames } from "@semente/platform/pipeline";
+import type { Logger } from "@semente/platform/telemetry";
 import type { BatchHandler } from "./handlers/batch.ts";
 
 /** Options of {@link createSeeder}. */

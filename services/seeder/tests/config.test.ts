@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isSementeError } from "@semente/shared/errors";
+import { isSementeError } from "@semente/core/errors";
 import { loadSeederConfig, parseFault } from "../src/config.ts";
 
 const BASE = { VAULT_TOKEN: "t" };

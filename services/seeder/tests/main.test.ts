@@ -1,23 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import {
-  type BatchMessage,
-  batchMsgId,
-  type CheckpointMessage,
-  encodeMessage,
-  ensurePipelineStreams,
-  type PipelineNames,
-} from "@semente/shared/pipeline";
-import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
-import type { VaultTestServer } from "../../../packages/shared/tests/keys/vault-server.ts";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+import { type BatchMessage, batchMsgId, type CheckpointMessage, encodeMessage } from "@semente/core/pipeline";
+import { ensurePipelineStreams, type PipelineNames } from "@semente/platform/pipeline";
+import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
+import type { VaultTestServer } from "../../../packages/platform/tests/keys/vault-server.ts";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 import {
   batchMessages,
   checkpointCount,
   insertRun,
   startTestVault,
   writerManifest,
-} from "../../../packages/shared/tests/pipeline/writer-fixtures.ts";
+} from "../../../packages/platform/tests/pipeline/writer-fixtures.ts";
 import { collect } from "./utils.ts";
 
 let db: TestDatabase;

@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   type BatchFailedMessage,
-  type BatchMessage,
-  batchMsgId,
-  type CheckpointMessage,
   createBatchWriter,
-  encodeMessage,
   ensurePipelineStreams,
   listDlq,
   type PipelineNames,
-} from "@semente/shared/pipeline";
-import { createLogger } from "@semente/shared/telemetry";
-import { plannedRows } from "@semente/shared/manifest";
-import { createTestDatabase, type TestDatabase } from "../../../packages/shared/tests/harness.ts";
-import type { VaultTestServer } from "../../../packages/shared/tests/keys/vault-server.ts";
-import { createTestNats, type TestNats } from "../../../packages/shared/tests/nats-harness.ts";
+} from "@semente/platform/pipeline";
+import { type BatchMessage, batchMsgId, type CheckpointMessage, encodeMessage } from "@semente/core/pipeline";
+import { createLogger } from "@semente/platform/telemetry";
+import { plannedRows } from "@semente/core/manifest";
+import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
+import type { VaultTestServer } from "../../../packages/platform/tests/keys/vault-server.ts";
+import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 import {
   bankingCounts,
   batchMessages,
@@ -22,7 +19,7 @@ import {
   insertRun,
   startTestVault,
   writerManifest,
-} from "../../../packages/shared/tests/pipeline/writer-fixtures.ts";
+} from "../../../packages/platform/tests/pipeline/writer-fixtures.ts";
 import { createBatchHandler, type Disposition } from "../src/handlers/batch.ts";
 import { createSeederMetrics } from "../src/instrumentation.ts";
 import { createSeeder, type Seeder } from "../src/seeder.ts";

@@ -1,9 +1,9 @@
-import { mintToken, type Role, resolveAuthKeys } from "@semente/shared/auth";
-import { COMMON_VARS, loadConfig } from "@semente/shared/config";
-import { PROBLEM_CATALOG, type ProblemCode, SementeError } from "@semente/shared/errors";
-import type { RunResource } from "@semente/shared/runs";
+import { mintToken, type Role, resolveAuthKeys } from "@semente/platform/auth";
+import { COMMON_VARS, loadConfig } from "@semente/platform/config";
+import { PROBLEM_CATALOG, type ProblemCode, SementeError } from "@semente/core/errors";
+import type { RunResource } from "@semente/platform/runs";
 import createClient, { type Client } from "openapi-fetch";
-import type { paths } from "@semente/shared/contracts/seed-data-api";
+import type { paths } from "@semente/core/contracts/seed-data-api";
 
 /** The gateway's API as the contract types it (openapi-fetch over the generated `paths`). */
 export type Api = Client<paths>;

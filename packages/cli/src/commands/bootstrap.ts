@@ -1,8 +1,8 @@
-import { COMMON_VARS, loadConfig, type Specs, str } from "@semente/shared/config";
-import { bootstrapDatabase, DbRole, MIGRATIONS_DIR } from "@semente/shared/db";
-import { bootstrapWormBucket, WORM_VARS } from "@semente/shared/evidence";
-import { bootstrapVault } from "@semente/shared/keys";
-import { KEY_PROVIDER_VARS } from "@semente/shared/pipeline";
+import { COMMON_VARS, loadConfig, type Specs, str } from "@semente/platform/config";
+import { bootstrapDatabase, DbRole, MIGRATIONS_DIR } from "@semente/platform/db";
+import { bootstrapWormBucket, WORM_VARS } from "@semente/platform/evidence";
+import { bootstrapVault } from "@semente/platform/keys";
+import { KEY_PROVIDER_VARS } from "@semente/platform/pipeline";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,4 +1,4 @@
-import { COMMON_VARS, loadConfig, str } from "@semente/shared/config";
+import { COMMON_VARS, loadConfig, str } from "@semente/platform/config";
 import {
   createSql,
   MIGRATIONS_DIR,
@@ -6,7 +6,7 @@ import {
   passwordsFromUrls,
   pendingMigrations,
   setupDatabase,
-} from "@semente/shared/db";
+} from "@semente/platform/db";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,18 +1,18 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, natsOptionsFromVars } from "@semente/shared/bus";
-import { loadConfig, NATS_VARS } from "@semente/shared/config";
-import { createSql, type Sql } from "@semente/shared/db";
-import { SementeError } from "@semente/shared/errors";
-import type { Manifest } from "@semente/shared/manifest";
+import { connectNats, natsOptionsFromVars } from "@semente/platform/bus";
+import { loadConfig, NATS_VARS } from "@semente/platform/config";
+import { createSql, type Sql } from "@semente/platform/db";
+import { SementeError } from "@semente/core/errors";
+import type { Manifest } from "@semente/core/manifest";
 import {
   type DlqRecord,
   type DlqReplayOutcome,
   listDlq,
   PIPELINE_VARS,
   pipelineNames,
-  planBatches,
   replayDeadBatch,
-} from "@semente/shared/pipeline";
+} from "@semente/platform/pipeline";
+import { planBatches } from "@semente/core/pipeline";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,8 +1,8 @@
 import { createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { loadConfig, str } from "@semente/shared/config";
-import { createSql, type Sql } from "@semente/shared/db";
-import { SementeError } from "@semente/shared/errors";
+import { loadConfig, str } from "@semente/platform/config";
+import { createSql, type Sql } from "@semente/platform/db";
+import { SementeError } from "@semente/core/errors";
 import {
   type EvidenceIndexEntry,
   type EvidenceReport,
@@ -10,12 +10,12 @@ import {
   parseEnvelope,
   readWormLocation,
   verifyEvidence,
-} from "@semente/shared/evidence";
-import type { KeyPublic } from "@semente/shared/keys";
-import { isManifest } from "@semente/shared/manifest";
-import { KEY_PROVIDER_VARS, keyProviderFromConfig } from "@semente/shared/pipeline";
-import { requireRun } from "@semente/shared/runs";
-import { type RowVerification, verifyRows } from "@semente/shared/verify";
+} from "@semente/platform/evidence";
+import type { KeyPublic } from "@semente/platform/keys";
+import { isManifest } from "@semente/core/manifest";
+import { KEY_PROVIDER_VARS, keyProviderFromConfig } from "@semente/platform/pipeline";
+import { requireRun } from "@semente/platform/runs";
+import { type RowVerification, verifyRows } from "@semente/platform/verify";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { APP_DATABASE_URL } from "./seed.ts";

@@ -1,14 +1,14 @@
-import { createTokenVerifier, Role, resolveAuthKeys } from "@semente/shared/auth";
-import { loadConfig } from "@semente/shared/config";
-import { createSql, TENANT_ID_PATTERN } from "@semente/shared/db";
+import { createTokenVerifier, Role, resolveAuthKeys } from "@semente/platform/auth";
+import { loadConfig } from "@semente/platform/config";
+import { createSql, TENANT_ID_PATTERN } from "@semente/platform/db";
 import {
   assertAdmin,
   clearMaintenance,
   type MaintenanceStatus,
   maintenanceStatus,
   setMaintenance,
-} from "@semente/shared/lifecycle";
-import { Environment } from "@semente/shared/manifest";
+} from "@semente/platform/lifecycle";
+import { Environment } from "@semente/core/manifest";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,4 +1,4 @@
-import type { RunResource } from "@semente/shared/runs";
+import type { RunResource } from "@semente/platform/runs";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

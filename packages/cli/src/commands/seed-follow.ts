@@ -1,15 +1,10 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { connectNats, natsOptionsFromVars } from "@semente/shared/bus";
-import { loadConfig, NATS_VARS } from "@semente/shared/config";
-import { isSementeError, SementeError } from "@semente/shared/errors";
-import {
-  type BatchPlan,
-  createRunProgress,
-  decodeCheckpoint,
-  PIPELINE_VARS,
-  pipelineNames,
-} from "@semente/shared/pipeline";
-import { decodeSse, type EntityStreamProgress, isTerminalState, type RunResource } from "@semente/shared/runs";
+import { connectNats, natsOptionsFromVars } from "@semente/platform/bus";
+import { loadConfig, NATS_VARS } from "@semente/platform/config";
+import { isSementeError, SementeError } from "@semente/core/errors";
+import { type BatchPlan, createRunProgress, decodeCheckpoint } from "@semente/core/pipeline";
+import { PIPELINE_VARS, pipelineNames } from "@semente/platform/pipeline";
+import { decodeSse, type EntityStreamProgress, isTerminalState, type RunResource } from "@semente/platform/runs";
 import type { GatewayClient } from "../api/client.ts";
 
 /** Options of {@link followRun}. */

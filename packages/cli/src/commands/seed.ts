@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/shared/bus";
-import { int, loadConfig, NATS_VARS, str, url } from "@semente/shared/config";
-import { createSql } from "@semente/shared/db";
-import { SementeError } from "@semente/shared/errors";
-import { type Manifest, parseManifest, plannedRows } from "@semente/shared/manifest";
-import { planBatches } from "@semente/shared/pipeline";
-import { createRun, getRun, type RunResource, toRunResource } from "@semente/shared/runs";
+import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/platform/bus";
+import { int, loadConfig, NATS_VARS, str, url } from "@semente/platform/config";
+import { createSql } from "@semente/platform/db";
+import { SementeError } from "@semente/core/errors";
+import { type Manifest, parseManifest, plannedRows } from "@semente/core/manifest";
+import { planBatches } from "@semente/core/pipeline";
+import { createRun, getRun, type RunResource, toRunResource } from "@semente/platform/runs";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,5 +1,5 @@
-import { mintToken, resolveAuthKeys, Role } from "@semente/shared/auth";
-import { SementeError } from "@semente/shared/errors";
+import { mintToken, resolveAuthKeys, Role } from "@semente/platform/auth";
+import { SementeError } from "@semente/core/errors";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { applyDotenv, COMMON_VARS, int, loadConfig, str, url } from "@semente/shared/config";
-import { SementeError } from "@semente/shared/errors";
+import { applyDotenv, COMMON_VARS, int, loadConfig, str, url } from "@semente/platform/config";
+import { SementeError } from "@semente/core/errors";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { batchCount, parseManifest, plannedRows } from "@semente/shared/manifest";
+import { batchCount, parseManifest, plannedRows } from "@semente/core/manifest";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,17 +1,11 @@
-import { loadConfig, url } from "@semente/shared/config";
-import { BANKING_TABLES, createSql, type Sql, withTenant } from "@semente/shared/db";
-import { SementeError } from "@semente/shared/errors";
-import { createGenerationContext, type GenerationContext } from "@semente/shared/factories";
-import type { Manifest } from "@semente/shared/manifest";
-import {
-  digestBatch,
-  digestHex,
-  KEY_PROVIDER_VARS,
-  keyProviderFromConfig,
-  planBatches,
-  runDatasetDigest,
-} from "@semente/shared/pipeline";
-import { describeDifference, type RowVerification, verifyRows } from "@semente/shared/verify";
+import { loadConfig, url } from "@semente/platform/config";
+import { BANKING_TABLES, createSql, type Sql, withTenant } from "@semente/platform/db";
+import { SementeError } from "@semente/core/errors";
+import { createGenerationContext, type GenerationContext } from "@semente/core/factories";
+import type { Manifest } from "@semente/core/manifest";
+import { digestBatch, digestHex, planBatches, runDatasetDigest } from "@semente/core/pipeline";
+import { KEY_PROVIDER_VARS, keyProviderFromConfig } from "@semente/platform/pipeline";
+import { describeDifference, type RowVerification, verifyRows } from "@semente/platform/verify";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { out, UsageError } from "../io.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { PROBLEM_CATALOG } from "@semente/shared/errors";
+import { PROBLEM_CATALOG } from "@semente/core/errors";
 import { gatewayClient, problemError, resolveToken, runExitCode } from "../../src/api/client.ts";
 
 describe("gateway client", () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
-import { startVaultServer, type VaultTestServer } from "../../../shared/tests/keys/vault-server.ts";
+import { startVaultServer, type VaultTestServer } from "../../../platform/tests/keys/vault-server.ts";
 import { runCli } from "../utils.ts";
 
 const ROOT = resolve(import.meta.dir, "../../../..");

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEvidenceService, createFsWormStore, type EvidenceIndexEntry } from "@semente/shared/evidence";
-import { createLocalDevKeyProvider } from "@semente/shared/keys";
-import { devManifest, quietLog } from "../../../shared/tests/evidence/utils.ts";
-import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
-import { seedCompletedRun } from "../../../shared/tests/verify/seeded-run.ts";
+import { createEvidenceService, createFsWormStore, type EvidenceIndexEntry } from "@semente/platform/evidence";
+import { createLocalDevKeyProvider } from "@semente/platform/keys";
+import { devManifest, quietLog } from "../../../platform/tests/evidence/utils.ts";
+import { createTestDatabase, type TestDatabase } from "../../../platform/tests/harness.ts";
+import { seedCompletedRun } from "../../../platform/tests/verify/seeded-run.ts";
 import { localDevEnv, runCli } from "../utils.ts";
 
 const ENTRY = resolve(import.meta.dir, "evidence-entry.ts");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { mintToken, resolveAuthKeys, type Role } from "@semente/shared/auth";
-import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
+import { mintToken, resolveAuthKeys, type Role } from "@semente/platform/auth";
+import { createTestDatabase, type TestDatabase } from "../../../platform/tests/harness.ts";
 import { runCli } from "../utils.ts";
 
 const ENTRY = resolve(import.meta.dir, "maintenance-entry.ts");

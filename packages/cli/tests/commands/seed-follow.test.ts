@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { BatchPlan } from "@semente/shared/pipeline";
-import { transitionRun } from "@semente/shared/runs";
+import type { BatchPlan } from "@semente/core/pipeline";
+import { transitionRun } from "@semente/platform/runs";
 import { createWorld, type TestWorld, testConfig, token } from "../../../../services/gateway/tests/utils.ts";
-import { insertRun } from "../../../shared/tests/runs/run-fixture.ts";
-import { commitFixture, evidenceFixture, planFixture } from "../../../shared/tests/runs/stream-fixture.ts";
+import { insertRun } from "../../../platform/tests/runs/run-fixture.ts";
+import { commitFixture, evidenceFixture, planFixture } from "../../../platform/tests/runs/stream-fixture.ts";
 import { gatewayClient } from "../../src/api/client.ts";
 import { followRun, formatEta } from "../../src/commands/seed-follow.ts";
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createTokenVerifier, resolveAuthKeys } from "@semente/shared/auth";
+import { createTokenVerifier, resolveAuthKeys } from "@semente/platform/auth";
 import { runCli } from "../utils.ts";
 
 const ENTRY = resolve(import.meta.dir, "token-entry.ts");

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../../../services/planner/tests/e2e-utils.ts";
-import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
-import { createTestNats, type TestNats } from "../../../shared/tests/nats-harness.ts";
+import { createTestDatabase, type TestDatabase } from "../../../platform/tests/harness.ts";
+import { createTestNats, type TestNats } from "../../../platform/tests/nats-harness.ts";
 import { isAlive, startupCause, upEnvironment } from "../../src/commands/up.ts";
 
 const CLI = resolve(import.meta.dir, "../../src/main.ts");

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createEvidenceService, createFsWormStore, evidenceJwks } from "@semente/shared/evidence";
-import { createLocalDevKeyProvider } from "@semente/shared/keys";
-import { parseManifest } from "@semente/shared/manifest";
-import { quietLog } from "../../../shared/tests/evidence/utils.ts";
-import { createTestDatabase, type TestDatabase } from "../../../shared/tests/harness.ts";
-import { seedCompletedRun } from "../../../shared/tests/verify/seeded-run.ts";
+import { createEvidenceService, createFsWormStore, evidenceJwks } from "@semente/platform/evidence";
+import { createLocalDevKeyProvider } from "@semente/platform/keys";
+import { parseManifest } from "@semente/core/manifest";
+import { quietLog } from "../../../platform/tests/evidence/utils.ts";
+import { createTestDatabase, type TestDatabase } from "../../../platform/tests/harness.ts";
+import { seedCompletedRun } from "../../../platform/tests/verify/seeded-run.ts";
 import { localDevEnv, runCli } from "../utils.ts";
 
 // The acceptance of issue 9 on real PostgreSQL and real CLI processes: seed the dev baseline through

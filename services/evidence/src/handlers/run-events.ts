@@ -1,8 +1,8 @@
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import { RUN_EVENTS_STREAM, type RunEventPayload, subjects } from "@semente/shared/bus";
-import { isSementeError } from "@semente/shared/errors";
-import type { EvidenceService, ProduceResult } from "@semente/shared/evidence";
-import type { Sql } from "@semente/shared/db";
+import { RUN_EVENTS_STREAM, type RunEventPayload, subjects } from "@semente/platform/bus";
+import { isSementeError } from "@semente/core/errors";
+import type { EvidenceService, ProduceResult } from "@semente/platform/evidence";
+import type { Sql } from "@semente/platform/db";
 import {
   type Counter,
   extractTraceHeaders,
@@ -13,7 +13,7 @@ import {
   SpanKind,
   sementeTracer,
   withLabels,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 import type { Span, Tracer } from "@opentelemetry/api";
 
 /** Run events that get evidence: every ending — failed, aborted and cancelled runs are reported too. */

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ensureRunEventsStream, publishRunEvent } from "@semente/shared/bus";
-import { createEvidenceService } from "@semente/shared/evidence";
-import { getRun, type Run } from "@semente/shared/runs";
-import { devKeys, insertEndedRun, quietLog } from "../../../../packages/shared/tests/evidence/utils.ts";
-import { createTestDatabase, type TestDatabase } from "../../../../packages/shared/tests/harness.ts";
-import { createTestNats, type TestNats } from "../../../../packages/shared/tests/nats-harness.ts";
+import { ensureRunEventsStream, publishRunEvent } from "@semente/platform/bus";
+import { createEvidenceService } from "@semente/platform/evidence";
+import { getRun, type Run } from "@semente/platform/runs";
+import { devKeys, insertEndedRun, quietLog } from "../../../../packages/platform/tests/evidence/utils.ts";
+import { createTestDatabase, type TestDatabase } from "../../../../packages/platform/tests/harness.ts";
+import { createTestNats, type TestNats } from "../../../../packages/platform/tests/nats-harness.ts";
 import { createRunEventsConsumer, type RunEventsConsumer } from "../../src/handlers/run-events.ts";
 import { brokenWorm, tempWorm } from "../utils.ts";
 

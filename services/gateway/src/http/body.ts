@@ -1,4 +1,4 @@
-import { SementeError } from "@semente/shared/errors";
+import { SementeError } from "@semente/core/errors";
 
 /**
  * Reads the body as UTF-8 text, refusing more than `maxBytes` (413) while it streams: a declared

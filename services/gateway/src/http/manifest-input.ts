@@ -1,6 +1,6 @@
-import { isSementeError, type ProblemCode, type ProblemIssue, SementeError } from "@semente/shared/errors";
-import { sha256Hex } from "@semente/shared/governance";
-import { type ParsedManifest, parseManifest } from "@semente/shared/manifest";
+import { isSementeError, type ProblemCode, type ProblemIssue, SementeError } from "@semente/core/errors";
+import { sha256Hex } from "@semente/platform/governance";
+import { type ParsedManifest, parseManifest } from "@semente/core/manifest";
 
 /** What a manifest request asks the parser to do: the body itself, or the `POST /seed-runs` envelope. */
 export interface ManifestJob {

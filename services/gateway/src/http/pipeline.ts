@@ -1,6 +1,6 @@
-import { type Action, assertAllowed, type Principal } from "@semente/shared/auth";
-import { appendAudit, type Sql } from "@semente/shared/db";
-import { isSementeError, SementeError } from "@semente/shared/errors";
+import { type Action, assertAllowed, type Principal } from "@semente/platform/auth";
+import { appendAudit, type Sql } from "@semente/platform/db";
+import { isSementeError, SementeError } from "@semente/core/errors";
 import {
   createLocalRateLimiter,
   type IdempotencyStore,
@@ -12,7 +12,7 @@ import {
   type ReservationWithinLimit,
   rateLimitHeaders,
   requestFingerprint,
-} from "@semente/shared/governance";
+} from "@semente/platform/governance";
 import { isSpanContextValid, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import {
   childTraceContext,
@@ -25,7 +25,7 @@ import {
   type TraceContext,
   traceContextOf,
   withLabels,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 import type { GatewayConfig } from "../config.ts";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import type { ManifestInput } from "./manifest-input.ts";

@@ -1,4 +1,4 @@
-import { type Problem, SementeError, toProblem } from "@semente/shared/errors";
+import { type Problem, SementeError, toProblem } from "@semente/core/errors";
 
 /** What a route handler returns: a status, its own headers and a JSON body (or none). */
 export interface Reply {

@@ -1,5 +1,5 @@
-import type { Principal } from "@semente/shared/auth";
-import { sha256Hex } from "@semente/shared/governance";
+import type { Principal } from "@semente/platform/auth";
+import { sha256Hex } from "@semente/platform/governance";
 
 /** Options of `cacheVerifiedTokens`. */
 export interface TokenCacheOptions {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type AuthKeys, mintToken } from "@semente/shared/auth";
-import { SementeError } from "@semente/shared/errors";
+import { type AuthKeys, mintToken } from "@semente/platform/auth";
+import { SementeError } from "@semente/core/errors";
 import type { Handler } from "../http/pipeline.ts";
 import { staticAsset } from "./static.ts";
 

@@ -1,6 +1,6 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { Action } from "@semente/shared/auth";
-import { SementeError } from "@semente/shared/errors";
+import { Action } from "@semente/platform/auth";
+import { SementeError } from "@semente/core/errors";
 import {
   type DlqRecord,
   type DlqReplayOutcome,
@@ -8,8 +8,8 @@ import {
   listDlq,
   type PipelineNames,
   replayDeadBatch,
-} from "@semente/shared/pipeline";
-import type { Run } from "@semente/shared/runs";
+} from "@semente/platform/pipeline";
+import type { Run } from "@semente/platform/runs";
 import type { Handler, RequestContext } from "../http/pipeline.ts";
 import type { Reply } from "../http/reply.ts";
 import { admitManifest, loadRun, type RunsDeps } from "./runs.ts";

@@ -1,6 +1,6 @@
-import { Action, canSee } from "@semente/shared/auth";
-import type { Sql } from "@semente/shared/db";
-import { SementeError } from "@semente/shared/errors";
+import { Action, canSee } from "@semente/platform/auth";
+import type { Sql } from "@semente/platform/db";
+import { SementeError } from "@semente/core/errors";
 import {
   cursorOf,
   diffRunSnapshots,
@@ -12,8 +12,8 @@ import {
   type RunSnapshot,
   type StreamCursor,
   snapshotOf,
-} from "@semente/shared/runs";
-import type { Logger } from "@semente/shared/telemetry";
+} from "@semente/platform/runs";
+import type { Logger } from "@semente/platform/telemetry";
 import type { Handler } from "../http/pipeline.ts";
 
 /** Tuning of `GET /api/v1/seed-runs/{id}/events`. */

@@ -1,7 +1,7 @@
-import { Action } from "@semente/shared/auth";
-import { appendAudit } from "@semente/shared/db";
-import { isSementeError, SementeError } from "@semente/shared/errors";
-import { evidenceJwks, publicEvidenceLocation, readWormLocation, sha256Hex } from "@semente/shared/evidence";
+import { Action } from "@semente/platform/auth";
+import { appendAudit } from "@semente/platform/db";
+import { isSementeError, SementeError } from "@semente/core/errors";
+import { evidenceJwks, publicEvidenceLocation, readWormLocation, sha256Hex } from "@semente/platform/evidence";
 import type { Handler } from "../http/pipeline.ts";
 import { loadRun, type RunsDeps } from "./runs.ts";
 

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Sql } from "@semente/shared/db";
-import { SementeError } from "@semente/shared/errors";
-import { metricsResponse, natsProbe, readiness } from "@semente/shared/telemetry";
+import type { Sql } from "@semente/platform/db";
+import { SementeError } from "@semente/core/errors";
+import { metricsResponse, natsProbe, readiness } from "@semente/platform/telemetry";
 import type { Handler } from "../http/pipeline.ts";
 import type { GatewayMetrics } from "../instrumentation.ts";
 

@@ -1,10 +1,10 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { Action, canSee } from "@semente/shared/auth";
-import type { Admission, RunEventsOptions } from "@semente/shared/bus";
-import { publishRunEvent } from "@semente/shared/bus";
-import type { Sql } from "@semente/shared/db";
-import type { WormReadOptions } from "@semente/shared/evidence";
-import { isSementeError, SementeError, toProblem } from "@semente/shared/errors";
+import { Action, canSee } from "@semente/platform/auth";
+import type { Admission, RunEventsOptions } from "@semente/platform/bus";
+import { publishRunEvent } from "@semente/platform/bus";
+import type { Sql } from "@semente/platform/db";
+import type { WormReadOptions } from "@semente/platform/evidence";
+import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
 import {
   type CostModel,
   estimateCost,
@@ -12,7 +12,7 @@ import {
   type Manifest,
   type Mode,
   plannedRows,
-} from "@semente/shared/manifest";
+} from "@semente/core/manifest";
 import {
   createRun,
   getRun,
@@ -23,7 +23,7 @@ import {
   toRunResource,
   transitionRun,
   withdrawRun,
-} from "@semente/shared/runs";
+} from "@semente/platform/runs";
 import {
   type ExportGate,
   inSpan,
@@ -32,7 +32,7 @@ import {
   recordRunSpan,
   sementeTracer,
   traceContextOf,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import { assertManifestMedia, isJsonMedia, readText } from "../http/body.ts";

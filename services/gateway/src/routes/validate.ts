@@ -1,7 +1,7 @@
-import { Action } from "@semente/shared/auth";
-import type { ProblemIssue } from "@semente/shared/errors";
-import { SementeError } from "@semente/shared/errors";
-import { batchCount, type CostModel, estimateCost, isWithinWindow, plannedRows } from "@semente/shared/manifest";
+import { Action } from "@semente/platform/auth";
+import type { ProblemIssue } from "@semente/core/errors";
+import { SementeError } from "@semente/core/errors";
+import { batchCount, type CostModel, estimateCost, isWithinWindow, plannedRows } from "@semente/core/manifest";
 import { assertManifestMedia, isJsonMedia, readText } from "../http/body.ts";
 import type { ManifestParser } from "../http/manifest-cache.ts";
 import { authorizeManifest, authorizeRole, type Handler } from "../http/pipeline.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { generateKeyPairSync, sign } from "node:crypto";
-import { pae as serverPae } from "@semente/shared/evidence";
+import { pae as serverPae } from "@semente/platform/evidence";
 import { decodePayload, type Envelope, type Jwk, pae, verifyEnvelope } from "../../console/verify.ts";
 
 const key = generateKeyPairSync("ed25519");

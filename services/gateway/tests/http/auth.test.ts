@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mintToken } from "@semente/shared/auth";
+import { mintToken } from "@semente/platform/auth";
 import { createWorld, KEYS, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;

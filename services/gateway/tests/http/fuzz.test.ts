@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { isSementeError } from "@semente/shared/errors";
-import { parseManifest } from "@semente/shared/manifest";
+import { isSementeError } from "@semente/core/errors";
+import { parseManifest } from "@semente/core/manifest";
 import fc from "fast-check";
 import { createWorld, NIGHT, profile, type TestWorld, token } from "../utils.ts";
 

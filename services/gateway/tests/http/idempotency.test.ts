@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createIdempotencyStore, requestFingerprint } from "@semente/shared/governance";
-import { parseManifest } from "@semente/shared/manifest";
+import { createIdempotencyStore, requestFingerprint } from "@semente/platform/governance";
+import { parseManifest } from "@semente/core/manifest";
 import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { Principal } from "@semente/shared/auth";
-import { SementeError } from "@semente/shared/errors";
+import type { Principal } from "@semente/platform/auth";
+import { SementeError } from "@semente/core/errors";
 import { cacheVerifiedTokens } from "../../src/http/token-cache.ts";
 
 const principal = (expiresAt: number): Principal => ({

@@ -5,8 +5,8 @@ import {
   ensurePipelineStreams,
   getDlqRecord,
   type PipelineNames,
-} from "@semente/shared/pipeline";
-import { connectNats } from "@semente/shared/bus";
+} from "@semente/platform/pipeline";
+import { connectNats } from "@semente/platform/bus";
 import type { Gateway } from "../../src/app.ts";
 import { createWorld, NIGHT, profile, requester, storeDeadBatchOf, type TestWorld, token } from "../utils.ts";
 

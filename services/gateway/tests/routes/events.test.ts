@@ -1,13 +1,13 @@
-import { publicEvidenceLocation } from "@semente/shared/evidence";
+import { publicEvidenceLocation } from "@semente/platform/evidence";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { decodeSse, type SseMessage, transitionRun } from "@semente/shared/runs";
-import { insertRun } from "../../../../packages/shared/tests/runs/run-fixture.ts";
+import { decodeSse, type SseMessage, transitionRun } from "@semente/platform/runs";
+import { insertRun } from "../../../../packages/platform/tests/runs/run-fixture.ts";
 import {
   commitFixture,
   deadLetterFixture,
   evidenceFixture,
   planFixture,
-} from "../../../../packages/shared/tests/runs/stream-fixture.ts";
+} from "../../../../packages/platform/tests/runs/stream-fixture.ts";
 import type { Gateway } from "../../src/app.ts";
 import { createWorld, requester, type TestWorld, token } from "../utils.ts";
 

@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEvidenceService, createFsWormStore } from "@semente/shared/evidence";
-import { devKeys, insertEndedRun, quietLog } from "../../../../packages/shared/tests/evidence/utils.ts";
+import { createEvidenceService, createFsWormStore } from "@semente/platform/evidence";
+import { devKeys, insertEndedRun, quietLog } from "../../../../packages/platform/tests/evidence/utils.ts";
 import { createWorld, NIGHT, requester, type TestWorld, token } from "../utils.ts";
 
 const VERIFIER = join(import.meta.dir, "../../../../docs/examples/verify-evidence.mjs");

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connectNats } from "@semente/shared/bus";
-import { createSql } from "@semente/shared/db";
+import { connectNats } from "@semente/platform/bus";
+import { createSql } from "@semente/platform/db";
 import { createWorld, freePort, NIGHT, requester, type TestWorld } from "../utils.ts";
 
 let world: TestWorld;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connectNats } from "@semente/shared/bus";
-import { testAdmission } from "../../../../packages/shared/tests/bus/admission-helpers.ts";
-import { createTestNats } from "../../../../packages/shared/tests/nats-harness.ts";
+import { connectNats } from "@semente/platform/bus";
+import { testAdmission } from "../../../../packages/platform/tests/bus/admission-helpers.ts";
+import { createTestNats } from "../../../../packages/platform/tests/nats-harness.ts";
 import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;

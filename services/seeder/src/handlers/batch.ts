@@ -1,22 +1,20 @@
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { SementeError } from "@semente/shared/errors";
+import { SementeError } from "@semente/core/errors";
 import {
   type BatchFailedMessage,
-  type BatchMessage,
   type BatchWriter,
   backoffDelay,
   classifyFailure,
-  decodeBatch,
   encodeBatchFailed,
-  encodeMessage,
   FailureAction,
   NAK_BACKOFF,
   type PipelineNames,
   retriesExhausted,
   runBackoffDelay,
   storeDeadBatch,
-} from "@semente/shared/pipeline";
+} from "@semente/platform/pipeline";
+import { type BatchMessage, decodeBatch, encodeMessage } from "@semente/core/pipeline";
 import {
   type Counter,
   extractTraceHeaders,
@@ -27,7 +25,7 @@ import {
   SpanKind,
   sementeTracer,
   withLabels,
-} from "@semente/shared/telemetry";
+} from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import type { FaultTarget } from "../config.ts";
 

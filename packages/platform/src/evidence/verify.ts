@@ -1,0 +1,83 @@
+import type { Sql } from "../db/index.ts";
+import { SementeError } from "@semente/core/errors";
+import type { KeyPublic } from "../keys/index.ts";
+import { canonicalJson } from "@semente/core/manifest";
+import { requireRun } from "../runs/index.ts";
+import { readCheckpoints, recomputeDatasetDigest } from "./build.ts";
+import { parseEnvelope, sha256Hex, verifyEnvelope } from "./dsse.ts";
+import { assertEvidenceReport } from "./schema.ts";
+import type { EvidenceIndexEntry, EvidenceReport } from "./types.ts";
+
+/** Options of {@link verifyEvidence}. */
+export interface VerifyEvidenceOptions {
+  /** The stored envelope bytes (a file or the WORM object). */
+  bytes: Uint8Array;
+  publicKey: KeyPublic;
+  /** The run's index row: its object and payload hashes must match. */
+  index?: EvidenceIndexEntry;
+  /** When given, the dataset digest is recomputed from the run's checkpoints and compared. */
+  sql?: Sql;
+}
+
+/** What {@link verifyEvidence} established. */
+export interface EvidenceVerification {
+  report: EvidenceReport;
+  /** Hex SHA-256 of the envelope bytes. */
+  sha256: string;
+  /** Hex SHA-256 of the canonical report. */
+  payloadSha256: string;
+  keyId: string;
+  /** The digest recomputed from the database, when `sql` was given. */
+  recomputedDigest: string | null;
+}
+
+const fail = (message: string, pointer = ""): SementeError =>
+  new SementeError("EVIDENCE_INVALID", message, { errors: [{ pointer, message }] });
+
+/**
+ * Verifies a stored report: envelope hash against the index, DSSE signature, canonical form and
+ * schema of the payload, payload hash against the index, and the dataset digest recomputed from
+ * `seed.checkpoints` (equal to the report's and, for a completed run, to `seed.runs.dataset_digest`). The first failure throws `EVIDENCE_INVALID` with a message naming it.
+ */
+export async function verifyEvidence(options: VerifyEvidenceOptions): Promise<EvidenceVerification> {
+  const sha256 = sha256Hex(options.bytes);
+  if (options.index !== undefined && sha256 !== options.index.sha256) {
+    throw fail(`hash mismatch: the envelope's sha256 ${sha256} differs from the indexed ${options.index.sha256}`);
+  }
+  const envelope = parseEnvelope(options.bytes);
+  const verified = verifyEnvelope(envelope, options.publicKey);
+  const text = new TextDecoder().decode(verified.payload);
+  let report: unknown;
+  try {
+    report = JSON.parse(text);
+  } catch {
+    // A signed payload that is not JSON cannot come from us; the parser's message would quote it.
+    throw fail("the signed payload is not JSON", "/payload");
+  }
+  if (canonicalJson(report) !== text) throw fail("the signed payload is not in RFC 8785 canonical form", "/payload");
+  assertEvidenceReport(report, "EVIDENCE_INVALID");
+  if (options.index !== undefined && options.index.payloadSha256 !== "") {
+    if (verified.payloadSha256 !== options.index.payloadSha256) {
+      throw fail("hash mismatch: the report's sha256 differs from the indexed payload hash", "/payload");
+    }
+  }
+  let recomputedDigest: string | null = null;
+  if (options.sql !== undefined) {
+    const checkpoints = await readCheckpoints(options.sql, { id: report.run.id, tenantId: report.run.tenant });
+    recomputedDigest = recomputeDatasetDigest(checkpoints);
+    if (recomputedDigest !== report.dataset.digest) {
+      throw fail(
+        `dataset digest mismatch: the report says ${report.dataset.digest ?? "none"}, the database's ${checkpoints.length} checkpoint(s) give ${recomputedDigest ?? "none"}`,
+        "/dataset/digest",
+      );
+    }
+    const run = await requireRun(options.sql, report.run.id);
+    if (run.state === "completed" && `sha256:${run.datasetDigest}` !== recomputedDigest) {
+      throw fail(
+        `dataset digest mismatch: the run recorded sha256:${run.datasetDigest ?? "none"}, its checkpoints give ${recomputedDigest ?? "none"}`,
+        "/dataset/recorded_digest",
+      );
+    }
+  }
+  return { report, sha256, payloadSha256: verified.payloadSha256, keyId: verified.keyId, recomputedDigest };
+}

@@ -1,0 +1,64 @@
+export {
+  BatchFailedMessageSchema,
+  createDlqEnricher,
+  DlqHeader,
+  decodeBatchFailed,
+  encodeBatchFailed,
+  getDlqRecord,
+  listDlq,
+  recordFromMsg,
+  replayDlq,
+  storeDeadBatch,
+} from "./dlq.ts";
+export { abandonDlqReplay, claimDlqReplay, completeDlqReplay } from "./dlq-replays.ts";
+export { type DlqReplayDeps, type DlqReplayOutcome, dlqReplayKey, replayDeadBatch } from "./dlq-replay.ts";
+export {
+  bulkInsert,
+  copyLines,
+  createStagingTable,
+  DEFAULT_WRITE_PATH,
+  unnestStatement,
+  WritePath,
+} from "./bulk-insert.ts";
+export { copyChunks, copyText } from "./copy-text.ts";
+export { keyProviderFromConfig, KEY_PROVIDER_VARS } from "./key-provider.ts";
+export {
+  backoffDelay,
+  classifyFailure,
+  FailureAction,
+  IN_PROCESS_BACKOFF,
+  NAK_BACKOFF,
+  retriesExhausted,
+  retryTransient,
+  runBackoffDelay,
+} from "./retry.ts";
+export {
+  backoffMs,
+  ensurePipelineStreams,
+  PIPELINE_DEFAULTS,
+  PIPELINE_MODES,
+  PIPELINE_VARS,
+  pipelineNames,
+  pipelineOptionsFromVars,
+} from "./streams.ts";
+export { createBatchWriter, WriteOutcome } from "./writer.ts";
+export type {
+  BatchFailedMessage,
+  DeadBatch,
+  DlqEnricher,
+  DlqEnricherOptions,
+  DlqRecord,
+  ReplayResult,
+} from "./dlq.ts";
+export type { DlqReplayClaim } from "./dlq-replays.ts";
+export type { KeyProviderConfig } from "./key-provider.ts";
+export type {
+  EnsurePipelineOptions,
+  PipelineMode,
+  PipelineNames,
+  PipelineNatsOptions,
+  PipelineSettings,
+} from "./streams.ts";
+export type { BulkInsertOptions, CopyLinesOptions } from "./bulk-insert.ts";
+export type { BackoffPolicy, FailureClass, RandomBelow, RetryOptions, RunRetryPolicy } from "./retry.ts";
+export type { BatchWriter, BatchWriterOptions, WriteResult } from "./writer.ts";

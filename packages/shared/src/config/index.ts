@@ -1,8 +1,0 @@
-export { COMMON_VARS } from "./common.ts";
-export { applyDotenv } from "./dotenv.ts";
-export { bool, int, loadConfig, oneOf, str, url } from "./env.ts";
-export type { ConfigOf, Specs, VarSpec } from "./env.ts";
-export { NATS_VARS, natsUrlList } from "./nats.ts";
-export type { NatsVars } from "./nats.ts";
-export { badVariables, startupFailureLine } from "./fatal.ts";
-export type { BadVariable } from "./fatal.ts";
