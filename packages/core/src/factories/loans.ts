@@ -43,6 +43,17 @@ const PRODUCT_TERMS: Record<
   working_capital: { median: 150_000, sigma: 0.9, min: 10_000, max: 5_000_000, rate: [130, 350], sac: 0.2 },
 };
 
+/** `0.0250` for 250 basis points of 0.01 %: one string per rate, so caches keyed by it hash it once. */
+const RATE_TEXT: string[] = [];
+function rateText(bp: number): string {
+  let text = RATE_TEXT[bp];
+  if (text === undefined) {
+    text = `0.${String(bp).padStart(4, "0")}`;
+    RATE_TEXT[bp] = text;
+  }
+  return text;
+}
+
 /** Everything that defines loan k before the finance routine runs. */
 export interface LoanPlan {
   readonly k: number;
@@ -71,7 +82,7 @@ export function loanPlan(ctx: GenerationContext, k: number): LoanPlan {
       method: s.chance(k, LoanField.amortization, p.sac) ? "sac" : "price",
       borrower: company ? "PJ" : "PF",
       principalCents: Math.round(reais / 10) * 1000,
-      monthlyRate: `0.${String(bp).padStart(4, "0")}`,
+      monthlyRate: rateText(bp),
       termMonths: ctx.term,
       firstDueOn: timeline.firstDueDay,
       contractedOn: timeline.contractedDay,

@@ -34,6 +34,30 @@ export function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+/** Value of the decimal digits text[from, to), or -1 when one is not a digit. */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
+/**
+ * The epoch day of a valid plain "YYYY-MM-DD" read by hand (dates are read back for every row);
+ * undefined for anything else, which the regular expression then decides.
+ */
+function plainIsoDay(text: string): number | undefined {
+  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  return daysFromCivil(year, month, day);
+}
+
 /**
  * Days since 1970-01-01 (UTC) of an epoch day or an ISO date ("2025-01-31"); an ISO UTC
  * date-time ("2025-01-01T00:00:00Z") counts as its UTC date.
@@ -45,6 +69,8 @@ export function toEpochDay(date: DateInput): number {
     }
     return date;
   }
+  const plain = plainIsoDay(date);
+  if (plain !== undefined) return plain;
   const match = ISO.exec(date);
   const year = Number(match?.[1]);
   const month = Number(match?.[2]);

@@ -16,14 +16,22 @@ interface Powers {
   readonly paymentDen: bigint;
 }
 
-/** Loans share a handful of (rate, term) pairs; the cache is cleared when it fills, never evicted by age. */
-const MAX_CACHED = 4096;
-const cache = new Map<string, Powers>();
+/**
+ * Loans share a few hundred (rate, term) pairs. Parsed rates are shared objects (parseDecimal's
+ * cache), so powers are found by the rate object, then by term; a rate parsed anew (its cache was
+ * cleared) starts a fresh entry and the old one goes with its rate.
+ */
+const cache = new WeakMap<Ratio, Map<number, Powers>>();
 
-function powersOf(a: bigint, d: bigint, n: number): Powers {
-  const key = `${a}/${d}/${n}`;
-  const cached = cache.get(key);
+function powersOf(rate: Ratio, n: number): Powers {
+  let byTerm = cache.get(rate);
+  if (byTerm === undefined) {
+    byTerm = new Map();
+    cache.set(rate, byTerm);
+  }
+  const cached = byTerm.get(n);
   if (cached !== undefined) return cached;
+  const { num: a, den: d } = rate;
   const e = d + a;
   const vLow = (d << BITS) / e;
   const vHigh = vLow * e === d << BITS ? vLow : vLow + 1n;
@@ -47,8 +55,7 @@ function powersOf(a: bigint, d: bigint, n: number): Powers {
     paymentNum: a * grown,
     paymentDen: d * (grown - d ** BigInt(n)),
   };
-  if (cache.size >= MAX_CACHED) cache.clear();
-  cache.set(key, powers);
+  byTerm.set(n, powers);
   return powers;
 }
 
@@ -58,7 +65,7 @@ function powersOf(a: bigint, d: bigint, n: number): Powers {
  */
 export function pricePayment(principal: bigint, rate: Ratio, n: number): bigint {
   if (rate.num === 0n) return roundHalfEven(principal, BigInt(n));
-  const { paymentNum, paymentDen } = powersOf(rate.num, rate.den, n);
+  const { paymentNum, paymentDen } = powersOf(rate, n);
   return roundHalfEven(principal * paymentNum, paymentDen);
 }
 
@@ -84,7 +91,7 @@ export function priceBalances(principal: bigint, rate: Ratio, n: number): bigint
     exact ??= { grown: e ** big, span: e ** big - d ** big };
     return roundHalfEven(principal * (exact.grown - e ** BigInt(k) * d ** BigInt(n - k)), exact.span);
   };
-  const { twiceLowGap, twiceHighGap, denLow, denHigh } = powersOf(a, d, n);
+  const { twiceLowGap, twiceHighGap, denLow, denHigh } = powersOf(rate, n);
   const balances: bigint[] = [];
   if (denLow <= 0n) {
     for (let k = 1; k <= n; k += 1) balances.push(exactly(k));

@@ -28,19 +28,23 @@ export function monthlyFromAnnual(annual: string, places = 9): string {
   return formatScaled(monthly, places);
 }
 
-/** Loans share a few hundred monthly rates; the cache is cleared when it fills. */
+/** Loans share a few hundred monthly rates; the cache (per number of places) is cleared when it fills. */
 const MAX_CACHED = 4096;
-const annuals = new Map<string, string>();
+const annuals = new Map<number, Map<string, string>>();
 
 /** Compound-equivalent annual rate of a monthly rate: (1 + m)^12 − 1, exact then rounded half-even. */
 export function annualFromMonthly(monthly: string, places = 9): string {
   assertPlaces(places);
-  const key = `${places}:${monthly}`;
-  const cached = annuals.get(key);
+  let byRate = annuals.get(places);
+  if (byRate === undefined) {
+    byRate = new Map();
+    annuals.set(places, byRate);
+  }
+  const cached = byRate.get(monthly);
   if (cached !== undefined) return cached;
   const annual = computeAnnual(monthly, places);
-  if (annuals.size >= MAX_CACHED) annuals.clear();
-  annuals.set(key, annual);
+  if (byRate.size >= MAX_CACHED) byRate.clear();
+  byRate.set(monthly, annual);
   return annual;
 }
 
