@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type ColumnSpec, createBatchDigest } from "../determinism/index.ts";
+import { type ColumnSpec, canonicalRowEncoding, createBatchDigest } from "../determinism/index.ts";
 import { type Batch, ENTITY_TABLES, rowObject } from "../factories/index.ts";
 import type { Entity } from "../manifest/index.ts";
 import { ByteSink, specialUnits } from "./byte-sink.ts";
@@ -58,28 +58,56 @@ function digestRow(sink: ByteSink, row: readonly unknown[], width: number): bool
   return true;
 }
 
-/** Scratch of the digest lines: reused, written and hashed within one synchronous call. */
-const lines = new ByteSink();
+/** {@link digestBatch} fed the rows of one batch in order, over any number of calls. */
+export interface BatchDigester {
+  /** Adds rows (arrays in column order) after those already added. */
+  add(rows: readonly (readonly unknown[])[]): void;
+  /** `sha256:<hex>`; final after this call. */
+  digest(): string;
+}
+
+/**
+ * An incremental {@link digestBatch} for `entity`: a generator can hash a batch a part at a time
+ * and let each part go. A row outside the fast path is encoded by `canonicalRowEncoding` itself:
+ * the digest hashes one line per row, so the result is the reference digest either way.
+ */
+export function createBatchDigester(entity: Entity): BatchDigester {
+  const columns = batchDigestColumns(entity);
+  const hash = createHash("sha256");
+  const lines = new ByteSink();
+  const flush = () => {
+    hash.update(lines.bytes.subarray(0, lines.length));
+    lines.length = 0;
+  };
+  return {
+    add(rows) {
+      for (const row of rows) {
+        const start = lines.length;
+        if (digestRow(lines, row, columns.length)) {
+          if (lines.length >= FLUSH_BYTES) flush();
+          continue;
+        }
+        lines.length = start;
+        flush();
+        hash.update(`${canonicalRowEncoding(rowObject(entity, row), columns)}\n`, "utf8");
+      }
+    },
+    digest() {
+      flush();
+      return `sha256:${hash.digest("hex")}`;
+    },
+  };
+}
 
 /**
  * `sha256:<hex>` over the canonical rows of a generated batch — byte for byte what
  * {@link referenceBatchDigest} (`canonicalRowEncoding` with inferred types) produces, written as
- * UTF-8 bytes without a row object, a JSON string or a hash call per row. Rows holding anything
- * but strings, booleans, safe integers or nulls take the reference path, which encodes or refuses
- * them exactly as documented there.
+ * UTF-8 bytes without a row object, a JSON string or a hash call per row. A row holding anything
+ * but strings, booleans, safe integers or nulls is encoded by the reference encoder, which encodes
+ * or refuses it exactly as documented there.
  */
 export function digestBatch(batch: Batch): string {
-  const hash = createHash("sha256");
-  const width = batch.columns.length;
-  lines.length = 0;
-  for (const row of batch.rows) {
-    if (!digestRow(lines, row, width)) return referenceBatchDigest(batch);
-    if (lines.length >= FLUSH_BYTES) {
-      hash.update(lines.bytes.subarray(0, lines.length));
-      lines.length = 0;
-    }
-  }
-  hash.update(lines.bytes.subarray(0, lines.length));
-  lines.length = 0;
-  return `sha256:${hash.digest("hex")}`;
+  const digester = createBatchDigester(batch.entity);
+  digester.add(batch.rows);
+  return digester.digest();
 }

@@ -37,8 +37,6 @@ export interface BulkInsertOptions {
   copyTimeoutMs?: number;
   /** COPY path: a pool outside the transaction, used to terminate a stuck connection. */
   guard?: Sql;
-  /** COPY path: the batch's COPY text already encoded (`copyChunks`); encoded here otherwise. */
-  copy?: readonly Uint8Array[];
 }
 
 const BOOL_OID = 16;
@@ -128,7 +126,7 @@ async function insertCopy(
   tx: TransactionSql,
   table: string,
   columns: readonly ColumnDef[],
-  rows: unknown[][],
+  chunks: readonly Uint8Array[],
   options: BulkInsertOptions,
 ): Promise<void> {
   const stage = `pg_temp.semente_copy_${table.replace(/^.*\./, "")}`;
@@ -137,7 +135,7 @@ async function insertCopy(
   await copyLines(tx, {
     table: stage,
     columns: names,
-    chunks: options.copy ?? copyChunks(rows),
+    chunks,
     ...(options.copyTimeoutMs === undefined ? {} : { timeoutMs: options.copyTimeoutMs }),
     ...(options.guard === undefined ? {} : { guard: options.guard }),
   });
@@ -154,11 +152,26 @@ export async function bulkInsert(tx: TransactionSql, batch: Batch, options: Bulk
   if (batch.rows.length === 0) return 0;
   const table = options.table ?? ENTITY_TABLES[batch.entity].table;
   if ((options.path ?? DEFAULT_WRITE_PATH) === WritePath.copy) {
-    await insertCopy(tx, table, columns, batch.rows, options);
+    await insertCopy(tx, table, columns, copyChunks(batch.rows), options);
   } else {
     await insertUnnest(tx, table, columns, batch.rows);
   }
   return batch.rows.length;
+}
+
+/**
+ * Inserts rows already encoded as COPY text (`copyChunks`, in the entity's column order) as
+ * {@link bulkInsert}'s COPY path does: COPY into a temp table, then `INSERT … SELECT`.
+ */
+export async function copyEncoded(
+  tx: TransactionSql,
+  entity: Batch["entity"],
+  chunks: readonly Uint8Array[],
+  options: Omit<BulkInsertOptions, "path"> = {},
+): Promise<void> {
+  if (chunks.length === 0) return;
+  const { table, columns } = ENTITY_TABLES[entity];
+  await insertCopy(tx, options.table ?? table, columns, chunks, options);
 }
 
 /** Creates `pg_temp.<name>` shaped like the entity's table (no FKs), dropped at commit or rollback. */

@@ -35,6 +35,7 @@ export function copyChunks(rows: readonly (readonly unknown[])[]): Uint8Array[] 
     text.ascii("\n");
     if (text.length >= CHUNK_BYTES) chunks.push(text.take());
   }
-  if (text.length > 0) chunks.push(text.take());
+  // The last chunk keeps the sink's buffer: nothing is written after it.
+  if (text.length > 0) chunks.push(text.bytes.subarray(0, text.length));
   return chunks;
 }
