@@ -17,7 +17,7 @@ interface Powers {
 }
 
 /**
- * Loans share a few hundred (rate, term) pairs. Parsed rates are shared objects (parseDecimal's
+ * Loans share a few hundred (rate, term) pairs. Parsed rates are shared objects (parseRate's
  * cache), so powers are found by the rate object, then by term; a rate parsed anew (its cache was
  * cleared) starts a fresh entry and the old one goes with its rate.
  */
