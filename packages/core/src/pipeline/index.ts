@@ -1,4 +1,5 @@
-export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
+export { batchDigestColumns, createBatchDigester, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
+export { ByteSink, specialUnits } from "./byte-sink.ts";
 export { comparePlanOrder, runDatasetDigest } from "./dataset-digest.ts";
 export {
   BatchMessageSchema,
@@ -16,6 +17,7 @@ export { createPacer, PACING_WINDOW_MS, pacingPlan } from "./pacing.ts";
 export { ENTITY_LEVELS, FK_PARENTS, planBatches } from "./plan.ts";
 export { BatchState, createRunProgress, digestHex, normalizeDigest } from "./progress.ts";
 export { createSloGate, percentile, SLO_MIN_SAMPLES, SLO_WINDOW } from "./slo.ts";
+export type { BatchDigester } from "./batch-digest.ts";
 export type { DigestedBatch } from "./dataset-digest.ts";
 export type { BatchMessage, CheckpointMessage } from "./messages.ts";
 export type { Pacer, PacingInput, PacingPlan } from "./pacing.ts";
