@@ -70,10 +70,7 @@ export async function purgePhase(
   log: Logger,
   resumed: boolean,
 ): Promise<PhaseOutcome> {
-  const now = deps.now ?? (() => performance.now());
-  const stallMs = deps.purgeStallMs ?? 60_000;
-  let publishedAt: number | undefined;
-  let chunks = -1;
+  const publisher = createPublisher(deps, log, resumed);
   while (!control.isStopped()) {
     const current = await getRun(deps.sql, run.id);
     if (current === null || isTerminalState(current.state)) return "ended";
@@ -81,20 +78,30 @@ export async function purgePhase(
       log.info({ rows_deleted: current.rowsDeleted }, "purge phase closed");
       return "done";
     }
-    const seen = await chunksSoFar(deps.sql, current);
-    if (seen !== chunks) {
-      chunks = seen;
-      if (publishedAt !== undefined) publishedAt = now();
-    }
-    if (publishedAt === undefined || now() - publishedAt >= stallMs) {
-      const again = publishedAt !== undefined;
-      await publishPurge(deps, current, resumed || again ? `re-${crypto.randomUUID()}` : undefined);
-      publishedAt = now();
-      log.info({ mode: current.mode, resumed, stalled: again, chunks }, "purge phase published");
-    }
+    await publisher.tick(current, await chunksSoFar(deps.sql, current));
     await control.wait(deps.reconcileMs);
   }
   return "stopped";
+}
+
+/** Publishes the phase the first time, then again whenever it made no progress for `purgeStallMs`. */
+function createPublisher(deps: ExecutorDeps, log: Logger, resumed: boolean) {
+  const now = deps.now ?? (() => performance.now());
+  const stallMs = deps.purgeStallMs ?? 60_000;
+  let publishedAt: number | undefined;
+  let chunks = -1;
+  return {
+    async tick(run: Run, seen: number): Promise<void> {
+      // Progress (a chunk committed) restarts the stall clock.
+      if (seen !== chunks && publishedAt !== undefined) publishedAt = now();
+      chunks = seen;
+      if (publishedAt !== undefined && now() - publishedAt < stallMs) return;
+      const again = publishedAt !== undefined;
+      await publishPurge(deps, run, resumed || again ? `re-${crypto.randomUUID()}` : undefined);
+      publishedAt = now();
+      log.info({ mode: run.mode, resumed, stalled: again, chunks }, "purge phase published");
+    },
+  };
 }
 
 /**
