@@ -396,7 +396,10 @@ describe("contract-true gateway", () => {
     await check429("GET", RUNS, `${RUNS}?tenant=contract-a&environment=dev`, { token: reader });
     await check429("POST", VALIDATE, VALIDATE, { ...spent, body: yaml });
     await check429("POST", RUNS, RUNS, { ...spent, ...json({ manifest_yaml: yaml }) });
-    await check429("POST", CANCEL, `${RUNS}/${id}/cancel`, { ...spent, headers: { ...spent.headers, "If-Match": "*" } });
+    await check429("POST", CANCEL, `${RUNS}/${id}/cancel`, {
+      ...spent,
+      headers: { ...spent.headers, "If-Match": "*" },
+    });
     await check429("POST", REPLAY, replayPath, spent);
     await check429("GET", DLQ, `${RUNS}/${id}/dlq`, { token: reader });
 
