@@ -1,5 +1,5 @@
 export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
-export { comparePlanOrder, runDatasetDigest } from "./dataset-digest.ts";
+export { runDatasetDigest } from "./dataset-digest.ts";
 export {
   BatchMessageSchema,
   batchMsgId,
@@ -13,7 +13,14 @@ export {
   PipelineStream,
 } from "./messages.ts";
 export { createPacer, PACING_WINDOW_MS, pacingPlan } from "./pacing.ts";
-export { ENTITY_LEVELS, FK_PARENTS, planBatches } from "./plan.ts";
+export {
+  compareEntityPlanOrder,
+  comparePlanOrder,
+  ENTITY_LEVELS,
+  FK_PARENTS,
+  PLAN_ENTITY_ORDER,
+  planBatches,
+} from "./plan.ts";
 export { BatchState, createRunProgress, digestHex, normalizeDigest } from "./progress.ts";
 export { createSloGate, percentile, SLO_MIN_SAMPLES, SLO_WINDOW } from "./slo.ts";
 export type { DigestedBatch } from "./dataset-digest.ts";
