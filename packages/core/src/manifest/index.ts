@@ -8,7 +8,7 @@ export { batchCount, plannedRows } from "./plan.ts";
 export { resolveManifest, TIMEOUT_DEFAULTS } from "./resolve.ts";
 export { ManifestSchema, manifestJsonSchema, PG_INTEGER_MAX } from "./schema.ts";
 export { locatePointer } from "./source-map.ts";
-export { isValidUtcDatetime, isWithinWindow, parseHhmm, parseTtlSeconds } from "./time.ts";
+export { assertWithinWindow, isValidUtcDatetime, isWithinWindow, parseHhmm, parseTtlSeconds } from "./time.ts";
 export {
   ENTITIES,
   ENTITY_PARENTS,

@@ -8,7 +8,7 @@ import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
 import {
   type CostModel,
   estimateCost,
-  isWithinWindow,
+  assertWithinWindow,
   type Manifest,
   type Mode,
   plannedRows,
@@ -138,11 +138,7 @@ export async function admitManifest(
   input: { dryRun: boolean; hash: string },
 ): Promise<Run> {
   const now = deps.now();
-  if (!isWithinWindow(manifest.window, now)) {
-    throw new SementeError("OUTSIDE_WINDOW", "outside the manifest's off-peak window", {
-      extensions: { window: manifest.window },
-    });
-  }
+  assertWithinWindow(manifest.window, now);
   const cost = estimateCost(manifest, deps.costModel);
   if (cost.overBudget) {
     throw new SementeError("BUDGET_EXCEEDED", "estimated cost is over the manifest's budget", {
