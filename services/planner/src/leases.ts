@@ -4,7 +4,7 @@ import { openAdmissionBuckets, readLease, renewLease, slotKey, tenantLeaseKey } 
 /** Options of {@link createLeaseKeeper}. */
 export interface LeaseKeeperOptions {
   nc: NatsConnection;
-  /** Prefix of the admission buckets (the gateway's `GATEWAY_NATS_NAME_PREFIX`). */
+  /** Prefix of the admission buckets (`CONTROL_NATS_NAME_PREFIX`). */
   bucketPrefix: string;
   /** Global slots per environment (slot keys `<env>.slot.0 … n-1`). */
   globalSlots: number;

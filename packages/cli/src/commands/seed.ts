@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/platform/bus";
-import { int, loadConfig, NATS_VARS, str, url } from "@semente/platform/config";
+import { COMMON_VARS, int, loadConfig, NATS_VARS, str } from "@semente/platform/config";
 import { createSql } from "@semente/platform/db";
 import { SementeError } from "@semente/core/errors";
 import { type Manifest, parseManifest, plannedRows } from "@semente/core/manifest";
@@ -25,11 +25,7 @@ the run's reason (3 manifest, 4 policy, 5 fail-closed preflight, 6 integrity/DLQ
 8 conflict, 10 unavailable) — see the README.`;
 
 /** The control-plane URL `--direct`, `verify`, `dlq` and `up` use. */
-export const APP_DATABASE_URL = url(
-  "PostgreSQL URL of the control-plane role (semente_app)",
-  "postgres://semente_app@127.0.0.1:5432/semente",
-  ["postgres:", "postgresql:"],
-);
+export const APP_DATABASE_URL = COMMON_VARS.SEMENTE_APP_DATABASE_URL;
 
 /** Reads and validates a manifest file (exit 3 on a bad manifest, before anything is sent). */
 export function readManifest(path: string): { text: string; manifest: Manifest; hash: string } {
