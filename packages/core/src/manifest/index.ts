@@ -1,5 +1,7 @@
 export { computeCost, rowsCost } from "./batch-cost.ts";
 export { canonicalJson, escapePointer } from "./canonical-json.ts";
+export { ENTITY_FK_PARENTS, ENTITY_REGISTRY } from "./entities.ts";
+export type { EntitySpec } from "./entities.ts";
 export { isModeAllowed, MODES_BY_ENVIRONMENT, Q11_CAPS, q11Cap } from "./caps.ts";
 export { CostModelSchema, costModelJsonSchema, estimateCost, parseCostModel } from "./cost-model.ts";
 export { manifestHash } from "./hash.ts";

@@ -1,4 +1,4 @@
-import { ENTITIES, ENTITY_PARENTS, type Entity, type Manifest, plannedRows } from "../manifest/index.ts";
+import { ENTITIES, ENTITY_FK_PARENTS, type Entity, type Manifest, plannedRows } from "../manifest/index.ts";
 
 /** One planned batch: rows [from, to) of one entity. */
 export interface PlannedBatch {
@@ -24,18 +24,10 @@ export interface BatchPlan {
 }
 
 /**
- * Every table an entity's rows reference: `ENTITY_PARENTS` (what the factories need to compute FK
- * targets) plus the optional references the schema also enforces (`migrations/0001`), e.g. a
- * contract's loan or a customer's consultant. A batch may only run once all of them committed.
+ * Every table an entity's rows reference (the registry's `parents` and `references`, e.g. a
+ * contract's loan or a customer's consultant). A batch may only run once all of them committed.
  */
-export const FK_PARENTS: Readonly<Record<Entity, readonly Entity[]>> = {
-  ...ENTITY_PARENTS,
-  consultants: [...ENTITY_PARENTS.consultants, "users"],
-  suppliers: [...ENTITY_PARENTS.suppliers, "account_categories"],
-  customers: [...ENTITY_PARENTS.customers, "consultants"],
-  financial_transactions: [...ENTITY_PARENTS.financial_transactions, "loans"],
-  contracts: [...ENTITY_PARENTS.contracts, "loans"],
-};
+export const FK_PARENTS: Readonly<Record<Entity, readonly Entity[]>> = ENTITY_FK_PARENTS;
 
 /** FK level of every entity, from {@link FK_PARENTS}. */
 export const ENTITY_LEVELS: Readonly<Record<Entity, number>> = (() => {
