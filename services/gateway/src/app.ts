@@ -13,7 +13,7 @@ import type { GatewayConfig } from "./config.ts";
 import { cacheManifestInputs, createParsePool } from "./http/manifest-cache.ts";
 import { problemReply } from "./http/reply.ts";
 import { cacheVerifiedTokens } from "./http/token-cache.ts";
-import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
+import { createRequestChain, type Handler, type RouteSpec } from "./http/chain.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
 import { consoleRoutes, devTokenRoute } from "./routes/console.ts";
 import { docsRoutes } from "./routes/docs.ts";
@@ -92,7 +92,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const parser = cacheManifestInputs(pool.parse);
   const limiter = createRateLimiter(deps.sql);
   const idempotency = createIdempotencyStore(deps.sql, { ttlSeconds: config.idempotencyTtlSeconds.baseline });
-  const run = createPipeline({
+  const run = createRequestChain({
     sql: deps.sql,
     log: deps.log,
     metrics,

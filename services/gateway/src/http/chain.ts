@@ -31,7 +31,7 @@ import type { GatewayMetrics } from "../instrumentation.ts";
 import type { ManifestInput } from "./manifest-input.ts";
 import { encodeReply, problemReply, type Reply, toResponse } from "./reply.ts";
 
-/** A route as the pipeline sees it. */
+/** A route as the request chain sees it. */
 export interface RouteSpec {
   /** Route template (`/api/v1/seed-runs/:id`): the metrics label and part of the idempotency fingerprint. */
   name: string;
@@ -79,8 +79,8 @@ export interface RequestContext {
 
 export type Handler = (ctx: RequestContext) => Promise<Reply | Response>;
 
-/** Dependencies of the pipeline. */
-export interface PipelineDeps {
+/** Dependencies of the request chain. */
+export interface RequestChainDeps {
   sql: Sql;
   log: Logger;
   metrics: GatewayMetrics;
@@ -113,7 +113,7 @@ function rateLimited(results: RateLimitResult[]): SementeError | undefined {
 }
 
 /** The per-request governance around every route: trace, auth, rate limits, idempotency, problems, audit, metrics. */
-export function createPipeline(deps: PipelineDeps) {
+export function createRequestChain(deps: RequestChainDeps) {
   const { config, limiter, metrics } = deps;
   const fallbackLimiter = deps.fallbackLimiter ?? createLocalRateLimiter();
 
@@ -351,7 +351,7 @@ export function createPipeline(deps: PipelineDeps) {
   }
 }
 
-export type Pipeline = ReturnType<typeof createPipeline>;
+export type RequestChain = ReturnType<typeof createRequestChain>;
 
 /**
  * What can be decided before the body is read: the role allows the action. (A token naming no
