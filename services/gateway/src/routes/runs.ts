@@ -37,7 +37,7 @@ import type { Tracer } from "@opentelemetry/api";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import { assertManifestMedia, isJsonMedia, readText } from "../http/body.ts";
 import type { ManifestParser } from "../http/manifest-cache.ts";
-import { authorizeManifest, authorizeRole, type Handler, type RequestContext } from "../http/chain.ts";
+import { authorizeManifest, authorizeRole, type Handler, type RequestContext } from "../http/context.ts";
 import type { Reply } from "../http/reply.ts";
 
 /** Dependencies of the seed-runs routes. */
