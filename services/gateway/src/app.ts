@@ -4,7 +4,7 @@ import { type AuthKeys, createTokenVerifier } from "@semente/platform/auth";
 import type { Admission, RunEventsOptions } from "@semente/platform/bus";
 import type { Sql } from "@semente/platform/db";
 import { SementeError } from "@semente/core/errors";
-import { createIdempotencyStore, createRateLimiter } from "@semente/platform/governance";
+import { createIdempotencyStore, createRateLimiter } from "@semente/platform/request-guards";
 import { loadCostModel } from "@semente/platform/config";
 import { type PipelineNames, pipelineNames } from "@semente/platform/pipeline";
 import { type Logger, natsProbe, type Telemetry } from "@semente/platform/telemetry";

@@ -1,6 +1,6 @@
 import { TELEMETRY_VARS } from "@semente/platform/telemetry";
 import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/platform/config";
-import type { RateLimitPolicy } from "@semente/platform/governance";
+import type { RateLimitPolicy } from "@semente/platform/request-guards";
 import { WORM_VARS, type WormReadOptions } from "@semente/platform/evidence";
 import { PIPELINE_VARS } from "@semente/platform/pipeline";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/platform/config";

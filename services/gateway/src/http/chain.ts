@@ -6,7 +6,7 @@ import {
   type RateLimiter,
   type RateLimitResult,
   rateLimitHeaders,
-} from "@semente/platform/governance";
+} from "@semente/platform/request-guards";
 import { isSpanContextValid, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import {
   childTraceContext,

@@ -5,7 +5,7 @@ import {
   type RateLimitPolicy,
   type Reservation,
   requestFingerprint,
-} from "@semente/platform/governance";
+} from "@semente/platform/request-guards";
 import { AUDITED } from "./context.ts";
 import { encodeReply, problemReply, type Reply, toResponse } from "./reply.ts";
 

@@ -8,7 +8,7 @@ import {
   type RateLimitResult,
   type Reservation,
   type ReservationWithinLimit,
-} from "@semente/platform/governance";
+} from "@semente/platform/request-guards";
 import type { Logger } from "@semente/platform/telemetry";
 import type { GatewayMetrics } from "../instrumentation.ts";
 

@@ -4,7 +4,7 @@ import {
   createRateLimiter,
   rateLimitHeaders,
   requestFingerprint,
-} from "../../src/governance/index.ts";
+} from "../../src/request-guards/index.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";
 
 let db: TestDatabase;
