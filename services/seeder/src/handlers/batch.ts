@@ -201,7 +201,7 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
       return counted(Disposition.acked);
     } catch (error) {
       const failure = classifyFailure(error);
-      const poison = failure.action === FailureAction.term;
+      const poison = failure.action === FailureAction.poison;
       const failed: BatchFailedMessage = {
         v: 1,
         runId: msg.runId,
