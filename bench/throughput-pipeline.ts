@@ -118,7 +118,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const gateway = spawnService(
       "gateway",
       "services/gateway/src/main.ts",
-      { ...env, SEMENTE_APP_DATABASE_URL: options.urls.app, GATEWAY_PORT: String(gatewayPort) },
+      // The gateway serves the manifest's environment (perf); the workers keep dev's filesystem WORM.
+      {
+        ...env,
+        SEMENTE_ENV: options.manifest.metadata.environment,
+        SEMENTE_APP_DATABASE_URL: options.urls.app,
+        GATEWAY_PORT: String(gatewayPort),
+      },
       logDir,
       gatewayPort,
     );

@@ -7,6 +7,7 @@ import { dlqCommand } from "./commands/dlq.ts";
 import { downCommand } from "./commands/down.ts";
 import { evidenceCommand } from "./commands/evidence.ts";
 import { maintenanceCommand } from "./commands/maintenance.ts";
+import { purgeCommand } from "./commands/purge.ts";
 import { runsCommand } from "./commands/runs.ts";
 import { seedCommand } from "./commands/seed.ts";
 import { tokenCommand } from "./commands/token.ts";
@@ -25,6 +26,7 @@ const COMMANDS: Command[] = [
   runsCommand,
   dlqCommand,
   maintenanceCommand,
+  purgeCommand,
   upCommand,
   downCommand,
   bootstrapCommand,

@@ -272,6 +272,23 @@ describe("contract-true gateway", () => {
       body: yaml.replace("tenant: contract-a", "tenant: contract-y"),
       headers: { "Idempotency-Key": "raw-yaml" },
     });
+    // A purge of a tenant the environment never saw (404), then an admitted purge (202) and a purge
+    // while it holds the tenant (409).
+    await check("POST", RUNS, RUNS, {
+      token: admin,
+      ...json({ operation: "purge", tenant: "contract-nunca", environment: "dev" }),
+      headers: { "Idempotency-Key": "p-1" },
+    });
+    await check("POST", RUNS, RUNS, {
+      token: admin,
+      ...json({ operation: "purge", tenant: "contract-a", environment: "dev", mode: "baseline" }),
+      headers: { "Idempotency-Key": "p-2" },
+    });
+    await check("POST", RUNS, RUNS, {
+      token: admin,
+      ...json({ operation: "purge", tenant: "contract-a", environment: "dev" }),
+      headers: { "Idempotency-Key": "p-3" },
+    });
     await check("POST", RUNS, RUNS, { ...tooLarge, headers: { "Idempotency-Key": "r-6" } });
     await check("POST", RUNS, RUNS, { ...html, headers: { "Idempotency-Key": "r-7" } });
     const id = (JSON.parse(created.body) as { id?: string }).id ?? (await runOf("contract-a"));

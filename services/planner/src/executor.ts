@@ -1,7 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { publishRunEvent, type RunEventsOptions } from "@semente/platform/bus";
-import { appendAudit, type Sql } from "@semente/platform/db";
-import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
+import type { RunEventsOptions } from "@semente/platform/bus";
+import type { Sql } from "@semente/platform/db";
+import { SementeError, toProblem } from "@semente/core/errors";
 import { isWithinWindow, type Manifest } from "@semente/core/manifest";
 import {
   type BatchMessage,
@@ -16,11 +16,10 @@ import {
   pacingPlan,
   planBatches,
   type RunProgress,
-  type SloReading,
   type TrackedBatch,
 } from "@semente/core/pipeline";
 import type { PipelineNames } from "@semente/platform/pipeline";
-import { getRun, isTerminalState, type Run, type RunState, transitionRun } from "@semente/platform/runs";
+import { getRun, isTerminalState, type Run } from "@semente/platform/runs";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import {
   type Counter,
@@ -40,8 +39,12 @@ import { insertPlan, loadProgress, markCommitted, markPublished, runCheckpoints 
 import type { LeaseKeeper } from "./leases.ts";
 import { pauseRun, resumeRun } from "./pauses.ts";
 import { createRunBudget, type RunBudget } from "./budget.ts";
-import { ABORT_CODES, type PreflightDeps, runPlannerPreflight } from "./preflight.ts";
+import type { PreflightDeps } from "./preflight.ts";
 import { ReleaseBy, releasable } from "./release.ts";
+import { admit } from "./admit.ts";
+import { abortRun, budgetHalt, type Halt, sloHalt } from "./halts.ts";
+import { executePurgeRun, purgePhase } from "./purge-phase.ts";
+import { ACTOR, instance, publishEvent, transition } from "./run-state.ts";
 
 /** What one run's executor needs. */
 export interface ExecutorDeps {
@@ -83,9 +86,6 @@ export interface RunHandle {
   stop(): void;
   readonly done: Promise<void>;
 }
-
-const ACTOR = "planner";
-const instance = (runId: string) => `/api/v1/seed-runs/${runId}`;
 
 /** Starts executing `runId` from whatever state the database holds (admitted, planning or running). */
 export function startRun(deps: ExecutorDeps, runId: string): RunHandle {
@@ -158,63 +158,6 @@ interface Control {
   takeDurations(): number[];
 }
 
-async function publishEvent(deps: ExecutorDeps, run: Run, log: Logger): Promise<void> {
-  try {
-    await publishRunEvent(deps.js, run, run.state, deps.events);
-  } catch (error) {
-    // PostgreSQL holds the state; a lost event only delays followers that poll.
-    log.warn({ err: error, event: run.state }, "run event not published");
-  }
-}
-
-/** Moves the run unless someone else (a cancel) moved it first; returns the current row. */
-async function transition(
-  deps: ExecutorDeps,
-  run: Run,
-  to: RunState,
-  options: Omit<Parameters<typeof transitionRun>[2], "to" | "actor">,
-  log: Logger,
-): Promise<Run> {
-  try {
-    const next = await transitionRun(deps.sql, run.id, { ...options, to, actor: ACTOR });
-    if (isTerminalState(next.state)) {
-      deps.runsFinished?.inc({ environment: next.environment, mode: next.mode, state: next.state });
-    }
-    await publishEvent(deps, next, log);
-    return next;
-  } catch (error) {
-    if (isSementeError(error) && error.code === "INVALID_STATE") return (await getRun(deps.sql, run.id)) ?? run;
-    throw error;
-  }
-}
-
-async function refuse(deps: ExecutorDeps, run: Run, error: unknown, log: Logger): Promise<void> {
-  const e = isSementeError(error)
-    ? error
-    : new SementeError("INTERNAL", "preflight failed unexpectedly", { cause: error });
-  const to: RunState = ABORT_CODES.has(e.code) ? "aborted" : "failed";
-  log.warn({ code: e.code, to }, "preflight refused the run; nothing written");
-  try {
-    const next = await deps.sql.begin(async (tx) => {
-      await appendAudit(tx, {
-        actor: ACTOR,
-        action: "preflight.refuse",
-        outcome: "refused",
-        tenantId: run.tenantId,
-        environment: run.environment,
-        runId: run.id,
-        reason: e.code,
-        details: { dry_run: run.dryRun, detail: e.message },
-      });
-      return transitionRun(tx, run.id, { to, reason: toProblem(e, instance(run.id)), actor: ACTOR });
-    });
-    deps.runsFinished?.inc({ environment: run.environment, mode: run.mode, state: to });
-    await publishEvent(deps, next as Run, log);
-  } catch (failure) {
-    if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
-  }
-}
-
 function batchMessage(run: Run, b: TrackedBatch): BatchMessage {
   const backoff = (run.manifest as Manifest).rate_limit.backoff;
   return {
@@ -281,63 +224,6 @@ async function reconcile(deps: ExecutorDeps, run: Run, plan: BatchPlan, control:
   return loadProgress(deps.sql, run.id, plan);
 }
 
-/** Why the planner stopped releasing a run's batches; it is aborted once nothing is in flight. */
-interface Halt {
-  error: SementeError;
-  /** Written in the abort's transaction (the budget's abort ledger row). */
-  record?: (tx: Sql) => Promise<void>;
-}
-
-/** Aborts the run once nothing is in flight: nothing is written after the abort. */
-async function abortRun(deps: ExecutorDeps, run: Run, halt: Halt, log: Logger): Promise<void> {
-  log.error({ code: halt.error.code, ...halt.error.extensions }, "run aborted by its guard");
-  try {
-    const next = await deps.sql.begin(async (tx) => {
-      await halt.record?.(tx);
-      return transitionRun(tx, run.id, {
-        to: "aborted",
-        reason: toProblem(halt.error, instance(run.id)),
-        actor: ACTOR,
-        details: { ...halt.error.extensions },
-      });
-    });
-    await publishEvent(deps, next as Run, log);
-  } catch (failure) {
-    if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
-  }
-}
-
-function budgetHalt(budget: RunBudget): Halt {
-  const spent = budget.spent();
-  return {
-    error: new SementeError(
-      "BUDGET_EXCEEDED",
-      `measured cost ${spent} and the next batch would exceed the budget of ${budget.maxCost}`,
-      { extensions: { spent, max_cost: budget.maxCost } },
-    ),
-    record: (tx) => budget.recordAbort(tx),
-  };
-}
-
-function sloHalt(reading: SloReading, slo: Manifest["slo"]): Halt {
-  const latency = `batch latency p95 ${Math.round(reading.p95Ms)} ms / p99 ${Math.round(reading.p99Ms)} ms over the SLO (${slo.p95_batch_ms} / ${slo.p99_batch_ms} ms)`;
-  const errors = `batch error rate ${reading.errorRate.toFixed(3)} over the error budget ${slo.max_error_rate}`;
-  return {
-    error: new SementeError("SLO_BREACHED", reading.latencyBreached ? latency : errors, {
-      extensions: {
-        p95_ms: Math.round(reading.p95Ms),
-        p99_ms: Math.round(reading.p99Ms),
-        samples: reading.samples,
-        p95_batch_ms: slo.p95_batch_ms,
-        p99_batch_ms: slo.p99_batch_ms,
-        error_rate: Math.round(reading.errorRate * 1e6) / 1e6,
-        outcomes: reading.outcomes,
-        max_error_rate: slo.max_error_rate,
-      },
-    }),
-  };
-}
-
 async function updateRowsWritten(sql: Sql, runId: string, rows: number): Promise<void> {
   await sql`
     UPDATE seed.runs SET rows_written = ${rows}, updated_at = now(), etag_version = etag_version + 1
@@ -361,34 +247,18 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
   };
   try {
     if (run.state === "admitted") {
-      try {
-        const admitted = run;
-        const report = await inSpan(deps.tracer ?? sementeTracer(), "planner.preflight", {}, () =>
-          runPlannerPreflight(deps.preflight, admitted),
-        );
-        await appendAudit(deps.sql, {
-          actor: ACTOR,
-          action: "preflight.pass",
-          outcome: "success",
-          tenantId: run.tenantId,
-          environment: run.environment,
-          runId: run.id,
-          details: {
-            dry_run: run.dryRun,
-            role: report.role,
-            checks: report.checks,
-            rls: report.rls,
-            key_version: report.keyVersion,
-            cost: report.costEstimate,
-          },
-        });
-      } catch (error) {
-        await refuse(deps, run, error, log);
+      const planning = await admit(deps, run, log);
+      if (planning === null) {
         await finish();
         return;
       }
-      run = await transition(deps, run, "planning", {}, log);
+      run = planning;
     }
+    if (run.operation === "purge") {
+      if ((await executePurgeRun(deps, run, control, log)) === "ended") await finish();
+      return;
+    }
+    const resumed = run.state !== "planning";
     const plan = planBatches(run.manifest as Manifest);
     if (run.state === "planning") {
       const reused = await insertPlan(deps.sql, run, plan);
@@ -398,6 +268,12 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
     if (run.state !== "running" && run.state !== "paused") {
       if (isTerminalState(run.state)) await finish();
       return;
+    }
+    if (run.operation === "reseed") {
+      // Purge first, under the same lease; nothing of the seed phase is released before it closed.
+      const outcome = await purgePhase(deps, run, control, log, resumed);
+      if (outcome === "ended") await finish();
+      if (outcome !== "done") return;
     }
     const manifest = run.manifest as Manifest;
     const pacing: PacingPlan = pacingPlan({

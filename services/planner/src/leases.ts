@@ -1,9 +1,19 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { openAdmissionBuckets, readLease, renewLease, slotKey, tenantLeaseKey } from "@semente/platform/bus";
+import {
+  claimLease,
+  openAdmissionBuckets,
+  readLease,
+  renewLease,
+  slotKey,
+  tenantLeaseKey,
+} from "@semente/platform/bus";
+import type { Sql } from "@semente/platform/db";
 
 /** Options of {@link createLeaseKeeper}. */
 export interface LeaseKeeperOptions {
   nc: NatsConnection;
+  /** Control plane (semente_app): the lease expiry of each kept run is stamped on its row. */
+  sql: Sql;
   /** Prefix of the admission buckets (`CONTROL_NATS_NAME_PREFIX`). */
   bucketPrefix: string;
   /** Global slots per environment (slot keys `<env>.slot.0 … n-1`). */
@@ -12,6 +22,8 @@ export interface LeaseKeeperOptions {
   ttlMs: number;
   /** Replicas of the buckets, as the admission opened them (`NATS_REPLICAS`). @default 1 */
   replicas?: number;
+  /** Holder named in a tenant lease this keeper has to claim again. @default `planner-<uuid>` */
+  holderId?: string;
   onError?: (error: unknown) => void;
 }
 
@@ -24,9 +36,13 @@ export interface KeptRun {
 
 /**
  * Renews the global slot and tenant lease of every run the planner executes: the gateway that
- * admitted a run may restart, and a lease nobody renews would let another run in.
+ * admitted a run may restart, and a lease nobody renews would let another run in. Each renewal
+ * that finds the tenant lease still the run's also stamps `seed.runs.lease_expires_at` (database
+ * clock + TTL): the database holds the tenant under maintenance only while that stamp is in the
+ * future, so the flag lapses with the lease when no planner renews it (migration 0140).
  */
 export interface LeaseKeeper {
+  /** Keeps `run`'s leases from now on; renews them and stamps the run at once (in the background). */
   keep(run: KeptRun): void;
   drop(runId: string): void;
   /** Renews now (also called by the loop). */
@@ -47,38 +63,75 @@ export async function createLeaseKeeper(options: LeaseKeeperOptions): Promise<Le
   });
   const runs = new Map<string, KeptRun>();
   const onError = options.onError ?? (() => undefined);
+  const holderId = options.holderId ?? `planner-${crypto.randomUUID()}`;
   let timer: ReturnType<typeof setInterval> | undefined;
   let inFlight: Promise<void> | undefined;
+  const immediate = new Set<Promise<void>>();
 
-  async function renewRun(run: KeptRun): Promise<void> {
-    const keys = [
-      ...Array.from({ length: options.globalSlots }, (_, n) => ({
-        kv: buckets.slots,
-        key: slotKey(run.environment, n),
-      })),
-      { kv: buckets.tenantLeases, key: tenantLeaseKey(run.environment, run.tenantId) },
-    ];
-    for (const { kv, key } of keys) {
-      const current = await readLease(kv, key);
+  /** Renews what the run holds; true when its tenant lease is (still, or again) the run's. */
+  async function renewRun(run: KeptRun): Promise<boolean> {
+    for (let n = 0; n < options.globalSlots; n++) {
+      const key = slotKey(run.environment, n);
+      const current = await readLease(buckets.slots, key);
       if (current?.value?.runId !== run.id) continue;
       // A CAS conflict means the gateway renewed in between: the lease is alive either way.
-      await renewLease({ kv, key, revision: current.revision, value: current.value }, now() + options.ttlMs);
+      await renewLease(
+        { kv: buckets.slots, key, revision: current.revision, value: current.value },
+        now() + options.ttlMs,
+      );
     }
+    const key = tenantLeaseKey(run.environment, run.tenantId);
+    const current = await readLease(buckets.tenantLeases, key);
+    if (current === null) {
+      // Gone (its bucket's max_age collected it while no one renewed it): the run claims it again,
+      // unless another run got there first.
+      const claim = await claimLease(
+        buckets.tenantLeases,
+        key,
+        { runId: run.id, holderId, expiresAt: now() + options.ttlMs },
+        now(),
+      );
+      return claim.ok;
+    }
+    if (current.value?.runId !== run.id) return false;
+    await renewLease(
+      { kv: buckets.tenantLeases, key, revision: current.revision, value: current.value },
+      now() + options.ttlMs,
+    );
+    return true;
   }
 
-  async function renew(): Promise<void> {
-    for (const run of [...runs.values()]) {
+  /** Stamps the lease expiry of the runs that hold their tenant lease (database clock). */
+  async function stamp(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await options.sql`
+      update seed.runs set lease_expires_at = now() + make_interval(secs => ${options.ttlMs / 1000})
+       where id = any(${ids}::uuid[]) and state in ('admitted', 'planning', 'running', 'paused')`;
+  }
+
+  async function renewAll(list: KeptRun[]): Promise<void> {
+    const held: string[] = [];
+    for (const run of list) {
       try {
-        await renewRun(run);
+        if (await renewRun(run)) held.push(run.id);
       } catch (error) {
         onError(error);
       }
     }
+    try {
+      await stamp(held.filter((id) => runs.has(id)));
+    } catch (error) {
+      onError(error);
+    }
   }
+
+  const renew = () => renewAll([...runs.values()]);
 
   return {
     keep(run) {
       runs.set(run.id, run);
+      const first: Promise<void> = renewAll([run]).finally(() => immediate.delete(first));
+      immediate.add(first);
     },
     drop(runId) {
       runs.delete(runId);
@@ -98,7 +151,7 @@ export async function createLeaseKeeper(options: LeaseKeeperOptions): Promise<Le
     async stop() {
       clearInterval(timer);
       timer = undefined;
-      await inFlight;
+      await Promise.allSettled([inFlight, ...immediate]);
     },
   };
 }

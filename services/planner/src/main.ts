@@ -77,6 +77,7 @@ async function run(): Promise<void> {
     });
     const leases = await createLeaseKeeper({
       nc,
+      sql,
       bucketPrefix: config.CONTROL_NATS_NAME_PREFIX,
       replicas: config.NATS_REPLICAS,
       globalSlots: config.SEMENTE_GLOBAL_SLOTS,
@@ -130,7 +131,7 @@ async function run(): Promise<void> {
       metrics: metrics.registry,
     });
     await planner.start();
-    stopRetention = startRetentionJob({ sql, log, now: () => new Date() });
+    stopRetention = startRetentionJob({ sql, log, admission, now: () => new Date() });
     started = true;
     log.info({ health_port: health.port }, "planner started");
     await stopped.promise;

@@ -24,9 +24,11 @@ import {
   type DlqEnricher,
   decodeBatchFailed,
   type DlqRecord,
+  decodePurged,
   type EnsurePipelineOptions,
   ensurePipelineStreams,
   type PipelineNames,
+  purgedSubject,
   recordFromMsg,
 } from "@semente/platform/pipeline";
 import { decodeCheckpoint } from "@semente/core/pipeline";
@@ -37,6 +39,7 @@ import { lastFailure, markDeadLettered, recordFailure } from "./batches.ts";
 import { type ExecutorDeps, type RunHandle, startRun } from "./executor.ts";
 import type { LeaseKeeper } from "./leases.ts";
 import type { PreflightDeps } from "./preflight.ts";
+import { failDeadPurge } from "./purge-phase.ts";
 import { ReleaseBy } from "./release.ts";
 
 /** Dependencies of {@link createPlanner}. */
@@ -192,7 +195,12 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
   }
 
   async function onDeadLetter(record: DlqRecord): Promise<void> {
-    log.error({ dlq_id: record.id, run: record.batch?.runId }, "batch dead-lettered");
+    log.error({ dlq_id: record.id, run: record.batch?.runId ?? record.purge?.runId }, "batch dead-lettered");
+    if (record.purge !== null) {
+      await failDeadPurge(deps, record.purge.runId, log);
+      runs.get(record.purge.runId)?.wake();
+      return;
+    }
     if (record.batch === null) return;
     await markDeadLettered(sql, record.batch.runId, record.batch, record.lastError);
     runs.get(record.batch.runId)?.wake();
@@ -292,6 +300,9 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
       subscribe(names.checkpointSubject("*"), async (data) => {
         const message = decodeCheckpoint(data);
         runs.get(message.runId)?.onCheckpoint(message);
+      });
+      subscribe(purgedSubject(names, "*"), async (data) => {
+        runs.get(decodePurged(data).runId)?.wake();
       });
       subscribe(names.failedSubject("*"), async (data) => {
         const failure = decodeBatchFailed(data);

@@ -1,12 +1,4 @@
-import {
-  assertPreflight,
-  BANKING_TABLES,
-  type PreflightResult,
-  recordRlsChecks,
-  type RlsRecord,
-  type Sql,
-  withTenant,
-} from "@semente/platform/db";
+import { assertPreflight, type PreflightResult, recordRlsChecks, type RlsRecord, type Sql } from "@semente/platform/db";
 import { type ProblemCode, SementeError } from "@semente/core/errors";
 import { assertWormAvailable, type WormStore } from "@semente/platform/evidence";
 import { assertKeyVersion, type KeyProvider } from "@semente/platform/keys";
@@ -18,6 +10,7 @@ import {
   validateManifest,
 } from "@semente/core/manifest";
 import type { Run } from "@semente/platform/runs";
+import { assessDrift, type DriftFinding, driftDecision } from "./drift.ts";
 
 /** What the planner's preflight needs. */
 export interface PreflightDeps {
@@ -50,81 +43,43 @@ export interface PreflightReport {
   costEstimate: number;
   /** Checkpointed rows per entity of an earlier run of the same manifest (resume). */
   explainedRows: Record<string, number>;
-}
-
-interface LastCheckpoint {
-  manifest_hash: string;
-  key_version: number;
-  reference_datetime: Date;
+  /** A load/DR re-run: the mode's previous dataset is purged first (the run becomes a reseed). */
+  purgeFirst: boolean;
+  /** What a reseed (or a load/DR re-run) replaces; empty for a seed run (drift refuses it). */
+  drift: DriftFinding[];
 }
 
 /**
- * Drift: the last checkpoint of tenant × environment must carry the manifest's key version and
- * reference_datetime; banking rows of the tenant must be exactly the rows checkpoints of this very
- * manifest explain (anything else is data outside the manifest — no auto-merge).
+ * The gate before a purge run deletes anything: the database as the data-plane role (role, RLS,
+ * tenant binding, migrations — the deletes run as it, under RLS) and the WORM store its evidence
+ * goes to. A purge has no manifest: no window, budget, key or drift check applies.
  */
-async function checkDrift(sql: Sql, run: Run, manifest: Manifest): Promise<Record<string, number>> {
-  return withTenant(
-    sql,
-    run.tenantId,
-    async (tx) => {
-      const [last] = await tx<LastCheckpoint[]>`
-        SELECT manifest_hash, key_version, reference_datetime FROM seed.checkpoints
-         WHERE tenant_id = ${run.tenantId} AND environment = ${run.environment}
-         ORDER BY committed_at DESC LIMIT 1`;
-      if (last !== undefined) {
-        if (last.key_version !== manifest.key_version) {
-          throw new SementeError(
-            "KEY_VERSION_MISMATCH",
-            `the last checkpoint used key version ${last.key_version}, the manifest says ${manifest.key_version}`,
-            { extensions: { checkpoint: last.key_version, manifest: manifest.key_version } },
-          );
-        }
-        if (last.reference_datetime.getTime() !== Date.parse(manifest.reference_datetime)) {
-          throw new SementeError(
-            "REFERENCE_DATETIME_MISMATCH",
-            "reference_datetime differs from the last checkpoint; a controlled clean-up and reseed is required",
-            {
-              extensions: { checkpoint: last.reference_datetime.toISOString(), manifest: manifest.reference_datetime },
-            },
-          );
-        }
-      }
-      const explained = await tx<{ entity: string; rows: string }[]>`
-        SELECT entity, sum(row_count)::text AS rows FROM (
-          SELECT DISTINCT ON (entity, batch_index) entity, row_count FROM seed.checkpoints
-           WHERE tenant_id = ${run.tenantId} AND environment = ${run.environment} AND manifest_hash = ${run.manifestHash}
-           ORDER BY entity, batch_index, committed_at) c
-         GROUP BY entity`;
-      const explainedRows: Record<string, number> = Object.fromEntries(
-        explained.map((r) => [r.entity, Number(r.rows)]),
-      );
-      const drift: string[] = [];
-      for (const entity of BANKING_TABLES) {
-        // Table names come from a constant list, never from input.
-        const [row] = await tx.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM banking.${entity}`);
-        const actual = Number(row?.n ?? 0);
-        const expected = explainedRows[entity] ?? 0;
-        if (actual !== expected)
-          drift.push(`${entity}: ${actual} rows, checkpoints of this manifest explain ${expected}`);
-      }
-      if (drift.length > 0) {
-        throw new SementeError("DATA_DRIFT", "the tenant holds data the manifest's checkpoints do not explain", {
-          errors: drift.map((message) => ({ pointer: "/volumetry", message })),
-        });
-      }
-      return explainedRows;
-    },
-    { readOnly: true },
-  );
+async function runPurgePreflight(deps: PreflightDeps, run: Run): Promise<PreflightReport> {
+  const db = await assertPreflight(deps.dataPlaneSql, { migrationsDir: deps.migrationsDir });
+  const rls = await recordRlsChecks(deps.dataPlaneSql);
+  await assertWormAvailable(deps.worm);
+  return {
+    role: db.role,
+    checks: db.checks,
+    rls,
+    keyVersion: run.keyVersion,
+    costEstimate: 0,
+    explainedRows: {},
+    purgeFirst: false,
+    drift: [],
+  };
 }
 
 /**
  * The fail-closed gate before any write, in order: manifest (schema, caps, mode, flags), window,
  * budget, database (role, RLS, migrations as the data-plane role), key provider and key version,
- * WORM storage (not for dry runs, which keep no evidence), drift. Throws the first refusal as a `SementeError`; writes nothing.
+ * WORM storage (not for dry runs, which keep no evidence), drift (refused with the reseed remedy,
+ * except for a reseed, or a load/DR re-run whose previous dataset of the mode is all the tenant
+ * holds). A purge run gets {@link runPurgePreflight}. Throws the first refusal as a `SementeError`;
+ * writes nothing.
  */
 export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promise<PreflightReport> {
+  if (run.operation === "purge") return runPurgePreflight(deps, run);
   const manifest = run.manifest as Manifest;
   const issues = validateManifest(manifest);
   if (issues.length > 0) {
@@ -151,6 +106,16 @@ export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promis
   // Key material must be derivable too: a provider that answers metadata but not HMAC is down.
   await provider.deriveFpeKey({ environment: run.environment, tenant: run.tenantId }, keyVersion);
   if (!run.dryRun) await assertWormAvailable(deps.worm);
-  const explainedRows = await checkDrift(deps.verifierSql, run, manifest);
-  return { role: db.role, checks: db.checks, rls, keyVersion, costEstimate: cost.total, explainedRows };
+  const drift = await assessDrift(deps.verifierSql, deps.sql, run, manifest);
+  const { purgeFirst } = driftDecision(run, drift);
+  return {
+    role: db.role,
+    checks: db.checks,
+    rls,
+    keyVersion,
+    costEstimate: cost.total,
+    explainedRows: drift.explainedRows,
+    purgeFirst,
+    drift: drift.findings,
+  };
 }

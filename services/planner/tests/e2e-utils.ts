@@ -11,6 +11,17 @@ import { createTestNats, type TestNats } from "../../../packages/platform/tests/
 export const ROOT = resolve(import.meta.dir, "../../..");
 export const CLI = join(ROOT, "packages/cli/src/main.ts");
 
+/** Polls `check` until it returns a value (not `undefined`); throws after `timeoutMs`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 /** A port nothing listens on right now. */
 export function freePort(): number {
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
@@ -76,7 +87,11 @@ export interface Stack {
   cliEnv: Record<string, string>;
   logDir: string;
   seeders: Subprocess[];
+  /** The planner process (replaced by `restartPlanner`). */
+  planner: Subprocess;
   startSeeder(extra?: Record<string, string>): Promise<Subprocess>;
+  /** Starts a new planner process (after the test killed the previous one) and waits until it is ready. */
+  restartPlanner(): Promise<Subprocess>;
   stop(): Promise<void>;
 }
 
@@ -104,33 +119,76 @@ function spawnService(entry: string, env: Record<string, string>, log: string): 
   });
 }
 
-/** Starts gateway, planner and `seeders` seeder processes on a fresh database. */
-export async function startStack(infra: E2eInfra, slug: string, seeders: number): Promise<Stack> {
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  /** Overrides of every process's environment (SEMENTE_ENV, the WORM backend…). */
+  env?: Record<string, string>;
+  /** Also start the evidence service (signed reports of ended runs). @default false */
+  evidence?: boolean;
+  /** Overrides of the seeders' environment only. */
+  seederEnv?: Record<string, string>;
+}
+
+/** Starts gateway, planner and `seeders` seeder processes on a fresh database (and the evidence service when asked). */
+export async function startStack(
+  infra: E2eInfra,
+  slug: string,
+  seeders: number,
+  options: StackOptions = {},
+): Promise<Stack> {
   const db = await createTestDatabase(slug);
   const logDir = mkdtempSync(join(tmpdir(), `semente-e2e-${slug}-`));
   const gatewayPort = freePort();
-  const base = { ...infra.env };
+  const base = { ...infra.env, ...options.env };
   const gateway = spawnService(
     "services/gateway/src/main.ts",
     { ...base, SEMENTE_APP_DATABASE_URL: db.urls.app, GATEWAY_PORT: String(gatewayPort) },
     join(logDir, "gateway.log"),
   );
-  const plannerPort = freePort();
-  const planner = spawnService(
-    "services/planner/src/main.ts",
-    {
-      ...base,
-      SEMENTE_APP_DATABASE_URL: db.urls.app,
-      SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder,
-      SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
-      HEALTH_PORT: String(plannerPort),
-    },
-    join(logDir, "planner.log"),
-  );
+  let plannerPort = freePort();
+  let planners = 0;
+  const spawnPlanner = () => {
+    planners += 1;
+    return spawnService(
+      "services/planner/src/main.ts",
+      {
+        ...base,
+        SEMENTE_APP_DATABASE_URL: db.urls.app,
+        SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder,
+        SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
+        HEALTH_PORT: String(plannerPort),
+      },
+      join(logDir, planners === 1 ? "planner.log" : `planner-${planners}.log`),
+    );
+  };
+  const planner = spawnPlanner();
   const procs: Subprocess[] = [gateway, planner];
+  const evidencePort = freePort();
+  if (options.evidence) {
+    procs.push(
+      spawnService(
+        "services/evidence/src/main.ts",
+        {
+          ...base,
+          SEMENTE_APP_DATABASE_URL: db.urls.app,
+          EVIDENCE_HEALTH_PORT: String(evidencePort),
+          EVIDENCE_DURABLE: `evidence-${slug}-${crypto.randomUUID().slice(0, 8)}`,
+        },
+        join(logDir, "evidence.log"),
+      ),
+    );
+  }
   const stack: Stack = {
     db,
     logDir,
+    planner,
+    async restartPlanner() {
+      plannerPort = freePort();
+      stack.planner = spawnPlanner();
+      procs.push(stack.planner);
+      await waitReady(`http://127.0.0.1:${plannerPort}/readyz`, stack.planner, "planner");
+      return stack.planner;
+    },
     seeders: [],
     cliEnv: {
       ...base,
@@ -143,7 +201,13 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
       const n = stack.seeders.length + 1;
       const seeder = spawnService(
         "services/seeder/src/main.ts",
-        { ...base, SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(port), ...extra },
+        {
+          ...base,
+          SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder,
+          HEALTH_PORT: String(port),
+          ...options.seederEnv,
+          ...extra,
+        },
         join(logDir, `seeder-${n}.log`),
       );
       stack.seeders.push(seeder);
@@ -160,19 +224,23 @@ export async function startStack(infra: E2eInfra, slug: string, seeders: number)
   };
   await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway, "gateway");
   await waitReady(`http://127.0.0.1:${plannerPort}/readyz`, planner, "planner");
+  if (options.evidence) {
+    await waitReady(`http://127.0.0.1:${evidencePort}/readyz`, procs[2] as Subprocess, "evidence");
+  }
   for (let i = 0; i < seeders; i++) await stack.startSeeder();
   return stack;
 }
 
 /** Runs the CLI as a process; returns exit code and output. */
 export async function cli(
-  stack: Stack,
+  stack: Pick<Stack, "cliEnv"> & Partial<Stack>,
   args: string[],
   timeoutMs = 60_000,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = Bun.spawn([process.execPath, CLI, ...args], {
     cwd: ROOT,
-    env: stack.cliEnv,
+    env: { ...stack.cliEnv, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -10,7 +10,7 @@ import { SLI_METRICS } from "@semente/platform/telemetry";
 import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
 import { parsePrometheusText } from "../../../packages/platform/tests/telemetry/prometheus-text.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "../../../packages/platform/tests/telemetry/otlp-receiver.ts";
-import { cli, createE2eInfra, type E2eInfra, freePort, lastJson, ROOT, type SeedJson } from "./e2e-utils.ts";
+import { cli, createE2eInfra, type E2eInfra, freePort, lastJson, ROOT, type SeedJson, until } from "./e2e-utils.ts";
 
 const ALFA = "configs/seed_profiles/dev/banco-alfa.yaml";
 const STAGING_ALFA = "configs/seed_profiles/staging/banco-alfa.yaml";
@@ -23,16 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await infra.cleanup();
 });
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await Bun.sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function waitReady(url: string, proc: Subprocess, name: string): Promise<void> {
   await until(`${name} ready`, async () => {

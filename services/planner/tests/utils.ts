@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from "../../../packages/platfor
 import { startVaultServer, type VaultTestServer } from "../../../packages/platform/tests/keys/vault-server.ts";
 import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 import { createBatchHandler } from "../../seeder/src/handlers/batch.ts";
+import { createPurgeHandler, routeWork } from "../../seeder/src/handlers/purge.ts";
 import type { FaultTarget } from "../../seeder/src/config.ts";
 import { createLeaseKeeper, type LeaseKeeper } from "../src/leases.ts";
 import { createPlanner, type Planner } from "../src/planner.ts";
@@ -59,7 +60,13 @@ export async function createPlannerTestEnv(slug: string, tenants: readonly strin
     events,
     actor: "planner",
   });
-  const leases = await createLeaseKeeper({ nc: nats.nc, bucketPrefix: nats.prefix, globalSlots: 2, ttlMs: 60_000 });
+  const leases = await createLeaseKeeper({
+    nc: nats.nc,
+    sql: db.appSql,
+    bucketPrefix: nats.prefix,
+    globalSlots: 2,
+    ttlMs: 60_000,
+  });
   const preflight: PreflightDeps = {
     sql: db.appSql,
     dataPlaneSql: db.seederSql,
@@ -124,10 +131,19 @@ export async function startTestPlanner(
 export function startInProcessSeeder(
   env: PlannerTestEnv,
   names: PipelineNames,
-  options: { fault?: FaultTarget; modes?: PipelineMode[] } = {},
+  options: { fault?: FaultTarget; modes?: PipelineMode[]; purgeSql?: Sql; purgeChunkRows?: number } = {},
 ): { stop(): Promise<void> } {
   const writer = createBatchWriter({ sql: env.db.seederSql, keys: env.keys });
-  const handler = createBatchHandler({
+  const purges = createPurgeHandler({
+    sql: options.purgeSql ?? env.db.seederSql,
+    nc: env.nats.nc,
+    names,
+    log: quietLog,
+    heartbeatMs: 500,
+    chunkRows: options.purgeChunkRows ?? 20_000,
+    poisonDelayMs: 50,
+  });
+  const batches = createBatchHandler({
     writer,
     nc: env.nats.nc,
     js: env.nats.js,
@@ -137,6 +153,7 @@ export function startInProcessSeeder(
     fault: options.fault,
     poisonDelayMs: 50,
   });
+  const handler = routeWork(batches, purges);
   let running = true;
   const loops = (options.modes ?? ["baseline", "load"]).map(async (mode) => {
     const consumer = await env.nats.js.consumers.get(names.streams[mode], names.consumers[mode]);
@@ -154,7 +171,11 @@ export function startInProcessSeeder(
 }
 
 /** Creates a run of `manifest` and moves it to `admitted` (as the gateway's admission would). */
-export async function admittedRun(sql: Sql, manifest: Manifest, options: { dryRun?: boolean } = {}): Promise<Run> {
+export async function admittedRun(
+  sql: Sql,
+  manifest: Manifest,
+  options: { dryRun?: boolean; operation?: Run["operation"] } = {},
+): Promise<Run> {
   const run = await createRun(sql, {
     environment: manifest.metadata.environment,
     tenantId: manifest.metadata.tenant,
@@ -167,6 +188,7 @@ export async function admittedRun(sql: Sql, manifest: Manifest, options: { dryRu
     keyVersion: manifest.key_version,
     principal: "planner-test",
     queuedUntil: new Date(Date.now() + 300_000),
+    operation: options.operation,
   });
   return transitionRun(sql, run.id, { to: "admitted", actor: "planner-test", patch: { queuedUntil: null } });
 }

@@ -30,6 +30,12 @@ export const SEEDER_VARS = {
   SEEDER_COPY_TIMEOUT_MS: int("COPY path: time a COPY may take before its connection is discarded", "30000", 100),
   SEEDER_HEARTBEAT_MS: int("Period of `working()` on the batch in hand (must be below the ack wait)", "5000", 100),
   SEEDER_DB_POOL: int("PostgreSQL connections of this process", "4", 2, 64),
+  SEEDER_PURGE_CHUNK_ROWS: int(
+    "Rows a purge deletes per transaction (one seed.purge_progress row each)",
+    "20000",
+    1,
+    1_000_000,
+  ),
   SEEDER_FAULT_INJECTION: bool("Test-only: honour SEEDER_FAULT_ENTITY (never set in real deployments)", "false"),
   SEEDER_FAULT_ENTITY: str("Test-only `<entity>:<batchIndex>` whose batch fails as poison", ""),
   LOG_LEVEL: oneOf("Log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),

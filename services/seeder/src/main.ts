@@ -21,6 +21,7 @@ import {
 import { createSeederMetrics } from "./instrumentation.ts";
 import { loadSeederConfig, SEEDER_VARS } from "./config.ts";
 import { createBatchHandler } from "./handlers/batch.ts";
+import { createPurgeHandler, routeWork } from "./handlers/purge.ts";
 import { createSeeder, type Seeder } from "./seeder.ts";
 
 /** Wiring only: config, clients, the pull loops, a health port and a graceful shutdown. */
@@ -69,7 +70,7 @@ async function run(): Promise<void> {
     });
     if (fault !== undefined) log.warn({ fault }, "fault injection enabled (test only)");
     const js = jetstream(nc);
-    const handler = createBatchHandler({
+    const batches = createBatchHandler({
       writer,
       nc,
       js,
@@ -80,6 +81,16 @@ async function run(): Promise<void> {
       tracer: telemetry.tracer,
       metrics,
     });
+    const purges = createPurgeHandler({
+      sql,
+      nc,
+      names,
+      log,
+      heartbeatMs: vars.SEEDER_HEARTBEAT_MS,
+      chunkRows: vars.SEEDER_PURGE_CHUNK_ROWS,
+      tracer: telemetry.tracer,
+    });
+    const handler = routeWork(batches, purges);
     seeder = createSeeder({ js, names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES });
     const active = seeder;
     const db = sql;

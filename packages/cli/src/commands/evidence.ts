@@ -111,7 +111,8 @@ function publicKeyFromJwks(text: string, keyId: string): KeyPublic {
 
 /**
  * Row verification of a completed run: its manifest (from seed.runs) regenerated and compared with
- * every row of its tenant. Null for runs that did not complete (their rows are partial by design).
+ * every row of its tenant. Null for runs that did not complete (their rows are partial by design) and
+ * for purge runs (nothing to regenerate; their dataset digest is checked by verifyEvidence).
  */
 async function verifyRunRows(
   sql: Sql,
@@ -119,7 +120,8 @@ async function verifyRunRows(
   report: EvidenceReport,
   sample: number | undefined,
 ): Promise<RowVerification | null> {
-  if (report.run.state !== "completed") return null;
+  // A purge regenerates nothing: its report's dataset is the emptied tenant, checked by verifyEvidence.
+  if (report.run.state !== "completed" || report.run.operation === "purge") return null;
   const run = await requireRun(sql, report.run.id);
   if (!isManifest(run.manifest)) {
     throw new SementeError("EVIDENCE_INVALID", `run ${run.id}'s stored manifest is not a valid v1 manifest`);

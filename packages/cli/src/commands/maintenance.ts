@@ -19,8 +19,10 @@ const USAGE = `usage: semente maintenance set|clear|status --tenant <t> --env <e
 
 set     turns the tenant's maintenance flag on (until cleared, or until --until): admission refuses its
         runs, and the database refuses writes to its banking rows by every role but the seeder.
-clear   turns the flag off. A run in progress still holds the tenant until it ends.
-status  prints the flag, the runs holding the tenant, and whether writes are refused now.
+clear   turns the flag off. A run in progress still holds the tenant until it ends or its lease
+        expires (no planner renewing it).
+status  prints the flag, the runs holding the tenant (and those whose lease expired), and whether
+        writes are refused now.
 
 Needs an admin token for the tenant and environment (SEMENTE_TOKEN; in dev one is minted locally)
 and SEMENTE_APP_DATABASE_URL. set and clear are audited (maintenance.set, maintenance.clear).
@@ -34,6 +36,9 @@ function render(s: MaintenanceStatus): string {
     `  flag: ${s.flagged ? `on, set by ${s.setBy}${s.reason === null ? "" : ` (${s.reason})`}${s.until === null ? "" : `, until ${s.until}`}` : "off"}`,
   ];
   if (s.runsInProgress.length > 0) lines.push(`  runs holding the tenant: ${s.runsInProgress.join(", ")}`);
+  for (const lapsed of s.runsLapsed) {
+    lines.push(`  run ${lapsed.id}: lease expired at ${lapsed.leaseExpiredAt} (no planner renews it); holds nothing`);
+  }
   return lines.join("\n");
 }
 

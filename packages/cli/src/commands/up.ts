@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { applyDotenv, COMMON_VARS, int, loadConfig, str } from "@semente/platform/config";
+import { applyDotenv, COMMON_VARS, inCi, int, loadConfig, str } from "@semente/platform/config";
 import { SementeError } from "@semente/core/errors";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -92,16 +92,13 @@ export function stackServices(
   return specs;
 }
 
-const FALSY = new Set(["", "0", "false", "no", "off"]);
-
 /**
  * The environment `up` passes on: in isolated dev (CI unset) the settings of the dev key file
  * (`.env.local`, e.g. SEMENTE_ISOLATED_DEV, KEY_PROVIDER, GATEWAY_JWT_SECRET) fill what `env`
  * leaves unset. The dev key is not copied: the local key provider reads it from the file.
  */
 export function upEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  const ci = env.CI;
-  if (ci !== undefined && !FALSY.has(ci.trim().toLowerCase())) return { ...env };
+  if (inCi(env)) return { ...env };
   const file = env.SEMENTE_DEV_KEY_FILE || ".env.local";
   if (!existsSync(file)) return { ...env };
   const fromFile: Record<string, string | undefined> = {};

@@ -39,8 +39,8 @@ export interface paths {
         get: operations["listSeedRuns"];
         put?: never;
         /**
-         * Create (admit or queue) a seed run
-         * @description Validates the manifest, authorizes the principal for its tenant and environment, then
+         * Create (admit or queue) a seed, reseed or purge run
+         * @description Validates the manifest (or, for a purge, the request), authorizes the principal for its tenant and environment, then
          *     admits the run under the JetStream KV leases (global slots per environment, one run per
          *     tenant × environment). Above the global cap the run is `queued` for at most 5 minutes and
          *     promoted FIFO when a slot frees; a queued run that is not promoted becomes `expired`.
@@ -362,23 +362,56 @@ export interface components {
         Manifest: {
             [key: string]: unknown;
         };
-        /** @description The manifest, either as an object or as YAML text (exactly one), and whether to dry-run. */
+        /**
+         * @description What the run does (`operation`, default `seed`) and to what. A `seed` or `reseed` run
+         *     carries the manifest, either as an object or as YAML text (exactly one); a `purge` run
+         *     names the tenant, environment and mode instead and carries no manifest. `reseed` (purge,
+         *     then regenerate, in one run) and `purge` need the `admin` role for the tenant and
+         *     environment (403 otherwise), refuse a tenant under another run's lease (409
+         *     `lease-held`, naming the holder run in `holder_run`), and cannot be dry runs. A purge of
+         *     a tenant with no run and no checkpoint in the environment is 404. Nothing is deleted by
+         *     any refusal.
+         */
         CreateRunRequest: {
+            operation?: components["schemas"]["ManifestOperation"];
             manifest: components["schemas"]["Manifest"];
             /**
-             * @description Full flow inside a transaction rolled back at the end; no checkpoints, no WORM evidence.
+             * @description Full flow inside a transaction rolled back at the end; no checkpoints, no WORM evidence. Seed runs only.
              * @default false
              */
             dry_run: boolean;
         } | {
+            operation?: components["schemas"]["ManifestOperation"];
             /** @description Manifest v1 as YAML text; errors report line and column. */
             manifest_yaml: string;
             /**
-             * @description Full flow inside a transaction rolled back at the end; no checkpoints, no WORM evidence.
+             * @description Full flow inside a transaction rolled back at the end; no checkpoints, no WORM evidence. Seed runs only.
              * @default false
              */
             dry_run: boolean;
+        } | {
+            /** @enum {string} */
+            operation: "purge";
+            tenant: components["schemas"]["Tenant"];
+            environment: components["schemas"]["Environment"];
+            mode?: components["schemas"]["Mode"];
         };
+        /**
+         * @description `seed` (default) generates the manifest's dataset; drift from the tenant's data is refused
+         *     and the refusal names `reseed` as the remedy. `reseed` deletes the tenant's rows and its
+         *     checkpoints of the manifest's mode, then generates the manifest's dataset, in one run under
+         *     one lease with one evidence report.
+         * @default seed
+         * @enum {string}
+         */
+        ManifestOperation: "seed" | "reseed";
+        /**
+         * @description What the run does to the tenant's data: `seed`, `purge` (delete the tenant's rows and its
+         *     checkpoints of the mode), or `reseed` (purge, then seed). A load or DR seed run whose
+         *     tenant already holds a dataset of that mode becomes a `reseed` at preflight.
+         * @enum {string}
+         */
+        RunOperation: "seed" | "purge" | "reseed";
         /** @description Plan summary computed from the manifest and the cost model. */
         Plan: {
             /** @description Rows to generate per entity. */
@@ -403,16 +436,20 @@ export interface components {
         Progress: {
             rows_planned: number;
             rows_written: number;
+            /** @description Purge and reseed runs only — rows (and checkpoints) the purge phase deleted; null until it ended. */
+            rows_deleted?: number | null;
         };
-        /** @description A seed run. */
+        /** @description A run (seed, purge or reseed). */
         Run: {
             /** Format: uuid */
             id: string;
             environment: components["schemas"]["Environment"];
             tenant: components["schemas"]["Tenant"];
             mode: components["schemas"]["Mode"];
+            operation: components["schemas"]["RunOperation"];
             dry_run: boolean;
             state: components["schemas"]["RunState"];
+            /** @description The manifest's hash; for a purge run, the hash of its purge request. */
             manifest_hash: components["schemas"]["ManifestHash"];
             /** Format: date-time */
             created_at: string;
@@ -591,6 +628,8 @@ export interface components {
          *     | `SLO_BREACHED` | 409 | `https://semente.dev/problems/slo-breached` | SLO gate breached |
          *     | `DATASET_MISMATCH` | 409 | `https://semente.dev/problems/dataset-mismatch` | Database differs from the manifest's dataset |
          *     | `EVIDENCE_TAMPERED` | 500 | `https://semente.dev/problems/evidence-tampered` | Stored evidence differs from its index |
+         *     | `ENVIRONMENT_NOT_SERVED` | 403 | `https://semente.dev/problems/environment-not-served` | Environment not served here |
+         *     | `DIRECT_NOT_ALLOWED` | 403 | `https://semente.dev/problems/direct-not-allowed` | Direct mode outside isolated dev |
          */
         Problem: {
             /** Format: uri */
@@ -687,7 +726,12 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The principal may not act on this tenant, environment or mode (`forbidden`, `mode-not-allowed`, `dev-key-forbidden`). */
+        /**
+         * @description The principal may not act on this tenant, environment or mode (`forbidden`,
+         *     `mode-not-allowed`, `dev-key-forbidden`), or the manifest, run or listing names an
+         *     environment other than the one this gateway serves (`environment-not-served`, with
+         *     `served_environment`; checked after the token).
+         */
         Forbidden: {
             headers: {
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -1091,6 +1135,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

@@ -57,6 +57,8 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   SLO_BREACHED: { status: 409, title: "SLO gate breached", exit: 4 },
   DATASET_MISMATCH: { status: 409, title: "Database differs from the manifest's dataset", exit: 6 },
   EVIDENCE_TAMPERED: { status: 500, title: "Stored evidence differs from its index", exit: 6 },
+  ENVIRONMENT_NOT_SERVED: { status: 403, title: "Environment not served here", exit: 4 },
+  DIRECT_NOT_ALLOWED: { status: 403, title: "Direct mode outside isolated dev", exit: 4 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

@@ -100,6 +100,10 @@ export const ProblemCode = {
   DATASET_MISMATCH: "DATASET_MISMATCH",
   /** The stored WORM evidence object is missing or its hash differs from the index (500). */
   EVIDENCE_TAMPERED: "EVIDENCE_TAMPERED",
+  /** The manifest or run names an environment this gateway does not serve (`SEMENTE_ENV`) (403). */
+  ENVIRONMENT_NOT_SERVED: "ENVIRONMENT_NOT_SERVED",
+  /** `semente seed --direct` (bypassing the gateway) outside isolated dev (CLI only). */
+  DIRECT_NOT_ALLOWED: "DIRECT_NOT_ALLOWED",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

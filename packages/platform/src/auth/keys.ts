@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
-import { applyDotenv, type Specs } from "../config/index.ts";
+import { applyDotenv, inCi, type Specs } from "../config/index.ts";
 import { SementeError } from "@semente/core/errors";
 import { assertSecretStrength } from "./jwt.ts";
 import type { AuthKeys } from "./types.ts";
@@ -14,12 +14,10 @@ export interface ResolveAuthKeysOptions {
   randomBytes?: (n: number) => Uint8Array;
 }
 
-const TRUTHY = new Set(["1", "true", "yes", "on"]);
-
 /** Isolated dev: `SEMENTE_ENV` is `dev` (its default) and the process is not running in CI. */
 export function isIsolatedDev(env: Record<string, string | undefined> = process.env): boolean {
   const deployment = env.SEMENTE_ENV === undefined || env.SEMENTE_ENV === "" ? "dev" : env.SEMENTE_ENV;
-  return deployment === "dev" && !TRUTHY.has((env.CI ?? "").toLowerCase());
+  return deployment === "dev" && !inCi(env);
 }
 
 /**

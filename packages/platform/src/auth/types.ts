@@ -21,6 +21,8 @@ export const Action = {
   cancel: "cancel",
   /** `POST /api/v1/seed-runs/{id}/dlq/{entry}/replay` (admin only). */
   replay: "replay",
+  /** A purge or reseed run: `POST /api/v1/seed-runs` with `operation` `purge` or `reseed` (admin only). */
+  purge: "purge",
 } as const;
 export type Action = (typeof Action)[keyof typeof Action];
 

@@ -315,17 +315,20 @@ export async function createAdmission(options: AdmissionOptions): Promise<Admiss
     const held = [...owned.entries()];
     if (held.length === 0) return;
     const ids = [...new Set(held.map(([, o]) => o.lease.value.runId))];
-    const rows = await sql<{ id: string; state: RunState }[]>`SELECT id, state FROM seed.runs WHERE id = ANY(${ids})`;
-    const states = new Map(rows.map((r) => [r.id, r.state]));
+    const rows = await sql<{ id: string; state: RunState; lapsed: boolean }[]>`
+      SELECT id, state, coalesce(lease_expires_at <= now(), false) AS lapsed FROM seed.runs WHERE id = ANY(${ids})`;
+    const byId = new Map(rows.map((r) => [r.id, r]));
     for (const [key, { lease, ttlMs }] of held) {
-      const state = states.get(lease.value.runId);
+      const run = byId.get(lease.value.runId);
       // A run that ended without an explicit release (or vanished) must not pin its slot.
-      if (state === undefined || isTerminalState(state)) {
+      if (run === undefined || isTerminalState(run.state)) {
         await releaseLease(lease.kv, lease.key, lease.value.runId);
         owned.delete(key);
         continue;
       }
-      if (!(await renewLease(lease, now() + ttlMs))) owned.delete(key);
+      // A planner took the run, then stopped stamping it (it died): the lease is left to expire
+      // like the planner's stamp, not kept alive by the gateway (R3.11, migration 0140).
+      if (run.lapsed || !(await renewLease(lease, now() + ttlMs))) owned.delete(key);
     }
   }
 
@@ -353,6 +356,10 @@ export async function createAdmission(options: AdmissionOptions): Promise<Admiss
     release,
     promote,
     heartbeat,
+    async tenantHolder(environment, tenantId) {
+      const current = await readLease(buckets.tenantLeases, tenantLeaseKey(environment, tenantId));
+      return current === null || isStale(current.value, now()) ? null : (current.value?.runId ?? null);
+    },
     start() {
       if (running) return;
       running = true;

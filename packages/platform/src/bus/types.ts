@@ -93,6 +93,8 @@ export interface Admission {
   promote(environment?: string): Promise<PromoteResult>;
   /** Renews every lease this holder owns now; releases those whose run became terminal. */
   heartbeat(): Promise<void>;
+  /** The run holding the tenant × environment lease now (an unexpired lease), or null. */
+  tenantHolder(environment: string, tenantId: string): Promise<string | null>;
   /** Starts the heartbeat and sweep loops. */
   start(): void;
   /** Stops the loops and waits for a running iteration; leases stay held (like a crash). */

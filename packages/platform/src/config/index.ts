@@ -7,3 +7,5 @@ export { NATS_VARS, natsUrlList } from "./nats.ts";
 export type { NatsVars } from "./nats.ts";
 export { badVariables, startupFailureLine } from "./fatal.ts";
 export type { BadVariable } from "./fatal.ts";
+export { inCi, notIsolatedDevBecause } from "./isolated-dev.ts";
+export type { IsolatedDevCheck } from "./isolated-dev.ts";

@@ -23,6 +23,7 @@ import {
   reportPauses,
   runningSeconds,
 } from "./governance.ts";
+import { readPurge } from "./purge.ts";
 import { classifyString } from "./scan.ts";
 import {
   type BuildReportOptions,
@@ -220,7 +221,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       extensions: { state: run.state },
     });
   }
-  const [checkpoints, batches, audit, gateway429s, traces, pauses, ledger] = await Promise.all([
+  const [checkpoints, batches, audit, gateway429s, traces, pauses, ledger, purge] = await Promise.all([
     readCheckpoints(sql, run),
     readBatches(sql, run.id),
     readAudit(sql, run.id),
@@ -228,6 +229,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
     runTraces(sql, run.id),
     readPauses(sql, run.id),
     readLedger(sql, run.id),
+    readPurge(sql, run),
   ]);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
   const planned = manifest === null ? null : plannedRows(manifest);
@@ -289,7 +291,8 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
     comparePlanOrder({ entity: a.entity, batchIndex: a.batch_index }, { entity: b.entity, batchIndex: b.batch_index }),
   );
 
-  const digest = recomputeDatasetDigest(checkpoints);
+  // A purge's data is the tenant's emptied data: its digest once the database closed the phase.
+  const digest = run.operation === "purge" ? (purge?.digest_after ?? null) : recomputeDatasetDigest(checkpoints);
   const recorded = sha256Ref(run.datasetDigest);
   // Spans recorded in seed.run_traces (gateway request/admission, planner run, evidence build)
   // of the run's own trace, then any audit row's span id.
@@ -317,6 +320,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       tenant: run.tenantId,
       environment: run.environment,
       mode: run.mode,
+      operation: run.operation,
       dry_run: run.dryRun,
       state: run.state,
       reason_code: run.reason?.code ?? null,
@@ -348,12 +352,26 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       batches_committed: checkpoints.length,
     },
     pauses: reportPauses(pauses),
+    ...(purge === null ? {} : { purge }),
     cost: reconciledCost(
-      costOf(manifest, options.costModel, written, running.runningS),
+      run.operation === "purge"
+        ? { ...costOf(null, undefined, written, null), note: "a purge has no manifest: no budget or cost estimate" }
+        : costOf(manifest, options.costModel, written, running.runningS),
       ledger,
       options.costModel,
       running.pausedS,
     ),
-    checklist: buildChecklist({ run, manifest, checkpoints, batches, audit, durationS, gateway429s, dataset, trace }),
+    checklist: buildChecklist({
+      run,
+      manifest,
+      checkpoints,
+      batches,
+      audit,
+      durationS,
+      gateway429s,
+      dataset,
+      trace,
+      purge,
+    }),
   };
 }

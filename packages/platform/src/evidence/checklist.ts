@@ -1,7 +1,8 @@
 import { RLS_REQUIRED_TABLES } from "../db/rls-record.ts";
 import type { Manifest } from "@semente/core/manifest";
 import type { Run } from "../runs/index.ts";
-import type { CheckItem } from "./types.ts";
+import { forOperation } from "./purge.ts";
+import type { CheckItem, ReportPurge } from "./types.ts";
 
 /** A checkpoint row as the report reads it. */
 export interface CheckpointFact {
@@ -59,6 +60,8 @@ export interface ChecklistInput {
   dataset: { digest: string | null; recorded_digest: string | null; checkpoints: number };
   /** The report's trace section. */
   trace: { trace_id: string | null; span_ids: string[] };
+  /** The purge phase of a purge or reseed run; null or absent for a seed run. */
+  purge?: ReportPurge | null;
 }
 
 /** Nearest-rank percentile of `values` (non-empty). */
@@ -363,9 +366,11 @@ export function buildChecklist(input: ChecklistInput): CheckItem[] {
     sloCheck(input),
     datasetCheck(input),
     traceCheck(input),
-  ].map((item) =>
-    item.status === "pass" && !hasEvidence(item)
-      ? { ...item, status: "fail" as const, summary: `no evidence was recorded for ${item.id}` }
-      : item,
-  );
+  ]
+    .map((item) => forOperation(item, input))
+    .map((item) =>
+      item.status === "pass" && !hasEvidence(item)
+        ? { ...item, status: "fail" as const, summary: `no evidence was recorded for ${item.id}` }
+        : item,
+    );
 }

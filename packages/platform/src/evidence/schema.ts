@@ -38,6 +38,23 @@ const PauseSchema = Type.Object(
   strict,
 );
 
+const PurgeSchema = Type.Object(
+  {
+    mode: Type.Union([Type.Literal("baseline"), Type.Literal("load"), Type.Literal("dr")]),
+    rows_deleted: Count,
+    deleted: Type.Array(
+      Type.Object({ entity: Type.String({ pattern: "^[a-z][a-z0-9_]{1,62}$" }), rows: Count }, strict),
+    ),
+    completed_at: Nullable(Instant),
+    digest_after: Nullable(Sha256Ref),
+  },
+  {
+    ...strict,
+    description:
+      "The purge phase of a purge or reseed run: rows deleted per entity (children first, then the mode's checkpoints), when the database closed it (nothing of the tenant left), and the digest of the emptied data. Absent for a seed run.",
+  },
+);
+
 const CheckItemSchema = Type.Object(
   {
     id: Type.Union(Object.values(CheckId).map((id) => Type.Literal(id))),
@@ -75,6 +92,11 @@ export const EvidenceReportSchema = Type.Object(
         tenant: Tenant,
         environment: EnvironmentName,
         mode: Type.Union([Type.Literal("baseline"), Type.Literal("load"), Type.Literal("dr")]),
+        operation: Type.Optional(
+          Type.Union([Type.Literal("seed"), Type.Literal("purge"), Type.Literal("reseed")], {
+            description: "Added with purge runs: older reports lack it (they are all seed runs).",
+          }),
+        ),
         dry_run: Type.Boolean(),
         state: Type.Union(["completed", "failed", "aborted", "cancelled"].map((s) => Type.Literal(s))),
         reason_code: Nullable(Type.String({ pattern: "^[A-Z][A-Z0-9_]*$" })),
@@ -125,6 +147,7 @@ export const EvidenceReportSchema = Type.Object(
     pauses: Type.Optional(
       Type.Array(PauseSchema, { description: "Window pauses, oldest first. Added later: older reports lack it." }),
     ),
+    purge: Type.Optional(PurgeSchema),
     cost: Type.Object(
       {
         currency: Nullable(Type.String({ pattern: "^[A-Z]{3}$" })),

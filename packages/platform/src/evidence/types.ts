@@ -119,6 +119,19 @@ export interface ReportLedger {
   abort: ReportLedgerEvent | null;
 }
 
+/** The purge phase of a purge or reseed run. */
+export interface ReportPurge {
+  /** The mode whose checkpoints it cleared. */
+  mode: string;
+  rows_deleted: number;
+  /** Rows deleted per entity in purge order: children first, then `checkpoints`. */
+  deleted: { entity: string; rows: number }[];
+  /** When the database closed the phase (nothing of the tenant left); null if it never did. */
+  completed_at: string | null;
+  /** The dataset digest of the tenant's now-empty data (the digest of no batches); null until closed. */
+  digest_after: string | null;
+}
+
 /** A window pause (`seed.run_pauses`). */
 export interface ReportPause {
   reason: string;
@@ -140,6 +153,8 @@ export interface EvidenceReport {
     tenant: string;
     environment: string;
     mode: string;
+    /** `seed`, `purge` or `reseed` (absent from reports signed before purge runs existed). */
+    operation?: string;
     dry_run: boolean;
     state: string;
     /** Problem code of a failed, aborted or cancelled run. */
@@ -177,6 +192,8 @@ export interface EvidenceReport {
   };
   /** Every window pause, oldest first (absent from reports signed before pauses existed). */
   pauses?: ReportPause[];
+  /** The purge phase of a purge or reseed run (absent for a seed run). */
+  purge?: ReportPurge;
   cost: ReportCost;
   checklist: CheckItem[];
 }

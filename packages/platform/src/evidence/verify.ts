@@ -5,6 +5,7 @@ import { canonicalJson } from "@semente/core/manifest";
 import { requireRun } from "../runs/index.ts";
 import { readCheckpoints, recomputeDatasetDigest } from "./build.ts";
 import { parseEnvelope, sha256Hex, verifyEnvelope } from "./dsse.ts";
+import { emptiedDigest } from "./purge.ts";
 import { assertEvidenceReport } from "./schema.ts";
 import type { EvidenceIndexEntry, EvidenceReport } from "./types.ts";
 
@@ -63,15 +64,16 @@ export async function verifyEvidence(options: VerifyEvidenceOptions): Promise<Ev
   }
   let recomputedDigest: string | null = null;
   if (options.sql !== undefined) {
+    const run = await requireRun(options.sql, report.run.id);
     const checkpoints = await readCheckpoints(options.sql, { id: report.run.id, tenantId: report.run.tenant });
-    recomputedDigest = recomputeDatasetDigest(checkpoints);
+    // A purge's data is the emptied tenant: the digest of no data once the database closed the phase.
+    recomputedDigest = run.operation === "purge" ? emptiedDigest(run.purgedAt) : recomputeDatasetDigest(checkpoints);
     if (recomputedDigest !== report.dataset.digest) {
       throw fail(
         `dataset digest mismatch: the report says ${report.dataset.digest ?? "none"}, the database's ${checkpoints.length} checkpoint(s) give ${recomputedDigest ?? "none"}`,
         "/dataset/digest",
       );
     }
-    const run = await requireRun(options.sql, report.run.id);
     if (run.state === "completed" && `sha256:${run.datasetDigest}` !== recomputedDigest) {
       throw fail(
         `dataset digest mismatch: the run recorded sha256:${run.datasetDigest ?? "none"}, its checkpoints give ${recomputedDigest ?? "none"}`,

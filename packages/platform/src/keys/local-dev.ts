@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, sign as edSign } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { notIsolatedDevBecause } from "../config/index.ts";
 import { SementeError } from "@semente/core/errors";
 import { ed25519FromSeed } from "./ed25519.ts";
 import { fpeContext, type KeyProvider } from "./types.ts";
@@ -22,8 +23,6 @@ export interface LocalDevKeyProviderOptions {
   env?: Record<string, string | undefined>;
 }
 
-const FALSY = new Set(["", "0", "false", "no", "off"]);
-
 function readDotenv(path: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
@@ -41,15 +40,8 @@ function readDotenv(path: string): Record<string, string> {
  */
 export function createLocalDevKeyProvider(options: LocalDevKeyProviderOptions): KeyProvider {
   const env = options.env ?? process.env;
-  const ci = env.CI;
-  const inCi = ci !== undefined && !FALSY.has(ci.trim().toLowerCase());
-  if (options.environment !== "dev" || !options.isolatedDev || inCi) {
-    const why =
-      options.environment !== "dev"
-        ? `environment is ${options.environment}, not dev`
-        : !options.isolatedDev
-          ? "SEMENTE_ISOLATED_DEV is not true"
-          : "CI is set";
+  const why = notIsolatedDevBecause({ environment: options.environment, isolatedDev: options.isolatedDev, env });
+  if (why !== undefined) {
     throw new SementeError("DEV_KEY_FORBIDDEN", `the local dev key is allowed only in isolated dev (${why})`);
   }
   const path = options.envLocalPath ?? ".env.local";

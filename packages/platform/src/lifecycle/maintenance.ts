@@ -60,15 +60,19 @@ export async function maintenanceStatus(sql: Sql, tenantId: string, environment:
   const [flag] = await sql<{ flagged: boolean; reason: string | null; set_by: string; until: Date | null }[]>`
     select (active and (until is null or until > now())) as flagged, reason, set_by, until
       from seed.tenant_maintenance where tenant_id = ${tenantId} and environment = ${environment}`;
-  const runs = await sql<{ id: string }[]>`
-    select id from seed.runs
+  // Migration 0140: a run holds the tenant while its planner keeps renewing its lease.
+  const runs = await sql<{ id: string; holds: boolean; lease_expires_at: Date | null }[]>`
+    select id, (lease_expires_at is null or lease_expires_at > now()) as holds, lease_expires_at from seed.runs
      where tenant_id = ${tenantId} and state in ('planning', 'running') and not dry_run order by created_at, id`;
   const [frozen] = await sql<{ on: boolean }[]>`select seed.tenant_under_maintenance(${tenantId}) as on`;
   return {
     tenantId,
     environment,
     flagged: flag?.flagged ?? false,
-    runsInProgress: runs.map((r) => r.id),
+    runsInProgress: runs.filter((r) => r.holds).map((r) => r.id),
+    runsLapsed: runs
+      .filter((r) => !r.holds)
+      .map((r) => ({ id: r.id, leaseExpiredAt: r.lease_expires_at?.toISOString() ?? "" })),
     underMaintenance: frozen?.on ?? false,
     reason: flag?.reason ?? null,
     setBy: flag?.set_by ?? null,

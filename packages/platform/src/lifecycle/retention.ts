@@ -38,7 +38,6 @@ export interface CheckpointPruner {
  */
 export function createCheckpointPruner(options: CheckpointPrunerOptions): CheckpointPruner {
   const interval = options.intervalMs ?? 3_600_000;
-  let last: number | undefined;
   const prune = async (): Promise<PrunedCheckpoints[]> => {
     const rows = await options.sql<{ tenant_id: string; environment: string; mode: string; deleted: string }[]>`
       select tenant_id, environment, mode, deleted::text from seed.prune_checkpoints()`;
@@ -60,13 +59,19 @@ export function createCheckpointPruner(options: CheckpointPrunerOptions): Checkp
     }
     return pruned;
   };
-  return {
-    prune,
-    async tick() {
-      const now = options.now().getTime();
-      if (last !== undefined && now - last < interval) return null;
-      last = now;
-      return prune();
-    },
+  return { prune, tick: everyInterval(options.now, interval, prune) };
+}
+
+/**
+ * `pass`, run at most once per `intervalMs` of the injected clock: the returned function runs it
+ * when due (the first call always is) and answers null otherwise.
+ */
+export function everyInterval<T>(now: () => Date, intervalMs: number, pass: () => Promise<T>): () => Promise<T | null> {
+  let last: number | undefined;
+  return async () => {
+    const at = now().getTime();
+    if (last !== undefined && at - last < intervalMs) return null;
+    last = at;
+    return pass();
   };
 }

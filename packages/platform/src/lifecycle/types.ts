@@ -42,10 +42,15 @@ export interface PurgeResult {
   deleted: Record<PurgeEntity, number>;
   /** Total of `deleted`. */
   rowsDeleted: number;
-  /** Rows of the tenant left per entity after the purge (all zero on success). */
+  /**
+   * Rows of the tenant left per entity after the purge (all zero on success: the database refuses
+   * to close the purge phase otherwise).
+   */
   remaining: Record<PurgeEntity, number>;
   /** Dataset digest of the tenant's data after the purge: the digest of no batches. */
   datasetDigest: string;
+  /** The purge phase was already closed before this call: nothing was deleted by it. */
+  alreadyComplete: boolean;
 }
 
 /** The maintenance flag of one tenant × environment. */
@@ -54,8 +59,13 @@ export interface MaintenanceStatus {
   environment: string;
   /** The flag row (`semente maintenance set`) is active and not past `until`. */
   flagged: boolean;
-  /** A non-dry run of the tenant is planning or running (the run-held part of the flag). */
+  /**
+   * Non-dry runs of the tenant planning or running whose lease a planner renews (or that no planner
+   * has stamped yet): the run-held part of the flag.
+   */
   runsInProgress: string[];
+  /** Runs still `planning`/`running` whose lease expired (no planner renews it): they hold nothing. */
+  runsLapsed: { id: string; leaseExpiredAt: string }[];
   /** The database refuses writes to the tenant's banking rows by every role but the seeder. */
   underMaintenance: boolean;
   reason: string | null;

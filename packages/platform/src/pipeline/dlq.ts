@@ -4,6 +4,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg, StoredMsg } from "@nats-
 import { type MsgHdrs, headers as natsHeaders } from "@nats-io/transport-node";
 import { SementeError } from "@semente/core/errors";
 import { type BatchMessage, batchMsgId, decodeBatch } from "@semente/core/pipeline";
+import { type PurgeMessage, purgeMsgId, safePurge } from "./purge-messages.ts";
 import type { PipelineNames } from "./streams.ts";
 
 /**
@@ -71,6 +72,8 @@ export interface DlqRecord {
   lastError: BatchFailedMessage | null;
   /** The batch, or `null` when its payload is not a valid batch message. */
   batch: BatchMessage | null;
+  /** A run's purge phase given up on (then `batch` is null). */
+  purge: PurgeMessage | null;
   deadAt: string;
 }
 
@@ -120,6 +123,7 @@ function toRecord(stored: StoredMsg): DlqRecord {
     deliveries: Number(h.get(DlqHeader.DELIVERIES)),
     lastError,
     batch: safeBatch(stored.data),
+    purge: safePurge(stored.data),
     deadAt: stored.timestamp,
   };
 }
@@ -142,14 +146,16 @@ export interface DeadBatch {
  */
 export async function storeDeadBatch(js: JetStreamClient, names: PipelineNames, dead: DeadBatch): Promise<number> {
   const batch = safeBatch(dead.data);
+  const purge = batch === null ? safePurge(dead.data) : null;
   const h: MsgHdrs = natsHeaders();
   h.set(DlqHeader.SOURCE_STREAM, dead.stream);
   h.set(DlqHeader.SOURCE_SEQ, String(dead.seq));
   h.set(DlqHeader.SOURCE_SUBJECT, dead.subject);
-  h.set(DlqHeader.SOURCE_MSG_ID, batch === null ? "" : batchMsgId(batch));
+  h.set(DlqHeader.SOURCE_MSG_ID, batch !== null ? batchMsgId(batch) : purge !== null ? purgeMsgId(purge) : "");
   h.set(DlqHeader.DELIVERIES, String(dead.deliveries));
   h.set(DlqHeader.LAST_ERROR, JSON.stringify(dead.lastError));
-  if (batch !== null) h.set(DlqHeader.RUN_ID, batch.runId);
+  const runId = batch?.runId ?? purge?.runId;
+  if (runId !== undefined) h.set(DlqHeader.RUN_ID, runId);
   const ack = await js.publish(names.dlqSubject(dead.stream, dead.seq), dead.data, {
     msgID: `dlq:${dead.stream}:${dead.seq}`,
     headers: h,

@@ -23,6 +23,18 @@ export {
 } from "./bulk-insert.ts";
 export { keyProviderFromConfig, KEY_PROVIDER_VARS } from "./key-provider.ts";
 export {
+  decodePurge,
+  decodePurged,
+  encodePurge,
+  isPurgeMessage,
+  PurgedMessageSchema,
+  PurgeMessageSchema,
+  purgedSubject,
+  purgeMsgId,
+  safePurge,
+} from "./purge-messages.ts";
+export type { PurgedMessage, PurgeMessage } from "./purge-messages.ts";
+export {
   backoffDelay,
   classifyFailure,
   FailureAction,

@@ -15,7 +15,10 @@ export const KEY_PROVIDER_VARS = {
   VAULT_ADDR: str("Vault/OpenBao base URL (vault-transit)", "http://127.0.0.1:8200"),
   VAULT_TOKEN: str("Vault token (vault-transit); never logged", ""),
   VAULT_TRANSIT_MOUNT: str("Mount path of the Transit engine", "transit"),
-  SEMENTE_ISOLATED_DEV: bool("Isolated dev machine: allows the local dev key (never in CI)", "false"),
+  SEMENTE_ISOLATED_DEV: bool(
+    "Isolated dev machine: allows the local dev key and `semente seed --direct` (never in CI)",
+    "false",
+  ),
   SEMENTE_DEV_KEY_FILE: str("File holding SEMENTE_DEV_KEY for the local dev key", ".env.local"),
 } as const;
 

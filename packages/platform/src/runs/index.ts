@@ -8,6 +8,7 @@ export type {
   NewRun,
   Run,
   RunMode,
+  RunOperation,
   RunPage,
   RunPatch,
   RunResource,

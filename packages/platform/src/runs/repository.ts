@@ -2,13 +2,14 @@ import { appendAudit, type Sql } from "../db/index.ts";
 import { type Problem, SementeError } from "@semente/core/errors";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { assertTransition, isTerminalState, type RunState } from "./states.ts";
-import type { ListRunsOptions, NewRun, Run, RunMode, RunPage, TransitionOptions } from "./types.ts";
+import type { ListRunsOptions, NewRun, Run, RunMode, RunOperation, RunPage, TransitionOptions } from "./types.ts";
 
 interface RunRow {
   id: string;
   environment: string;
   tenant_id: string;
   mode: RunMode;
+  operation: RunOperation;
   dry_run: boolean;
   state: RunState;
   manifest_hash: string;
@@ -28,6 +29,8 @@ interface RunRow {
   started_at: Date | null;
   finished_at: Date | null;
   queued_until: Date | null;
+  purged_at: Date | null;
+  rows_deleted: string | number | bigint | null;
   created_us: string;
 }
 
@@ -37,6 +40,7 @@ function toRun(row: RunRow): Run {
     environment: row.environment,
     tenantId: row.tenant_id,
     mode: row.mode,
+    operation: row.operation,
     dryRun: row.dry_run,
     state: row.state,
     manifestHash: row.manifest_hash,
@@ -56,14 +60,16 @@ function toRun(row: RunRow): Run {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     queuedUntil: row.queued_until,
+    purgedAt: row.purged_at,
+    rowsDeleted: row.rows_deleted === null ? null : Number(row.rows_deleted),
   };
 }
 
 // Microsecond creation time for the keyset cursor: a JS Date would truncate to milliseconds
 // and make rows created within the same millisecond skip or repeat across pages.
-const COLUMNS = `id, environment, tenant_id, mode, dry_run, state, manifest_hash, manifest_version, manifest,
+const COLUMNS = `id, environment, tenant_id, mode, operation, dry_run, state, manifest_hash, manifest_version, manifest,
   reference_datetime, key_version, principal, etag_version, reason, trace_id, dataset_digest, rows_planned,
-  rows_written, created_at, updated_at, started_at, finished_at, queued_until,
+  rows_written, created_at, updated_at, started_at, finished_at, queued_until, purged_at, rows_deleted,
   ((extract(epoch FROM created_at) * 1000000)::bigint)::text AS created_us`;
 
 /** Runs `fn` in a transaction, or directly when `sql` already is one. */
@@ -78,8 +84,8 @@ export function createRun(sql: Sql, input: NewRun): Promise<Run> {
   return inTransaction(sql, async (tx) => {
     const rows = await tx.unsafe<RunRow[]>(
       `INSERT INTO seed.runs (id, environment, tenant_id, mode, dry_run, state, manifest_hash, manifest_version,
-         manifest, reference_datetime, key_version, principal, trace_id, rows_planned, queued_until)
-       VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14)
+         manifest, reference_datetime, key_version, principal, trace_id, rows_planned, queued_until, operation)
+       VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
        RETURNING ${COLUMNS}`,
       [
         id,
@@ -96,6 +102,7 @@ export function createRun(sql: Sql, input: NewRun): Promise<Run> {
         input.traceId ?? null,
         input.rowsPlanned ?? null,
         input.queuedUntil,
+        input.operation ?? "seed",
       ] as never[],
     );
     const run = toRun(rows[0]!);
@@ -106,7 +113,7 @@ export function createRun(sql: Sql, input: NewRun): Promise<Run> {
       tenantId: run.tenantId,
       environment: run.environment,
       runId: run.id,
-      details: { mode: run.mode, dry_run: run.dryRun, manifest_hash: run.manifestHash },
+      details: { mode: run.mode, operation: run.operation, dry_run: run.dryRun, manifest_hash: run.manifestHash },
     });
     return run;
   });

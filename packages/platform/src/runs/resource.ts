@@ -11,6 +11,7 @@ export function toRunResource(run: Run): RunResource {
     environment: run.environment,
     tenant: run.tenantId,
     mode: run.mode,
+    operation: run.operation,
     dry_run: run.dryRun,
     state: run.state,
     // PostgreSQL stores the bare hex; the API always names the algorithm, like validate does.
@@ -18,7 +19,11 @@ export function toRunResource(run: Run): RunResource {
     created_at: run.createdAt.toISOString(),
     updated_at: run.updatedAt.toISOString(),
     queued_until: run.queuedUntil === null ? null : run.queuedUntil.toISOString(),
-    progress: { rows_planned: run.rowsPlanned, rows_written: run.rowsWritten },
+    progress: {
+      rows_planned: run.rowsPlanned,
+      rows_written: run.rowsWritten,
+      ...(run.operation === "seed" ? {} : { rows_deleted: run.rowsDeleted }),
+    },
     dataset_digest: run.datasetDigest,
     reason: run.reason,
   };

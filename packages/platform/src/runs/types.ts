@@ -4,12 +4,19 @@ import type { RunState } from "./states.ts";
 /** Seeding mode: `baseline`, `load` (*carga*) or `dr` (disaster recovery). */
 export type RunMode = "baseline" | "load" | "dr";
 
+/**
+ * What a run does to its tenant's data: `seed` generates the manifest's dataset, `purge` deletes
+ * the tenant's rows and its checkpoints of the mode, `reseed` purges then generates, in one run.
+ */
+export type RunOperation = "seed" | "purge" | "reseed";
+
 /** A row of `seed.runs`, camelCased. */
 export interface Run {
   id: string;
   environment: string;
   tenantId: string;
   mode: RunMode;
+  operation: RunOperation;
   dryRun: boolean;
   state: RunState;
   manifestHash: string;
@@ -36,6 +43,10 @@ export interface Run {
   finishedAt: Date | null;
   /** Deadline of the queue TTL while `queued`; cleared on admission. */
   queuedUntil: Date | null;
+  /** When the run's purge phase ended (purge and reseed runs); null before, or for a seed run. */
+  purgedAt: Date | null;
+  /** Rows the purge phase deleted (set with `purgedAt`). */
+  rowsDeleted: number | null;
 }
 
 /** Input of `createRun`. The run starts `queued`. */
@@ -45,6 +56,8 @@ export interface NewRun {
   environment: string;
   tenantId: string;
   mode: RunMode;
+  /** @default "seed" */
+  operation?: RunOperation;
   dryRun: boolean;
   manifestHash: string;
   manifestVersion: string;
@@ -108,13 +121,14 @@ export interface RunResource {
   environment: string;
   tenant: string;
   mode: RunMode;
+  operation: RunOperation;
   dry_run: boolean;
   state: RunState;
   manifest_hash: string;
   created_at: string;
   updated_at: string;
   queued_until: string | null;
-  progress: { rows_planned: number | null; rows_written: number };
+  progress: { rows_planned: number | null; rows_written: number; rows_deleted?: number | null };
   dataset_digest: string | null;
   reason: Problem | null;
 }

@@ -206,4 +206,33 @@ describe("admission", () => {
     await transitionRun(db.appSql, next.id, { to: "cancelled" });
     await rival.release(next.id);
   });
+
+  test("admission - a run whose planner stopped stamping its lease is no longer renewed by the gateway, then taken over", async () => {
+    const opts = { scope: "lapse", slotLeaseTtlMs: 900, tenantLeaseTtlMs: 900 };
+    const admission = await testAdmission(db, nats, { holderId: "g1", ...opts });
+    const rival = await testAdmission(db, nats, { holderId: "g2", ...opts });
+    const buckets = await bucketsFor(nats, "lapse");
+    const key = tenantLeaseKey("dev", "lapse-co");
+    const run = await insertRun(db.appSql, { environment: "dev", tenantId: "lapse-co" });
+    expect((await admission.submit(run)).state).toBe("admitted");
+    await db.adminSql`update seed.runs set state = 'running', lease_expires_at = now() + interval '1 minute' where id = ${run.id}`;
+    const first = (await readLease(buckets.tenantLeases, key))?.revision ?? 0;
+    await admission.heartbeat();
+    const renewed = (await readLease(buckets.tenantLeases, key))?.revision ?? 0;
+    expect(renewed).toBeGreaterThan(first);
+
+    // The planner died: its stamp passed. The gateway lets the lease run out instead of renewing it.
+    await db.adminSql`update seed.runs set lease_expires_at = now() - interval '1 second' where id = ${run.id}`;
+    await admission.heartbeat();
+    await admission.heartbeat();
+    expect((await readLease(buckets.tenantLeases, key))?.revision).toBe(renewed);
+    await Bun.sleep(1_000);
+    const next = await insertRun(db.appSql, { environment: "dev", tenantId: "lapse-co" });
+    expect((await rival.submit(next)).state).toBe("admitted");
+    const orphan = await requireRun(db.appSql, run.id);
+    expect(orphan.state).toBe("failed");
+    expect(orphan.reason?.code).toBe("LEASE_LOST");
+    await transitionRun(db.appSql, next.id, { to: "cancelled" });
+    await rival.release(next.id);
+  });
 });

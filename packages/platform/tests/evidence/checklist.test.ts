@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { buildChecklist, type ChecklistInput, hasEvidence } from "../../src/evidence/checklist.ts";
 import type { CheckItem } from "../../src/evidence/index.ts";
 import { createRunProgress, planBatches } from "@semente/core/pipeline";
+import { datasetDigest } from "@semente/core/determinism";
 import type { Run } from "../../src/runs/index.ts";
 import { devManifest, rlsRecord } from "./utils.ts";
 
@@ -30,6 +31,7 @@ function fullInput(): ChecklistInput {
     environment: "dev",
     tenantId: "banco-alfa",
     mode: "baseline",
+    operation: "seed",
     dryRun: false,
     state: "completed",
     manifestHash: hashHex,
@@ -49,6 +51,8 @@ function fullInput(): ChecklistInput {
     startedAt: new Date("2026-01-10T10:00:00Z"),
     finishedAt: new Date("2026-01-10T10:00:05Z"),
     queuedUntil: null,
+    purgedAt: null,
+    rowsDeleted: null,
   };
   return {
     run,
@@ -220,5 +224,87 @@ describe("checklist - an item only passes on the evidence it carries", () => {
     const d = item(input, "dataset");
     expect(d.status).toBe("not_applicable");
     expect(d.summary).toContain("cancelled");
+  });
+});
+
+/** A completed purge run: no checkpoint, the database closed its purge phase. */
+function purgeInput(
+  overrides: { state?: Run["state"]; closed?: boolean; recorded?: string | null } = {},
+): ChecklistInput {
+  const input = fullInput();
+  const closed = overrides.closed ?? true;
+  const empty = datasetDigest([]);
+  const recorded = overrides.recorded === undefined ? empty : overrides.recorded;
+  input.run = {
+    ...input.run,
+    operation: "purge",
+    state: overrides.state ?? "completed",
+    manifest: { kind: "purge-request/v1" },
+    datasetDigest: recorded === null ? null : recorded.slice("sha256:".length),
+    purgedAt: closed ? new Date("2026-01-10T10:00:04Z") : null,
+    rowsDeleted: closed ? 1234 : null,
+  };
+  input.manifest = null;
+  input.checkpoints = [];
+  input.dataset = { digest: closed ? empty : null, recorded_digest: recorded, checkpoints: 0 };
+  input.purge = {
+    mode: "baseline",
+    rows_deleted: 1234,
+    deleted: [{ entity: "contracts", rows: 1234 }],
+    completed_at: closed ? "2026-01-10T10:00:04.000Z" : null,
+    digest_after: closed ? empty : null,
+  };
+  return input;
+}
+
+describe("checklist - purge and reseed runs neither pass nor fail what does not apply to them", () => {
+  test("a completed purge: RLS and dataset pass on their evidence, every item about generated rows is not applicable", () => {
+    const list = buildChecklist(purgeInput());
+    expect(list.map((c) => [c.id, c.status])).toEqual([
+      ["pii", "not_applicable"],
+      ["rls", "pass"],
+      ["contracts", "not_applicable"],
+      ["idempotency", "not_applicable"],
+      ["rate_limit", "not_applicable"],
+      ["slo", "not_applicable"],
+      ["dataset", "pass"],
+      ["trace", "pass"],
+    ]);
+    const dataset = item(purgeInput(), "dataset");
+    expect(dataset.evidence.rows_deleted).toBe(1234);
+    expect(dataset.evidence.recorded_digest).toBe(datasetDigest([]));
+    expect(item(purgeInput(), "slo").summary).toContain("purge");
+  });
+
+  test("a completed purge whose phase the database never closed, or whose digest is not of no data, fails", () => {
+    expect(item(purgeInput({ closed: false }), "dataset").status).toBe("fail");
+    expect(item(purgeInput({ recorded: `sha256:${"1".repeat(64)}` }), "dataset").status).toBe("fail");
+  });
+
+  test("a purge that failed is not applicable on its dataset (its data is not known to be empty)", () => {
+    const failed = item(purgeInput({ state: "failed", closed: false, recorded: null }), "dataset");
+    expect(failed.status).toBe("not_applicable");
+    expect(failed.summary).toContain("1234 row(s) were deleted");
+  });
+
+  test("a reseed's dataset item passes only when its purge phase was closed too", () => {
+    const reseed = (closed: boolean): ChecklistInput => {
+      const input = fullInput();
+      input.run = { ...input.run, operation: "reseed" };
+      input.purge = {
+        mode: "baseline",
+        rows_deleted: 10,
+        deleted: [],
+        completed_at: closed ? "2026-01-10T10:00:01.000Z" : null,
+        digest_after: closed ? datasetDigest([]) : null,
+      };
+      return input;
+    };
+    const ok = item(reseed(true), "dataset");
+    expect(ok.status).toBe("pass");
+    expect(ok.evidence.rows_deleted).toBe(10);
+    expect(item(reseed(false), "dataset").status).toBe("fail");
+    // everything else is judged as for a seed run
+    expect(buildChecklist(reseed(true)).map((c) => c.status)).toEqual(buildChecklist(fullInput()).map((c) => c.status));
   });
 });

@@ -86,6 +86,32 @@ describe("lifecycle - maintenance flag", () => {
     await ownerInsert(A);
   });
 
+  test("maintenance - the run-held flag follows the run's lease: refused while the stamp is ahead or unset, allowed once it passed", async () => {
+    const runId = await runningRun(db, A);
+    // Not stamped yet (no planner of this release took it): held, as before migration 0140.
+    expect((await refusal(ownerInsert(A))).code).toBe("55000");
+    await db.adminSql`update seed.runs set lease_expires_at = now() + interval '1 minute' where id = ${runId}`;
+    expect((await refusal(ownerInsert(A))).code).toBe("55000");
+    expect((await refusal(db.ownerSql`truncate banking.contracts`)).code).toBe("55000");
+    expect(await maintenanceStatus(db.appSql, A, "dev")).toMatchObject({ runsInProgress: [runId], runsLapsed: [] });
+
+    // The planner stopped renewing: the stamp is in the past, the tenant is free although the run is `running`.
+    await db.adminSql`update seed.runs set lease_expires_at = now() - interval '1 second' where id = ${runId}`;
+    await ownerInsert(A);
+    const lapsed = await maintenanceStatus(db.appSql, A, "dev");
+    expect(lapsed.underMaintenance).toBe(false);
+    expect(lapsed.runsInProgress).toEqual([]);
+    expect(lapsed.runsLapsed.map((r) => r.id)).toEqual([runId]);
+    const [state] = await db.adminSql<{ state: string }[]>`select state from seed.runs where id = ${runId}`;
+    expect(state?.state).toBe("running");
+
+    // A planner resumes it and stamps it again: frozen again.
+    await db.adminSql`update seed.runs set lease_expires_at = now() + interval '1 minute' where id = ${runId}`;
+    expect((await refusal(ownerInsert(A))).code).toBe("55000");
+    await finish(runId);
+    await ownerInsert(A);
+  });
+
   test("maintenance - set, status and clear by an admin are enforced and audited", async () => {
     const set = await setMaintenance(db.appSql, { tenantId: A, environment: "dev", actor: "alice", reason: "gameday" });
     expect(set).toMatchObject({

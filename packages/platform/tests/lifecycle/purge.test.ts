@@ -4,6 +4,7 @@ import postgres from "postgres";
 import { BANKING_TABLES, withTenant } from "../../src/db/index.ts";
 import { datasetDigest } from "@semente/core/determinism";
 import { PURGE_ORDER, purgeTenant } from "../../src/lifecycle/index.ts";
+import { bankingFixture } from "../db/fixtures.ts";
 import { createTestDatabase, runningRun, type TestDatabase } from "../harness.ts";
 import { purgeRun, seedTenant, snapshotTenant } from "./utils.ts";
 
@@ -114,6 +115,47 @@ describe("lifecycle - purge", () => {
     const result = await purgeTenant(options(runId, A));
     for (const table of BANKING_TABLES) expect(result.deleted[table]).toBe(seeded.rows[table] ?? -1);
     expect(await snapshotTenant(db, B)).toEqual(before);
+  });
+
+  test("purge - the closed purge phase of a reseed deletes nothing more: the seed phase's rows stay", async () => {
+    await seedTenant(db, A);
+    const runId = await purgeRun(db, A, "reseed");
+    // the phase cannot be closed while rows are left, nor outside the run's purge binding
+    expect(
+      await sqlState(
+        db.seederSql.begin(async (tx) => {
+          await tx`select seed.bind_purge_tenant(${runId})`;
+          return tx`select seed.complete_purge(${runId})`;
+        }),
+      ),
+    ).toBe("55000");
+    expect(await sqlState(db.seederSql`select seed.complete_purge(${runId})`)).toBe("42501");
+    const first = await purgeTenant(options(runId, A, 500));
+    expect(first.alreadyComplete).toBe(false);
+    const [run] = await db.adminSql<{ purged_at: Date | null; rows_deleted: string }[]>`
+      select purged_at, rows_deleted::text from seed.runs where id = ${runId}`;
+    expect(run?.purged_at).not.toBeNull();
+    expect(Number(run?.rows_deleted)).toBe(first.rowsDeleted);
+    // the seed phase writes under the same run; a redelivered purge then deletes nothing
+    const reseeded = await withTenant(
+      db.seederSql,
+      A,
+      (tx) => tx`insert into banking.tenants ${tx(bankingFixture(A, 1, 1).tenants)}`,
+      { runId },
+    );
+    expect(reseeded.count).toBe(1);
+    expect(await sqlState(db.seederSql.begin((tx) => tx`select seed.bind_purge_tenant(${runId})`))).toBe("42501");
+    const again = await purgeTenant(options(runId, A));
+    expect(again.alreadyComplete).toBe(true);
+    expect(again.rowsDeleted).toBe(first.rowsDeleted);
+    const [left] = await db.adminSql<
+      { n: number }[]
+    >`select count(*)::int as n from banking.tenants where tenant_id = ${A}`;
+    expect(left?.n).toBe(1);
+    const audits =
+      await db.adminSql`select 1 from seed.audit_log where run_id = ${runId} and action = 'purge.complete'`;
+    expect(audits.length).toBe(1);
+    await db.adminSql`delete from banking.tenants where tenant_id = ${A}`;
   });
 
   test("purge - only a running purge run may delete, and only its own tenant's rows", async () => {

@@ -127,6 +127,7 @@ describe("runs repository", () => {
       environment: "staging",
       tenant: "reason-co",
       mode: "baseline",
+      operation: "seed",
       dry_run: true,
       state: "expired",
       manifest_hash: `sha256:${run.manifestHash}`,

@@ -23,6 +23,7 @@ import {
 import type { GatewayConfig } from "../config.ts";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import { AUDITED, type Handler, type RequestContext, type RequestScope, type RouteSpec } from "./context.ts";
+import { assertServedEnvironment } from "./environment.ts";
 import { idempotentResponse, tenantBucket } from "./idempotent.ts";
 import { createChainLimits } from "./limits.ts";
 import { encodeReply, problemReply, toResponse } from "./reply.ts";
@@ -169,6 +170,7 @@ export function createRequestChain(deps: RequestChainDeps) {
       authorize(action, target) {
         Object.assign(scope, target);
         assertAllowed(state.principal, action, target);
+        assertServedEnvironment(config.environment, target.environment);
       },
       limitTenant: (tenant) => limits.take(config.rateLimits.tenant, `tenant:${tenant}`, state.limits),
       idempotent: (contentHash, produce, ttlSeconds, limit) =>

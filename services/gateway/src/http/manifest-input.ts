@@ -15,7 +15,20 @@ export interface ManifestJob {
  * fingerprint (the manifest hash when it parsed, else the body's sha256). Parse errors are returned,
  * not thrown, so that a 422 is itself stored under the Idempotency-Key and replayed.
  */
-export type ManifestInput = { hash: string; parsed?: ParsedManifest; error?: unknown; dryRun: boolean };
+export type ManifestInput = {
+  hash: string;
+  parsed?: ParsedManifest;
+  error?: unknown;
+  dryRun: boolean;
+  /** What the run does (`POST /seed-runs` only). @default "seed" */
+  operation?: RunOperation;
+  /** A purge request's target (operation `purge`, no manifest). */
+  purge?: { tenant: string; environment: string; mode: string };
+};
+
+/** Operations `POST /api/v1/seed-runs` accepts. */
+export type RunOperation = "seed" | "reseed" | "purge";
+const OPERATIONS: readonly string[] = ["seed", "reseed", "purge"];
 
 /** `ManifestInput` as it crosses a worker boundary: a `SementeError` travels as its fields. */
 export type EncodedInput = Omit<ManifestInput, "error"> & {
@@ -63,7 +76,7 @@ export function manifestInput(job: ManifestJob): ManifestInput {
   }
 }
 
-/** `POST /api/v1/seed-runs` as JSON: `{ manifest | manifest_yaml, dry_run }`. */
+/** `POST /api/v1/seed-runs` as JSON: `{ operation?, manifest | manifest_yaml, dry_run }`, or a purge request. */
 function fromRunEnvelope(text: string): ManifestInput {
   let envelope: unknown;
   try {
@@ -81,18 +94,15 @@ function fromRunEnvelope(text: string): ManifestInput {
     typeof envelope === "object" && envelope !== null && !Array.isArray(envelope) ? envelope : {}
   ) as Record<string, unknown>;
   if (body !== envelope) issues.push({ pointer: "", message: "must be an object" });
-  const known = new Set(["manifest", "manifest_yaml", "dry_run"]);
-  // The unknown member's name is input: reported at the envelope, never echoed.
-  if (Object.keys(body).some((name) => !known.has(name)))
-    issues.push({ pointer: "", message: "unknown property: only manifest, manifest_yaml and dry_run are read" });
+  const operation = body.operation ?? "seed";
+  if (typeof operation !== "string" || !OPERATIONS.includes(operation)) {
+    issues.push({ pointer: "/operation", message: "must be seed, reseed or purge" });
+  } else if (operation === "purge") {
+    return fromPurgeEnvelope(text, body, issues);
+  }
+  issues.push(...manifestEnvelopeIssues(body, operation));
   const dryRun = body.dry_run ?? false;
-  if (typeof dryRun !== "boolean") issues.push({ pointer: "/dry_run", message: "must be a boolean" });
-  const hasObject = body.manifest !== undefined;
   const hasYaml = body.manifest_yaml !== undefined;
-  if (hasObject === hasYaml)
-    issues.push({ pointer: "", message: "exactly one of manifest or manifest_yaml is required" });
-  if (hasYaml && typeof body.manifest_yaml !== "string")
-    issues.push({ pointer: "/manifest_yaml", message: "must be a string" });
   if (issues.length > 0) {
     return {
       hash: sha256Hex(text),
@@ -107,8 +117,65 @@ function fromRunEnvelope(text: string): ManifestInput {
   const input = hasYaml
     ? parse(body.manifest_yaml as string, false, dryRun as boolean)
     : parse(JSON.stringify(body.manifest), true, dryRun as boolean);
-  // dry_run is part of the request: the same manifest as a dry run is a different request.
-  return { ...input, hash: sha256Hex(`${input.hash}\n${dryRun ? "dry-run" : "run"}`) };
+  // dry_run and the operation are part of the request: the same manifest as a dry run, or as a
+  // reseed, is a different request.
+  const kind = `${dryRun ? "dry-run" : "run"}${operation === "reseed" ? "\nreseed" : ""}`;
+  return { ...input, operation: operation as RunOperation, hash: sha256Hex(`${input.hash}\n${kind}`) };
+}
+
+/** What is wrong with a seed or reseed envelope's members (names of unknown members are never echoed). */
+function manifestEnvelopeIssues(body: Record<string, unknown>, operation: unknown): ProblemIssue[] {
+  const issues: ProblemIssue[] = [];
+  const known = new Set(["manifest", "manifest_yaml", "dry_run", "operation"]);
+  if (Object.keys(body).some((name) => !known.has(name)))
+    issues.push({
+      pointer: "",
+      message: "unknown property: only operation, manifest, manifest_yaml and dry_run are read",
+    });
+  const dryRun = body.dry_run ?? false;
+  if (typeof dryRun !== "boolean") issues.push({ pointer: "/dry_run", message: "must be a boolean" });
+  if (operation === "reseed" && dryRun === true)
+    issues.push({ pointer: "/dry_run", message: "a reseed deletes data: it cannot be a dry run" });
+  const hasObject = body.manifest !== undefined;
+  const hasYaml = body.manifest_yaml !== undefined;
+  if (hasObject === hasYaml)
+    issues.push({ pointer: "", message: "exactly one of manifest or manifest_yaml is required" });
+  if (hasYaml && typeof body.manifest_yaml !== "string")
+    issues.push({ pointer: "/manifest_yaml", message: "must be a string" });
+  return issues;
+}
+
+/** `{ operation: "purge", tenant, environment, mode? }`: no manifest, never a dry run. */
+function fromPurgeEnvelope(text: string, body: Record<string, unknown>, issues: ProblemIssue[]): ManifestInput {
+  const known = new Set(["operation", "tenant", "environment", "mode"]);
+  if (Object.keys(body).some((name) => !known.has(name)))
+    issues.push({
+      pointer: "",
+      message: "unknown property: a purge reads only operation, tenant, environment and mode",
+    });
+  const mode = body.mode ?? "baseline";
+  for (const [name, value] of [
+    ["tenant", body.tenant],
+    ["environment", body.environment],
+    ["mode", mode],
+  ] as const) {
+    if (typeof value !== "string" || value === "") issues.push({ pointer: `/${name}`, message: "must be a string" });
+  }
+  if (issues.length > 0) {
+    return {
+      hash: sha256Hex(text),
+      error: new SementeError("VALIDATION_FAILED", "invalid purge request", { errors: issues }),
+      dryRun: false,
+      operation: "purge",
+    };
+  }
+  const purge = { tenant: body.tenant as string, environment: body.environment as string, mode: mode as string };
+  return {
+    hash: sha256Hex(`purge\n${purge.tenant}\n${purge.environment}\n${purge.mode}`),
+    dryRun: false,
+    operation: "purge",
+    purge,
+  };
 }
 
 /** Deeper than any manifest can be (the schema's deepest field is 4 levels down). */

@@ -4,41 +4,19 @@ import type { Admission, RunEventsOptions } from "@semente/platform/bus";
 import { publishRunEvent } from "@semente/platform/bus";
 import type { Sql } from "@semente/platform/db";
 import type { WormReadOptions } from "@semente/platform/evidence";
-import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
-import {
-  type CostModel,
-  estimateCost,
-  assertWithinWindow,
-  type Manifest,
-  type Mode,
-  plannedRows,
-} from "@semente/core/manifest";
-import {
-  createRun,
-  getRun,
-  isRunState,
-  listRuns,
-  type Run,
-  runEtag,
-  toRunResource,
-  transitionRun,
-  withdrawRun,
-} from "@semente/platform/runs";
-import {
-  type ExportGate,
-  inSpan,
-  type Logger,
-  RunSpan,
-  recordRunSpan,
-  sementeTracer,
-  traceContextOf,
-} from "@semente/platform/telemetry";
+import { SementeError, toProblem } from "@semente/core/errors";
+import type { CostModel, Mode } from "@semente/core/manifest";
+import { getRun, isRunState, listRuns, type Run, runEtag, toRunResource, transitionRun } from "@semente/platform/runs";
+import type { ExportGate, Logger } from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import { assertManifestMedia, isJsonMedia, readText } from "../http/body.ts";
 import type { ManifestParser } from "../http/manifest-cache.ts";
 import { authorizeManifest, authorizeRole, type Handler, type RequestContext } from "../http/context.ts";
 import type { Reply } from "../http/reply.ts";
+import { admitManifest, createPurge } from "./admit.ts";
+
+export { admitManifest } from "./admit.ts";
 
 /** Dependencies of the seed-runs routes. */
 export interface RunsDeps {
@@ -67,7 +45,8 @@ export interface RunsDeps {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function runReply(status: number, run: Run): Reply {
+/** The 202/200 reply of a run: its resource with ETag and Location. */
+export function runReply(status: number, run: Run): Reply {
   return {
     status,
     headers: { ETag: runEtag(run), Location: `/api/v1/seed-runs/${run.id}`, "Cache-Control": "no-cache" },
@@ -96,100 +75,10 @@ export async function loadRun(deps: RunsDeps, ctx: RequestContext, action: Actio
   }
 }
 
-const BROKER_RETRY_AFTER_S = 5;
-
-function brokerDown(cause: unknown): SementeError {
-  return new SementeError(
-    "UNAVAILABLE",
-    "NATS broker unavailable: no run was created; retry with the same Idempotency-Key",
-    {
-      cause,
-      retryable: true,
-      extensions: { retry_after: BROKER_RETRY_AFTER_S, checks: { nats: "down" } },
-    },
-  );
-}
-
 /**
- * Submits a freshly created run; when admission fails for a reason other than a refusal of its
- * own (the broker's KV or stream did not answer), the run is withdrawn so that the 503 leaves
- * nothing behind and the released Idempotency-Key creates exactly one run on retry.
+ * `POST /api/v1/seed-runs`: validates, creates the run `queued`, then submits it to admission
+ * (202). `operation` `reseed` and `purge` need the admin role for the tenant and environment.
  */
-async function submitOrWithdraw(deps: RunsDeps, ctx: RequestContext, created: Run) {
-  try {
-    return await deps.admission.submit(created);
-  } catch (error) {
-    if (isSementeError(error) && error.status < 500) throw error;
-    const down = brokerDown(error);
-    const withdrawn = await withdrawRun(deps.sql, created, toProblem(down), ctx.principal.subject);
-    ctx.log.error({ err: error, withdrawn }, "admission failed; run withdrawn");
-    throw withdrawn ? down : error;
-  }
-}
-
-/**
- * Checks the window and the budget, creates the run `queued` and submits it to admission: what
- * `POST /api/v1/seed-runs` does once the manifest is parsed, and what a DLQ replay's resume run does.
- */
-export async function admitManifest(
-  deps: RunsDeps,
-  ctx: RequestContext,
-  manifest: Manifest,
-  input: { dryRun: boolean; hash: string },
-): Promise<Run> {
-  const now = deps.now();
-  assertWithinWindow(manifest.window, now);
-  const cost = estimateCost(manifest, deps.costModel);
-  if (cost.overBudget) {
-    throw new SementeError("BUDGET_EXCEEDED", "estimated cost is over the manifest's budget", {
-      errors: [{ pointer: "/budget/max_cost", message: `estimate is ${Math.round(cost.ratio * 100)} % of the budget` }],
-    });
-  }
-  // A run created while the broker is down could be neither admitted nor expired (the queue
-  // lives in KV): refuse before writing anything.
-  await deps.brokerProbe().catch((error) => {
-    throw brokerDown(error);
-  });
-  const created = await createRun(deps.sql, {
-    environment: manifest.metadata.environment,
-    tenantId: manifest.metadata.tenant,
-    mode: manifest.mode,
-    dryRun: input.dryRun,
-    manifestHash: input.hash.replace(/^sha256:/, ""),
-    manifestVersion: manifest.metadata.version,
-    manifest,
-    referenceDatetime: manifest.reference_datetime,
-    keyVersion: manifest.key_version,
-    principal: ctx.principal.subject,
-    queuedUntil: new Date(now.getTime() + deps.queueTtlSeconds * 1000),
-    traceId: ctx.trace.traceId,
-    rowsPlanned: plannedRows(manifest).total,
-  });
-  ctx.scope.run = created.id;
-  const admitting = performance.now();
-  const tracer = deps.tracer ?? sementeTracer();
-  const attributes = {
-    "semente.run_id": created.id,
-    "semente.tenant": created.tenantId,
-    "semente.environment": created.environment,
-    "semente.mode": created.mode,
-  };
-  const decision = await inSpan(tracer, RunSpan.admission, { attributes }, async (span) => {
-    // Recorded before the submit: the planner parents its run span on the admission span.
-    await recordRunSpan(deps.sql, created.id, "gateway", RunSpan.request, ctx.span);
-    await recordRunSpan(deps.sql, created.id, "gateway", RunSpan.admission, span, traceContextOf(ctx.span).spanId);
-    const result = await submitOrWithdraw(deps, ctx, created);
-    span.setAttribute("semente.decision", result.state);
-    return result;
-  });
-  const labels = { environment: created.environment, decision: decision.state };
-  deps.metrics.admissionLatency.observe(labels, (performance.now() - admitting) / 1000);
-  deps.metrics.admissions.inc(labels);
-  ctx.log.info({ decision: decision.state }, "admission decision");
-  return decision.run;
-}
-
-/** `POST /api/v1/seed-runs`: validates, creates the run `queued`, then submits it to admission (202). */
 export function createRunRoute(deps: RunsDeps): Handler {
   return async (ctx) => {
     // Everything the headers tell is checked before a byte of the body is read.
@@ -197,7 +86,10 @@ export function createRunRoute(deps: RunsDeps): Handler {
     assertManifestMedia(ctx.request);
     const text = await readText(ctx.request, deps.maxBodyBytes);
     const input = await deps.parser({ kind: "run", text, json: isJsonMedia(ctx.request) }, ctx.principal.subject);
-    authorizeManifest(ctx, Action.create, input);
+    if (input.operation === "purge") return createPurge(deps, ctx, input);
+    const operation = input.operation === "reseed" ? "reseed" : "seed";
+    if (operation === "reseed") authorizeRole(ctx, Action.purge);
+    authorizeManifest(ctx, operation === "reseed" ? Action.purge : Action.create, input);
     const manifest = input.parsed?.manifest;
     // Fail closed before anything is reserved or written: a run must not start blind (T067).
     deps.gate?.assertOpen();
@@ -206,10 +98,12 @@ export function createRunRoute(deps: RunsDeps): Handler {
       input.hash,
       async () => {
         if (input.parsed === undefined || manifest === undefined) throw input.error;
-        return runReply(
-          202,
-          await admitManifest(deps, ctx, manifest, { dryRun: input.dryRun, hash: input.parsed.hash }),
-        );
+        const admitted = await admitManifest(deps, ctx, manifest, {
+          dryRun: input.dryRun,
+          hash: input.parsed.hash,
+          operation,
+        });
+        return runReply(202, admitted);
       },
       ttl,
       // The tenant's token is taken with the reservation, in one round trip.

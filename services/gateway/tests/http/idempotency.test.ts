@@ -85,8 +85,9 @@ describe("idempotency", () => {
   });
 
   test("idempotency - survives a restart: a new gateway over the same database replays", async () => {
-    const before = await validate(requester(world.gateway.app), "k-restart", profile("homolog", "banco-alfa"));
-    const restarted = await world.newGateway();
+    const homolog = await world.newGateway({ environment: "homolog" });
+    const before = await validate(requester(homolog.app), "k-restart", profile("homolog", "banco-alfa"));
+    const restarted = await world.newGateway({ environment: "homolog" });
     const after = await validate(requester(restarted.app), "k-restart", profile("homolog", "banco-alfa"));
     expect(after.status).toBe(before.status);
     expect(await after.text()).toBe(await before.text());

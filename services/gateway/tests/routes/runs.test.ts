@@ -91,7 +91,7 @@ describe("seed runs", () => {
   });
 
   test("runs - outside the window is 409 OUTSIDE_WINDOW and creates nothing", async () => {
-    const noon = await world.newGateway({}, () => new Date("2025-06-01T12:00:00Z"));
+    const noon = await world.newGateway({ environment: "staging" }, () => new Date("2025-06-01T12:00:00Z"));
     const res = await requester(noon.app)("POST", "/api/v1/seed-runs", {
       token: admin,
       body: profile("staging", "banco-alfa"),

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Environment } from "@semente/core/manifest";
+import type { Gateway } from "../../src/app.ts";
 import { createWorld, NIGHT, PROFILES_DIR, profile, requester, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;
@@ -23,8 +25,23 @@ describe("validate", () => {
     readdirSync(resolve(PROFILES_DIR, env)).map((file) => [env, file.replace(/\.yaml$/, "")] as const),
   );
 
+  // A gateway serves one environment: each canonical manifest goes to a gateway of its own.
+  const gateways = new Map<string, Gateway>();
+  const gatewayOf = async (env: string): Promise<Gateway> => {
+    if (env === "dev") return world.gateway;
+    let gateway = gateways.get(env);
+    if (gateway === undefined) {
+      gateway = await world.newGateway({ environment: env as Environment });
+      gateways.set(env, gateway);
+    }
+    return gateway;
+  };
+  afterAll(() => {
+    for (const gateway of gateways.values()) gateway.close();
+  });
+
   test.each(canonical)("validate - accepts the canonical manifest %s/%s with a plan", async (env, tenant) => {
-    const send = requester(world.gateway.app);
+    const send = requester((await gatewayOf(env)).app);
     const res = await send("POST", "/api/v1/seed-profiles/validate", {
       token: admin,
       body: profile(env, tenant),
@@ -188,8 +205,8 @@ describe("validate", () => {
       ip: { name: "ip", quota: 100, windowSeconds: 60 },
       ops: { name: "ops", quota: 100, windowSeconds: 60 },
     };
-    const replicaA = requester((await world.newGateway({ rateLimits: policies })).app);
-    const replicaB = requester((await world.newGateway({ rateLimits: policies })).app);
+    const replicaA = requester((await world.newGateway({ rateLimits: policies, environment: "homolog" })).app);
+    const replicaB = requester((await world.newGateway({ rateLimits: policies, environment: "homolog" })).app);
     const body = profile("homolog", "banco-beta");
     const a = await replicaA("POST", "/api/v1/seed-profiles/validate", {
       token: await token({ sub: "t-1" }),
