@@ -1,7 +1,8 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type AuthKeys, createTokenVerifier } from "@semente/platform/auth";
-import type { Admission, RunEventsOptions } from "@semente/platform/bus";
+import type { RunEventsOptions } from "@semente/platform/bus";
+import type { Admission } from "@semente/platform/admission";
 import type { Sql } from "@semente/platform/db";
 import { SementeError } from "@semente/core/errors";
 import { createIdempotencyStore, createRateLimiter } from "@semente/platform/request-guards";

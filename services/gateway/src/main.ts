@@ -3,13 +3,8 @@ import { createGatewayLogger, createGatewayMetrics, startGatewayTelemetry } from
 import type { Telemetry } from "@semente/platform/telemetry";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { isIsolatedDev, resolveAuthKeys } from "@semente/platform/auth";
-import {
-  type Admission,
-  connectNats,
-  createAdmission,
-  ensureRunEventsStream,
-  natsOptionsFromVars,
-} from "@semente/platform/bus";
+import { connectNats, ensureRunEventsStream, natsOptionsFromVars } from "@semente/platform/bus";
+import { type Admission, createAdmission } from "@semente/platform/admission";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { applyDotenv, deprecatedVariables, startupFailureLine } from "@semente/platform/config";
 import { createSql, type Sql } from "@semente/platform/db";

@@ -6,11 +6,11 @@ import { mintToken } from "@semente/platform/auth";
 import { createLogger } from "@semente/platform/telemetry";
 import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
 import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
-import { runEventsFor, testAdmission } from "../../../packages/platform/tests/bus/admission-helpers.ts";
+import { runEventsFor, testAdmission } from "../../../packages/platform/tests/admission/admission-helpers.ts";
 import { createGateway, type Gateway, type GatewayDeps } from "../src/app.ts";
 import type { GatewayConfig } from "../src/config.ts";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/platform/config";
-import type { Admission } from "@semente/platform/bus";
+import type { Admission } from "@semente/platform/admission";
 import { type BatchMessage, encodeMessage } from "@semente/core/pipeline";
 import { type PipelineNames, storeDeadBatch } from "@semente/platform/pipeline";
 

@@ -1,12 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import {
-  claimLease,
-  openAdmissionBuckets,
-  readLease,
-  renewLease,
-  slotKey,
-  tenantLeaseKey,
-} from "@semente/platform/bus";
+import { openAdmissionBuckets, slotKey, tenantLeaseKey } from "@semente/platform/bus";
+import { claimLease, readLease, renewLease } from "@semente/platform/admission";
 import type { Sql } from "@semente/platform/db";
 
 /** Options of {@link createLeaseKeeper}. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type Admission, connectNats, createAdmission, natsOptionsFromVars } from "@semente/platform/bus";
+import { connectNats, natsOptionsFromVars } from "@semente/platform/bus";
+import { type Admission, createAdmission } from "@semente/platform/admission";
 import { applyDotenv, deprecatedVariables, startupFailureLine } from "@semente/platform/config";
 import { createSql, type Sql } from "@semente/platform/db";
 import { wormStoreFromConfig } from "@semente/platform/evidence";

@@ -8,7 +8,6 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
-  type Admission,
   type BrokerWatch,
   createBrokerWatch,
   ensureRunEventsStream,
@@ -16,6 +15,7 @@ import {
   RUN_EVENTS_STREAM,
   type RunEventsOptions,
 } from "@semente/platform/bus";
+import type { Admission } from "@semente/platform/admission";
 import type { Sql } from "@semente/platform/db";
 import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
 import {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Role } from "@semente/platform/auth";
-import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/platform/bus";
+import { connectNats, natsOptionsFromVars } from "@semente/platform/bus";
+import { createAdmission } from "@semente/platform/admission";
 import { COMMON_VARS, int, loadConfig, NATS_VARS, notIsolatedDevBecause, oneOf } from "@semente/platform/config";
 import { createSql } from "@semente/platform/db";
 import { SementeError } from "@semente/core/errors";

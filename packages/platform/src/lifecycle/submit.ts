@@ -1,4 +1,4 @@
-import type { Admission, SubmitResult } from "../bus/types.ts";
+import type { Admission, SubmitResult } from "../admission/types.ts";
 import { type Sql, TENANT_ID_PATTERN, withTenant } from "../db/index.ts";
 import { isSementeError, type ProblemIssue, SementeError, toProblem } from "@semente/core/errors";
 import { sha256Hex } from "../request-guards/fingerprint.ts";

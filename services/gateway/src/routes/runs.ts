@@ -1,6 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { Action, canSee } from "@semente/platform/auth";
-import type { Admission, RunEventsOptions } from "@semente/platform/bus";
+import type { RunEventsOptions } from "@semente/platform/bus";
+import type { Admission } from "@semente/platform/admission";
 import { publishRunEvent } from "@semente/platform/bus";
 import type { Sql } from "@semente/platform/db";
 import type { WormReadOptions } from "@semente/platform/evidence";

@@ -3,7 +3,7 @@ import type { KV } from "@nats-io/kv";
 import { appendAudit, type Sql } from "../db/index.ts";
 import { type Problem, SementeError, toProblem } from "@semente/core/errors";
 import { isTerminalState, type Run, type RunState, requireRun, transitionRun } from "../runs/index.ts";
-import { type AdmissionBuckets, openAdmissionBuckets, slotKey, tenantLeaseKey } from "./buckets.ts";
+import { type AdmissionBuckets, openAdmissionBuckets, slotKey, tenantLeaseKey } from "../bus/buckets.ts";
 import { claimLease, type HeldLease, isStale, type LeaseValue, readLease, releaseLease, renewLease } from "./lease.ts";
 import {
   enqueue,
@@ -15,7 +15,7 @@ import {
   markWaitingFor,
   resolveEntry,
 } from "./queue.ts";
-import { ensureRunEventsStream, publishRunEvent } from "./run-events.ts";
+import { ensureRunEventsStream, publishRunEvent } from "../bus/run-events.ts";
 import type { Admission, AdmissionOptions, PromoteResult, SubmitResult } from "./types.ts";
 
 interface Owned {
