@@ -1,3 +1,4 @@
+import { type BatchFailedMessage, decodeBatchFailed } from "@semente/core/pipeline";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -19,10 +20,8 @@ import type { Admission } from "@semente/platform/admission";
 import type { Sql } from "@semente/platform/db";
 import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
 import {
-  type BatchFailedMessage,
   createDlqEnricher,
   type DlqEnricher,
-  decodeBatchFailed,
   type DlqRecord,
   decodePurged,
   type EnsurePipelineOptions,

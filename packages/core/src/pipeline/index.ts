@@ -1,5 +1,7 @@
 export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
 export { runDatasetDigest } from "./dataset-digest.ts";
+export { BatchFailedMessageSchema, decodeBatchFailed, encodeBatchFailed } from "./failed-message.ts";
+export type { BatchFailedMessage } from "./failed-message.ts";
 export {
   BatchMessageSchema,
   batchMsgId,

@@ -1,12 +1,11 @@
+import { type BatchFailedMessage, encodeBatchFailed } from "@semente/core/pipeline";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { SementeError } from "@semente/core/errors";
 import {
-  type BatchFailedMessage,
   type BatchWriter,
   backoffDelay,
   classifyFailure,
-  encodeBatchFailed,
   FailureAction,
   NAK_BACKOFF,
   type PipelineNames,

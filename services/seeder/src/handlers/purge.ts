@@ -1,3 +1,4 @@
+import { encodeBatchFailed } from "@semente/core/pipeline";
 import type { JsMsg } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import type { Sql } from "@semente/platform/db";
@@ -7,7 +8,6 @@ import {
   backoffDelay,
   classifyFailure,
   decodePurge,
-  encodeBatchFailed,
   encodePurge,
   FailureAction,
   isPurgeMessage,
