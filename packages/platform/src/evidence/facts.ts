@@ -1,9 +1,46 @@
 import { type Sql, withTenant } from "../db/index.ts";
 import { comparePlanOrder } from "@semente/core/pipeline";
 import type { Run } from "../runs/index.ts";
-import type { AuditFact, BatchFact, CheckpointFact } from "./checklist.ts";
 
 // What the evidence builder reads from PostgreSQL about one run (every read, no report logic).
+
+/** A checkpoint row as the report reads it. */
+export interface CheckpointFact {
+  entity: string;
+  batchIndex: number;
+  fromOrdinal: number;
+  toOrdinal: number;
+  rowCount: number;
+  /** 64 hex, as stored. */
+  digest: string;
+  keyVersion: number;
+  durationMs: number | null;
+  /** Rows the seeder validated against their entity contract; null when not recorded. */
+  rowsValidated: number | null;
+}
+
+/** A batch row as the report reads it. */
+export interface BatchFact {
+  entity: string;
+  batchIndex: number;
+  level: number;
+  fromOrdinal: number;
+  toOrdinal: number;
+  state: string;
+  attempts: number;
+  rowCount: number | null;
+  digest: string | null;
+  /** `last_error->>'code'`. */
+  errorCode: string | null;
+}
+
+/** An audit row of the run. */
+export interface AuditFact {
+  action: string;
+  outcome: string;
+  reason: string | null;
+  details: Record<string, unknown> | null;
+}
 
 /** Reads a run's checkpoints under its tenant (RLS), in plan order. */
 export async function readCheckpoints(sql: Sql, run: Pick<Run, "id" | "tenantId">): Promise<CheckpointFact[]> {

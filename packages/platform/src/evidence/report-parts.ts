@@ -1,6 +1,6 @@
 import type { Entity } from "@semente/core/manifest";
 import { compareEntityPlanOrder, comparePlanOrder } from "@semente/core/pipeline";
-import type { BatchFact, CheckpointFact } from "./checklist.ts";
+import type { BatchFact, CheckpointFact } from "./facts.ts";
 import type { ReportBatch, ReportEntity } from "./types.ts";
 
 // The report's per-entity and per-batch sections, from the facts read (pure), in plan order.
