@@ -5,7 +5,7 @@ import { mintToken, resolveAuthKeys } from "../packages/platform/src/auth/index.
 import type { Sql } from "../packages/platform/src/db/index.ts";
 import { type Manifest, plannedRows } from "../packages/core/src/manifest/index.ts";
 import { WritePath } from "../packages/platform/src/pipeline/index.ts";
-import { createTestNats } from "../packages/platform/tests/nats-harness.ts";
+import { createTestNats, type TestNats } from "../packages/platform/tests/nats-harness.ts";
 import type { VaultTestServer } from "../packages/platform/tests/keys/vault-server.ts";
 import {
   type BatchDone,
@@ -84,15 +84,9 @@ export interface PipelineResult {
 
 const TERMINAL = new Set(["completed", "failed", "cancelled", "expired", "aborted"]);
 
-/**
- * Starts gateway, planner and `seeders` seeders as real processes (as `semente up` does) on their
- * own NATS prefix, submits the manifest through the gateway with a minted token, polls until the
- * run is terminal, and stops everything (also on failure).
- */
-export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
-  const nats = await createTestNats("bench");
-  const logDir = mkdtempSync(join(tmpdir(), "semente-bench-"));
-  const env: Record<string, string> = {
+/** The environment every service of a bench stack gets: isolated NATS prefix, the test key server, dev WORM. */
+export function benchServiceEnv(nats: TestNats, vault: VaultTestServer, logDir: string): Record<string, string> {
+  return {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "/tmp",
     CI: "true",
@@ -104,11 +98,24 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     PIPELINE_NATS_NAME_PREFIX: nats.prefix,
     PIPELINE_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
     KEY_PROVIDER: "vault-transit",
-    VAULT_ADDR: options.vault.url,
-    VAULT_TOKEN: options.vault.token,
-    GATEWAY_JWT_SECRET: `bench-${crypto.randomUUID()}-${crypto.randomUUID()}`,
+    VAULT_ADDR: vault.url,
+    VAULT_TOKEN: vault.token,
     EVIDENCE_WORM_DIR: join(logDir, "worm"),
     LOG_LEVEL: "info",
+  };
+}
+
+/**
+ * Starts gateway, planner and `seeders` seeders as real processes (as `semente up` does) on their
+ * own NATS prefix, submits the manifest through the gateway with a minted token, polls until the
+ * run is terminal, and stops everything (also on failure).
+ */
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  const nats = await createTestNats("bench");
+  const logDir = mkdtempSync(join(tmpdir(), "semente-bench-"));
+  const env: Record<string, string> = {
+    ...benchServiceEnv(nats, options.vault, logDir),
+    GATEWAY_JWT_SECRET: `bench-${crypto.randomUUID()}-${crypto.randomUUID()}`,
     ...options.env,
   };
   const services: Service[] = [];

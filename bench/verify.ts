@@ -1,8 +1,9 @@
 /**
  * Full row verification throughput (issue 9): seeds a dataset through the seeder's batch writer
  * into a throwaway database, then times `verifyRows` — every row of the tenant re-read in one
- * REPEATABLE READ READ ONLY snapshot as semente_app under RLS, regenerated from the manifest and
- * compared value by value — and prints rows/s. Target: ≥ 100,000 rows/s.
+ * REPEATABLE READ READ ONLY snapshot as semente_verifier (the role `semente verify` uses) under
+ * RLS, regenerated from the manifest and compared value by value — and prints rows/s. Target:
+ * ≥ 100,000 rows/s.
  *
  *   bun bench/verify.ts                  # the dev baseline and the perf profile ÷ 80 (~212k rows)
  *   bun bench/verify.ts --scale 16       # the perf profile ÷ 16 (~1.06M rows)
@@ -44,7 +45,12 @@ async function measure(label: string, manifest: Manifest): Promise<void> {
     for (const { sample, name } of runs) {
       const rss0 = process.memoryUsage.rss();
       const start = performance.now();
-      const result = await verifyRows({ sql: db.appSql, manifest, ctx, ...(sample === undefined ? {} : { sample }) });
+      const result = await verifyRows({
+        sql: db.verifierSql,
+        manifest,
+        ctx,
+        ...(sample === undefined ? {} : { sample }),
+      });
       const seconds = (performance.now() - start) / 1000;
       const rows = result.entities.reduce((n, e) => n + e.expected, 0);
       console.log(

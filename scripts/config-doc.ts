@@ -10,6 +10,7 @@ import { AUTH_VARS } from "../packages/platform/src/auth/index.ts";
 import { COMMON_VARS, NATS_VARS, type Specs } from "../packages/platform/src/config/index.ts";
 import { BOOTSTRAP_VARS } from "../packages/cli/src/commands/bootstrap.ts";
 import { DIRECT_VARS } from "../packages/cli/src/commands/seed.ts";
+import { DR_VARS } from "../packages/cli/src/commands/dr.ts";
 import { UP_VARS } from "../packages/cli/src/commands/up.ts";
 import { EVIDENCE_VARS } from "../services/evidence/src/config.ts";
 import { GATEWAY_VARS } from "../services/gateway/src/config.ts";
@@ -29,6 +30,7 @@ const CLI_VARS: Specs = {
   SEMENTE_TOKEN: { doc: "Bearer token for the gateway; unset in dev, the CLI mints a short dev token", parse: String },
   ...UP_VARS,
   ...DIRECT_VARS,
+  ...DR_VARS,
   ...BOOTSTRAP_VARS.vault,
   ...BOOTSTRAP_VARS.s3,
   ...BOOTSTRAP_VARS.db,

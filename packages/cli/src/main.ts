@@ -5,6 +5,7 @@ import { bootstrapCommand } from "./commands/bootstrap.ts";
 import { dbCommand } from "./commands/db.ts";
 import { dlqCommand } from "./commands/dlq.ts";
 import { downCommand } from "./commands/down.ts";
+import { drCommand } from "./commands/dr.ts";
 import { evidenceCommand } from "./commands/evidence.ts";
 import { maintenanceCommand } from "./commands/maintenance.ts";
 import { purgeCommand } from "./commands/purge.ts";
@@ -26,6 +27,7 @@ const COMMANDS: Command[] = [
   runsCommand,
   dlqCommand,
   maintenanceCommand,
+  drCommand,
   purgeCommand,
   upCommand,
   downCommand,

@@ -1,3 +1,4 @@
+import { purgesThenSeeds } from "@semente/platform/lifecycle";
 import { type Sql, withTenant } from "@semente/platform/db";
 import type { Entity } from "@semente/core/manifest";
 import {
@@ -69,8 +70,8 @@ export async function runCheckpoints(sql: Sql, run: Run): Promise<CheckpointRow[
  * manifest already committed, naming that run in `reused_from_run`. Returns how many were reused.
  */
 export async function insertPlan(sql: Sql, run: Run, plan: BatchPlan): Promise<number> {
-  // A reseed purges the tenant's checkpoints of the mode before it writes: nothing to reuse.
-  const reusable = run.dryRun || run.operation === "reseed" ? [] : await reusableCheckpoints(sql, run);
+  // A reseed (or a DR drill) purges the tenant's checkpoints of the mode before it writes: nothing to reuse.
+  const reusable = run.dryRun || purgesThenSeeds(run.operation) ? [] : await reusableCheckpoints(sql, run);
   const byKey = new Map(reusable.map((c) => [`${c.entity}:${c.batch_index}`, c]));
   let reused = 0;
   await sql.begin(async (tx) => {

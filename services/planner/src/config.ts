@@ -22,6 +22,12 @@ export const PLANNER_VARS = {
     ReleaseBy.level,
   ),
   PLANNER_RECONCILE_MS: int("Period of the reconciliation with seed.checkpoints and seed.runs", "500", 50, 60_000),
+  PLANNER_PURGE_STALL_MS: int(
+    "A purge phase with no chunk committed for this long is published again",
+    "60000",
+    1_000,
+    3_600_000,
+  ),
   SEMENTE_GLOBAL_SLOTS: COMMON_VARS.SEMENTE_GLOBAL_SLOTS,
   PLANNER_BROKER_LOSS_MS: int(
     "How long NATS may stay unreachable before the runs in flight fail with BROKER_LOST",

@@ -1,3 +1,4 @@
+import { purgesThenSeeds } from "@semente/platform/lifecycle";
 import { BANKING_TABLES, type Sql, withTenant } from "@semente/platform/db";
 import { type ProblemCode, type ProblemIssue, SementeError } from "@semente/core/errors";
 import type { Manifest } from "@semente/core/manifest";
@@ -183,7 +184,8 @@ export function driftRefusal(run: Run, findings: readonly DriftFinding[]): Semen
 
 /** What a non-dry load/DR seed run does with the tenant's data, or a plain seed run's refusal. */
 export function driftDecision(run: Run, drift: DriftAssessment): { purgeFirst: boolean } {
-  if (run.operation === "reseed") return { purgeFirst: false };
+  // A reseed and a DR drill purge whatever the tenant holds before they write.
+  if (purgesThenSeeds(run.operation)) return { purgeFirst: false };
   // R6.6: a load or DR re-run purges that mode's previous dataset first — only when that dataset
   // is all the tenant holds (other data is still drift, refused with the reseed remedy).
   const rerun = (run.mode === "load" || run.mode === "dr") && drift.previousOfMode && drift.modeExplainsData;

@@ -1,3 +1,4 @@
+import { purgesThenSeeds } from "@semente/platform/lifecycle";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { RunEventsOptions } from "@semente/platform/bus";
 import type { Sql } from "@semente/platform/db";
@@ -7,7 +8,6 @@ import {
   type CheckpointMessage,
   createPacer,
   createSloGate,
-  digestHex,
   type PacingPlan,
   pacingPlan,
   planBatches,
@@ -38,6 +38,8 @@ import { admit } from "./admit.ts";
 import { abortRun, budgetHalt, type Halt, sloHalt } from "./halts.ts";
 import { executePurgeRun, purgePhase } from "./purge-phase.ts";
 import { ACTOR, instance, publishEvent, transition } from "./run-state.ts";
+import { completeRun, drillDeps } from "./complete.ts";
+import { recordLoss } from "./drill.ts";
 
 /** What one run's executor needs. */
 export interface ExecutorDeps {
@@ -64,6 +66,8 @@ export interface ExecutorDeps {
   budgetAlerts?: Counter;
   /** Monotonic milliseconds of the release pacing (transport timing). @default performance.now */
   now?: () => number;
+  /** A purge phase with no chunk committed for this long is published again. @default 60_000 */
+  purgeStallMs?: number;
 }
 
 /** A run being executed. */
@@ -190,7 +194,9 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
       if (isTerminalState(run.state)) await finish();
       return;
     }
-    if (run.operation === "reseed") {
+    if (purgesThenSeeds(run.operation)) {
+      // A drill records what the tenant holds (the loss instant) before its purge is released.
+      await recordLoss(drillDeps(deps, log), run);
       // Purge first, under the same lease; nothing of the seed phase is released before it closed.
       const outcome = await purgePhase(deps, run, control, log, resumed);
       if (outcome === "ended") await finish();
@@ -252,19 +258,7 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
         return;
       }
       if (progress.isComplete()) {
-        const digest = progress.datasetDigest();
-        const rows = progress.rowsWritten();
-        await transition(
-          deps,
-          run,
-          "completed",
-          {
-            patch: { datasetDigest: digestHex(digest), rowsWritten: rows },
-            details: { dataset_digest: digest, dry_run: run.dryRun },
-          },
-          log,
-        );
-        log.info({ dataset_digest: digest, rows, dry_run: run.dryRun }, "run completed");
+        await completeRun(deps, run, progress, log, control.isStopped);
         await finish();
         return;
       }

@@ -99,6 +99,7 @@ async function run(): Promise<void> {
       pipeline: pipelineOptionsFromVars(config),
       parallelism: config.PLANNER_PARALLELISM,
       reconcileMs: config.PLANNER_RECONCILE_MS,
+      purgeStallMs: config.PLANNER_PURGE_STALL_MS,
       brokerLossMs: config.PLANNER_BROKER_LOSS_MS,
       releaseBy: config.PLANNER_RELEASE,
       tracer: telemetry.tracer,

@@ -64,6 +64,8 @@ export interface PlannerOptions {
   parallelism?: number;
   /** @default 500 */
   reconcileMs?: number;
+  /** A purge phase with no chunk committed for this long is published again. @default 60_000 */
+  purgeStallMs?: number;
   /** Load/DR release rule. @default ReleaseBy.level */
   releaseBy?: ReleaseBy;
   /**
@@ -121,6 +123,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     preflight: options.preflight,
     parallelism: options.parallelism ?? 3,
     reconcileMs: options.reconcileMs ?? 500,
+    purgeStallMs: options.purgeStallMs,
     releaseBy: options.releaseBy ?? ReleaseBy.level,
     log,
     leases: options.leases,

@@ -10,6 +10,7 @@ import {
   validateManifest,
 } from "@semente/core/manifest";
 import type { Run } from "@semente/platform/runs";
+import { assertDrillable } from "./drill.ts";
 import { assessDrift, type DriftFinding, driftDecision } from "./drift.ts";
 
 /** What the planner's preflight needs. */
@@ -80,6 +81,7 @@ async function runPurgePreflight(deps: PreflightDeps, run: Run): Promise<Preflig
  */
 export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promise<PreflightReport> {
   if (run.operation === "purge") return runPurgePreflight(deps, run);
+  assertDrillable(run);
   const manifest = run.manifest as Manifest;
   const issues = validateManifest(manifest);
   if (issues.length > 0) {

@@ -1,5 +1,5 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { appendAudit, type Sql } from "@semente/platform/db";
+import { appendAudit, type Sql, withTenant } from "@semente/platform/db";
 import { datasetDigest } from "@semente/core/determinism";
 import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
 import { digestHex } from "@semente/core/pipeline";
@@ -43,11 +43,25 @@ async function publishPurge(deps: ExecutorDeps, run: Run, republish?: string): P
   );
 }
 
+/** Chunks the run's purge committed so far (`seed.purge_progress`, read under its tenant). */
+async function chunksSoFar(sql: Sql, run: Run): Promise<number> {
+  const [row] = await withTenant(
+    sql,
+    run.tenantId,
+    (tx) => tx<{ n: number }[]>`select count(*)::int as n from seed.purge_progress where run_id = ${run.id}`,
+    { readOnly: true },
+  );
+  return row?.n ?? 0;
+}
+
 /**
- * Drives the run's purge phase: publishes it once (again, under a fresh id, when this executor
- * took over a run already running — the broker may have lost it), then waits until the database
- * shows it closed (`purged_at`, set by the seeder through `seed.complete_purge`), the run ended
- * (a cancel, or the purge dead-lettered), or the executor stops.
+ * Drives the run's purge phase: publishes it (under a fresh id when this executor took over a
+ * run already running — the broker may have lost it), then waits until the database shows it
+ * closed (`purged_at`, set by the seeder through `seed.complete_purge`), the run ended (a cancel,
+ * or the purge dead-lettered), or the executor stops. When no chunk was committed for
+ * `purgeStallMs`, it is published again under a fresh id: a message the broker lost (it flushes
+ * every 60 s) or one dropped as a copy by a seeder that then died is not waited for forever; a
+ * copy arriving while a live seeder purges is dropped by it.
  */
 export async function purgePhase(
   deps: ExecutorDeps,
@@ -56,7 +70,10 @@ export async function purgePhase(
   log: Logger,
   resumed: boolean,
 ): Promise<PhaseOutcome> {
-  let published = false;
+  const now = deps.now ?? (() => performance.now());
+  const stallMs = deps.purgeStallMs ?? 60_000;
+  let publishedAt: number | undefined;
+  let chunks = -1;
   while (!control.isStopped()) {
     const current = await getRun(deps.sql, run.id);
     if (current === null || isTerminalState(current.state)) return "ended";
@@ -64,10 +81,16 @@ export async function purgePhase(
       log.info({ rows_deleted: current.rowsDeleted }, "purge phase closed");
       return "done";
     }
-    if (!published) {
-      await publishPurge(deps, current, resumed ? `re-${crypto.randomUUID()}` : undefined);
-      published = true;
-      log.info({ mode: current.mode, resumed }, "purge phase published");
+    const seen = await chunksSoFar(deps.sql, current);
+    if (seen !== chunks) {
+      chunks = seen;
+      if (publishedAt !== undefined) publishedAt = now();
+    }
+    if (publishedAt === undefined || now() - publishedAt >= stallMs) {
+      const again = publishedAt !== undefined;
+      await publishPurge(deps, current, resumed || again ? `re-${crypto.randomUUID()}` : undefined);
+      publishedAt = now();
+      log.info({ mode: current.mode, resumed, stalled: again, chunks }, "purge phase published");
     }
     await control.wait(deps.reconcileMs);
   }
@@ -128,8 +151,20 @@ export async function markPurgeFirst(sql: Sql, run: Run): Promise<Run> {
   return (await getRun(sql, run.id)) ?? run;
 }
 
-/** Fails a run whose purge phase exhausted its deliveries and went to the DLQ (nothing more is deleted). */
+/**
+ * Fails a run whose purge phase exhausted its deliveries and went to the DLQ (nothing more is
+ * deleted). Only a purge or reseed run has a purge phase: a dead purge message naming any other
+ * run (forged, or stale) fails nothing.
+ */
 export async function failDeadPurge(deps: Pick<ExecutorDeps, "sql" | "js" | "events">, runId: string, log: Logger) {
+  const run = await getRun(deps.sql, runId);
+  if (run === null || run.operation === "seed") {
+    log.warn(
+      { run: runId, operation: run?.operation ?? null },
+      "dead purge message of a run without a purge phase ignored",
+    );
+    return;
+  }
   const error = new SementeError(
     "BATCH_DEAD_LETTERED",
     "the run's purge phase exhausted its deliveries and is in the DLQ",

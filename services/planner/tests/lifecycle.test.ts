@@ -5,12 +5,15 @@ import { assertEvidenceReport, buildReport } from "@semente/platform/evidence";
 import { submitPurgeRun } from "@semente/platform/lifecycle";
 import type { Manifest } from "@semente/core/manifest";
 import { digestHex, planBatches } from "@semente/core/pipeline";
+import { encodePurge, listDlq } from "@semente/platform/pipeline";
+import { transitionRun } from "@semente/platform/runs";
 import { snapshotTenant } from "../../../packages/platform/tests/lifecycle/utils.ts";
 import type { Planner } from "../src/planner.ts";
 import {
   admittedRun,
   bankingCounts,
   createPlannerTestEnv,
+  OPEN_WINDOW,
   expectedDigest,
   type PlannerTestEnv,
   profile,
@@ -24,19 +27,16 @@ const A = "l-alfa";
 const B = "l-beta";
 const LOAD = "l-carga";
 const DEAD = "l-morto";
-const TENANTS = [A, B, LOAD, DEAD] as const;
+const DUP = "l-duplo";
+const HALT = "l-parado";
+const LOST = "l-perdido";
+const TENANTS = [A, B, LOAD, DEAD, DUP, HALT, LOST] as const;
 const ENDED = (s: string) => ["completed", "failed", "aborted", "cancelled"].includes(s);
 
 let env: PlannerTestEnv;
 let planner: Planner;
 
-function hhmm(offsetMinutes: number): string {
-  const d = new Date(Date.now() + offsetMinutes * 60_000);
-  return `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
-}
-
-// Computed once: the same manifest must keep its hash across the file.
-const WINDOW = { start_utc: hhmm(-60), end_utc: hhmm(60) };
+const WINDOW = OPEN_WINDOW;
 
 function manifestFor(tenant: string, overrides: Partial<Manifest> = {}, environment = "dev"): Manifest {
   const base = profile(environment, "banco-alfa");
@@ -80,7 +80,8 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 beforeAll(async () => {
   env = await createPlannerTestEnv("planner_lifecycle", TENANTS);
   env.vault.createKey(`semente-fpe-staging-${LOAD}`);
-  planner = await startTestPlanner(env, 3);
+  // A purge phase without progress for 2 s is published again (the lost-message test).
+  planner = await startTestPlanner(env, 3, {}, { purgeStallMs: 2_000 });
 });
 afterAll(async () => {
   await planner.stop();
@@ -228,4 +229,118 @@ describe("planner - purge and reseed runs", () => {
       await broken.stop();
     }
   }, 90_000);
+  test("two deliveries of one purge at once: the copy is dropped while the first holds the run's purge lock; the run completes, rows counted once", async () => {
+    const warm = startInProcessSeeder(env, planner.names);
+    try {
+      expect((await seedRun(manifestFor(DUP))).done.state).toBe("completed");
+    } finally {
+      await warm.stop();
+    }
+    const seeded = total(await bankingCounts(env.db.adminSql, DUP));
+    const checkpoints = await checkpointsOf(DUP);
+    // Two seeders pulling at once; small chunks so that the purge is still going when the copy lands.
+    const seeders = [1, 2].map(() => startInProcessSeeder(env, planner.names, { purgeChunkRows: 5 }));
+    try {
+      const decision = await submitPurgeRun(
+        { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
+        { tenantId: DUP, environment: "dev", mode: "baseline", principal: "lifecycle-test" },
+      );
+      const id = decision.run.id;
+      for (let i = 0; i < 500; i++) {
+        const [row] = await env.db.adminSql<{ n: number }[]>`
+          select count(*)::int as n from seed.purge_progress where run_id = ${id}`;
+        if ((row?.n ?? 0) > 0) break;
+        await Bun.sleep(10);
+      }
+      // What a planner that restarted does: publish the purge phase again under a fresh id.
+      const message = {
+        v: 1 as const,
+        kind: "purge" as const,
+        runId: id,
+        environment: "dev",
+        tenant: DUP,
+        mode: "baseline" as const,
+      };
+      await env.nats.js.publish(planner.names.batchSubject(message), encodePurge(message), {
+        msgID: `${id}:purge:copy`,
+      });
+      const done = await waitForRun(env.db.appSql, id, ENDED, 60_000);
+      expect(done.state).toBe("completed");
+      expect(Number((await runRow(id))?.rows_deleted)).toBe(seeded + checkpoints);
+      expect(total(await bankingCounts(env.db.adminSql, DUP))).toBe(0);
+      expect((await listDlq(env.nats.jsm, planner.names)).filter((r) => r.purge?.runId === id)).toEqual([]);
+      // the copy was taken and dropped, not left behind
+      for (let i = 0; i < 200; i++) {
+        const info = await env.nats.jsm.consumers.info(
+          planner.names.streams.baseline,
+          planner.names.consumers.baseline,
+        );
+        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
+        await Bun.sleep(50);
+      }
+      const info = await env.nats.jsm.consumers.info(planner.names.streams.baseline, planner.names.consumers.baseline);
+      expect(info.num_pending + info.num_ack_pending).toBe(0);
+    } finally {
+      await Promise.all(seeders.map((x) => x.stop()));
+    }
+  }, 120_000);
+
+  test("a purge cancelled before any seeder took it deletes nothing; the seeder drops its message", async () => {
+    const warm = startInProcessSeeder(env, planner.names);
+    try {
+      expect((await seedRun(manifestFor(HALT))).done.state).toBe("completed");
+    } finally {
+      await warm.stop();
+    }
+    const before = await tenantHash(HALT);
+    const decision = await submitPurgeRun(
+      { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
+      { tenantId: HALT, environment: "dev", mode: "baseline", principal: "lifecycle-test" },
+    );
+    await waitForRun(env.db.appSql, decision.run.id, (s) => s === "running");
+    await transitionRun(env.db.appSql, decision.run.id, { to: "cancelled", actor: "lifecycle-test" });
+    const late = startInProcessSeeder(env, planner.names);
+    try {
+      for (let i = 0; i < 200; i++) {
+        const info = await env.nats.jsm.consumers.info(
+          planner.names.streams.baseline,
+          planner.names.consumers.baseline,
+        );
+        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
+        await Bun.sleep(50);
+      }
+      expect(await tenantHash(HALT)).toBe(before);
+      expect((await runRow(decision.run.id))?.purged_at).toBeNull();
+      expect(await env.admission.tenantHolder("dev", HALT)).toBeNull();
+    } finally {
+      await late.stop();
+    }
+  }, 120_000);
+  test("a purge message the broker lost is published again once the phase stalls; the run completes", async () => {
+    const warm = startInProcessSeeder(env, planner.names);
+    try {
+      expect((await seedRun(manifestFor(LOST))).done.state).toBe("completed");
+    } finally {
+      await warm.stop();
+    }
+    const decision = await submitPurgeRun(
+      { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
+      { tenantId: LOST, environment: "dev", mode: "baseline", principal: "lifecycle-test" },
+    );
+    await waitForRun(env.db.appSql, decision.run.id, (s) => s === "running");
+    // The purge message is published once running; lose it before any seeder pulls.
+    for (let i = 0; i < 100; i++) {
+      if ((await env.nats.jsm.streams.info(planner.names.streams.baseline)).state.messages > 0) break;
+      await Bun.sleep(20);
+    }
+    await env.nats.jsm.streams.purge(planner.names.streams.baseline);
+    const seeder = startInProcessSeeder(env, planner.names);
+    try {
+      const done = await waitForRun(env.db.appSql, decision.run.id, ENDED, 60_000);
+      expect(done.state).toBe("completed");
+      expect(total(await bankingCounts(env.db.adminSql, LOST))).toBe(0);
+    } finally {
+      await seeder.stop();
+    }
+  }, 120_000);
 });

@@ -11,6 +11,7 @@ import {
   admittedRun,
   bankingCounts,
   createPlannerTestEnv,
+  OPEN_WINDOW,
   expectedDigest,
   type PlannerTestEnv,
   profile,
@@ -25,14 +26,7 @@ const TENANTS = ["p-happy", "p-load", "p-dry", "p-cancel", "p-poison", "p-retrie
 let env: PlannerTestEnv;
 let planner: Planner;
 
-function hhmm(offsetMinutes: number): string {
-  const d = new Date(Date.now() + offsetMinutes * 60_000);
-  return `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
-}
-
-// Computed once: a window derived per call would change the manifest hash when a test crosses a
-// minute boundary, and a re-submission would no longer be "the same manifest".
-const WINDOW = { start_utc: hhmm(-60), end_utc: hhmm(60) };
+const WINDOW = OPEN_WINDOW;
 
 function manifestFor(tenant: string, overrides: Partial<Manifest> = {}, environment = "dev"): Manifest {
   const base = profile(environment, environment === "dev" ? "banco-alfa" : "banco-alfa");

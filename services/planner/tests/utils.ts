@@ -26,6 +26,17 @@ import { createFsWormStore } from "@semente/platform/evidence";
 
 export { profile, smallManifest } from "../../../packages/core/tests/factories/utils.ts";
 
+/** `HH:MM` in UTC, `offsetMinutes` from now. */
+export function hhmm(offsetMinutes: number): string {
+  const d = new Date(Date.now() + offsetMinutes * 60_000);
+  return `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+}
+
+// Computed once: a window derived per call would change the manifest hash when a test crosses a
+// minute boundary, and a re-submission would no longer be "the same manifest".
+/** A window open from an hour ago to an hour from now (staging manifests have no always-open window). */
+export const OPEN_WINDOW = { start_utc: hhmm(-60), end_utc: hhmm(60) };
+
 /** A logger that drops everything (tests assert on the database, not on log lines). */
 export const quietLog: Logger = process.env.DEBUG_PLANNER_TEST
   ? createLogger({ service: "planner-test", level: "debug" })
@@ -106,6 +117,7 @@ export async function startTestPlanner(
   env: PlannerTestEnv,
   parallelism = 3,
   metrics: { budgetAlerts?: Counter } = {},
+  options: { purgeStallMs?: number } = {},
 ): Promise<Planner> {
   const planner = await createPlanner({
     nc: env.nats.nc,
@@ -121,6 +133,7 @@ export async function startTestPlanner(
     parallelism,
     reconcileMs: 100,
     scanMs: 300,
+    ...options,
     ...metrics,
   });
   await planner.start();

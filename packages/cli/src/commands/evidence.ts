@@ -94,7 +94,7 @@ async function publicKeyFor(
 }
 
 /** The key of a JWKS document whose `kid` is the envelope's keyid, as the verifier takes it. */
-function publicKeyFromJwks(text: string, keyId: string): KeyPublic {
+export function publicKeyFromJwks(text: string, keyId: string): KeyPublic {
   let jwks: { keys?: { kid?: unknown; kty?: unknown; crv?: unknown; x?: unknown }[] };
   try {
     jwks = JSON.parse(text);

@@ -101,17 +101,17 @@ export function assertDirectAllowed(manifest: Manifest, env: Record<string, stri
   }
 }
 
-/** Submits a manifest through the gateway (a seed, or with `reseed` a reseed); returns the created run. */
+/** Submits a manifest through the gateway (a seed, a reseed or a DR drill); returns the created run. */
 export async function submitViaGateway(
   client: GatewayClient,
   manifest: string | Manifest,
   dryRun: boolean,
   // By default a new run per invocation: re-submitting after a crash must resume, not replay the old answer.
   idempotencyKey = `cli-seed-${crypto.randomUUID()}`,
-  operation: "seed" | "reseed" = "seed",
+  operation: "seed" | "reseed" | "dr_drill" = "seed",
 ): Promise<RunResource> {
   const body = typeof manifest === "string" ? { manifest_yaml: manifest } : { manifest: manifest as never };
-  const request = operation === "reseed" ? { ...body, operation } : { ...body, dry_run: dryRun };
+  const request = operation === "seed" ? { ...body, dry_run: dryRun } : { ...body, operation };
   return postRun(client, request, idempotencyKey);
 }
 

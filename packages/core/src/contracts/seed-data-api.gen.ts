@@ -400,18 +400,24 @@ export interface components {
          * @description `seed` (default) generates the manifest's dataset; drift from the tenant's data is refused
          *     and the refusal names `reseed` as the remedy. `reseed` deletes the tenant's rows and its
          *     checkpoints of the manifest's mode, then generates the manifest's dataset, in one run under
-         *     one lease with one evidence report.
+         *     one lease with one evidence report. `dr_drill` (admin, a `dr` mode manifest only — 403
+         *     `mode-not-allowed` otherwise) is a reseed that records the loss instant before its purge,
+         *     verifies every regenerated row value by value as the read-only verification role, and
+         *     reports RTO and RPO in the run's signed evidence (`dr` section and checklist item); the run
+         *     fails with `dataset-mismatch` when verification finds a difference and with
+         *     `dr-target-missed` when RTO or RPO is over its target.
          * @default seed
          * @enum {string}
          */
-        ManifestOperation: "seed" | "reseed";
+        ManifestOperation: "seed" | "reseed" | "dr_drill";
         /**
          * @description What the run does to the tenant's data: `seed`, `purge` (delete the tenant's rows and its
-         *     checkpoints of the mode), or `reseed` (purge, then seed). A load or DR seed run whose
-         *     tenant already holds a dataset of that mode becomes a `reseed` at preflight.
+         *     checkpoints of the mode), `reseed` (purge, then seed), or `dr_drill` (a reseed of a DR
+         *     manifest that verifies the rows and reports RTO/RPO). A load or DR seed run whose tenant
+         *     already holds a dataset of that mode becomes a `reseed` at preflight.
          * @enum {string}
          */
-        RunOperation: "seed" | "purge" | "reseed";
+        RunOperation: "seed" | "purge" | "reseed" | "dr_drill";
         /** @description Plan summary computed from the manifest and the cost model. */
         Plan: {
             /** @description Rows to generate per entity. */
@@ -630,6 +636,7 @@ export interface components {
          *     | `EVIDENCE_TAMPERED` | 500 | `https://semente.dev/problems/evidence-tampered` | Stored evidence differs from its index |
          *     | `ENVIRONMENT_NOT_SERVED` | 403 | `https://semente.dev/problems/environment-not-served` | Environment not served here |
          *     | `DIRECT_NOT_ALLOWED` | 403 | `https://semente.dev/problems/direct-not-allowed` | Direct mode outside isolated dev |
+         *     | `DR_TARGET_MISSED` | 409 | `https://semente.dev/problems/dr-target-missed` | DR drill over its RTO/RPO target |
          */
         Problem: {
             /** Format: uri */

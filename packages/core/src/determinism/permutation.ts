@@ -30,11 +30,24 @@ export function createPermutation(seedMaterial: string, size: number): Permutati
   const half = bits / 2;
   const base = 2 ** half;
   const mask = base - 1;
+  const salts = Uint32Array.from({ length: ROUNDS }, (_, r) => Math.imul(r + 1, 0x9e3779b1));
   const round = (r: number, x: number): number => {
     // half ≤ 26, so x and the mask fit one 32-bit word.
-    return fmix((keys[r] as number) ^ fmix((x ^ Math.imul(r + 1, 0x9e3779b1)) >>> 0)) & mask;
+    return fmix((keys[r] as number) ^ fmix((x ^ (salts[r] as number)) >>> 0)) & mask;
   };
-  const encipher = (v: number): number => {
+  // Up to 30 bits (domains below 2^30) the halves and their sum fit 31-bit integers: shifts and
+  // masks compute exactly what / base, % base and * base do.
+  const encipherSmall = (v: number): number => {
+    let l = v >>> half;
+    let rr = v & mask;
+    for (let r = 0; r < ROUNDS; r++) {
+      const next = (l + round(r, rr)) & mask;
+      l = rr;
+      rr = next;
+    }
+    return (l << half) | rr;
+  };
+  const encipherLarge = (v: number): number => {
     let l = Math.floor(v / base);
     let rr = v % base;
     for (let r = 0; r < ROUNDS; r++) {
@@ -44,6 +57,7 @@ export function createPermutation(seedMaterial: string, size: number): Permutati
     }
     return l * base + rr;
   };
+  const encipher = bits <= 30 ? encipherSmall : encipherLarge;
   const decipher = (v: number): number => {
     let l = Math.floor(v / base);
     let rr = v % base;

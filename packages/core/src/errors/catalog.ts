@@ -59,6 +59,7 @@ export const PROBLEM_CATALOG: Record<ProblemCode, Entry> = {
   EVIDENCE_TAMPERED: { status: 500, title: "Stored evidence differs from its index", exit: 6 },
   ENVIRONMENT_NOT_SERVED: { status: 403, title: "Environment not served here", exit: 4 },
   DIRECT_NOT_ALLOWED: { status: 403, title: "Direct mode outside isolated dev", exit: 4 },
+  DR_TARGET_MISSED: { status: 409, title: "DR drill over its RTO/RPO target", exit: 4 },
 };
 
 const TYPE_BASE = "https://semente.dev/problems/";

@@ -104,6 +104,8 @@ export const ProblemCode = {
   ENVIRONMENT_NOT_SERVED: "ENVIRONMENT_NOT_SERVED",
   /** `semente seed --direct` (bypassing the gateway) outside isolated dev (CLI only). */
   DIRECT_NOT_ALLOWED: "DIRECT_NOT_ALLOWED",
+  /** A DR drill restored and verified the tenant, but RTO or RPO is over its target (409). */
+  DR_TARGET_MISSED: "DR_TARGET_MISSED",
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 

@@ -1,4 +1,5 @@
 import { companyName, idOf, pastInstant } from "./derived.ts";
+import { maskedWhere, ordinalsOf } from "./masked.ts";
 import type { GenerationContext } from "./types.ts";
 
 /** Account kinds of the schema. */
@@ -49,19 +50,36 @@ export function categoryRow(ctx: GenerationContext, k: number): unknown[] {
   ];
 }
 
-/** Supplier s, filed under category s mod categories; CNPJ from the masker (unique per tenant). */
-export function supplierRow(ctx: GenerationContext, s: number): unknown[] {
+/** Suppliers [from, to), filed under category s mod categories; CNPJ from the masker (unique per tenant). */
+export function supplierRows(ctx: GenerationContext, from: number, to: number): unknown[][] {
   const st = ctx.streams.suppliers;
-  const name = companyName(st, s, 1);
-  return [
+  const ordinals = ordinalsOf(from, to);
+  const names = ordinals.map((s) => companyName(st, s, 1));
+  const cnpjs = ctx.masker.many.cnpj(ordinals, "suppliers");
+  const emails = maskedWhere(
+    ordinals,
+    ordinals.map((s) => st.chance(s, 4, 0.8)),
+    (kept) =>
+      ctx.masker.many.email(
+        kept,
+        kept.map((s) => names[s - from] as string),
+        "suppliers",
+      ),
+  );
+  const phones = maskedWhere(
+    ordinals,
+    ordinals.map((s) => st.chance(s, 5, 0.7)),
+    (kept) => ctx.masker.many.phone(kept, "suppliers"),
+  );
+  return ordinals.map((s, i) => [
     idOf(ctx, "suppliers", s),
     ctx.tenant,
     idOf(ctx, "account_categories", s % ctx.counts.account_categories),
-    name,
-    ctx.masker.cnpj(s, "suppliers"),
-    st.chance(s, 4, 0.8) ? ctx.masker.email(s, name, "suppliers") : null,
-    st.chance(s, 5, 0.7) ? ctx.masker.phone(s, "suppliers") : null,
+    names[i],
+    cnpjs[i],
+    emails[i],
+    phones[i],
     "active",
     pastInstant(ctx, st, s, 6, 30, 2400),
-  ];
+  ]);
 }

@@ -3,6 +3,7 @@ import { formatMoney } from "../finance/index.ts";
 import { COMPLEMENTS, DISTRICTS, STREET_NAMES, STREET_TYPES, UF_TABLE } from "./brazil.ts";
 import { isoDay } from "./codes.ts";
 import { companyName, idOf, isCompany, pastInstant } from "./derived.ts";
+import { maskedWhere, ordinalsOf } from "./masked.ts";
 import { stateOf } from "./states.ts";
 import type { GenerationContext } from "./types.ts";
 
@@ -25,14 +26,49 @@ export function monthlyIncomeCents(ctx: GenerationContext, j: number, company: b
   return Math.min(Math.round(reais * 100), 5_000_000_000);
 }
 
+/** The masked values of one customer (see {@link customerRows}). */
+interface CustomerPii {
+  company: boolean;
+  name: string;
+  cpf: string | null;
+  cnpj: string | null;
+  email: string;
+  phone: string;
+}
+
 /**
- * Customer j: a person (PF, CPF, adult birth date) or a company (PJ, CNPJ, trade name), PII from
- * the masker by ordinal; consultant j mod consultants; status from the state plan.
+ * Customers [from, to): a person (PF, CPF, adult birth date) or a company (PJ, CNPJ, trade name),
+ * PII from the masker by ordinal (every field of the batch masked at once); consultant j mod
+ * consultants; status from the state plan.
  */
-export function customerRow(ctx: GenerationContext, j: number): unknown[] {
+export function customerRows(ctx: GenerationContext, from: number, to: number): unknown[][] {
   const s = ctx.streams.customers;
-  const company = isCompany(ctx, j);
-  const name = company ? companyName(s, j, 2) : ctx.masker.fullName(j, "customers");
+  const ordinals = ordinalsOf(from, to);
+  const company = ordinals.map((j) => isCompany(ctx, j));
+  const names = ordinals.map((j, i) => (company[i] ? companyName(s, j, 2) : ctx.masker.fullName(j, "customers")));
+  const cpfs = maskedWhere(
+    ordinals,
+    company.map((c) => !c),
+    (pf) => ctx.masker.many.cpf(pf, "customers"),
+  );
+  const cnpjs = maskedWhere(ordinals, company, (pj) => ctx.masker.many.cnpj(pj, "customers"));
+  const emails = ctx.masker.many.email(ordinals, names, "customers");
+  const phones = ctx.masker.many.phone(ordinals, "customers");
+  return ordinals.map((j, i) =>
+    customerRow(ctx, j, {
+      company: company[i] as boolean,
+      name: names[i] as string,
+      cpf: cpfs[i] as string | null,
+      cnpj: cnpjs[i] as string | null,
+      email: emails[i] as string,
+      phone: phones[i] as string,
+    }),
+  );
+}
+
+function customerRow(ctx: GenerationContext, j: number, pii: CustomerPii): unknown[] {
+  const s = ctx.streams.customers;
+  const { company, name } = pii;
   const consultants = ctx.counts.consultants;
   return [
     idOf(ctx, "customers", j),
@@ -40,11 +76,11 @@ export function customerRow(ctx: GenerationContext, j: number): unknown[] {
     company ? "PJ" : "PF",
     name,
     company ? name.replace(/ (Ltda|S\.A\.|Eireli|ME)$/, "") : null,
-    company ? null : ctx.masker.cpf(j, "customers"),
-    company ? ctx.masker.cnpj(j, "customers") : null,
+    pii.cpf,
+    pii.cnpj,
     company ? null : isoDay(ctx.refDay - s.int(j, 5, 18 * 366, 85 * 365)),
-    ctx.masker.email(j, name, "customers"),
-    ctx.masker.phone(j, "customers"),
+    pii.email,
+    pii.phone,
     stateOf(ctx.states.customers, j, "active"),
     consultants > 0 ? idOf(ctx, "consultants", j % consultants) : null,
     formatMoney(monthlyIncomeCents(ctx, j, company)),

@@ -27,9 +27,9 @@ export function userName(ctx: GenerationContext, u: number): string {
   return ctx.masker.fullName(u, "users");
 }
 
-/** E-mail of user u (unique per tenant: the masker's token is a permutation of the ordinal). */
-export function userEmail(ctx: GenerationContext, u: number, name: string): string {
-  return ctx.masker.email(u, name, "users");
+/** E-mails of users (unique per tenant: the masker's token is a permutation of the ordinal). */
+export function userEmails(ctx: GenerationContext, users: readonly number[], names: readonly string[]): string[] {
+  return ctx.masker.many.email(users, names, "users");
 }
 
 /** Branch index of consultant c: consultants are spread evenly over the tenant's branches. */

@@ -1,15 +1,17 @@
 import { SementeError } from "../errors/index.ts";
 import type { Entity } from "../manifest/index.ts";
 import { bankAccountRow, contractRow, creditLimitRow } from "./accounts.ts";
-import { categoryRow, supplierRow } from "./catalog.ts";
-import { addressRow, customerRow } from "./customers.ts";
+import { categoryRow, supplierRows } from "./catalog.ts";
+import { addressRow, customerRows } from "./customers.ts";
 import { installmentRow, type LoanCache, loanRow } from "./loans.ts";
-import { consultantRow, tenantRow, userRow } from "./people.ts";
+import { consultantRows, tenantRow, userRows } from "./people.ts";
 import { columnNames } from "./tables.ts";
 import { transactionRow } from "./transactions.ts";
 import type { Batch, GenerationContext } from "./types.ts";
 
 type RowFactory = (ctx: GenerationContext, ordinal: number, cache: LoanCache) => unknown[];
+/** Rows [from, to) at once: entities carrying PII mask a whole batch in one go. */
+type BatchFactory = { batch: (ctx: GenerationContext, from: number, to: number) => unknown[][] };
 
 /**
  * Foreign keys by ordinal arithmetic (C = customers, A = bank_accounts, K = account_categories,
@@ -29,13 +31,13 @@ type RowFactory = (ctx: GenerationContext, ordinal: number, cache: LoanCache) =>
  * | credit limit c           | customer c mod C, product ⌊c / C⌋ (≤ 4 per customer)            |
  * | contract x               | x < L: loan x and its customer k mod M; else customer x mod C   |
  */
-const FACTORIES: Record<Entity, RowFactory> = {
+const FACTORIES: Record<Entity, RowFactory | BatchFactory> = {
   tenants: tenantRow,
-  users: userRow,
-  consultants: consultantRow,
+  users: { batch: userRows },
+  consultants: { batch: consultantRows },
   account_categories: categoryRow,
-  suppliers: supplierRow,
-  customers: customerRow,
+  suppliers: { batch: supplierRows },
+  customers: { batch: customerRows },
   addresses: addressRow,
   bank_accounts: bankAccountRow,
   loans: loanRow,
@@ -59,6 +61,8 @@ function checkRange(ctx: GenerationContext, entity: Entity, from: number, to: nu
 export function generateBatch(ctx: GenerationContext, entity: Entity, from: number, to: number): Batch {
   checkRange(ctx, entity, from, to);
   const factory = FACTORIES[entity];
+  if (typeof factory !== "function")
+    return { entity, columns: columnNames(entity), rows: factory.batch(ctx, from, to) };
   const cache: LoanCache = { last: undefined };
   const rows: unknown[][] = new Array(to - from);
   for (let i = from; i < to; i++) rows[i - from] = factory(ctx, i, cache);
@@ -68,7 +72,9 @@ export function generateBatch(ctx: GenerationContext, entity: Entity, from: numb
 /** Row `ordinal` of `entity` alone, identical to the same row inside any batch. */
 export function generateRow(ctx: GenerationContext, entity: Entity, ordinal: number): unknown[] {
   checkRange(ctx, entity, ordinal, ordinal + 1);
-  return FACTORIES[entity](ctx, ordinal, { last: undefined });
+  const factory = FACTORIES[entity];
+  if (typeof factory !== "function") return factory.batch(ctx, ordinal, ordinal + 1)[0] as unknown[];
+  return factory(ctx, ordinal, { last: undefined });
 }
 
 /** A generated row as an object keyed by column name (for contracts, digests and tests). */

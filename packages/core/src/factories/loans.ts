@@ -2,6 +2,7 @@ import { weightedTable } from "../determinism/index.ts";
 import { SementeError } from "../errors/index.ts";
 import {
   annualFromMonthly,
+  computeDatedLoan,
   computeLoan,
   formatMoney,
   type Loan,
@@ -42,6 +43,17 @@ const PRODUCT_TERMS: Record<
   working_capital: { median: 150_000, sigma: 0.9, min: 10_000, max: 5_000_000, rate: [130, 350], sac: 0.2 },
 };
 
+/** `0.0250` for 250 basis points of 0.01 %: one string per rate, so caches keyed by it hash it once. */
+const RATE_TEXT: string[] = [];
+function rateText(bp: number): string {
+  let text = RATE_TEXT[bp];
+  if (text === undefined) {
+    text = `0.${String(bp).padStart(4, "0")}`;
+    RATE_TEXT[bp] = text;
+  }
+  return text;
+}
+
 /** Everything that defines loan k before the finance routine runs. */
 export interface LoanPlan {
   readonly k: number;
@@ -70,7 +82,7 @@ export function loanPlan(ctx: GenerationContext, k: number): LoanPlan {
       method: s.chance(k, LoanField.amortization, p.sac) ? "sac" : "price",
       borrower: company ? "PJ" : "PF",
       principalCents: Math.round(reais / 10) * 1000,
-      monthlyRate: `0.${String(bp).padStart(4, "0")}`,
+      monthlyRate: rateText(bp),
       termMonths: ctx.term,
       firstDueOn: timeline.firstDueDay,
       contractedOn: timeline.contractedDay,
@@ -82,6 +94,8 @@ export function loanPlan(ctx: GenerationContext, k: number): LoanPlan {
 export interface ComputedLoan {
   readonly plan: LoanPlan;
   readonly loan: Loan;
+  /** Due dates of `loan.schedule.installments` as epoch days, same order. */
+  readonly dueDays: readonly number[];
   readonly row: unknown[];
 }
 
@@ -91,14 +105,36 @@ export interface LoanCache {
 }
 
 /**
+ * The terms the stored row gives back, or undefined when they are the plan's own: the routine is
+ * a pure function that reads its dates through toEpochDay, so the same cents, rate string and
+ * days yield the same loan, and recomputing it would only repeat the first computation.
+ */
+function storedTerms(terms: LoanTerms, row: readonly unknown[]): LoanTerms | undefined {
+  const stored = {
+    ...terms,
+    principalCents: parseMoney(row[6] as string),
+    monthlyRate: row[8] as string,
+    firstDueOn: row[13] as string,
+    contractedOn: row[12] as string,
+  };
+  const same =
+    stored.principalCents === terms.principalCents &&
+    stored.monthlyRate === terms.monthlyRate &&
+    toEpochDay(stored.firstDueOn) === toEpochDay(terms.firstDueOn) &&
+    toEpochDay(stored.contractedOn) === toEpochDay(terms.contractedOn);
+  return same ? undefined : stored;
+}
+
+/**
  * Computes loan k with the official routine, builds its row, then recomputes the loan from the
- * row's stored values and verifies it to the cent (FINANCE_DIVERGENCE otherwise). The stored
- * `cet_annual` (numeric(9,6)) is the routine's CET as written, already at 6 places.
+ * row's stored values (when they differ from the terms it was computed from) and verifies it to
+ * the cent (FINANCE_DIVERGENCE otherwise). The stored `cet_annual` (numeric(9,6)) is the
+ * routine's CET as written, already at 6 places.
  */
 export function computeLoanRow(ctx: GenerationContext, k: number, cache?: LoanCache): ComputedLoan {
   if (cache?.last !== undefined && cache.last.plan.k === k) return cache.last;
   const plan = loanPlan(ctx, k);
-  const loan = computeLoan(plan.terms);
+  const { loan, dueDays } = computeDatedLoan(plan.terms);
   const t = plan.timeline;
   const row = [
     idOf(ctx, "loans", k),
@@ -118,18 +154,13 @@ export function computeLoanRow(ctx: GenerationContext, k: number, cache?: LoanCa
     t.state,
     isoInstant(t.contractedDay, ctx.streams.loans.int(k, LoanField.createdSecond, 10 * 3600, 18 * 3600)),
   ];
-  const recomputed = computeLoan({
-    ...plan.terms,
-    principalCents: parseMoney(row[6] as string),
-    monthlyRate: row[8] as string,
-    firstDueOn: row[13] as string,
-    contractedOn: row[12] as string,
-  });
+  const stored = storedTerms(plan.terms, row);
+  const recomputed = stored === undefined ? loan : computeLoan(stored);
   verifyLoan(
     { ...loan.figures, iofCents: parseMoney(row[10] as string), cetAnnual: row[11] as string },
     recomputed.figures,
   );
-  const computed = { plan, loan, row };
+  const computed = { plan, loan, dueDays, row };
   if (cache !== undefined) cache.last = computed;
   return computed;
 }
@@ -146,14 +177,14 @@ export function loanRow(ctx: GenerationContext, k: number, cache?: LoanCache): u
 export function installmentRow(ctx: GenerationContext, i: number, cache?: LoanCache): unknown[] {
   const k = Math.floor(i / ctx.term);
   const number = (i % ctx.term) + 1;
-  const { loan, plan, row: loanValues } = computeLoanRow(ctx, k, cache);
+  const { loan, plan, dueDays, row: loanValues } = computeLoanRow(ctx, k, cache);
   const entry = loan.schedule.installments[number - 1];
-  if (entry === undefined || entry.number !== number) {
+  const dueDay = dueDays[number - 1];
+  if (entry === undefined || entry.number !== number || dueDay === undefined) {
     throw new SementeError("FINANCE_DIVERGENCE", "installment missing from the loan schedule", {
       extensions: { field: "number", installment: number },
     });
   }
-  const dueDay = toEpochDay(entry.dueOn);
   const { status, paidDay } = installmentStatus(ctx, plan.timeline, number, dueDay);
   const values = [
     formatMoney(entry.principalCents),

@@ -1,7 +1,7 @@
 import { SementeError } from "../errors/index.ts";
 import { toEpochDay } from "./dates.ts";
 import { assertCents } from "./money.ts";
-import type { CetOptions, CetResult } from "./types.ts";
+import type { CetOptions, CetResult, Installment } from "./types.ts";
 
 /** Places of the annual CET: the stored precision, `loans.cet_annual numeric(9,6)`. */
 const ANNUAL_PLACES = 6;
@@ -12,21 +12,39 @@ const TOLERANCE = 1e-15;
 const LOWER = -10;
 const UPPER = 10;
 
-interface Flow {
-  amount: number;
-  years: number;
+/** The cash flows: amounts (cents) and their times in years since the contract. */
+interface Flows {
+  amounts: Float64Array;
+  years: Float64Array;
 }
 
 /** Σ amount·(1 + A)^−years − released, with v = ln(1 + A), and its derivative in v. */
-function evaluate(flows: readonly Flow[], released: number, v: number): { value: number; slope: number } {
+function evaluate(flows: Flows, released: number, v: number): { value: number; slope: number } {
+  const { amounts, years } = flows;
   let value = -released;
   let slope = 0;
-  for (const flow of flows) {
-    const discounted = flow.amount * Math.exp(-flow.years * v);
+  for (let j = 0; j < amounts.length; j++) {
+    const discounted = (amounts[j] as number) * Math.exp(-(years[j] as number) * v);
     value += discounted;
-    slope -= flow.years * discounted;
+    slope -= (years[j] as number) * discounted;
   }
   return { value, slope };
+}
+
+function flowsOf(options: CetOptions, start: number, dueDays: readonly number[] | undefined): Flows {
+  const installments = options.schedule.installments;
+  const amounts = new Float64Array(installments.length);
+  const years = new Float64Array(installments.length);
+  for (let j = 0; j < installments.length; j++) {
+    const installment = installments[j] as Installment;
+    const days = (dueDays === undefined ? toEpochDay(installment.dueOn) : (dueDays[j] as number)) - start;
+    if (days < 0) {
+      throw new SementeError("VALIDATION_FAILED", `installment ${installment.number} is due before the contract date`);
+    }
+    amounts[j] = installment.totalCents;
+    years[j] = days / 365;
+  }
+  return { amounts, years };
 }
 
 /**
@@ -39,27 +57,23 @@ function evaluate(flows: readonly Flow[], released: number, v: number): { value:
  * e^(v/12) − 1 to 8 places. Never a rounding of a rounded value.
  */
 export function cet(options: CetOptions): CetResult {
+  return cetOfDays(options);
+}
+
+/** {@link cet}, given the installments' due dates as epoch days when the caller has them. */
+export function cetOfDays(options: CetOptions, dueDays?: readonly number[]): CetResult {
   assertCents(options.principalCents, "principalCents");
   assertCents(options.iofCents, "iofCents");
   assertCents(options.feesCents, "feesCents");
   const released = options.principalCents - options.iofCents - options.feesCents;
   if (released <= 0) throw new SementeError("VALIDATION_FAILED", "principal net of IOF and fees must be positive");
-  const start = toEpochDay(options.contractedOn);
-  const flows = options.schedule.installments.map((installment) => {
-    const days = toEpochDay(installment.dueOn) - start;
-    if (days < 0) {
-      throw new SementeError("VALIDATION_FAILED", `installment ${installment.number} is due before the contract date`);
-    }
-    return { amount: installment.totalCents, years: days / 365 };
-  });
+  const flows = flowsOf(options, toEpochDay(options.contractedOn), dueDays);
   let lower = LOWER;
   let upper = UPPER;
   if (!(evaluate(flows, released, lower).value > 0 && evaluate(flows, released, upper).value < 0)) {
     throw new SementeError("VALIDATION_FAILED", "the cash flow has no CET between -99.99 % and 2,200,000 % a year");
   }
-  const paid = flows.reduce((sum, flow) => sum + flow.amount, 0);
-  const meanYears = flows.reduce((sum, flow) => sum + flow.amount * flow.years, 0) / paid;
-  let v = meanYears > 0 ? Math.log(paid / released) / meanYears : 0;
+  let v = firstGuess(flows, released);
   if (!(v > lower && v < upper)) v = (lower + upper) / 2;
   let iterations = 0;
   while (iterations < MAX_ITERATIONS) {
@@ -79,6 +93,18 @@ export function cet(options: CetOptions): CetResult {
     monthly: written(Math.expm1(v / 12), MONTHLY_PLACES),
     iterations,
   };
+}
+
+/** ln(paid / released) over the amount-weighted mean time of the flows (0 when that is 0). */
+function firstGuess(flows: Flows, released: number): number {
+  let paid = 0;
+  let weighted = 0;
+  for (let j = 0; j < flows.amounts.length; j++) {
+    paid += flows.amounts[j] as number;
+    weighted += (flows.amounts[j] as number) * (flows.years[j] as number);
+  }
+  const meanYears = weighted / paid;
+  return meanYears > 0 ? Math.log(paid / released) / meanYears : 0;
 }
 
 function written(rate: number, places: number): string {

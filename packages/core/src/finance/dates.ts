@@ -34,6 +34,30 @@ export function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+/** Value of the decimal digits text[from, to), or -1 when one is not a digit. */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
+/**
+ * The epoch day of a valid plain "YYYY-MM-DD" read by hand (dates are read back for every row);
+ * undefined for anything else, which the regular expression then decides.
+ */
+function plainIsoDay(text: string): number | undefined {
+  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  return daysFromCivil(year, month, day);
+}
+
 /**
  * Days since 1970-01-01 (UTC) of an epoch day or an ISO date ("2025-01-31"); an ISO UTC
  * date-time ("2025-01-01T00:00:00Z") counts as its UTC date.
@@ -45,6 +69,8 @@ export function toEpochDay(date: DateInput): number {
     }
     return date;
   }
+  const plain = plainIsoDay(date);
+  if (plain !== undefined) return plain;
   const match = ISO.exec(date);
   const year = Number(match?.[1]);
   const month = Number(match?.[2]);
@@ -55,15 +81,26 @@ export function toEpochDay(date: DateInput): number {
   return daysFromCivil(year, month, day);
 }
 
+const PAD2: readonly string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+
 /** The ISO date ("YYYY-MM-DD") of an epoch day or date. */
 export function toIsoDate(date: DateInput): string {
   const { year, month, day } = civilFromDays(toEpochDay(date));
-  return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+  const y = year >= 1000 ? String(year) : String(year).padStart(4, "0");
+  return `${y}-${PAD2[month]}-${PAD2[day]}`;
 }
 
 /** Calendar days from `from` to `to` (negative when `to` is earlier). */
 export function daysBetween(from: DateInput, to: DateInput): number {
   return toEpochDay(to) - toEpochDay(from);
+}
+
+function shiftMonths(year: number, month: number, day: number, months: number): number {
+  if (!Number.isSafeInteger(months)) throw new SementeError("VALIDATION_FAILED", "months must be an integer");
+  const index = year * 12 + (month - 1) + months;
+  const targetYear = Math.floor(index / 12);
+  const targetMonth = index - targetYear * 12 + 1;
+  return toEpochDay(daysFromCivil(targetYear, targetMonth, Math.min(day, daysInMonth(targetYear, targetMonth))));
 }
 
 /**
@@ -73,8 +110,14 @@ export function daysBetween(from: DateInput, to: DateInput): number {
 export function addMonths(date: DateInput, months: number): number {
   if (!Number.isSafeInteger(months)) throw new SementeError("VALIDATION_FAILED", "months must be an integer");
   const { year, month, day } = civilFromDays(toEpochDay(date));
-  const index = year * 12 + (month - 1) + months;
-  const targetYear = Math.floor(index / 12);
-  const targetMonth = index - targetYear * 12 + 1;
-  return toEpochDay(daysFromCivil(targetYear, targetMonth, Math.min(day, daysInMonth(targetYear, targetMonth))));
+  return shiftMonths(year, month, day, months);
+}
+
+/**
+ * `months => addMonths(date, months)`, reading `date` once: the due dates of a schedule are all
+ * counted from its first one.
+ */
+export function monthsFrom(date: DateInput): (months: number) => number {
+  const { year, month, day } = civilFromDays(toEpochDay(date));
+  return (months) => shiftMonths(year, month, day, months);
 }

@@ -21,9 +21,20 @@ export function parseDecimal(text: string, what: string): Ratio {
   return { num: match[1] === "-" ? -magnitude : magnitude, den: 10n ** BigInt(fraction.length) };
 }
 
+/**
+ * Loans share a few hundred rates (monthly rates, IOF rates): parsed rates are kept, frozen, and
+ * the cache is cleared when it fills. Other decimals (CETs, one per loan) are never kept here.
+ */
+const MAX_RATES = 4096;
+const rates = new Map<string, Ratio>();
+
 export function parseRate(text: string, what: string): Ratio {
-  const rate = parseDecimal(text, what);
+  const cached = rates.get(text);
+  if (cached !== undefined) return cached;
+  const rate = Object.freeze(parseDecimal(text, what));
   if (rate.num < 0n) throw new SementeError("VALIDATION_FAILED", `${what} must not be negative`);
+  if (rates.size >= MAX_RATES) rates.clear();
+  rates.set(text, rate);
   return rate;
 }
 
@@ -68,6 +79,9 @@ export function integerRoot(x: bigint, n: number): { root: bigint; exact: boolea
 
 /** Whether two decimal strings denote the same number ("0.10" equals "0.1"). */
 export function sameDecimal(a: string, b: string): boolean {
+  // The same text is the same number once it is known to be a decimal (the usual case: a stored
+  // rate re-read against the routine's).
+  if (a === b && DECIMAL.test(a)) return true;
   const left = parseDecimal(a, "value");
   const right = parseDecimal(b, "value");
   return left.num * right.den === right.num * left.den;

@@ -1,8 +1,8 @@
 export { cet } from "./cet.ts";
-export { addMonths, daysBetween, daysInMonth, toEpochDay, toIsoDate } from "./dates.ts";
+export { addMonths, daysBetween, daysInMonth, monthsFrom, toEpochDay, toIsoDate } from "./dates.ts";
 export { iof } from "./iof.ts";
 export { IOF_CREDIT_RATES, iofRatesOn } from "./iof-rates.ts";
-export { computeLoan } from "./loan.ts";
+export { computeDatedLoan, computeLoan } from "./loan.ts";
 export { assertCents, formatMoney, parseMoney } from "./money.ts";
 export { annualFromMonthly, monthlyFromAnnual } from "./rates.ts";
 export { priceSchedule, sacSchedule } from "./schedule.ts";

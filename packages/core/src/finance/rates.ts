@@ -28,9 +28,27 @@ export function monthlyFromAnnual(annual: string, places = 9): string {
   return formatScaled(monthly, places);
 }
 
+/** Loans share a few hundred monthly rates; the cache (per number of places) is cleared when it fills. */
+const MAX_CACHED = 4096;
+const annuals = new Map<number, Map<string, string>>();
+
 /** Compound-equivalent annual rate of a monthly rate: (1 + m)^12 − 1, exact then rounded half-even. */
 export function annualFromMonthly(monthly: string, places = 9): string {
   assertPlaces(places);
+  let byRate = annuals.get(places);
+  if (byRate === undefined) {
+    byRate = new Map();
+    annuals.set(places, byRate);
+  }
+  const cached = byRate.get(monthly);
+  if (cached !== undefined) return cached;
+  const annual = computeAnnual(monthly, places);
+  if (byRate.size >= MAX_CACHED) byRate.clear();
+  byRate.set(monthly, annual);
+  return annual;
+}
+
+function computeAnnual(monthly: string, places: number): string {
   const rate = parseDecimal(monthly, "monthly rate");
   const base = rate.den + rate.num;
   if (base <= 0n) throw new SementeError("VALIDATION_FAILED", "monthly rate must be greater than -1");

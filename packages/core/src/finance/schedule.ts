@@ -1,8 +1,8 @@
 import { SementeError } from "../errors/index.ts";
-import { addMonths, toEpochDay, toIsoDate } from "./dates.ts";
+import { monthsFrom, toEpochDay, toIsoDate } from "./dates.ts";
 import { parseRate, type Ratio, roundHalfEven, toSafeNumber } from "./decimal.ts";
 import { assertCents } from "./money.ts";
-import { priceBalances } from "./price-path.ts";
+import { priceBalances, pricePayment } from "./price-path.ts";
 import type { AmortizationMethod, Installment, LoanSchedule, ScheduleOptions } from "./types.ts";
 
 const MAX_TERM_MONTHS = 600;
@@ -11,7 +11,14 @@ interface Terms {
   principal: bigint;
   rate: Ratio;
   termMonths: number;
-  firstDueOn: number;
+  /** addMonths(firstDueOn, m). */
+  dueAfter: (months: number) => number;
+}
+
+/** A schedule and the due dates of its installments as epoch days, in the same order. */
+export interface DatedSchedule {
+  readonly schedule: LoanSchedule;
+  readonly dueDays: readonly number[];
 }
 
 function readTerms(options: ScheduleOptions): Terms {
@@ -25,14 +32,23 @@ function readTerms(options: ScheduleOptions): Terms {
     principal: BigInt(options.principalCents),
     rate: parseRate(options.monthlyRate, "monthlyRate"),
     termMonths,
-    firstDueOn: toEpochDay(options.firstDueOn),
+    dueAfter: monthsFrom(toEpochDay(options.firstDueOn)),
   };
 }
 
-function installment(terms: Terms, k: number, principal: bigint, interest: bigint, balance: bigint): Installment {
+function installment(
+  terms: Terms,
+  dueDays: number[],
+  k: number,
+  principal: bigint,
+  interest: bigint,
+  balance: bigint,
+): Installment {
+  const due = terms.dueAfter(k - 1);
+  dueDays.push(due);
   return {
     number: k,
-    dueOn: toIsoDate(addMonths(terms.firstDueOn, k - 1)),
+    dueOn: toIsoDate(due),
     principalCents: toSafeNumber(principal, "principal"),
     interestCents: toSafeNumber(interest, "interest"),
     totalCents: toSafeNumber(principal + interest, "installment"),
@@ -41,7 +57,12 @@ function installment(terms: Terms, k: number, principal: bigint, interest: bigin
 }
 
 /** The schedule, refused when an installment would be zero (a principal of less than a cent a month). */
-function scheduleOf(options: ScheduleOptions, method: AmortizationMethod, installments: Installment[]): LoanSchedule {
+function scheduleOf(
+  options: ScheduleOptions,
+  method: AmortizationMethod,
+  installments: Installment[],
+  dueDays: number[],
+): DatedSchedule {
   if (installments.some((row) => row.totalCents <= 0)) {
     throw new SementeError(
       "VALIDATION_FAILED",
@@ -49,7 +70,7 @@ function scheduleOf(options: ScheduleOptions, method: AmortizationMethod, instal
     );
   }
   const { principalCents, monthlyRate, termMonths } = options;
-  return { method, principalCents, monthlyRate, termMonths, installments };
+  return { schedule: { method, principalCents, monthlyRate, termMonths, installments }, dueDays };
 }
 
 /**
@@ -64,21 +85,24 @@ function scheduleOf(options: ScheduleOptions, method: AmortizationMethod, instal
  * B_k = P·(n − k)/n and interest is 0.
  */
 export function priceSchedule(options: ScheduleOptions): LoanSchedule {
+  return datedPriceSchedule(options).schedule;
+}
+
+/** {@link priceSchedule} with its due dates as epoch days. */
+export function datedPriceSchedule(options: ScheduleOptions): DatedSchedule {
   const terms = readTerms(options);
   const { principal: p, termMonths, rate } = terms;
-  const n = BigInt(termMonths);
-  const grown = (rate.den + rate.num) ** n;
-  const payment =
-    rate.num === 0n ? roundHalfEven(p, n) : roundHalfEven(p * rate.num * grown, rate.den * (grown - rate.den ** n));
+  const payment = pricePayment(p, rate, termMonths);
   const installments: Installment[] = [];
+  const dueDays: number[] = [];
   let previous = p;
   priceBalances(p, rate, termMonths).forEach((balance, index) => {
     const principal = previous - balance;
     const interest = rate.num === 0n || principal > payment ? 0n : payment - principal;
-    installments.push(installment(terms, index + 1, principal, interest, balance));
+    installments.push(installment(terms, dueDays, index + 1, principal, interest, balance));
     previous = balance;
   });
-  return scheduleOf(options, "price", installments);
+  return scheduleOf(options, "price", installments, dueDays);
 }
 
 /**
@@ -87,6 +111,11 @@ export function priceSchedule(options: ScheduleOptions): LoanSchedule {
  * installments. Interest = opening balance × i, rounded half-even.
  */
 export function sacSchedule(options: ScheduleOptions): LoanSchedule {
+  return datedSacSchedule(options).schedule;
+}
+
+/** {@link sacSchedule} with its due dates as epoch days. */
+export function datedSacSchedule(options: ScheduleOptions): DatedSchedule {
   const terms = readTerms(options);
   const { principal: p, termMonths } = terms;
   const { num: a, den: d } = terms.rate;
@@ -94,12 +123,13 @@ export function sacSchedule(options: ScheduleOptions): LoanSchedule {
   const base = p / n;
   const withExtra = p % n;
   const installments: Installment[] = [];
+  const dueDays: number[] = [];
   let balance = p;
   for (let k = 1; k <= termMonths; k += 1) {
     const interest = roundHalfEven(balance * a, d);
     const principal = BigInt(k) <= withExtra ? base + 1n : base;
     balance -= principal;
-    installments.push(installment(terms, k, principal, interest, balance));
+    installments.push(installment(terms, dueDays, k, principal, interest, balance));
   }
-  return scheduleOf(options, "sac", installments);
+  return scheduleOf(options, "sac", installments, dueDays);
 }

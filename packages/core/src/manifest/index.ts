@@ -8,7 +8,7 @@ export { manifestHash } from "./hash.ts";
 export { MAX_REPORTED_ISSUES, parseManifest } from "./parse.ts";
 export { batchCount, plannedRows } from "./plan.ts";
 export { resolveManifest, TIMEOUT_DEFAULTS } from "./resolve.ts";
-export { ManifestSchema, manifestJsonSchema, PG_INTEGER_MAX } from "./schema.ts";
+export { ManifestSchema, manifestJsonSchema, PG_INTEGER_MAX, SPEC_RPO_SECONDS, SPEC_RTO_SECONDS } from "./schema.ts";
 export { locatePointer } from "./source-map.ts";
 export { assertWithinWindow, isValidUtcDatetime, isWithinWindow, parseHhmm, parseTtlSeconds } from "./time.ts";
 export {
@@ -27,6 +27,7 @@ export type {
   Budget,
   CostEstimate,
   CostModel,
+  DrTargets,
   Entity,
   EntityUnitCost,
   Flags,

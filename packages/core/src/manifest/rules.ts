@@ -26,7 +26,14 @@ export function checkRules(m: Manifest): ManifestIssue[] {
     ...checkFlags(m),
     ...checkStateDistribution(m),
     ...checkOperations(m),
+    ...checkDrTargets(m),
   ];
+}
+
+/** `dr_targets` acts only in a DR drill, and drills run only DR manifests. */
+function checkDrTargets(m: Manifest): ManifestIssue[] {
+  if (m.dr_targets === undefined || m.mode === Mode.dr) return [];
+  return [issue("/dr_targets", "dr_targets is only allowed in dr mode (only a DR drill reads it)")];
 }
 
 function issue(pointer: string, message: string, code: ManifestIssue["code"] = "VALIDATION_FAILED"): ManifestIssue {

@@ -6,6 +6,9 @@ const strict = { additionalProperties: false } as const;
 
 /** Largest value of a PostgreSQL `integer` column (`seed.runs.key_version`). */
 export const PG_INTEGER_MAX = 2_147_483_647;
+/** The spec's DR targets (R6.8): a drill is over target beyond them, whatever the manifest says. */
+export const SPEC_RTO_SECONDS = 3_600;
+export const SPEC_RPO_SECONDS = 300;
 /** An SLO batch ceiling above an hour is no gate at all. */
 const MAX_SLO_BATCH_MS = 3_600_000;
 
@@ -172,6 +175,22 @@ export const ManifestSchema = Type.Object(
         }),
       },
       { ...strict, description: "Runtime SLO gate; p95 <= p99." },
+    ),
+    dr_targets: Type.Optional(
+      Type.Object(
+        {
+          rto_seconds: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: SPEC_RTO_SECONDS, description: "Loss to rows verified, seconds." }),
+          ),
+          rpo_seconds: Type.Optional(
+            Type.Integer({ minimum: 0, maximum: SPEC_RPO_SECONDS, description: "Acknowledged data lost, seconds." }),
+          ),
+        },
+        {
+          ...strict,
+          description: "DR mode only: the drill's targets; each at most the spec's (RTO 3600 s, RPO 300 s).",
+        },
+      ),
     ),
   },
   {

@@ -158,6 +158,17 @@ export interface Slo {
   max_error_rate: number;
 }
 
+/**
+ * RTO/RPO targets of a DR drill (`semente dr drill`), DR mode only. Each may only tighten the
+ * spec's targets (R6.8: RPO ≤ 5 min, RTO ≤ 60 min); an absent field keeps the spec's.
+ */
+export interface DrTargets {
+  /** Loss → rows verified, in seconds (1–3,600). */
+  rto_seconds?: number;
+  /** Acknowledged data the drill may lose, in seconds (0–300). */
+  rpo_seconds?: number;
+}
+
 /** Feature flag per entity; every entity that will be written must be `true` (fail-closed). */
 export type Flags = { [E in Entity]?: boolean };
 
@@ -183,6 +194,8 @@ export interface Manifest {
   batch_size: number;
   flags: Flags;
   slo: Slo;
+  /** DR mode only: the drill's RTO/RPO targets, at most the spec's. */
+  dr_targets?: DrTargets;
 }
 
 /** A manifest with its defaults applied (never hashed). */

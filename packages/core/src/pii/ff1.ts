@@ -15,6 +15,11 @@ export interface Ff1 {
   encryptInt(x: number, length: number, tweak?: Uint8Array): number;
   /** Inverse of {@link Ff1.encryptInt}. */
   decryptInt(x: number, length: number, tweak?: Uint8Array): number;
+  /**
+   * {@link Ff1.encryptInt} of every value, the same round of all of them enciphered by one AES
+   * call (ECB: each block on its own), instead of one call per value and round.
+   */
+  encryptInts(xs: readonly number[], length: number, tweak?: Uint8Array): number[];
 }
 
 const EMPTY = new Uint8Array(0);
@@ -156,6 +161,50 @@ export function createFf1(key: Uint8Array, radix = 10): Ff1 {
     return a * pl.powV + bv;
   };
 
+  /** One AES input block per value: state ⊕ (Q's last block with the round and B's numerals). */
+  const fillBlocks = (pl: Plan, blocks: Buffer, round: number, bv: Float64Array): void => {
+    const { last, state, b } = pl;
+    for (let i = 0; i < bv.length; i++) {
+      const off = i * 16;
+      for (let j = 0; j < 15 - b; j++) blocks[off + j] = (state[j] as number) ^ (last[j] as number);
+      blocks[off + 15 - b] = (state[15 - b] as number) ^ round;
+      let rest = bv[i] as number;
+      for (let j = 15; j > 15 - b; j--) {
+        blocks[off + j] = (state[j] as number) ^ (rest % 256);
+        rest = Math.floor(rest / 256);
+      }
+    }
+  };
+
+  /** A ← B, B ← (A + NUM(R) mod m) for every value, R its block of the round's AES output. */
+  const feistel = (pl: Plan, m: number, r: Buffer, a: Float64Array, bv: Float64Array): void => {
+    for (let i = 0; i < a.length; i++) {
+      let y = 0;
+      for (let j = 0; j < pl.d; j++) y = (y * 256 + (r[i * 16 + j] as number)) % m;
+      const c = ((a[i] as number) + y) % m;
+      a[i] = bv[i] as number;
+      bv[i] = c;
+    }
+  };
+
+  const encryptInts = (xs: readonly number[], length: number, tweak: Uint8Array = EMPTY): number[] => {
+    for (const x of xs) checkInt(x, length);
+    const pl = plan(length, tweak);
+    const n = xs.length;
+    const a = new Float64Array(n);
+    const bv = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      a[i] = Math.floor((xs[i] as number) / pl.powV);
+      bv[i] = (xs[i] as number) % pl.powV;
+    }
+    const blocks = Buffer.alloc(16 * n);
+    for (let round = 0; round < 10; round++) {
+      fillBlocks(pl, blocks, round, bv);
+      feistel(pl, round % 2 === 0 ? pl.powU : pl.powV, n === 0 ? blocks : aes(blocks), a, bv);
+    }
+    return Array.from(a, (high, i) => high * pl.powV + (bv[i] as number));
+  };
+
   const toInt = (s: string): number => {
     let x = 0;
     for (const ch of s) {
@@ -171,6 +220,7 @@ export function createFf1(key: Uint8Array, radix = 10): Ff1 {
     radix,
     encryptInt,
     decryptInt,
+    encryptInts,
     encrypt: (s, tweak) => toStr(encryptInt(toInt(s), s.length, tweak), s.length),
     decrypt: (s, tweak) => toStr(decryptInt(toInt(s), s.length, tweak), s.length),
   };

@@ -1,4 +1,5 @@
-export { batchDigestColumns, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
+export { batchDigestColumns, createBatchDigester, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
+export { ByteSink, specialUnits } from "./byte-sink.ts";
 export { runDatasetDigest } from "./dataset-digest.ts";
 export { BatchFailedMessageSchema, decodeBatchFailed, encodeBatchFailed } from "./failed-message.ts";
 export type { BatchFailedMessage } from "./failed-message.ts";
@@ -25,6 +26,7 @@ export {
 } from "./plan.ts";
 export { BatchState, createRunProgress, digestHex, normalizeDigest } from "./progress.ts";
 export { createSloGate, percentile, SLO_MIN_SAMPLES, SLO_WINDOW } from "./slo.ts";
+export type { BatchDigester } from "./batch-digest.ts";
 export type { DigestedBatch } from "./dataset-digest.ts";
 export type { BatchMessage, CheckpointMessage } from "./messages.ts";
 export type { Pacer, PacingInput, PacingPlan } from "./pacing.ts";

@@ -68,3 +68,31 @@ describe("validateManifest", () => {
     expect(everyObjectIsClosed(ManifestSchema)).toEqual([]);
   });
 });
+
+describe("dr_targets", () => {
+  const dr = parseManifest(readProfile("configs/seed_profiles/staging/banco-beta.yaml")).manifest;
+
+  test("dr_targets - a DR manifest may set tighter targets; the spec's are the ceiling", () => {
+    expect(validateManifest({ ...structuredClone(dr), dr_targets: { rto_seconds: 300, rpo_seconds: 0 } })).toEqual([]);
+    expect(validateManifest({ ...structuredClone(dr), dr_targets: {} })).toEqual([]);
+    const loose = validateManifest({ ...structuredClone(dr), dr_targets: { rto_seconds: 3601, rpo_seconds: 301 } });
+    expect(loose.map((i) => `${i.pointer}: ${i.message}`)).toEqual([
+      "/dr_targets/rto_seconds: must be <= 3600",
+      "/dr_targets/rpo_seconds: must be <= 300",
+    ]);
+    expect(validateManifest({ ...structuredClone(dr), dr_targets: { rto_seconds: 0 } })[0]?.pointer).toBe(
+      "/dr_targets/rto_seconds",
+    );
+  });
+
+  test("dr_targets - refused outside dr mode, where no drill would read it", () => {
+    const issues = validateManifest({ ...structuredClone(base), dr_targets: { rto_seconds: 300 } });
+    expect(issues).toEqual([
+      {
+        pointer: "/dr_targets",
+        code: "VALIDATION_FAILED",
+        message: "dr_targets is only allowed in dr mode (only a DR drill reads it)",
+      },
+    ]);
+  });
+});

@@ -51,4 +51,22 @@ describe("FF1", () => {
     expect(() => createFf1(new Uint8Array(10))).toThrow(RangeError);
     expect(() => f.encryptInt(1e9, 9)).toThrow(RangeError);
   });
+
+  test("encryptInts equals encryptInt value by value (lengths 6 to 15, radix 10 and 36, with and without tweak)", () => {
+    for (const [radix, lengths] of [
+      [10, [6, 7, 8, 9, 10, 11, 15]],
+      [36, [4, 5, 9]],
+    ] as const) {
+      const f = createFf1(KEY_256, radix);
+      for (const length of lengths) {
+        const domain = radix ** length;
+        const xs = [0, 1, domain - 1, ...Array.from({ length: 300 }, (_, i) => Math.floor((domain / 301) * i + i))];
+        for (const tweak of [undefined, TWEAK]) {
+          expect(f.encryptInts(xs, length, tweak)).toEqual(xs.map((x) => f.encryptInt(x, length, tweak)));
+        }
+      }
+    }
+    expect(createFf1(KEY_256).encryptInts([], 9)).toEqual([]);
+    expect(() => createFf1(KEY_256).encryptInts([5, 1e9], 9)).toThrow(RangeError);
+  });
 });

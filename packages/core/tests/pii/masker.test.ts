@@ -93,4 +93,22 @@ describe("PII masker", () => {
   test("refuses keys that are not 32 bytes", () => {
     expect(() => createPiiMasker({ key: new Uint8Array(16) })).toThrow(RangeError);
   });
+
+  test("many.* equal the single-value functions, cycle walking included, and refuse what they refuse", () => {
+    const ordinals = [0, 1, 2, 99_999_999, ...Array.from({ length: 3000 }, (_, i) => i * 7919 + 13)];
+    const names = ordinals.map((o) => (o % 5 === 0 ? undefined : masker.fullName(o)));
+    for (const tweak of [undefined, "customers"]) {
+      expect(masker.many.cpf(ordinals, tweak)).toEqual(ordinals.map((o) => masker.cpf(o, tweak)));
+      expect(masker.many.cnpj(ordinals, tweak)).toEqual(ordinals.map((o) => masker.cnpj(o, tweak)));
+      expect(masker.many.phone(ordinals, tweak)).toEqual(ordinals.map((o) => masker.phone(o, tweak)));
+      expect(masker.many.email(ordinals, names, tweak)).toEqual(
+        ordinals.map((o, i) => masker.email(o, names[i], tweak)),
+      );
+    }
+    const cpfEdges = [111_111_110, 111_111_111, CPF_DOMAIN - 1];
+    expect(masker.many.cpf(cpfEdges)).toEqual(cpfEdges.map((o) => masker.cpf(o)));
+    expect(masker.many.cpf([])).toEqual([]);
+    expect(() => masker.many.cpf([1, CPF_DOMAIN])).toThrow(RangeError);
+    expect(() => masker.many.phone([PHONE_DOMAIN])).toThrow(RangeError);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { generateBatch } from "../../src/factories/index.ts";
 import { ENTITIES } from "../../src/manifest/index.ts";
 import { batchDigestColumns, digestBatch, referenceBatchDigest } from "../../src/pipeline/index.ts";
@@ -38,5 +39,25 @@ describe("batch digest", () => {
     const batch = generateBatch(ctx, "customers", 0, 4);
     const swapped = { ...batch, rows: [batch.rows[1], batch.rows[0], ...batch.rows.slice(2)] as unknown[][] };
     expect(digestBatch(swapped)).not.toBe(digestBatch(batch));
+  });
+
+  test("batch-digest - equals the reference encoder for any strings (escapes, UTF-8, surrogates), booleans, integers and nulls", () => {
+    const awkward = fc.oneof(
+      fc.string(),
+      fc.string({ unit: "binary" }),
+      fc.string({
+        unit: fc.constantFrom("a", '"', "\\", "\t", "\n", "\r", "\u0000", "\u001f", "é", "€", "😀", "\ud800", "\udc00"),
+      }),
+    );
+    const value = fc.oneof(awkward, fc.boolean(), fc.constant(null), fc.integer(), fc.maxSafeInteger());
+    const columns = batchDigestColumns("users");
+    const rows = fc.array(fc.array(value, { minLength: columns.length, maxLength: columns.length }), { maxLength: 30 });
+    fc.assert(
+      fc.property(rows, (rs) => {
+        const batch = { entity: "users" as const, columns: columns as string[], rows: rs };
+        expect(digestBatch(batch)).toBe(referenceBatchDigest(batch));
+      }),
+      { numRuns: 400, seed: 1313 },
+    );
   });
 });

@@ -8,6 +8,7 @@ import { buildChecklist } from "./checklist.ts";
 import { readLedger, readPauses, reportPauses, runningSeconds } from "./governance.ts";
 import { costOf, reconciledCost } from "./cost.ts";
 import { type AuditFact, readAudit, readBatches, readCheckpoints, readGateway429s } from "./facts.ts";
+import { readDrillEvidence, reportDr } from "./drill.ts";
 import { readPurge } from "./purge.ts";
 import { reportBatchList, reportEntities, sha256Ref, writtenRows } from "./report-parts.ts";
 import { classifyString } from "./scan.ts";
@@ -101,6 +102,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
     readLedger(sql, run.id),
     readPurge(sql, run),
   ]);
+  const drill = await readDrillEvidence(sql, run, checkpoints);
   const manifest = isManifest(run.manifest) ? run.manifest : null;
   const planned = manifest === null ? null : plannedRows(manifest);
   const durationS = durationOf(run);
@@ -167,6 +169,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       options.costModel,
       running.pausedS,
     ),
+    ...(drill === null ? {} : { dr: reportDr(drill) }),
     checklist: buildChecklist({
       run,
       manifest,
@@ -177,6 +180,7 @@ export async function buildReport(options: BuildReportOptions): Promise<Evidence
       gateway429s,
       dataset,
       trace,
+      drill,
       purge,
     }),
   };

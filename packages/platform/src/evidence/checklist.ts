@@ -1,6 +1,7 @@
 import { RLS_REQUIRED_TABLES } from "../db/rls-record.ts";
 import type { Manifest } from "@semente/core/manifest";
 import type { Run } from "../runs/index.ts";
+import { type DrillEvidence, drCheck } from "./drill.ts";
 import { forOperation } from "./purge.ts";
 import type { AuditFact, BatchFact, CheckpointFact } from "./facts.ts";
 import type { CheckItem, ReportPurge } from "./types.ts";
@@ -25,6 +26,8 @@ export interface ChecklistInput {
   dataset: { digest: string | null; recorded_digest: string | null; checkpoints: number };
   /** The report's trace section. */
   trace: { trace_id: string | null; span_ids: string[] };
+  /** A DR drill's facts; absent (or null) for every other run, which gets no `dr` item. */
+  drill?: DrillEvidence | null;
   /** The purge phase of a purge or reseed run; null or absent for a seed run. */
   purge?: ReportPurge | null;
 }
@@ -318,10 +321,11 @@ export function hasEvidence(item: CheckItem): boolean {
 
 /**
  * The checklist items, in report order: pii, rls, contracts, idempotency, rate_limit, slo,
- * dataset, trace. An item can only pass on the evidence it carries: a `pass` without any evidence
- * value becomes a `fail`.
+ * dataset, trace, and for a DR drill dr. An item can only pass on the evidence it carries: a
+ * `pass` without any evidence value becomes a `fail`.
  */
 export function buildChecklist(input: ChecklistInput): CheckItem[] {
+  const drill = input.drill === undefined || input.drill === null ? [] : [drCheck(input.drill, input.run)];
   return [
     piiCheck(input),
     rlsCheck(input),
@@ -331,6 +335,7 @@ export function buildChecklist(input: ChecklistInput): CheckItem[] {
     sloCheck(input),
     datasetCheck(input),
     traceCheck(input),
+    ...drill,
   ]
     .map((item) => forOperation(item, input))
     .map((item) =>

@@ -48,6 +48,7 @@ export type {
   ProduceResult,
   ReportBatch,
   ReportCost,
+  ReportDr,
   ReportEntity,
   WormObjectInfo,
   WormPutOptions,

@@ -38,6 +38,45 @@ const PauseSchema = Type.Object(
   strict,
 );
 
+const Seconds = Type.Number({ minimum: 0 });
+const DrSchema = Type.Object(
+  {
+    loss_at: Nullable(Instant),
+    purged_at: Nullable(Instant),
+    regenerated_at: Nullable(Instant),
+    verified_at: Nullable(Instant),
+    rto_seconds: Nullable(Seconds),
+    rpo_seconds: Nullable(Seconds),
+    targets: Nullable(Type.Object({ rto_seconds: Seconds, rpo_seconds: Seconds }, strict)),
+    rows_at_loss: Nullable(Count),
+    rows_purged: Nullable(Count),
+    unexplained_rows: Nullable(Count),
+    batches_acknowledged: Nullable(Count),
+    batches_restored: Nullable(Count),
+    batches_not_restored: Nullable(Count),
+    acknowledged_digest: Nullable(Sha256Ref),
+    verification: Nullable(
+      Type.Object(
+        {
+          ok: Type.Boolean(),
+          role: Type.String({ minLength: 1 }),
+          rows_compared: Count,
+          differences: Count,
+          checkpoint_mismatches: Count,
+          first_differences: Type.Array(Type.String({ maxLength: 300 }), { maxItems: 50 }),
+        },
+        strict,
+      ),
+    ),
+    rpo_basis: Type.String({ minLength: 1, maxLength: 500 }),
+  },
+  {
+    ...strict,
+    description:
+      "DR drills only: RTO = verified_at - loss_at (null unless the rows verified); RPO = acknowledged data lost (see rpo_basis).",
+  },
+);
+
 const PurgeSchema = Type.Object(
   {
     mode: Type.Union([Type.Literal("baseline"), Type.Literal("load"), Type.Literal("dr")]),
@@ -93,7 +132,7 @@ export const EvidenceReportSchema = Type.Object(
         environment: EnvironmentName,
         mode: Type.Union([Type.Literal("baseline"), Type.Literal("load"), Type.Literal("dr")]),
         operation: Type.Optional(
-          Type.Union([Type.Literal("seed"), Type.Literal("purge"), Type.Literal("reseed")], {
+          Type.Union([Type.Literal("seed"), Type.Literal("purge"), Type.Literal("reseed"), Type.Literal("dr_drill")], {
             description: "Added with purge runs: older reports lack it (they are all seed runs).",
           }),
         ),
@@ -173,6 +212,7 @@ export const EvidenceReportSchema = Type.Object(
       },
       { ...strict, description: "`ledger` and `reconciliation` were added later: older reports lack them." },
     ),
+    dr: Type.Optional(DrSchema),
     checklist: Type.Array(CheckItemSchema, {
       minItems: REQUIRED_CHECK_IDS.length,
       description:
@@ -191,6 +231,45 @@ export const EvidenceReportSchema = Type.Object(
 /** The JSON Schema document published at `contracts/evidence-report.schema.json`. */
 export function evidenceReportJsonSchema(): Record<string, unknown> {
   return { $schema: "https://json-schema.org/draft/2020-12/schema", ...EvidenceReportSchema };
+}
+
+/**
+ * A drill report holds both the `dr` section and one `dr` item, and its item passes only on what
+ * the section shows: verified rows, RTO and RPO measured and within their targets.
+ */
+function drIssues(r: EvidenceReport): ProblemIssue[] {
+  const items = r.checklist.filter((c) => c.id === "dr");
+  if (r.dr === undefined) {
+    if (r.run.operation === "dr_drill")
+      return [{ pointer: "/dr", message: "a DR drill's report must hold its 'dr' section" }];
+    return items.length === 0 ? [] : [{ pointer: "/checklist", message: "a 'dr' item without the 'dr' section" }];
+  }
+  if (items.length !== 1) return [{ pointer: "/checklist", message: "a drill report must hold exactly one 'dr' item" }];
+  const { dr } = r;
+  const within =
+    dr.verification?.ok === true &&
+    dr.targets !== null &&
+    dr.rto_seconds !== null &&
+    dr.rpo_seconds !== null &&
+    dr.rto_seconds <= dr.targets.rto_seconds &&
+    dr.rpo_seconds <= dr.targets.rpo_seconds;
+  const issues: ProblemIssue[] = [];
+  if (dr.rto_seconds !== null) {
+    const measured =
+      dr.loss_at === null || dr.verified_at === null
+        ? null
+        : (Date.parse(dr.verified_at) - Date.parse(dr.loss_at)) / 1000;
+    if (measured === null || Math.abs(measured - dr.rto_seconds) > 0.001) {
+      issues.push({ pointer: "/dr/rto_seconds", message: "differs from verified_at - loss_at" });
+    }
+  }
+  if (items[0]?.status === "pass" && !within) {
+    issues.push({
+      pointer: "/dr",
+      message: "the 'dr' item passes but the section shows no verified RTO/RPO within target",
+    });
+  }
+  return issues;
 }
 
 /**
@@ -218,6 +297,7 @@ export function assertEvidenceReport(
         issues.push({ pointer: `/checklist/${i}/evidence`, message: "a passing item must carry its evidence" });
       }
     });
+    issues.push(...drIssues(r));
     const ids = r.checklist.map((c) => c.id);
     for (const id of Object.values(CheckId)) {
       const n = ids.filter((x) => x === id).length;

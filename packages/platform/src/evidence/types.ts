@@ -41,6 +41,8 @@ export const CheckId = {
   dataset: "dataset",
   /** The run's trace and span ids; "not recorded" (never pass) until telemetry records them. */
   trace: "trace",
+  /** DR drills only: RTO and RPO measured and within their targets, the rows verified value by value. */
+  dr: "dr",
 } as const;
 export type CheckId = (typeof CheckId)[keyof typeof CheckId];
 
@@ -107,6 +109,42 @@ export interface ReportLedgerEvent {
   recorded_at: string;
 }
 
+/** A DR drill's measurements (`seed.dr_drills`), as the report shows them. */
+export interface ReportDr {
+  /** The loss instant (database clock, right before the purge); null when it was never captured. */
+  loss_at: string | null;
+  purged_at: string | null;
+  regenerated_at: string | null;
+  /** When the verification phase ended (whatever its outcome). */
+  verified_at: string | null;
+  /** verified_at − loss_at, seconds; null unless the rows were verified equal to the manifest. */
+  rto_seconds: number | null;
+  /** Acknowledged data lost, seconds; null when not established or unbounded (`rpo_basis` says which). */
+  rpo_seconds: number | null;
+  /** The manifest's `dr_targets`, each capped by the spec's (RTO 3600 s, RPO 300 s). */
+  targets: { rto_seconds: number; rpo_seconds: number } | null;
+  rows_at_loss: number | null;
+  rows_purged: number | null;
+  /** Rows held at the loss that no checkpoint explains (not re-derivable). */
+  unexplained_rows: number | null;
+  batches_acknowledged: number | null;
+  batches_restored: number | null;
+  batches_not_restored: number | null;
+  /** Dataset digest of the batches acknowledged at the loss (compare with `dataset.digest`). */
+  acknowledged_digest: string | null;
+  verification: {
+    ok: boolean;
+    role: string;
+    rows_compared: number;
+    differences: number;
+    checkpoint_mismatches: number;
+    /** The first differences, named by entity, ordinal and column, never by value. */
+    first_differences: string[];
+  } | null;
+  /** How the RPO was derived. */
+  rpo_basis: string;
+}
+
 /** The run's `seed.budget_ledger` rows, summed. */
 export interface ReportLedger {
   /** The `estimate` row (written when the run started). */
@@ -153,7 +191,7 @@ export interface EvidenceReport {
     tenant: string;
     environment: string;
     mode: string;
-    /** `seed`, `purge` or `reseed` (absent from reports signed before purge runs existed). */
+    /** `seed`, `purge`, `reseed` or `dr_drill` (absent from reports signed before purge runs existed). */
     operation?: string;
     dry_run: boolean;
     state: string;
@@ -195,6 +233,8 @@ export interface EvidenceReport {
   /** The purge phase of a purge or reseed run (absent for a seed run). */
   purge?: ReportPurge;
   cost: ReportCost;
+  /** DR drills only (absent from every other report). */
+  dr?: ReportDr;
   checklist: CheckItem[];
 }
 

@@ -2,8 +2,9 @@ import type { Sql } from "../db/index.ts";
 import { SementeError } from "@semente/core/errors";
 import type { KeyPublic } from "../keys/index.ts";
 import { canonicalJson } from "@semente/core/manifest";
-import { requireRun } from "../runs/index.ts";
+import { requireRun, type Run } from "../runs/index.ts";
 import { recomputeDatasetDigest } from "./build.ts";
+import { readDrillEvidence, reportDr } from "./drill.ts";
 import { readCheckpoints } from "./facts.ts";
 import { parseEnvelope, sha256Hex, verifyEnvelope } from "./dsse.ts";
 import { emptiedDigest } from "./purge.ts";
@@ -35,6 +36,20 @@ export interface EvidenceVerification {
 
 const fail = (message: string, pointer = ""): SementeError =>
   new SementeError("EVIDENCE_INVALID", message, { errors: [{ pointer, message }] });
+
+/** A drill's `dr` section, derived again from `seed.dr_drills` and the run's checkpoints, must be the report's. */
+async function assertDrillRecorded(
+  sql: Sql,
+  run: Run,
+  report: EvidenceReport,
+  checkpoints: Awaited<ReturnType<typeof readCheckpoints>>,
+): Promise<void> {
+  const drill = await readDrillEvidence(sql, run, checkpoints);
+  const derived = drill === null ? undefined : canonicalJson(reportDr(drill));
+  if (derived !== (report.dr === undefined ? undefined : canonicalJson(report.dr))) {
+    throw fail("DR drill mismatch: the report's dr section differs from the drill recorded in seed.dr_drills", "/dr");
+  }
+}
 
 /**
  * Verifies a stored report: envelope hash against the index, DSSE signature, canonical form and
@@ -81,6 +96,7 @@ export async function verifyEvidence(options: VerifyEvidenceOptions): Promise<Ev
         "/dataset/recorded_digest",
       );
     }
+    await assertDrillRecorded(options.sql, run, report, checkpoints);
   }
   return { report, sha256, payloadSha256: verified.payloadSha256, keyId: verified.keyId, recomputedDigest };
 }

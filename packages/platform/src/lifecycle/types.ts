@@ -8,8 +8,15 @@ export const RunOperation = {
   purge: "purge",
   /** Purge, then regenerate, in one run under one lease. */
   reseed: "reseed",
+  /** A reseed of a DR manifest that records the loss, verifies the rows and reports RTO/RPO. */
+  drDrill: "dr_drill",
 } as const;
 export type RunOperation = (typeof RunOperation)[keyof typeof RunOperation];
+
+/** Operations that purge the tenant's data, then seed the manifest's dataset, in one run. */
+export function purgesThenSeeds(operation: string): boolean {
+  return operation === RunOperation.reseed || operation === RunOperation.drDrill;
+}
 
 /** What {@link purgeTenant} deletes besides banking tables: the tenant's checkpoints of the mode. */
 export const CHECKPOINTS_ENTITY = "checkpoints";

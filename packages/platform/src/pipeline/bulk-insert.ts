@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import type { Sql, TransactionSql } from "../db/index.ts";
 import { SementeError } from "@semente/core/errors";
 import { type Batch, type ColumnDef, ENTITY_TABLES } from "@semente/core/factories";
+import { copyChunks } from "./copy-text.ts";
 
 /** How a batch reaches its banking table. */
 export const WritePath = {
@@ -77,39 +78,13 @@ async function insertUnnest(tx: TransactionSql, table: string, columns: readonly
   await tx.unsafe(unnestStatement(table, columns), params as never[], { prepare: true });
 }
 
-/** One value in COPY text format: `\N` for null, backslash escapes for `\`, tab, newline and CR. */
-export function copyText(value: unknown): string {
-  if (value === null || value === undefined) return "\\N";
-  if (typeof value === "boolean") return value ? "t" : "f";
-  const s = typeof value === "string" ? value : String(value);
-  if (!/[\\\t\n\r]/.test(s)) return s;
-  return s.replaceAll("\\", "\\\\").replaceAll("\t", "\\t").replaceAll("\n", "\\n").replaceAll("\r", "\\r");
-}
-
-const COPY_CHUNK_ROWS = 2_000;
-
-/** COPY text lines of `rows`, a chunk of rows at a time (plain loops: this runs for every row written). */
-export function* copyChunks(rows: readonly unknown[][]): Generator<string> {
-  for (let start = 0; start < rows.length; start += COPY_CHUNK_ROWS) {
-    let chunk = "";
-    const end = Math.min(rows.length, start + COPY_CHUNK_ROWS);
-    for (let r = start; r < end; r++) {
-      const row = rows[r] as unknown[];
-      let line = copyText(row[0]);
-      for (let c = 1; c < row.length; c++) line += `\t${copyText(row[c])}`;
-      chunk += `${line}\n`;
-    }
-    yield chunk;
-  }
-}
-
 /** Options of {@link copyLines}. */
 export interface CopyLinesOptions {
   /** Table to COPY into (a temp table: COPY FROM into an RLS table is refused by PostgreSQL 15). */
   table: string;
   columns: readonly string[];
-  /** COPY text-format chunks, each ending in `\n`. */
-  chunks: Iterable<string> | AsyncIterable<string>;
+  /** COPY text-format chunks (strings or UTF-8 bytes), each ending in `\n`. */
+  chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
   /** @default 30000 */
   timeoutMs?: number;
   /** Pool used to terminate the transaction's backend when the COPY does not settle. */
@@ -151,7 +126,7 @@ async function insertCopy(
   tx: TransactionSql,
   table: string,
   columns: readonly ColumnDef[],
-  rows: unknown[][],
+  chunks: readonly Uint8Array[],
   options: BulkInsertOptions,
 ): Promise<void> {
   const stage = `pg_temp.semente_copy_${table.replace(/^.*\./, "")}`;
@@ -160,7 +135,7 @@ async function insertCopy(
   await copyLines(tx, {
     table: stage,
     columns: names,
-    chunks: copyChunks(rows),
+    chunks,
     ...(options.copyTimeoutMs === undefined ? {} : { timeoutMs: options.copyTimeoutMs }),
     ...(options.guard === undefined ? {} : { guard: options.guard }),
   });
@@ -177,11 +152,26 @@ export async function bulkInsert(tx: TransactionSql, batch: Batch, options: Bulk
   if (batch.rows.length === 0) return 0;
   const table = options.table ?? ENTITY_TABLES[batch.entity].table;
   if ((options.path ?? DEFAULT_WRITE_PATH) === WritePath.copy) {
-    await insertCopy(tx, table, columns, batch.rows, options);
+    await insertCopy(tx, table, columns, copyChunks(batch.rows), options);
   } else {
     await insertUnnest(tx, table, columns, batch.rows);
   }
   return batch.rows.length;
+}
+
+/**
+ * Inserts rows already encoded as COPY text (`copyChunks`, in the entity's column order) as
+ * {@link bulkInsert}'s COPY path does: COPY into a temp table, then `INSERT … SELECT`.
+ */
+export async function copyEncoded(
+  tx: TransactionSql,
+  entity: Batch["entity"],
+  chunks: readonly Uint8Array[],
+  options: Omit<BulkInsertOptions, "path"> = {},
+): Promise<void> {
+  if (chunks.length === 0) return;
+  const { table, columns } = ENTITY_TABLES[entity];
+  await insertCopy(tx, options.table ?? table, columns, chunks, options);
 }
 
 /** Creates `pg_temp.<name>` shaped like the entity's table (no FKs), dropped at commit or rollback. */

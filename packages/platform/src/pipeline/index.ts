@@ -12,12 +12,12 @@ export { type DlqReplayDeps, type DlqReplayOutcome, dlqReplayKey, replayDeadBatc
 export {
   bulkInsert,
   copyLines,
-  copyText,
   createStagingTable,
   DEFAULT_WRITE_PATH,
   unnestStatement,
   WritePath,
 } from "./bulk-insert.ts";
+export { copyChunks, copyText } from "./copy-text.ts";
 export { keyProviderFromConfig, KEY_PROVIDER_VARS } from "./key-provider.ts";
 export {
   decodePurge,

@@ -1,6 +1,6 @@
 import { type Sql, withTenant } from "../db/index.ts";
 import { SementeError } from "@semente/core/errors";
-import { type Batch, createGenerationContext, type GenerationContext, generateBatch } from "@semente/core/factories";
+import { createGenerationContext, type GenerationContext } from "@semente/core/factories";
 import { assertKeyVersion, type KeyProvider } from "../keys/index.ts";
 import {
   ENTITIES,
@@ -13,11 +13,10 @@ import {
 } from "@semente/core/manifest";
 import { isTerminalState, type RunState } from "../runs/index.ts";
 import type { Logger } from "../telemetry/index.ts";
-import { validateBatchContracts } from "@semente/core/contracts";
-import { digestBatch } from "@semente/core/pipeline";
-import { bulkInsert, createStagingTable, DEFAULT_WRITE_PATH, type WritePath } from "./bulk-insert.ts";
+import { createStagingTable, DEFAULT_WRITE_PATH, type WritePath } from "./bulk-insert.ts";
 import type { BatchMessage, CheckpointMessage } from "@semente/core/pipeline";
 import { type RetryOptions, retryTransient } from "./retry.ts";
+import { insertPrepared, type PreparedBatch, prepareBatch } from "./prepare-batch.ts";
 
 /** What {@link BatchWriter.write} did with a batch. */
 export const WriteOutcome = {
@@ -128,11 +127,9 @@ const MAX_CACHED_RUNS = 8;
 const RUN_COLUMNS =
   "id, environment, tenant_id, mode, dry_run, state, manifest_hash, manifest, reference_datetime, key_version";
 
-/** A batch generated once per delivery: rows, digest and the number of rows that passed their contract. */
+/** The batch of a delivery, prepared on the first attempt and reused by its retries. */
 interface Generated {
-  batch?: Batch;
-  digest?: string;
-  validated?: number;
+  prepared?: PreparedBatch;
 }
 
 /**
@@ -238,16 +235,11 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     const { run } = ctx;
     const found = await findCheckpoint(msg, run.tenant_id);
     if (found !== undefined) return found;
-    if (generated.batch === undefined) {
-      const fresh = generateBatch(ctx.generation, entity, msg.from, msg.to);
-      // Every row against its /api/v1 contract before anything is written: a violation is an
-      // integrity failure of the batch (CONTRACT_VIOLATION, terminated, never retried).
-      generated.validated = validateBatchContracts(entity, fresh.rows, msg.from);
-      generated.digest = digestBatch(fresh);
-      generated.batch = fresh;
-    }
-    const batch = generated.batch;
-    const digest = generated.digest as string;
+    // Every row against its /api/v1 contract before anything is written: a violation is an
+    // integrity failure of the batch (CONTRACT_VIOLATION, terminated, never retried).
+    generated.prepared ??= prepareBatch(ctx.generation, entity, msg.from, msg.to, path);
+    const prepared = generated.prepared;
+    const { digest } = prepared;
     return withTenant(
       sql,
       run.tenant_id,
@@ -259,14 +251,13 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
           INSERT INTO seed.checkpoints (tenant_id, environment, mode, run_id, entity, batch_index, from_ordinal,
             to_ordinal, row_count, digest, manifest_hash, key_version, reference_datetime, rows_validated)
           VALUES (${run.tenant_id}, ${run.environment}, ${run.mode}, ${msg.runId}, ${entity}, ${msg.batchIndex},
-            ${msg.from}, ${msg.to}, ${batch.rows.length}, ${bareHash(digest)}, ${run.manifest_hash},
-            ${run.key_version}, ${run.reference_datetime}, ${generated.validated ?? null})
+            ${msg.from}, ${msg.to}, ${prepared.rows}, ${bareHash(digest)}, ${run.manifest_hash},
+            ${run.key_version}, ${run.reference_datetime}, ${prepared.validated})
           ON CONFLICT DO NOTHING
           RETURNING 1`;
-        if (claimed.length === 0) return { duplicate: true, rows: batch.rows.length, digest };
+        if (claimed.length === 0) return { duplicate: true, rows: prepared.rows, digest };
         const table = msg.dryRun ? await createStagingTable(tx, entity, `semente_dry_${entity}`) : undefined;
-        await bulkInsert(tx, batch, {
-          path,
+        await insertPrepared(tx, prepared, {
           guard: sql,
           ...(table === undefined ? {} : { table }),
           ...(options.copyTimeoutMs === undefined ? {} : { copyTimeoutMs: options.copyTimeoutMs }),
@@ -276,7 +267,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         await tx`
           UPDATE seed.checkpoints SET duration_ms = ${durationMs}
            WHERE run_id = ${msg.runId} AND entity = ${entity} AND batch_index = ${msg.batchIndex}`;
-        const written = { duplicate: false, rows: batch.rows.length, digest };
+        const written = { duplicate: false, rows: prepared.rows, digest };
         if (msg.dryRun) throw new DryRunRollback(written);
         return written;
       },

@@ -6,9 +6,11 @@ export type RunMode = "baseline" | "load" | "dr";
 
 /**
  * What a run does to its tenant's data: `seed` generates the manifest's dataset, `purge` deletes
- * the tenant's rows and its checkpoints of the mode, `reseed` purges then generates, in one run.
+ * the tenant's rows and its checkpoints of the mode, `reseed` purges then generates, in one run,
+ * `dr_drill` is a reseed of a DR manifest that records the loss, verifies the regenerated rows
+ * and reports RTO/RPO.
  */
-export type RunOperation = "seed" | "purge" | "reseed";
+export type RunOperation = "seed" | "purge" | "reseed" | "dr_drill";
 
 /** A row of `seed.runs`, camelCased. */
 export interface Run {

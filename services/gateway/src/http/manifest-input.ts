@@ -27,8 +27,8 @@ export type ManifestInput = {
 };
 
 /** Operations `POST /api/v1/seed-runs` accepts. */
-export type RunOperation = "seed" | "reseed" | "purge";
-const OPERATIONS: readonly string[] = ["seed", "reseed", "purge"];
+export type RunOperation = "seed" | "reseed" | "purge" | "dr_drill";
+const OPERATIONS: readonly string[] = ["seed", "reseed", "purge", "dr_drill"];
 
 /** `ManifestInput` as it crosses a worker boundary: a `SementeError` travels as its fields. */
 export type EncodedInput = Omit<ManifestInput, "error"> & {
@@ -96,7 +96,7 @@ function fromRunEnvelope(text: string): ManifestInput {
   if (body !== envelope) issues.push({ pointer: "", message: "must be an object" });
   const operation = body.operation ?? "seed";
   if (typeof operation !== "string" || !OPERATIONS.includes(operation)) {
-    issues.push({ pointer: "/operation", message: "must be seed, reseed or purge" });
+    issues.push({ pointer: "/operation", message: "must be seed, reseed, purge or dr_drill" });
   } else if (operation === "purge") {
     return fromPurgeEnvelope(text, body, issues);
   }
@@ -119,7 +119,7 @@ function fromRunEnvelope(text: string): ManifestInput {
     : parse(JSON.stringify(body.manifest), true, dryRun as boolean);
   // dry_run and the operation are part of the request: the same manifest as a dry run, or as a
   // reseed, is a different request.
-  const kind = `${dryRun ? "dry-run" : "run"}${operation === "reseed" ? "\nreseed" : ""}`;
+  const kind = `${dryRun ? "dry-run" : "run"}${operation === "seed" ? "" : `\n${operation}`}`;
   return { ...input, operation: operation as RunOperation, hash: sha256Hex(`${input.hash}\n${kind}`) };
 }
 
@@ -134,8 +134,8 @@ function manifestEnvelopeIssues(body: Record<string, unknown>, operation: unknow
     });
   const dryRun = body.dry_run ?? false;
   if (typeof dryRun !== "boolean") issues.push({ pointer: "/dry_run", message: "must be a boolean" });
-  if (operation === "reseed" && dryRun === true)
-    issues.push({ pointer: "/dry_run", message: "a reseed deletes data: it cannot be a dry run" });
+  if ((operation === "reseed" || operation === "dr_drill") && dryRun === true)
+    issues.push({ pointer: "/dry_run", message: `a ${operation} deletes data: it cannot be a dry run` });
   const hasObject = body.manifest !== undefined;
   const hasYaml = body.manifest_yaml !== undefined;
   if (hasObject === hasYaml)

@@ -86,7 +86,7 @@ async function admitRun(
 }
 
 /**
- * Checks the window and the budget (and, for a reseed, that no other run holds the tenant), creates
+ * Checks the window and the budget (and, for a reseed or a DR drill, that no other run holds the tenant), creates
  * the run `queued` and submits it to admission: what `POST /api/v1/seed-runs` does once the
  * manifest is parsed, and what a DLQ replay's resume run does.
  */
@@ -94,7 +94,7 @@ export async function admitManifest(
   deps: RunsDeps,
   ctx: RequestContext,
   manifest: Manifest,
-  input: { dryRun: boolean; hash: string; operation?: "seed" | "reseed" },
+  input: { dryRun: boolean; hash: string; operation?: "seed" | "reseed" | "dr_drill" },
 ): Promise<Run> {
   assertWithinWindow(manifest.window, deps.now());
   const cost = estimateCost(manifest, deps.costModel);
@@ -104,7 +104,7 @@ export async function admitManifest(
     });
   }
   const operation = input.operation ?? "seed";
-  if (operation === "reseed") {
+  if (operation === "reseed" || operation === "dr_drill") {
     await assertTenantFree(deps.sql, deps.admission, manifest.metadata.tenant, manifest.metadata.environment);
   }
   return admitRun(deps, ctx, {

@@ -6,7 +6,7 @@ import { publishRunEvent } from "@semente/platform/bus";
 import type { Sql } from "@semente/platform/db";
 import type { WormReadOptions } from "@semente/platform/evidence";
 import { SementeError, toProblem } from "@semente/core/errors";
-import type { CostModel, Mode } from "@semente/core/manifest";
+import type { CostModel, Manifest, Mode } from "@semente/core/manifest";
 import { getRun, isRunState, listRuns, type Run, runEtag, toRunResource, transitionRun } from "@semente/platform/runs";
 import type { ExportGate, Logger } from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
@@ -88,10 +88,12 @@ export function createRunRoute(deps: RunsDeps): Handler {
     const text = await readText(ctx.request, deps.maxBodyBytes);
     const input = await deps.parser({ kind: "run", text, json: isJsonMedia(ctx.request) }, ctx.principal.subject);
     if (input.operation === "purge") return createPurge(deps, ctx, input);
-    const operation = input.operation === "reseed" ? "reseed" : "seed";
-    if (operation === "reseed") authorizeRole(ctx, Action.purge);
-    authorizeManifest(ctx, operation === "reseed" ? Action.purge : Action.create, input);
+    const operation = input.operation === "reseed" || input.operation === "dr_drill" ? input.operation : "seed";
+    // A reseed and a DR drill delete the tenant's data first: admin only.
+    if (operation !== "seed") authorizeRole(ctx, Action.purge);
+    authorizeManifest(ctx, operation === "seed" ? Action.create : Action.purge, input);
     const manifest = input.parsed?.manifest;
+    if (operation === "dr_drill" && manifest !== undefined) assertDrillManifest(manifest);
     // Fail closed before anything is reserved or written: a run must not start blind (T067).
     deps.gate?.assertOpen();
     const ttl = deps.idempotencyTtlSeconds[manifest?.mode ?? "baseline"];
@@ -111,6 +113,17 @@ export function createRunRoute(deps: RunsDeps): Handler {
       { tenant: manifest?.metadata.tenant },
     );
   };
+}
+
+/**
+ * A DR drill runs a `dr` manifest only (403 MODE_NOT_ALLOWED otherwise, before anything is
+ * written); the manifest's own validation already keeps `dr` to the environments R6.10 allows.
+ */
+function assertDrillManifest(manifest: Manifest): void {
+  if (manifest.mode === "dr") return;
+  throw new SementeError("MODE_NOT_ALLOWED", `a DR drill needs a manifest in dr mode, not ${manifest.mode}`, {
+    errors: [{ pointer: "/mode", message: "must be dr for a DR drill" }],
+  });
 }
 
 /** `GET /api/v1/seed-runs/:id`: 200 with a strong ETag, 304 when `If-None-Match` matches. */

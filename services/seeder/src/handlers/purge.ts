@@ -83,14 +83,39 @@ function announce(
   }
 }
 
+/** What {@link whileHeld} returns when another session holds the run's purge. */
+const HELD = Symbol("held");
+
+/**
+ * Runs `fn` while this process holds the run's purge lock: a session advisory lock on a reserved
+ * connection, which PostgreSQL frees when the session ends — a seeder killed midway releases it.
+ * Two deliveries of one purge (a planner that restarted publishes it again) would otherwise race
+ * through the entities, one deleting parents whose children the other has not reached yet.
+ */
+async function whileHeld<T>(sql: Sql, runId: string, fn: () => Promise<T>): Promise<T | typeof HELD> {
+  const key = `semente/purge/${runId}`;
+  const conn = await sql.reserve();
+  try {
+    const [row] = await conn<{ held: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${key}, 0)) as held`;
+    if (row?.held !== true) return HELD;
+    try {
+      return await fn();
+    } finally {
+      await conn`select pg_advisory_unlock(hashtextextended(${key}, 0))`;
+    }
+  } finally {
+    conn.release();
+  }
+}
+
 async function runState(sql: Sql, runId: string): Promise<RunState | null> {
   const [row] = await sql<{ state: RunState }[]>`select state from seed.seeder_run(${runId})`;
   return row?.state ?? null;
 }
 
 /**
- * One delivery of a run's purge phase: skip it when the run ended or the phase is already closed
- * (a redelivery), else purge the tenant (`purgeTenant`: chunks in reverse FK order, each one
+ * One delivery of a run's purge phase: skip it when the run ended, the phase is already closed
+ * (a redelivery) or another delivery of it is being worked on, else purge the tenant (`purgeTenant`: chunks in reverse FK order, each one
  * transaction bound to the run's purge, recorded in `seed.purge_progress`; the database closes the
  * phase only once nothing is left), ack, and announce it on `seed.purged.<run>`. A failure is
  * reported and nak'ed: a redelivery resumes from what is left; one that cannot succeed reaches
@@ -122,16 +147,25 @@ export function createPurgeHandler(options: PurgeHandlerOptions): BatchHandler {
         throw new SementeError("INVALID_STATE", `run is ${state}, not running`, { retryable: true });
       const attributes = { "semente.run_id": msg.runId, "semente.mode": msg.mode, "semente.attempt": attempt };
       const result = await inSpan(tracer, "seeder.purge", { attributes }, () =>
-        purgeTenant({
-          sql,
-          runId: msg.runId,
-          tenantId: msg.tenant,
-          environment: msg.environment,
-          mode: msg.mode,
-          chunkRows: options.chunkRows,
-          onChunk: () => m.working(),
-        }),
+        whileHeld(sql, msg.runId, () =>
+          purgeTenant({
+            sql,
+            runId: msg.runId,
+            tenantId: msg.tenant,
+            environment: msg.environment,
+            mode: msg.mode,
+            chunkRows: options.chunkRows,
+            onChunk: () => m.working(),
+          }),
+        ),
       );
+      if (result === HELD) {
+        // Another live delivery of this purge (a planner republished it) is working: its own
+        // message stays unacked until it ends, and is redelivered if its seeder dies.
+        m.ack();
+        log.info({ attempt }, "purge skipped: another delivery of it holds the run's purge");
+        return Disposition.skipped;
+      }
       m.ack();
       announce(options, msg, result.rowsDeleted, result.alreadyComplete, attempt);
       log.info({ rows_deleted: result.rowsDeleted, duplicate: result.alreadyComplete, attempt }, "purge phase closed");
