@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Admission, createAdmission } from "../packages/platform/src/bus/index.ts";
+import { type Admission, createAdmission } from "../packages/platform/src/admission/index.ts";
 import { createSql, type Sql } from "../packages/platform/src/db/index.ts";
 import { type Manifest, manifestHash, plannedRows } from "../packages/core/src/manifest/index.ts";
 import { createRun, type RunOperation } from "../packages/platform/src/runs/index.ts";
@@ -58,9 +58,9 @@ export async function startDrStack(options: DrStackOptions): Promise<DrStack> {
         "services/planner/src/main.ts",
         {
           ...env,
-          DATABASE_URL: options.urls.app,
-          PREFLIGHT_DATABASE_URL: options.urls.seeder,
-          VERIFIER_DATABASE_URL: options.urls.verifier,
+          SEMENTE_APP_DATABASE_URL: options.urls.app,
+          SEMENTE_SEEDER_DATABASE_URL: options.urls.seeder,
+          SEMENTE_VERIFIER_DATABASE_URL: options.urls.verifier,
           HEALTH_PORT: String(plannerPort),
         },
         logDir,
@@ -73,7 +73,7 @@ export async function startDrStack(options: DrStackOptions): Promise<DrStack> {
         spawnService(
           `seeder-${i}`,
           "services/seeder/src/main.ts",
-          { ...env, DATABASE_URL: options.urls.seeder, HEALTH_PORT: String(port) },
+          { ...env, SEMENTE_SEEDER_DATABASE_URL: options.urls.seeder, HEALTH_PORT: String(port) },
           logDir,
           port,
         ),

@@ -3,7 +3,7 @@ import { mintToken, type Role } from "../packages/platform/src/auth/index.ts";
 import { ensureRunEventsStream } from "../packages/platform/src/bus/index.ts";
 import { createSql } from "../packages/platform/src/db/index.ts";
 import { createLogger } from "../packages/platform/src/telemetry/index.ts";
-import { runEventsFor, testAdmission } from "../packages/platform/tests/bus/admission-helpers.ts";
+import { runEventsFor, testAdmission } from "../packages/platform/tests/admission/admission-helpers.ts";
 import { createTestDatabase } from "../packages/platform/tests/harness.ts";
 import { createTestNats } from "../packages/platform/tests/nats-harness.ts";
 import { createGateway } from "../services/gateway/src/app.ts";

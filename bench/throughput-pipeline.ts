@@ -93,8 +93,8 @@ export function benchServiceEnv(nats: TestNats, vault: VaultTestServer, logDir: 
     SEMENTE_ENV: "dev",
     SEMENTE_ENV_FILE: "/nonexistent/.env",
     NATS_URL: nats.url,
-    GATEWAY_NATS_NAME_PREFIX: nats.prefix,
-    GATEWAY_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
+    CONTROL_NATS_NAME_PREFIX: nats.prefix,
+    CONTROL_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
     PIPELINE_NATS_NAME_PREFIX: nats.prefix,
     PIPELINE_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
     KEY_PROVIDER: "vault-transit",
@@ -129,7 +129,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       {
         ...env,
         SEMENTE_ENV: options.manifest.metadata.environment,
-        DATABASE_URL: options.urls.app,
+        SEMENTE_APP_DATABASE_URL: options.urls.app,
         GATEWAY_PORT: String(gatewayPort),
       },
       logDir,
@@ -142,9 +142,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       "services/planner/src/main.ts",
       {
         ...env,
-        DATABASE_URL: options.urls.app,
-        PREFLIGHT_DATABASE_URL: options.urls.seeder,
-        VERIFIER_DATABASE_URL: options.urls.verifier,
+        SEMENTE_APP_DATABASE_URL: options.urls.app,
+        SEMENTE_SEEDER_DATABASE_URL: options.urls.seeder,
+        SEMENTE_VERIFIER_DATABASE_URL: options.urls.verifier,
         HEALTH_PORT: String(plannerPort),
       },
       logDir,
@@ -158,7 +158,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const seeder = spawnService(
         `seeder-${i}`,
         "services/seeder/src/main.ts",
-        { ...env, DATABASE_URL: options.urls.seeder, HEALTH_PORT: String(port) },
+        { ...env, SEMENTE_SEEDER_DATABASE_URL: options.urls.seeder, HEALTH_PORT: String(port) },
         logDir,
         port,
       );

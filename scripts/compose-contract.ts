@@ -75,7 +75,7 @@ export const CONTRACTS: Record<string, Contract> = {
       const { vars } = loadGatewayConfig(env);
       resolveAuthKeys({ env, devFile: "/nonexistent/.env.local" });
       const problems = stagingNats(vars);
-      expectRole(problems, "DATABASE_URL", vars.DATABASE_URL, "semente_app");
+      expectRole(problems, "SEMENTE_APP_DATABASE_URL", vars.SEMENTE_APP_DATABASE_URL, "semente_app");
       return problems;
     },
   },
@@ -86,8 +86,8 @@ export const CONTRACTS: Record<string, Contract> = {
       keyProviderFromConfig(vars, "staging");
       wormStoreFromConfig(vars);
       const problems = [...stagingNats(vars), ...STAGING_KEYS(vars), ...requireAws(env)];
-      expectRole(problems, "DATABASE_URL", vars.DATABASE_URL, "semente_app");
-      expectRole(problems, "PREFLIGHT_DATABASE_URL", vars.PREFLIGHT_DATABASE_URL, "semente_seeder");
+      expectRole(problems, "SEMENTE_APP_DATABASE_URL", vars.SEMENTE_APP_DATABASE_URL, "semente_app");
+      expectRole(problems, "SEMENTE_SEEDER_DATABASE_URL", vars.SEMENTE_SEEDER_DATABASE_URL, "semente_seeder");
       if (vars.EVIDENCE_WORM_BACKEND !== "s3") problems.push("EVIDENCE_WORM_BACKEND: staging stores evidence in S3");
       return problems;
     },
@@ -98,7 +98,7 @@ export const CONTRACTS: Record<string, Contract> = {
       const { vars } = loadSeederConfig(env);
       keyProviderFromConfig(vars, "staging");
       const problems = [...stagingNats(vars), ...STAGING_KEYS(vars)];
-      expectRole(problems, "DATABASE_URL", vars.DATABASE_URL, "semente_seeder");
+      expectRole(problems, "SEMENTE_SEEDER_DATABASE_URL", vars.SEMENTE_SEEDER_DATABASE_URL, "semente_seeder");
       return problems;
     },
   },
@@ -109,7 +109,7 @@ export const CONTRACTS: Record<string, Contract> = {
       keyProviderFromConfig(vars, vars.SEMENTE_ENV);
       wormStoreFromConfig(vars);
       const problems = [...stagingNats(vars), ...STAGING_KEYS(vars), ...requireAws(env)];
-      expectRole(problems, "DATABASE_URL", vars.DATABASE_URL, "semente_app");
+      expectRole(problems, "SEMENTE_APP_DATABASE_URL", vars.SEMENTE_APP_DATABASE_URL, "semente_app");
       if (vars.SEMENTE_ENV !== "staging") problems.push("SEMENTE_ENV: must be staging");
       if (vars.EVIDENCE_WORM_BACKEND !== "s3") problems.push("EVIDENCE_WORM_BACKEND: staging stores evidence in S3");
       return problems;
@@ -165,8 +165,13 @@ export function checkService(name: string, service: Node, deployDir: string): st
   if (found === undefined) return [`services.${name}: runs the Semente image with an unknown command`];
   const env = composeEnv(service, deployDir);
   const problems: string[] = [];
+  const renamed = new Map(
+    Object.entries(found.contract.known).flatMap(([name, spec]) => (spec.aliases ?? []).map((a) => [a, name])),
+  );
   for (const key of Object.keys(env)) {
-    if (!(key in found.contract.known)) problems.push(`${key}: unknown to ${found.label}`);
+    const current = renamed.get(key);
+    if (current !== undefined) problems.push(`${key}: deprecated name, the manifests use ${current}`);
+    else if (!(key in found.contract.known)) problems.push(`${key}: unknown to ${found.label}`);
   }
   if (env.SEMENTE_ENV_FILE === undefined) env.SEMENTE_ENV_FILE = "/nonexistent/.env";
   try {

@@ -45,23 +45,36 @@ const OWNERS: [string, Specs][] = [
 ];
 
 function render(): string {
-  // One row per (variable, default): DATABASE_URL defaults to a different role per service.
-  const rows = new Map<string, { name: string; def: string; doc: string; users: string[] }>();
+  // One row per (variable, default): a variable may default differently per service.
+  type Row = { name: string; def: string; doc: string; users: string[]; aliases: Map<string, string[]> };
+  const rows = new Map<string, Row>();
   for (const [owner, specs] of OWNERS) {
     for (const [name, spec] of Object.entries(specs)) {
       const key = `${name}\u0000${spec.default ?? ""}`;
-      const row = rows.get(key) ?? { name, def: spec.default ?? "", doc: spec.doc, users: [] };
+      const row: Row = rows.get(key) ?? {
+        name,
+        def: spec.default ?? "",
+        doc: spec.doc,
+        users: [],
+        aliases: new Map<string, string[]>(),
+      };
       row.users.push(owner);
+      for (const alias of spec.aliases ?? []) row.aliases.set(alias, [...(row.aliases.get(alias) ?? []), owner]);
       rows.set(key, row);
     }
   }
+  // Deprecated former names, and who still reads each (README, Compatibility).
+  const aliasNote = (row: Row) =>
+    row.aliases.size === 0
+      ? ""
+      : `. Deprecated former names, still read: ${[...row.aliases].map(([a, users]) => `\`${a}\` (${users.join(", ")})`).join(", ")}`;
   const cell = (s: string) => s.replaceAll("|", "\\|");
   const lines = [...rows.values()]
     .sort((a, b) => a.name.localeCompare(b.name) || a.users[0]!.localeCompare(b.users[0]!))
     .map((r) => {
       // Absolute paths differ per checkout; show them relative to the repository root.
       const def = r.def.startsWith("/") ? r.def.replace(join(import.meta.dir, ".."), ".") : r.def;
-      return `| \`${r.name}\` | ${def === "" ? "—" : `\`${cell(def)}\``} | ${r.users.join(", ")} | ${cell(r.doc)} |`;
+      return `| \`${r.name}\` | ${def === "" ? "—" : `\`${cell(def)}\``} | ${r.users.join(", ")} | ${cell(r.doc + aliasNote(r))} |`;
     });
   return [BEGIN, "| variable | default | read by | meaning |", "| --- | --- | --- | --- |", ...lines, END].join("\n");
 }

@@ -44,7 +44,15 @@ describe("compose config contract", () => {
         t.replace("DATABASE_URL=postgres://semente_app", "DATABASE_URL=postgres://semente_seeder"),
       ),
     );
-    expect(seederRole).toContain("services.planner: DATABASE_URL: must connect as semente_app, not semente_seeder");
+    expect(seederRole).toContain(
+      "services.planner: SEMENTE_APP_DATABASE_URL: must connect as semente_app, not semente_seeder",
+    );
+    const formerName = checkComposeContract(
+      plant("secrets/seeder.env.example", (t) => t.replace("SEMENTE_SEEDER_DATABASE_URL=", "DATABASE_URL=")),
+    );
+    expect(formerName).toContain(
+      "services.seeder: DATABASE_URL: deprecated name, the manifests use SEMENTE_SEEDER_DATABASE_URL",
+    );
   });
 
   test("contract - bootstrap jobs are checked against the bootstrap verbs' variables", () => {

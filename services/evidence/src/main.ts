@@ -3,13 +3,13 @@ import { createEvidenceLogger, createEvidenceMetrics } from "./instrumentation.t
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, ensureRunEventsStream, natsOptionsFromVars } from "@semente/platform/bus";
-import { applyDotenv, startupFailureLine } from "@semente/platform/config";
+import { applyDotenv, deprecatedVariables, startupFailureLine } from "@semente/platform/config";
 import { createSql, type Sql } from "@semente/platform/db";
 import { createEvidenceService } from "@semente/platform/evidence";
 import { loadCostModel } from "@semente/platform/config";
 import { keyProviderFromConfig } from "@semente/platform/pipeline";
 import { natsProbe, startHealthServer, startServiceTelemetry, type Telemetry } from "@semente/platform/telemetry";
-import { loadEvidenceConfig, wormStoreFromConfig } from "./config.ts";
+import { EVIDENCE_VARS, loadEvidenceConfig, wormStoreFromConfig } from "./config.ts";
 import { createRunEventsConsumer, type RunEventsConsumer } from "./handlers/run-events.ts";
 
 /** Wiring only: config, clients, the consumer, the health port, and a graceful shutdown. */
@@ -17,6 +17,7 @@ async function run(): Promise<void> {
   applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
   const vars = loadEvidenceConfig();
   const log = createEvidenceLogger(vars.LOG_LEVEL);
+  for (const line of deprecatedVariables(EVIDENCE_VARS)) log.warn(line);
   const metrics = createEvidenceMetrics();
   const telemetry: Telemetry = startServiceTelemetry("evidence", vars.SEMENTE_ENV, log, metrics.registry);
   const keys = keyProviderFromConfig(vars, vars.SEMENTE_ENV);
@@ -35,11 +36,11 @@ async function run(): Promise<void> {
   try {
     // Fail closed at start-up: without usable WORM storage no report can be written.
     await store.preflight();
-    sql = createSql(vars.DATABASE_URL, { applicationName: "semente-evidence" });
+    sql = createSql(vars.SEMENTE_APP_DATABASE_URL, { applicationName: "semente-evidence" });
     nc = await connectNats(natsOptionsFromVars(vars, "evidence"));
     const events = {
-      streamName: `${vars.EVIDENCE_NATS_NAME_PREFIX}SEED_RUNS`,
-      subjectPrefix: vars.EVIDENCE_NATS_SUBJECT_PREFIX,
+      streamName: `${vars.CONTROL_NATS_NAME_PREFIX}SEED_RUNS`,
+      subjectPrefix: vars.CONTROL_NATS_SUBJECT_PREFIX,
       replicas: vars.NATS_REPLICAS,
     };
     const jsm = await jetstreamManager(nc);

@@ -18,7 +18,7 @@ describe("evidence config", () => {
     expect(vars.EVIDENCE_WORM_BACKEND).toBe("filesystem");
     expect(vars.EVIDENCE_RETENTION_DAYS).toBe(365);
     expect(vars.KEY_PROVIDER).toBe("vault-transit");
-    expect(new URL(vars.DATABASE_URL).username).toBe("semente_app");
+    expect(new URL(vars.SEMENTE_APP_DATABASE_URL).username).toBe("semente_app");
     expect(wormStoreFromConfig(vars).kind).toBe("filesystem");
   });
 

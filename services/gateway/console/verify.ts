@@ -4,6 +4,10 @@
  * so the same code runs in Chromium and in Bun's tests.
  */
 
+import { pae } from "../../../packages/core/src/contracts/dsse.ts";
+
+export { pae };
+
 /** A DSSE envelope as `GET /api/v1/seed-runs/{id}/evidence` returns it. */
 export interface Envelope {
   payloadType: string;
@@ -28,7 +32,6 @@ export type SignatureStatus =
   | { status: "unknown-key"; keyids: string[] }
   | { status: "unsupported"; reason: string };
 
-const encoder = new TextEncoder();
 /** WebCrypto takes buffers backed by an ArrayBuffer (not a SharedArrayBuffer). */
 const buf = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
 
@@ -38,16 +41,6 @@ export function base64ToBytes(text: string): Uint8Array {
   const raw = atob(padded);
   const out = new Uint8Array(raw.length);
   for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out;
-}
-
-/** DSSE v1 pre-authentication encoding (what the signature covers). */
-export function pae(payloadType: string, body: Uint8Array): Uint8Array {
-  const type = encoder.encode(payloadType);
-  const head = encoder.encode(`DSSEv1 ${type.length} ${payloadType} ${body.length} `);
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head, 0);
-  out.set(body, head.length);
   return out;
 }
 

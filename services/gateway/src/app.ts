@@ -1,10 +1,11 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type AuthKeys, createTokenVerifier } from "@semente/platform/auth";
-import type { Admission, RunEventsOptions } from "@semente/platform/bus";
+import type { RunEventsOptions } from "@semente/platform/bus";
+import type { Admission } from "@semente/platform/admission";
 import type { Sql } from "@semente/platform/db";
 import { SementeError } from "@semente/core/errors";
-import { createIdempotencyStore, createRateLimiter } from "@semente/platform/governance";
+import { createIdempotencyStore, createRateLimiter } from "@semente/platform/request-guards";
 import { loadCostModel } from "@semente/platform/config";
 import { type PipelineNames, pipelineNames } from "@semente/platform/pipeline";
 import { type Logger, natsProbe, type Telemetry } from "@semente/platform/telemetry";
@@ -13,7 +14,8 @@ import type { GatewayConfig } from "./config.ts";
 import { cacheManifestInputs, createParsePool } from "./http/manifest-cache.ts";
 import { problemReply } from "./http/reply.ts";
 import { cacheVerifiedTokens } from "./http/token-cache.ts";
-import { createPipeline, type Handler, type RouteSpec } from "./http/pipeline.ts";
+import { createRequestChain } from "./http/chain.ts";
+import type { Handler, RouteSpec } from "./http/context.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./instrumentation.ts";
 import { consoleRoutes, devTokenRoute } from "./routes/console.ts";
 import { docsRoutes } from "./routes/docs.ts";
@@ -92,7 +94,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const parser = cacheManifestInputs(pool.parse);
   const limiter = createRateLimiter(deps.sql);
   const idempotency = createIdempotencyStore(deps.sql, { ttlSeconds: config.idempotencyTtlSeconds.baseline });
-  const run = createPipeline({
+  const run = createRequestChain({
     sql: deps.sql,
     log: deps.log,
     metrics,

@@ -1,6 +1,6 @@
 import { TELEMETRY_VARS } from "@semente/platform/telemetry";
 import { COMMON_VARS, int, loadConfig, NATS_VARS, oneOf, str } from "@semente/platform/config";
-import type { RateLimitPolicy } from "@semente/platform/governance";
+import type { RateLimitPolicy } from "@semente/platform/request-guards";
 import { WORM_VARS, type WormReadOptions } from "@semente/platform/evidence";
 import { PIPELINE_VARS } from "@semente/platform/pipeline";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/platform/config";
@@ -8,7 +8,7 @@ import type { Environment, Mode } from "@semente/core/manifest";
 
 /** Environment variables of the gateway (the README's configuration table lists them). */
 export const GATEWAY_VARS = {
-  DATABASE_URL: COMMON_VARS.APP_DATABASE_URL,
+  SEMENTE_APP_DATABASE_URL: { ...COMMON_VARS.SEMENTE_APP_DATABASE_URL, aliases: ["DATABASE_URL"] },
   ...NATS_VARS,
   GATEWAY_PORT: COMMON_VARS.GATEWAY_PORT,
   GATEWAY_RATE_LIMIT_WINDOW_S: int("Rate-limit window in seconds (all policies)", "60", 1, 86_400),
@@ -24,7 +24,7 @@ export const GATEWAY_VARS = {
   GATEWAY_IDEMPOTENCY_TTL_BASELINE_S: int("Idempotency-Key retention for baseline runs and validations", "86400", 60),
   GATEWAY_IDEMPOTENCY_TTL_LOAD_S: int("Idempotency-Key retention for load runs", "86400", 60),
   GATEWAY_IDEMPOTENCY_TTL_DR_S: int("Idempotency-Key retention for DR runs", "86400", 60),
-  GATEWAY_GLOBAL_SLOTS: int("Concurrent admitted runs per environment", "2", 1, 100),
+  SEMENTE_GLOBAL_SLOTS: COMMON_VARS.SEMENTE_GLOBAL_SLOTS,
   GATEWAY_TENANT_LEASE_TTL_S: int("Tenant × environment lease TTL", "60", 1, 3600),
   GATEWAY_SLOT_LEASE_TTL_S: int("Global slot lease TTL (a crashed holder frees its slot after this)", "60", 1, 3600),
   GATEWAY_QUEUE_TTL_S: int("How long a queued run waits for a slot before it expires", "300", 1, 86_400),
@@ -33,8 +33,8 @@ export const GATEWAY_VARS = {
   GATEWAY_PARSE_WORKERS: int("Worker threads parsing and validating manifests off the event loop", "1", 1, 64),
   GATEWAY_PARSE_TIMEOUT_MS: int("A manifest parse running longer is abandoned (413)", "10000", 100, 600_000),
   COST_MODEL_PATH: str("FinOps cost model used for budget estimates", DEFAULT_COST_MODEL_PATH),
-  GATEWAY_NATS_NAME_PREFIX: str("Prefix of the KV bucket and run-events stream names (isolates test stacks)", ""),
-  GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of run-event subjects, before `seed.run.` (isolates test stacks)", ""),
+  CONTROL_NATS_NAME_PREFIX: COMMON_VARS.CONTROL_NATS_NAME_PREFIX,
+  CONTROL_NATS_SUBJECT_PREFIX: COMMON_VARS.CONTROL_NATS_SUBJECT_PREFIX,
   // The DLQ replay route reads the pipeline's SEED_DLQ and re-publishes to its work queues.
   PIPELINE_NATS_NAME_PREFIX: PIPELINE_VARS.PIPELINE_NATS_NAME_PREFIX,
   PIPELINE_NATS_SUBJECT_PREFIX: PIPELINE_VARS.PIPELINE_NATS_SUBJECT_PREFIX,

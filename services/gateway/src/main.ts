@@ -3,25 +3,21 @@ import { createGatewayLogger, createGatewayMetrics, startGatewayTelemetry } from
 import type { Telemetry } from "@semente/platform/telemetry";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { isIsolatedDev, resolveAuthKeys } from "@semente/platform/auth";
-import {
-  type Admission,
-  connectNats,
-  createAdmission,
-  ensureRunEventsStream,
-  natsOptionsFromVars,
-} from "@semente/platform/bus";
+import { connectNats, ensureRunEventsStream, natsOptionsFromVars } from "@semente/platform/bus";
+import { type Admission, createAdmission } from "@semente/platform/admission";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { applyDotenv, startupFailureLine } from "@semente/platform/config";
+import { applyDotenv, deprecatedVariables, startupFailureLine } from "@semente/platform/config";
 import { createSql, type Sql } from "@semente/platform/db";
 import { pipelineNames } from "@semente/platform/pipeline";
 import { createGateway } from "./app.ts";
-import { loadGatewayConfig } from "./config.ts";
+import { GATEWAY_VARS, loadGatewayConfig } from "./config.ts";
 
 /** Wiring only: config, clients, the app on a port, purge timer, and a graceful shutdown. */
 async function run(): Promise<void> {
   applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
   const log = createGatewayLogger();
   const { vars, gateway: config } = loadGatewayConfig();
+  for (const line of deprecatedVariables(GATEWAY_VARS)) log.warn(line);
   const keys = resolveAuthKeys();
   const metrics = createGatewayMetrics();
   const telemetry: Telemetry = startGatewayTelemetry(config.environment, log, metrics);
@@ -47,11 +43,11 @@ async function run(): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   try {
-    sql = createSql(vars.DATABASE_URL, { applicationName: "semente-gateway" });
+    sql = createSql(vars.SEMENTE_APP_DATABASE_URL, { applicationName: "semente-gateway" });
     nc = await connectNats(natsOptionsFromVars(vars, "gateway"));
     const events = {
-      streamName: `${vars.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
-      subjectPrefix: vars.GATEWAY_NATS_SUBJECT_PREFIX,
+      streamName: `${vars.CONTROL_NATS_NAME_PREFIX}SEED_RUNS`,
+      subjectPrefix: vars.CONTROL_NATS_SUBJECT_PREFIX,
       replicas: vars.NATS_REPLICAS,
     };
     await ensureRunEventsStream(await jetstreamManager(nc), events);
@@ -59,11 +55,11 @@ async function run(): Promise<void> {
       nc,
       sql,
       holderId: `gateway-${crypto.randomUUID()}`,
-      globalSlots: vars.GATEWAY_GLOBAL_SLOTS,
+      globalSlots: vars.SEMENTE_GLOBAL_SLOTS,
       tenantLeaseTtlMs: vars.GATEWAY_TENANT_LEASE_TTL_S * 1000,
       slotLeaseTtlMs: vars.GATEWAY_SLOT_LEASE_TTL_S * 1000,
       queueTtlMs: config.queueTtlSeconds * 1000,
-      bucketPrefix: vars.GATEWAY_NATS_NAME_PREFIX,
+      bucketPrefix: vars.CONTROL_NATS_NAME_PREFIX,
       events,
       onError: (error) => log.error({ err: error }, "admission loop error"),
     });

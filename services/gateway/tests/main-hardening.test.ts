@@ -152,7 +152,7 @@ describe("gateway process - hardened HTTP surface", () => {
     // so in its HTTP parser, before `fetch` or the `error` handler of Bun.serve is called (neither
     // is invoked for these), so no problem document or RateLimit field can be attached from the
     // app. This test pins that behaviour: should Bun start handing these to the app, it fails and the
-    // pipeline's problem documents apply. Raising the header limit (bun --max-http-header-size) only
+    // request chain's problem documents apply. Raising the header limit (bun --max-http-header-size) only
     // moves the threshold. A body over GATEWAY_MAX_BODY_BYTES is not in this class: the app is given
     // every declared length (maxRequestBodySize is lifted) and answers 413 with a problem itself.
     const metricsBefore = await (await fetch(`${gw.base}/metrics`)).text();

@@ -12,7 +12,7 @@ let gateway: GatewayProcess;
 beforeAll(async () => {
   db = await createTestDatabase("gw_queue");
   nats = await createTestNats("gw_queue");
-  gateway = await spawnGateway(db, nats, { GATEWAY_QUEUE_TTL_S: String(QUEUE_TTL_S), GATEWAY_GLOBAL_SLOTS: "1" });
+  gateway = await spawnGateway(db, nats, { GATEWAY_QUEUE_TTL_S: String(QUEUE_TTL_S), SEMENTE_GLOBAL_SLOTS: "1" });
 });
 
 afterAll(async () => {

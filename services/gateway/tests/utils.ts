@@ -6,11 +6,11 @@ import { mintToken } from "@semente/platform/auth";
 import { createLogger } from "@semente/platform/telemetry";
 import { createTestDatabase, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
 import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
-import { runEventsFor, testAdmission } from "../../../packages/platform/tests/bus/admission-helpers.ts";
+import { runEventsFor, testAdmission } from "../../../packages/platform/tests/admission/admission-helpers.ts";
 import { createGateway, type Gateway, type GatewayDeps } from "../src/app.ts";
 import type { GatewayConfig } from "../src/config.ts";
 import { DEFAULT_COST_MODEL_PATH } from "@semente/platform/config";
-import type { Admission } from "@semente/platform/bus";
+import type { Admission } from "@semente/platform/admission";
 import { type BatchMessage, encodeMessage } from "@semente/core/pipeline";
 import { type PipelineNames, storeDeadBatch } from "@semente/platform/pipeline";
 
@@ -171,12 +171,12 @@ export async function spawnGateway(
       CI: "true",
       SEMENTE_ENV: "dev",
       SEMENTE_ENV_FILE: "/nonexistent/.env",
-      DATABASE_URL: db.urls.app,
+      SEMENTE_APP_DATABASE_URL: db.urls.app,
       NATS_URL: nats.url,
       GATEWAY_PORT: String(port),
       GATEWAY_JWT_SECRET: new TextDecoder().decode(KEYS.secret),
-      GATEWAY_NATS_NAME_PREFIX: nats.prefix,
-      GATEWAY_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
+      CONTROL_NATS_NAME_PREFIX: nats.prefix,
+      CONTROL_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
       GATEWAY_RATE_LIMIT_PRINCIPAL: "10000",
       GATEWAY_RATE_LIMIT_TENANT: "10000",
       LOG_LEVEL: "warn",

@@ -4,6 +4,7 @@ import type { Entity } from "@semente/core/manifest";
 import {
   type BatchPlan,
   BatchState,
+  type CheckpointMessage,
   createRunProgress,
   digestHex,
   type PlannedBatch,
@@ -167,4 +168,34 @@ export async function lastFailure(sql: Sql, runId: string, entity: string, batch
   const rows = await sql<{ last_error: unknown }[]>`
     SELECT last_error FROM seed.batches WHERE run_id = ${runId} AND entity = ${entity} AND batch_index = ${batchIndex}`;
   return rows[0]?.last_error ?? null;
+}
+
+/** Folds this run's checkpoints (or, in a dry run, checkpoint messages) into seed.batches. */
+export async function reconcile(
+  sql: Sql,
+  run: Run,
+  plan: BatchPlan,
+  takeDryCommits: () => CheckpointMessage[],
+): Promise<RunProgress> {
+  const before = await loadProgress(sql, run.id, plan);
+  if (run.dryRun) {
+    for (const m of takeDryCommits()) {
+      const b = before.get(m.entity, m.batchIndex);
+      if (b !== undefined && b.state !== "committed") await markCommitted(sql, run.id, b, m.digest, m.rows);
+    }
+  } else {
+    for (const c of await runCheckpoints(sql, run)) {
+      const b = before.get(c.entity, c.batch_index);
+      if (b !== undefined && b.state !== "committed")
+        await markCommitted(sql, run.id, b, c.digest, Number(c.row_count));
+    }
+  }
+  return loadProgress(sql, run.id, plan);
+}
+
+/** Mirrors the rows committed so far on the running run. */
+export async function updateRowsWritten(sql: Sql, runId: string, rows: number): Promise<void> {
+  await sql`
+    UPDATE seed.runs SET rows_written = ${rows}, updated_at = now(), etag_version = etag_version + 1
+     WHERE id = ${runId} AND state = 'running' AND rows_written <> ${rows}`;
 }

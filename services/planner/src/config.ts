@@ -8,15 +8,11 @@ import { ReleaseBy } from "./release.ts";
 
 /** Environment variables of the planner (the README's configuration table lists them). */
 export const PLANNER_VARS = {
-  DATABASE_URL: { ...COMMON_VARS.APP_DATABASE_URL, doc: "Control-plane PostgreSQL URL (semente_app)" },
-  PREFLIGHT_DATABASE_URL: {
-    ...COMMON_VARS.DATABASE_URL,
-    doc: "URL of the seeders' data-plane role; the preflight checks RLS and migrations as that role",
-  },
-  VERIFIER_DATABASE_URL: {
-    ...COMMON_VARS.VERIFIER_DATABASE_URL,
-    doc: "URL of the read-only verification role (semente_verifier); the drift check and a DR drill's verification read banking rows as it",
-  },
+  SEMENTE_APP_DATABASE_URL: { ...COMMON_VARS.SEMENTE_APP_DATABASE_URL, aliases: ["DATABASE_URL"] },
+  // The planner never writes as the seeder role: its preflight checks RLS and migrations as it.
+  SEMENTE_SEEDER_DATABASE_URL: { ...COMMON_VARS.SEMENTE_SEEDER_DATABASE_URL, aliases: ["PREFLIGHT_DATABASE_URL"] },
+  // The drift check reads banking rows as the verifier.
+  SEMENTE_VERIFIER_DATABASE_URL: { ...COMMON_VARS.SEMENTE_VERIFIER_DATABASE_URL, aliases: ["VERIFIER_DATABASE_URL"] },
   ...NATS_VARS,
   HEALTH_PORT: int("Port of /healthz and /readyz", "8081", 0, 65535),
   PLANNER_PARALLELISM: int("Batches in flight per load/DR run (baseline is always 1)", "3", 2, 4),
@@ -32,7 +28,7 @@ export const PLANNER_VARS = {
     1_000,
     3_600_000,
   ),
-  PLANNER_GLOBAL_SLOTS: int("Global slots per environment (as the gateway's GATEWAY_GLOBAL_SLOTS)", "2", 1, 100),
+  SEMENTE_GLOBAL_SLOTS: COMMON_VARS.SEMENTE_GLOBAL_SLOTS,
   PLANNER_BROKER_LOSS_MS: int(
     "How long NATS may stay unreachable before the runs in flight fail with BROKER_LOST",
     "60000",
@@ -40,8 +36,8 @@ export const PLANNER_VARS = {
     3_600_000,
   ),
   PLANNER_LEASE_TTL_S: int("Lease TTL the planner renews the leases of its runs with", "60", 5, 3600),
-  GATEWAY_NATS_NAME_PREFIX: str("Prefix of the admission buckets and run-events stream (as the gateway's)", ""),
-  GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of the run-event subjects (as the gateway's)", ""),
+  CONTROL_NATS_NAME_PREFIX: COMMON_VARS.CONTROL_NATS_NAME_PREFIX,
+  CONTROL_NATS_SUBJECT_PREFIX: COMMON_VARS.CONTROL_NATS_SUBJECT_PREFIX,
   MIGRATIONS_DIR: str("Migration files the database must be up to date with", MIGRATIONS_DIR),
   COST_MODEL_PATH: str("FinOps cost model used for the budget estimate", DEFAULT_COST_MODEL_PATH),
   LOG_LEVEL: oneOf("Log level", ["trace", "debug", "info", "warn", "error", "fatal"], "info"),

@@ -5,37 +5,30 @@ import type { Sql } from "@semente/platform/db";
 import { SementeError, toProblem } from "@semente/core/errors";
 import { isWithinWindow, type Manifest } from "@semente/core/manifest";
 import {
-  type BatchMessage,
-  type BatchPlan,
-  batchMsgId,
   type CheckpointMessage,
   createPacer,
   createSloGate,
-  encodeMessage,
   type PacingPlan,
   pacingPlan,
   planBatches,
-  type RunProgress,
   type TrackedBatch,
 } from "@semente/core/pipeline";
 import type { PipelineNames } from "@semente/platform/pipeline";
-import { getRun, isTerminalState, type Run } from "@semente/platform/runs";
-import { headers as natsHeaders } from "@nats-io/transport-node";
+import { getRun, isTerminalState } from "@semente/platform/runs";
 import {
   type Counter,
   contextFromTraceparent,
-  injectTraceHeaders,
   inSpan,
   type Logger,
   RunSpan,
   recordRunSpan,
   runTraceparent,
-  SpanKind,
   sementeTracer,
   withLabels,
 } from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
-import { insertPlan, loadProgress, markCommitted, markPublished, runCheckpoints } from "./batches.ts";
+import { insertPlan, markPublished, reconcile, updateRowsWritten } from "./batches.ts";
+import { publishBatch } from "./publish.ts";
 import type { LeaseKeeper } from "./leases.ts";
 import { pauseRun, resumeRun } from "./pauses.ts";
 import { createRunBudget, type RunBudget } from "./budget.ts";
@@ -162,78 +155,6 @@ interface Control {
   takeDurations(): number[];
 }
 
-function batchMessage(run: Run, b: TrackedBatch): BatchMessage {
-  const backoff = (run.manifest as Manifest).rate_limit.backoff;
-  return {
-    v: 1,
-    runId: run.id,
-    environment: run.environment,
-    tenant: run.tenantId,
-    mode: run.mode,
-    dryRun: run.dryRun,
-    manifestHash: run.manifestHash,
-    keyVersion: run.keyVersion,
-    entity: b.entity,
-    batchIndex: b.batchIndex,
-    level: b.level,
-    planIndex: b.planIndex,
-    from: b.from,
-    to: b.to,
-    retry: {
-      initialMs: backoff.initial_ms,
-      maxMs: backoff.max_ms,
-      multiplier: backoff.multiplier,
-      maxRetries: backoff.max_retries,
-    },
-  };
-}
-
-async function publishBatch(deps: ExecutorDeps, run: Run, b: TrackedBatch, republish?: string): Promise<void> {
-  const message = batchMessage(run, b);
-  const attributes = {
-    "semente.run_id": run.id,
-    "semente.entity": b.entity,
-    "semente.batch_index": b.batchIndex,
-    "semente.rows": b.to - b.from,
-    "messaging.system": "nats",
-  };
-  const tracer = deps.tracer ?? sementeTracer();
-  await inSpan(tracer, "planner.publish_batch", { attributes, kind: SpanKind.PRODUCER }, async () => {
-    await deps.js.publish(deps.names.batchSubject(message), encodeMessage(message), {
-      // A republish after a restart must not be swallowed by the duplicate window: a dry run has no
-      // checkpoint row, so a batch done while the planner was down is only known by doing it again.
-      msgID: republish === undefined ? batchMsgId(message) : `${batchMsgId(message)}:${republish}`,
-      expect: { streamName: deps.names.streams[run.mode] },
-      // W3C traceparent/tracestate of this publish span: the seeder's consume span is its child.
-      headers: injectTraceHeaders(natsHeaders()),
-    });
-  });
-}
-
-/** Folds this run's checkpoints (or, in a dry run, checkpoint messages) into seed.batches. */
-async function reconcile(deps: ExecutorDeps, run: Run, plan: BatchPlan, control: Control): Promise<RunProgress> {
-  const before = await loadProgress(deps.sql, run.id, plan);
-  if (run.dryRun) {
-    for (const m of control.takeDryCommits()) {
-      const b = before.get(m.entity, m.batchIndex);
-      if (b !== undefined && b.state !== "committed") await markCommitted(deps.sql, run.id, b, m.digest, m.rows);
-    }
-  } else {
-    for (const c of await runCheckpoints(deps.sql, run)) {
-      const b = before.get(c.entity, c.batch_index);
-      if (b !== undefined && b.state !== "committed")
-        await markCommitted(deps.sql, run.id, b, c.digest, Number(c.row_count));
-    }
-  }
-  return loadProgress(deps.sql, run.id, plan);
-}
-
-async function updateRowsWritten(sql: Sql, runId: string, rows: number): Promise<void> {
-  await sql`
-    UPDATE seed.runs SET rows_written = ${rows}, updated_at = now(), etag_version = etag_version + 1
-     WHERE id = ${runId} AND state = 'running' AND rows_written <> ${rows}`;
-}
-
 async function execute(deps: ExecutorDeps, runId: string, control: Control): Promise<void> {
   let run = await getRun(deps.sql, runId);
   if (run === null) return;
@@ -320,7 +241,7 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
         return;
       }
       run = current;
-      const progress = await reconcile(deps, run, plan, control);
+      const progress = await reconcile(deps.sql, run, plan, () => control.takeDryCommits());
       await budget?.accrue();
       await budget?.alertIfDue();
       const dead = progress.deadLettered();

@@ -1,12 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import {
-  claimLease,
-  openAdmissionBuckets,
-  readLease,
-  renewLease,
-  slotKey,
-  tenantLeaseKey,
-} from "@semente/platform/bus";
+import { openAdmissionBuckets, slotKey, tenantLeaseKey } from "@semente/platform/bus";
+import { claimLease, readLease, renewLease } from "@semente/platform/admission";
 import type { Sql } from "@semente/platform/db";
 
 /** Options of {@link createLeaseKeeper}. */
@@ -14,7 +8,7 @@ export interface LeaseKeeperOptions {
   nc: NatsConnection;
   /** Control plane (semente_app): the lease expiry of each kept run is stamped on its row. */
   sql: Sql;
-  /** Prefix of the admission buckets (the gateway's `GATEWAY_NATS_NAME_PREFIX`). */
+  /** Prefix of the admission buckets (`CONTROL_NATS_NAME_PREFIX`). */
   bucketPrefix: string;
   /** Global slots per environment (slot keys `<env>.slot.0 … n-1`). */
   globalSlots: number;

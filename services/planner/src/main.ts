@@ -1,8 +1,9 @@
 #!/usr/bin/env bun
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type Admission, connectNats, createAdmission, natsOptionsFromVars } from "@semente/platform/bus";
-import { applyDotenv, startupFailureLine } from "@semente/platform/config";
+import { connectNats, natsOptionsFromVars } from "@semente/platform/bus";
+import { type Admission, createAdmission } from "@semente/platform/admission";
+import { applyDotenv, deprecatedVariables, startupFailureLine } from "@semente/platform/config";
 import { createSql, type Sql } from "@semente/platform/db";
 import { wormStoreFromConfig } from "@semente/platform/evidence";
 import { loadCostModel } from "@semente/platform/config";
@@ -16,7 +17,7 @@ import {
   type Telemetry,
 } from "@semente/platform/telemetry";
 import { createPlannerMetrics } from "./instrumentation.ts";
-import { loadPlannerConfig } from "./config.ts";
+import { loadPlannerConfig, PLANNER_VARS } from "./config.ts";
 import { createLeaseKeeper } from "./leases.ts";
 import { createPlanner, type Planner } from "./planner.ts";
 import { startRetentionJob } from "./retention.ts";
@@ -26,6 +27,7 @@ async function run(): Promise<void> {
   applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
   const config = loadPlannerConfig();
   const log = createLogger({ service: "planner", level: config.LOG_LEVEL });
+  for (const line of deprecatedVariables(PLANNER_VARS)) log.warn(line);
   let gauges: Parameters<typeof createPlannerMetrics>[0] = () => undefined;
   const metrics = createPlannerMetrics(() => gauges());
   const telemetry: Telemetry = startServiceTelemetry("planner", config.SEMENTE_ENV, log, metrics.registry);
@@ -49,24 +51,27 @@ async function run(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   try {
-    sql = createSql(config.DATABASE_URL, { applicationName: "semente-planner" });
-    dataPlaneSql = createSql(config.PREFLIGHT_DATABASE_URL, { applicationName: "semente-planner-preflight", max: 2 });
-    verifierSql = createSql(config.VERIFIER_DATABASE_URL, { applicationName: "semente-planner-drift", max: 2 });
+    sql = createSql(config.SEMENTE_APP_DATABASE_URL, { applicationName: "semente-planner" });
+    dataPlaneSql = createSql(config.SEMENTE_SEEDER_DATABASE_URL, {
+      applicationName: "semente-planner-preflight",
+      max: 2,
+    });
+    verifierSql = createSql(config.SEMENTE_VERIFIER_DATABASE_URL, { applicationName: "semente-planner-drift", max: 2 });
     nc = await connectNats(natsOptionsFromVars(config, "planner"));
     const jsm = await jetstreamManager(nc);
     const events = {
-      streamName: `${config.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
-      subjectPrefix: config.GATEWAY_NATS_SUBJECT_PREFIX,
+      streamName: `${config.CONTROL_NATS_NAME_PREFIX}SEED_RUNS`,
+      subjectPrefix: config.CONTROL_NATS_SUBJECT_PREFIX,
       replicas: config.NATS_REPLICAS,
     };
     admission = await createAdmission({
       nc,
       sql,
       holderId: `planner-${crypto.randomUUID()}`,
-      globalSlots: config.PLANNER_GLOBAL_SLOTS,
+      globalSlots: config.SEMENTE_GLOBAL_SLOTS,
       tenantLeaseTtlMs: config.PLANNER_LEASE_TTL_S * 1000,
       slotLeaseTtlMs: config.PLANNER_LEASE_TTL_S * 1000,
-      bucketPrefix: config.GATEWAY_NATS_NAME_PREFIX,
+      bucketPrefix: config.CONTROL_NATS_NAME_PREFIX,
       events,
       actor: "planner",
       onError: (error) => log.error({ err: error }, "admission error"),
@@ -74,9 +79,9 @@ async function run(): Promise<void> {
     const leases = await createLeaseKeeper({
       nc,
       sql,
-      bucketPrefix: config.GATEWAY_NATS_NAME_PREFIX,
+      bucketPrefix: config.CONTROL_NATS_NAME_PREFIX,
       replicas: config.NATS_REPLICAS,
-      globalSlots: config.PLANNER_GLOBAL_SLOTS,
+      globalSlots: config.SEMENTE_GLOBAL_SLOTS,
       ttlMs: config.PLANNER_LEASE_TTL_S * 1000,
       onError: (error) => log.warn({ err: error }, "lease renewal failed"),
     });

@@ -1,3 +1,4 @@
+import { type BatchFailedMessage, decodeBatchFailed } from "@semente/core/pipeline";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -8,7 +9,6 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
-  type Admission,
   type BrokerWatch,
   createBrokerWatch,
   ensureRunEventsStream,
@@ -16,13 +16,12 @@ import {
   RUN_EVENTS_STREAM,
   type RunEventsOptions,
 } from "@semente/platform/bus";
+import type { Admission } from "@semente/platform/admission";
 import type { Sql } from "@semente/platform/db";
 import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
 import {
-  type BatchFailedMessage,
   createDlqEnricher,
   type DlqEnricher,
-  decodeBatchFailed,
   type DlqRecord,
   decodePurged,
   type EnsurePipelineOptions,

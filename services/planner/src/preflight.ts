@@ -2,7 +2,13 @@ import { assertPreflight, type PreflightResult, recordRlsChecks, type RlsRecord,
 import { type ProblemCode, SementeError } from "@semente/core/errors";
 import { assertWormAvailable, type WormStore } from "@semente/platform/evidence";
 import { assertKeyVersion, type KeyProvider } from "@semente/platform/keys";
-import { type CostModel, estimateCost, isWithinWindow, type Manifest, validateManifest } from "@semente/core/manifest";
+import {
+  type CostModel,
+  estimateCost,
+  assertWithinWindow,
+  type Manifest,
+  validateManifest,
+} from "@semente/core/manifest";
 import type { Run } from "@semente/platform/runs";
 import { assertDrillable } from "./drill.ts";
 import { assessDrift, type DriftFinding, driftDecision } from "./drift.ts";
@@ -84,11 +90,7 @@ export async function runPlannerPreflight(deps: PreflightDeps, run: Run): Promis
       errors: issues.map(({ pointer, message }) => ({ pointer, message })),
     });
   }
-  if (!isWithinWindow(manifest.window, deps.now())) {
-    throw new SementeError("OUTSIDE_WINDOW", "outside the manifest's off-peak window", {
-      extensions: { window: manifest.window },
-    });
-  }
+  assertWithinWindow(manifest.window, deps.now());
   const cost = estimateCost(manifest, deps.costModel);
   if (cost.overBudget) {
     throw new SementeError("BUDGET_EXCEEDED", "estimated cost is over the manifest's budget", {

@@ -1,4 +1,4 @@
-import type { Admission } from "@semente/platform/bus";
+import type { Admission } from "@semente/platform/admission";
 import type { Sql } from "@semente/platform/db";
 import { createCheckpointPruner, createDatasetCleaner } from "@semente/platform/lifecycle";
 import type { Logger } from "@semente/platform/telemetry";

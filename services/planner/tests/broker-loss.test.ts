@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { waitFor } from "../../../packages/platform/tests/bus/admission-helpers.ts";
+import { waitFor } from "../../../packages/platform/tests/admission/admission-helpers.ts";
 import { type OwnNats, startOwnNats } from "../../../packages/platform/tests/own-nats.ts";
 import { cli, createE2eInfra, type E2eInfra, lastJson, ROOT, type SeedJson, startStack } from "./e2e-utils.ts";
 

@@ -52,10 +52,8 @@ export async function createE2eInfra(tenants: readonly string[]): Promise<E2eInf
     SEMENTE_ENV: "dev",
     SEMENTE_ENV_FILE: "/nonexistent/.env",
     NATS_URL: nats.url,
-    GATEWAY_NATS_NAME_PREFIX: nats.prefix,
-    GATEWAY_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
-    EVIDENCE_NATS_NAME_PREFIX: nats.prefix,
-    EVIDENCE_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
+    CONTROL_NATS_NAME_PREFIX: nats.prefix,
+    CONTROL_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
     EVIDENCE_WORM_DIR: mkdtempSync(join(tmpdir(), "semente-e2e-worm-")),
     PIPELINE_NATS_NAME_PREFIX: nats.prefix,
     PIPELINE_NATS_SUBJECT_PREFIX: nats.subjectPrefix,
@@ -144,7 +142,7 @@ export async function startStack(
   const base = { ...infra.env, ...options.env };
   const gateway = spawnService(
     "services/gateway/src/main.ts",
-    { ...base, DATABASE_URL: db.urls.app, GATEWAY_PORT: String(gatewayPort) },
+    { ...base, SEMENTE_APP_DATABASE_URL: db.urls.app, GATEWAY_PORT: String(gatewayPort) },
     join(logDir, "gateway.log"),
   );
   let plannerPort = freePort();
@@ -155,9 +153,9 @@ export async function startStack(
       "services/planner/src/main.ts",
       {
         ...base,
-        DATABASE_URL: db.urls.app,
-        PREFLIGHT_DATABASE_URL: db.urls.seeder,
-        VERIFIER_DATABASE_URL: db.urls.verifier,
+        SEMENTE_APP_DATABASE_URL: db.urls.app,
+        SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder,
+        SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
         HEALTH_PORT: String(plannerPort),
       },
       join(logDir, planners === 1 ? "planner.log" : `planner-${planners}.log`),
@@ -172,7 +170,7 @@ export async function startStack(
         "services/evidence/src/main.ts",
         {
           ...base,
-          DATABASE_URL: db.urls.app,
+          SEMENTE_APP_DATABASE_URL: db.urls.app,
           EVIDENCE_HEALTH_PORT: String(evidencePort),
           EVIDENCE_DURABLE: `evidence-${slug}-${crypto.randomUUID().slice(0, 8)}`,
         },
@@ -203,7 +201,13 @@ export async function startStack(
       const n = stack.seeders.length + 1;
       const seeder = spawnService(
         "services/seeder/src/main.ts",
-        { ...base, DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(port), ...options.seederEnv, ...extra },
+        {
+          ...base,
+          SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder,
+          HEALTH_PORT: String(port),
+          ...options.seederEnv,
+          ...extra,
+        },
         join(logDir, `seeder-${n}.log`),
       );
       stack.seeders.push(seeder);

@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  type AdmissionBuckets,
-  claimLease,
-  openAdmissionBuckets,
-  readLease,
-  slotKey,
-  tenantLeaseKey,
-} from "@semente/platform/bus";
+import { type AdmissionBuckets, openAdmissionBuckets, slotKey, tenantLeaseKey } from "@semente/platform/bus";
+import { claimLease, readLease } from "@semente/platform/admission";
 import { createTestDatabase, runningRun, type TestDatabase } from "../../../packages/platform/tests/harness.ts";
 import { createTestNats, type TestNats } from "../../../packages/platform/tests/nats-harness.ts";
 import { createLeaseKeeper, type LeaseKeeper } from "../src/leases.ts";

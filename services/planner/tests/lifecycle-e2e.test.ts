@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mintToken, resolveAuthKeys } from "@semente/platform/auth";
-import { claimLease, openAdmissionBuckets, releaseLease, tenantLeaseKey } from "@semente/platform/bus";
+import { openAdmissionBuckets, tenantLeaseKey } from "@semente/platform/bus";
+import { claimLease, releaseLease } from "@semente/platform/admission";
 import { snapshotTenant } from "../../../packages/platform/tests/lifecycle/utils.ts";
 import {
   cli,

@@ -1,6 +1,7 @@
 import { buildReport } from "@semente/platform/evidence";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { claimLease, openAdmissionBuckets, readLease, tenantLeaseKey } from "@semente/platform/bus";
+import { openAdmissionBuckets, tenantLeaseKey } from "@semente/platform/bus";
+import { claimLease, readLease } from "@semente/platform/admission";
 import type { Manifest } from "@semente/core/manifest";
 import { listDlq } from "@semente/platform/pipeline";
 import { planBatches } from "@semente/core/pipeline";

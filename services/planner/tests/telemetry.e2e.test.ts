@@ -61,7 +61,7 @@ async function startFullStack(db: TestDatabase, otlp: Record<string, string>, lo
   const services: Service[] = [
     spawn(
       "gateway",
-      { ...base, DATABASE_URL: db.urls.app, GATEWAY_PORT: String(ports.gateway) },
+      { ...base, SEMENTE_APP_DATABASE_URL: db.urls.app, GATEWAY_PORT: String(ports.gateway) },
       logDir,
       ports.gateway,
     ),
@@ -69,20 +69,25 @@ async function startFullStack(db: TestDatabase, otlp: Record<string, string>, lo
       "planner",
       {
         ...base,
-        DATABASE_URL: db.urls.app,
-        PREFLIGHT_DATABASE_URL: db.urls.seeder,
-        VERIFIER_DATABASE_URL: db.urls.verifier,
+        SEMENTE_APP_DATABASE_URL: db.urls.app,
+        SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder,
+        SEMENTE_VERIFIER_DATABASE_URL: db.urls.verifier,
         HEALTH_PORT: String(ports.planner),
       },
       logDir,
       ports.planner,
     ),
-    spawn("seeder", { ...base, DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(ports.seeder) }, logDir, ports.seeder),
+    spawn(
+      "seeder",
+      { ...base, SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder, HEALTH_PORT: String(ports.seeder) },
+      logDir,
+      ports.seeder,
+    ),
     spawn(
       "evidence",
       {
         ...base,
-        DATABASE_URL: db.urls.app,
+        SEMENTE_APP_DATABASE_URL: db.urls.app,
         EVIDENCE_HEALTH_PORT: String(ports.evidence),
         EVIDENCE_DURABLE: `evidence-${crypto.randomUUID().slice(0, 8)}`,
       },
@@ -248,7 +253,7 @@ describe("telemetry e2e", () => {
     const env = {
       ...infra.env,
       SEMENTE_ENV: "staging",
-      DATABASE_URL: db.urls.app,
+      SEMENTE_APP_DATABASE_URL: db.urls.app,
       GATEWAY_PORT: String(port),
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",

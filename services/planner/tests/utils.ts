@@ -1,5 +1,5 @@
 import { expect } from "bun:test";
-import { type Admission, createAdmission } from "@semente/platform/bus";
+import { type Admission, createAdmission } from "@semente/platform/admission";
 import { MIGRATIONS_DIR, type Sql } from "@semente/platform/db";
 import { createVaultTransitKeyProvider, type KeyProvider } from "@semente/platform/keys";
 import { ENTITIES, type Manifest, manifestHash } from "@semente/core/manifest";

@@ -12,7 +12,7 @@ import {
 
 /** Environment variables of the seeder (the README's configuration table lists them). */
 export const SEEDER_VARS = {
-  DATABASE_URL: { ...COMMON_VARS.DATABASE_URL, doc: "Data-plane PostgreSQL URL (semente_seeder, subject to RLS)" },
+  SEMENTE_SEEDER_DATABASE_URL: { ...COMMON_VARS.SEMENTE_SEEDER_DATABASE_URL, aliases: ["DATABASE_URL"] },
   ...NATS_VARS,
   HEALTH_PORT: int("Port of /healthz and /readyz", "8082", 0, 65535),
   SEEDER_MODES: str("Modes whose batch consumers this process pulls from (comma-separated)", "baseline,load,dr"),

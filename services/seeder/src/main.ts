@@ -2,7 +2,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, natsOptionsFromVars } from "@semente/platform/bus";
-import { applyDotenv, startupFailureLine } from "@semente/platform/config";
+import { applyDotenv, deprecatedVariables, startupFailureLine } from "@semente/platform/config";
 import { assertPreflight, createSql, MIGRATIONS_DIR, type Sql } from "@semente/platform/db";
 import type { KeyProvider } from "@semente/platform/keys";
 import {
@@ -19,7 +19,7 @@ import {
   type Telemetry,
 } from "@semente/platform/telemetry";
 import { createSeederMetrics } from "./instrumentation.ts";
-import { loadSeederConfig } from "./config.ts";
+import { loadSeederConfig, SEEDER_VARS } from "./config.ts";
 import { createBatchHandler } from "./handlers/batch.ts";
 import { createPurgeHandler, routeWork } from "./handlers/purge.ts";
 import { createSeeder, type Seeder } from "./seeder.ts";
@@ -29,6 +29,7 @@ async function run(): Promise<void> {
   applyDotenv(process.env.SEMENTE_ENV_FILE || ".env");
   const { vars, modes, fault } = loadSeederConfig();
   const log = createLogger({ service: "seeder", level: vars.LOG_LEVEL });
+  for (const line of deprecatedVariables(SEEDER_VARS)) log.warn(line);
   const metrics = createSeederMetrics();
   const telemetry: Telemetry = startServiceTelemetry("seeder", vars.SEMENTE_ENV, log, metrics.registry);
   let sql: Sql | undefined;
@@ -46,7 +47,7 @@ async function run(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   try {
-    sql = createSql(vars.DATABASE_URL, { applicationName: "semente-seeder", max: vars.SEEDER_DB_POOL });
+    sql = createSql(vars.SEMENTE_SEEDER_DATABASE_URL, { applicationName: "semente-seeder", max: vars.SEEDER_DB_POOL });
     // The seeder is the role that writes: refuse to start as a privileged role, without forced RLS
     // or with pending migrations.
     await assertPreflight(sql, { migrationsDir: MIGRATIONS_DIR });

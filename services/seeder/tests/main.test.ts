@@ -82,7 +82,7 @@ describe("seeder process", () => {
       env: {
         ...process.env,
         SEMENTE_ENV_FILE: "/nonexistent/.env",
-        DATABASE_URL: db.urls.seeder,
+        SEMENTE_SEEDER_DATABASE_URL: db.urls.seeder,
         NATS_URL: nats.url,
         HEALTH_PORT: "0",
         SEEDER_MODES: "baseline",

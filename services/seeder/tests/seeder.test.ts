@@ -1,11 +1,6 @@
+import type { BatchFailedMessage } from "@semente/core/pipeline";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  type BatchFailedMessage,
-  createBatchWriter,
-  ensurePipelineStreams,
-  listDlq,
-  type PipelineNames,
-} from "@semente/platform/pipeline";
+import { createBatchWriter, ensurePipelineStreams, listDlq, type PipelineNames } from "@semente/platform/pipeline";
 import { type BatchMessage, batchMsgId, type CheckpointMessage, encodeMessage } from "@semente/core/pipeline";
 import { createLogger } from "@semente/platform/telemetry";
 import { plannedRows } from "@semente/core/manifest";

@@ -14,9 +14,9 @@ import { out, UsageError } from "../io.ts";
 const VARS = {
   ADMIN_DATABASE_URL: COMMON_VARS.ADMIN_DATABASE_URL,
   MIGRATION_DATABASE_URL: COMMON_VARS.MIGRATION_DATABASE_URL,
-  DATABASE_URL: COMMON_VARS.DATABASE_URL,
-  APP_DATABASE_URL: COMMON_VARS.APP_DATABASE_URL,
-  VERIFIER_DATABASE_URL: COMMON_VARS.VERIFIER_DATABASE_URL,
+  SEMENTE_SEEDER_DATABASE_URL: { ...COMMON_VARS.SEMENTE_SEEDER_DATABASE_URL, aliases: ["DATABASE_URL"] },
+  SEMENTE_APP_DATABASE_URL: { ...COMMON_VARS.SEMENTE_APP_DATABASE_URL, aliases: ["APP_DATABASE_URL"] },
+  SEMENTE_VERIFIER_DATABASE_URL: { ...COMMON_VARS.SEMENTE_VERIFIER_DATABASE_URL, aliases: ["VERIFIER_DATABASE_URL"] },
   MIGRATIONS_DIR: str("Folder of versioned SQL migrations", MIGRATIONS_DIR),
 };
 
@@ -24,8 +24,8 @@ const USAGE = `usage: semente db <setup|migrate|status>
 
   setup    create the roles (semente_owner, semente_seeder, semente_app, semente_verifier) and the
            database, idempotently; connects as ADMIN_DATABASE_URL (a superuser), the only command
-           that does. A role URL with a password (MIGRATION_, DATABASE_, APP_, VERIFIER_DATABASE_URL)
-           sets that role's password
+           that does. A role URL with a password (MIGRATION_DATABASE_URL, SEMENTE_SEEDER_DATABASE_URL,
+           SEMENTE_APP_DATABASE_URL, SEMENTE_VERIFIER_DATABASE_URL) sets that role's password
   migrate  apply pending migrations as MIGRATION_DATABASE_URL (the schema owner); re-runnable
   status   list pending migrations; exit 5 when any is pending`;
 
@@ -47,9 +47,9 @@ export const dbCommand: Command = {
       const database = databaseOf(config.MIGRATION_DATABASE_URL);
       const passwords = passwordsFromUrls([
         config.MIGRATION_DATABASE_URL,
-        config.DATABASE_URL,
-        config.APP_DATABASE_URL,
-        config.VERIFIER_DATABASE_URL,
+        config.SEMENTE_SEEDER_DATABASE_URL,
+        config.SEMENTE_APP_DATABASE_URL,
+        config.SEMENTE_VERIFIER_DATABASE_URL,
       ]);
       await setupDatabase({ adminUrl: config.ADMIN_DATABASE_URL, database, passwords });
       out(`database ${database} and roles ready`);

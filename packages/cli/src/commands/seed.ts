@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { Role } from "@semente/platform/auth";
-import { connectNats, createAdmission, natsOptionsFromVars } from "@semente/platform/bus";
-import { int, loadConfig, NATS_VARS, notIsolatedDevBecause, oneOf, str, url } from "@semente/platform/config";
+import { connectNats, natsOptionsFromVars } from "@semente/platform/bus";
+import { createAdmission } from "@semente/platform/admission";
+import { COMMON_VARS, int, loadConfig, NATS_VARS, notIsolatedDevBecause, oneOf } from "@semente/platform/config";
 import { createSql } from "@semente/platform/db";
 import { SementeError } from "@semente/core/errors";
 import { Environment, type Manifest, parseManifest, plannedRows } from "@semente/core/manifest";
@@ -32,11 +33,7 @@ the run's reason (3 manifest, 4 policy, 5 fail-closed preflight, 6 integrity/DLQ
 8 conflict, 10 unavailable) — see the README.`;
 
 /** The control-plane URL `--direct`, `verify`, `dlq` and `up` use. */
-export const APP_DATABASE_URL = url(
-  "PostgreSQL URL of the control-plane role (semente_app)",
-  "postgres://semente_app@127.0.0.1:5432/semente",
-  ["postgres:", "postgresql:"],
-);
+export const APP_DATABASE_URL = COMMON_VARS.SEMENTE_APP_DATABASE_URL;
 
 /** Reads and validates a manifest file (exit 3 on a bad manifest, before anything is sent). */
 export function readManifest(path: string): { text: string; manifest: Manifest; hash: string } {
@@ -122,8 +119,8 @@ async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
   const vars = loadConfig({
     SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL,
     ...NATS_VARS,
-    GATEWAY_NATS_NAME_PREFIX: str("Prefix of the admission buckets and run-events stream", ""),
-    GATEWAY_NATS_SUBJECT_PREFIX: str("Prefix of the run-event subjects", ""),
+    CONTROL_NATS_NAME_PREFIX: COMMON_VARS.CONTROL_NATS_NAME_PREFIX,
+    CONTROL_NATS_SUBJECT_PREFIX: COMMON_VARS.CONTROL_NATS_SUBJECT_PREFIX,
   });
   const sql = createSql(vars.SEMENTE_APP_DATABASE_URL, { applicationName: "semente-cli", max: 2 });
   const nc = await connectNats(natsOptionsFromVars(vars, "semente-cli"));
@@ -133,10 +130,10 @@ async function submitDirect(manifest: Manifest, hash: string, dryRun: boolean) {
       sql,
       holderId: `cli-${crypto.randomUUID()}`,
       actor: "cli",
-      bucketPrefix: vars.GATEWAY_NATS_NAME_PREFIX,
+      bucketPrefix: vars.CONTROL_NATS_NAME_PREFIX,
       events: {
-        streamName: `${vars.GATEWAY_NATS_NAME_PREFIX}SEED_RUNS`,
-        subjectPrefix: vars.GATEWAY_NATS_SUBJECT_PREFIX,
+        streamName: `${vars.CONTROL_NATS_NAME_PREFIX}SEED_RUNS`,
+        subjectPrefix: vars.CONTROL_NATS_SUBJECT_PREFIX,
       },
     });
     const run = await createRun(sql, {

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { applyDotenv, COMMON_VARS, inCi, int, loadConfig, str, url } from "@semente/platform/config";
+import { applyDotenv, COMMON_VARS, inCi, int, loadConfig, str } from "@semente/platform/config";
 import { SementeError } from "@semente/core/errors";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -25,11 +25,7 @@ from a fresh shell after the quickstart; the dev key itself stays in that file.`
 export const UP_VARS = {
   SEMENTE_APP_DATABASE_URL: APP_DATABASE_URL,
   SEMENTE_VERIFIER_DATABASE_URL: VERIFIER_DATABASE_URL,
-  SEMENTE_SEEDER_DATABASE_URL: url(
-    "PostgreSQL URL of the data-plane role (semente_seeder)",
-    "postgres://semente_seeder@127.0.0.1:5432/semente",
-    ["postgres:", "postgresql:"],
-  ),
+  SEMENTE_SEEDER_DATABASE_URL: COMMON_VARS.SEMENTE_SEEDER_DATABASE_URL,
   GATEWAY_PORT: COMMON_VARS.GATEWAY_PORT,
   PLANNER_HEALTH_PORT: int("Health port of the planner started by `semente up`", "8081", 1, 65535),
   EVIDENCE_HEALTH_PORT: int("Health port of the evidence service started by `semente up`", "8084", 1, 65535),
@@ -57,16 +53,16 @@ export function stackServices(
     {
       name: "gateway",
       entry: join(root, "services/gateway/src/main.ts"),
-      env: { DATABASE_URL: v.SEMENTE_APP_DATABASE_URL, GATEWAY_PORT: String(v.GATEWAY_PORT) },
+      env: { SEMENTE_APP_DATABASE_URL: v.SEMENTE_APP_DATABASE_URL, GATEWAY_PORT: String(v.GATEWAY_PORT) },
       readyUrl: `http://127.0.0.1:${v.GATEWAY_PORT}/readyz`,
     },
     {
       name: "planner",
       entry: join(root, "services/planner/src/main.ts"),
       env: {
-        DATABASE_URL: v.SEMENTE_APP_DATABASE_URL,
-        PREFLIGHT_DATABASE_URL: v.SEMENTE_SEEDER_DATABASE_URL,
-        VERIFIER_DATABASE_URL: v.SEMENTE_VERIFIER_DATABASE_URL,
+        SEMENTE_APP_DATABASE_URL: v.SEMENTE_APP_DATABASE_URL,
+        SEMENTE_SEEDER_DATABASE_URL: v.SEMENTE_SEEDER_DATABASE_URL,
+        SEMENTE_VERIFIER_DATABASE_URL: v.SEMENTE_VERIFIER_DATABASE_URL,
         HEALTH_PORT: String(v.PLANNER_HEALTH_PORT),
       },
       readyUrl: `http://127.0.0.1:${v.PLANNER_HEALTH_PORT}/readyz`,
@@ -77,7 +73,7 @@ export function stackServices(
     specs.push({
       name: `seeder-${i}`,
       entry: join(root, "services/seeder/src/main.ts"),
-      env: { DATABASE_URL: v.SEMENTE_SEEDER_DATABASE_URL, HEALTH_PORT: String(port) },
+      env: { SEMENTE_SEEDER_DATABASE_URL: v.SEMENTE_SEEDER_DATABASE_URL, HEALTH_PORT: String(port) },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
     });
   }
@@ -86,7 +82,10 @@ export function stackServices(
     specs.push({
       name: "evidence",
       entry: evidence,
-      env: { DATABASE_URL: v.SEMENTE_APP_DATABASE_URL, EVIDENCE_HEALTH_PORT: String(v.EVIDENCE_HEALTH_PORT) },
+      env: {
+        SEMENTE_APP_DATABASE_URL: v.SEMENTE_APP_DATABASE_URL,
+        EVIDENCE_HEALTH_PORT: String(v.EVIDENCE_HEALTH_PORT),
+      },
       readyUrl: `http://127.0.0.1:${v.EVIDENCE_HEALTH_PORT}/readyz`,
     });
   }

@@ -1,4 +1,4 @@
-import { loadConfig, url } from "@semente/platform/config";
+import { COMMON_VARS, loadConfig } from "@semente/platform/config";
 import { BANKING_TABLES, createSql, type Sql, withTenant } from "@semente/platform/db";
 import { SementeError } from "@semente/core/errors";
 import { createGenerationContext, type GenerationContext } from "@semente/core/factories";
@@ -99,11 +99,7 @@ async function observe(sql: Sql, manifest: Manifest, hash: string): Promise<Obse
 }
 
 /** The read-only verification role `verify` (and the planner's drift check) read banking rows as. */
-export const VERIFIER_DATABASE_URL = url(
-  "PostgreSQL URL of the read-only verification role (semente_verifier)",
-  "postgres://semente_verifier@127.0.0.1:5432/semente",
-  ["postgres:", "postgresql:"],
-);
+export const VERIFIER_DATABASE_URL = COMMON_VARS.SEMENTE_VERIFIER_DATABASE_URL;
 
 /**
  * The connection `verify` and `evidence verify` read banking rows with: the read-only

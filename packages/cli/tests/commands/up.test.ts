@@ -13,9 +13,9 @@ describe("semente up", () => {
     };
     const specs = stackServices(3, env, false);
     expect(specs.map((s) => s.name)).toEqual(["gateway", "planner", "seeder-1", "seeder-2", "seeder-3"]);
-    expect(specs[0]?.env.DATABASE_URL).toBe(env.SEMENTE_APP_DATABASE_URL);
-    expect(specs[1]?.env.PREFLIGHT_DATABASE_URL).toBe(env.SEMENTE_SEEDER_DATABASE_URL);
-    expect(specs[2]?.env.DATABASE_URL).toBe(env.SEMENTE_SEEDER_DATABASE_URL);
+    expect(specs[0]?.env.SEMENTE_APP_DATABASE_URL).toBe(env.SEMENTE_APP_DATABASE_URL);
+    expect(specs[1]?.env.SEMENTE_SEEDER_DATABASE_URL).toBe(env.SEMENTE_SEEDER_DATABASE_URL);
+    expect(specs[2]?.env.SEMENTE_SEEDER_DATABASE_URL).toBe(env.SEMENTE_SEEDER_DATABASE_URL);
     expect(new Set(specs.map((s) => s.readyUrl)).size).toBe(specs.length);
     expect(specs[0]?.readyUrl).toBe("http://127.0.0.1:9000/readyz");
     expect(stackServices(1, env, true).map((s) => s.name)).toContain("evidence");

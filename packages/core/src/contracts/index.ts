@@ -1,3 +1,4 @@
+export { pae } from "./dsse.ts";
 export { assertRowContract, contractFields, isRowValid, validateBatchContracts } from "./check.ts";
 export {
   CEP_PATTERN,

@@ -1,5 +1,7 @@
 export { computeCost, rowsCost } from "./batch-cost.ts";
 export { canonicalJson, escapePointer } from "./canonical-json.ts";
+export { ENTITY_FK_PARENTS, ENTITY_REGISTRY } from "./entities.ts";
+export type { EntitySpec } from "./entities.ts";
 export { isModeAllowed, MODES_BY_ENVIRONMENT, Q11_CAPS, q11Cap } from "./caps.ts";
 export { CostModelSchema, costModelJsonSchema, estimateCost, parseCostModel } from "./cost-model.ts";
 export { manifestHash } from "./hash.ts";
@@ -8,7 +10,7 @@ export { batchCount, plannedRows } from "./plan.ts";
 export { resolveManifest, TIMEOUT_DEFAULTS } from "./resolve.ts";
 export { ManifestSchema, manifestJsonSchema, PG_INTEGER_MAX, SPEC_RPO_SECONDS, SPEC_RTO_SECONDS } from "./schema.ts";
 export { locatePointer } from "./source-map.ts";
-export { isValidUtcDatetime, isWithinWindow, parseHhmm, parseTtlSeconds } from "./time.ts";
+export { assertWithinWindow, isValidUtcDatetime, isWithinWindow, parseHhmm, parseTtlSeconds } from "./time.ts";
 export {
   ENTITIES,
   ENTITY_PARENTS,

@@ -1,3 +1,4 @@
+import { SementeError } from "../errors/index.ts";
 import { HHMM_PATTERN, TTL_PATTERN, UTC_DATETIME_PATTERN } from "./schema.ts";
 import type { Window } from "./types.ts";
 
@@ -25,6 +26,19 @@ export function isWithinWindow(window: Window, instant: Date): boolean {
   const effectiveEnd = window.end_utc === "23:59" ? MINUTES_PER_DAY : end;
   if (start < effectiveEnd) return minute >= start && minute < effectiveEnd;
   return minute >= start || minute < effectiveEnd;
+}
+
+/**
+ * THE off-peak window decision: throws `OUTSIDE_WINDOW` (409, the window in the problem's
+ * extensions) unless `instant` is within `window`. The gateway's admission and the planner's
+ * preflight both call this; neither decides on its own.
+ */
+export function assertWithinWindow(window: Window, instant: Date): void {
+  if (!isWithinWindow(window, instant)) {
+    throw new SementeError("OUTSIDE_WINDOW", "outside the manifest's off-peak window", {
+      extensions: { window },
+    });
+  }
 }
 
 /** Seconds in a TTL duration (`P30D`, `P1W`, `PT12H`, `P1DT6H`), or `undefined` if malformed. */

@@ -1,4 +1,8 @@
 import type { ProblemCode, ProblemIssue } from "../errors/index.ts";
+import type { Entity, VolumetryEntity } from "./entities.ts";
+
+export { ENTITIES, ENTITY_PARENTS, VOLUMETRY_ENTITIES } from "./entities.ts";
+export type { Entity, VolumetryEntity } from "./entities.ts";
 
 /** Manifest schema versions this build implements. */
 export const MANIFEST_SCHEMA_VERSION = 1 as const;
@@ -30,45 +34,6 @@ export const Environment = {
 export type Environment = (typeof Environment)[keyof typeof Environment];
 
 /**
- * Entities of the `banking` schema in foreign-key order: every entity appears after all the
- * entities it references, so the planner may release them level by level in this order.
- * `tenants` is never listed in `volumetry`: it is always exactly one row, the tenant named in
- * `metadata.tenant`. `installments` is derived: `volumetry.loans.count × volumetry.loans.term_months`.
- */
-export const ENTITIES = [
-  "tenants",
-  "users",
-  "consultants",
-  "account_categories",
-  "suppliers",
-  "customers",
-  "addresses",
-  "bank_accounts",
-  "loans",
-  "installments",
-  "financial_transactions",
-  "credit_limits",
-  "contracts",
-] as const;
-export type Entity = (typeof ENTITIES)[number];
-
-/** Entities whose row count the manifest states in `volumetry` (all but `tenants` and `installments`). */
-export const VOLUMETRY_ENTITIES = [
-  "users",
-  "consultants",
-  "account_categories",
-  "suppliers",
-  "customers",
-  "addresses",
-  "bank_accounts",
-  "loans",
-  "financial_transactions",
-  "credit_limits",
-  "contracts",
-] as const;
-export type VolumetryEntity = (typeof VOLUMETRY_ENTITIES)[number];
-
-/**
  * Non-happy states per entity that `state_distribution` may assign (load/DR only). Whatever
  * percentage is left over stays in the entity's happy state (`active`, `open`, `paid`…).
  */
@@ -81,26 +46,6 @@ export const ENTITY_STATES = {
   contracts: ["terminated", "cancelled"],
 } as const;
 export type StatefulEntity = keyof typeof ENTITY_STATES;
-
-/**
- * Parents each entity needs at least one row of (the factories compute FK targets by ordinal
- * arithmetic, so a child without parents cannot be generated). `tenants` always exists.
- */
-export const ENTITY_PARENTS = {
-  tenants: [],
-  users: ["tenants"],
-  consultants: ["tenants"],
-  account_categories: ["tenants"],
-  suppliers: ["tenants"],
-  customers: ["tenants"],
-  addresses: ["customers"],
-  bank_accounts: ["customers", "account_categories"],
-  loans: ["customers", "bank_accounts"],
-  installments: ["loans"],
-  financial_transactions: ["bank_accounts"],
-  credit_limits: ["customers"],
-  contracts: ["customers"],
-} as const satisfies Record<Entity, readonly Entity[]>;
 
 /** Upper bounds of children per parent row (e.g. at most 3 addresses per customer). */
 export const MAX_CHILDREN_PER_PARENT = {

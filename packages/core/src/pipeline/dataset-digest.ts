@@ -1,6 +1,5 @@
 import { datasetDigest } from "../determinism/index.ts";
-import { ENTITIES, type Entity } from "../manifest/index.ts";
-import { ENTITY_LEVELS } from "./plan.ts";
+import { comparePlanOrder } from "./plan.ts";
 
 /** One committed batch as far as the dataset digest is concerned. */
 export interface DigestedBatch {
@@ -8,23 +7,6 @@ export interface DigestedBatch {
   batchIndex: number;
   /** `sha256:<64 hex>` or the bare 64 hex the database stores. */
   digest: string;
-}
-
-const ENTITY_RANK = new Map<string, number>(ENTITIES.map((e, i) => [e, i]));
-const levelOf = (entity: string): number => ENTITY_LEVELS[entity as Entity] ?? Number.MAX_SAFE_INTEGER;
-const rankOf = (entity: string): number => ENTITY_RANK.get(entity) ?? ENTITIES.length;
-
-/**
- * Plan order — the order `planBatches` publishes batches in: FK level (`ENTITY_LEVELS`), then the
- * entity's position in `ENTITIES`, then `batchIndex`. Unknown entities sort last, by name.
- */
-export function comparePlanOrder(a: { entity: string; batchIndex: number }, b: typeof a): number {
-  return (
-    levelOf(a.entity) - levelOf(b.entity) ||
-    rankOf(a.entity) - rankOf(b.entity) ||
-    (a.entity === b.entity ? 0 : a.entity < b.entity ? -1 : 1) ||
-    a.batchIndex - b.batchIndex
-  );
 }
 
 const DIGEST = /^(?:sha256:)?([0-9a-f]{64})$/;

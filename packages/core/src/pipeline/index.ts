@@ -1,6 +1,8 @@
 export { batchDigestColumns, createBatchDigester, digestBatch, referenceBatchDigest } from "./batch-digest.ts";
 export { ByteSink, specialUnits } from "./byte-sink.ts";
-export { comparePlanOrder, runDatasetDigest } from "./dataset-digest.ts";
+export { runDatasetDigest } from "./dataset-digest.ts";
+export { BatchFailedMessageSchema, decodeBatchFailed, encodeBatchFailed } from "./failed-message.ts";
+export type { BatchFailedMessage } from "./failed-message.ts";
 export {
   BatchMessageSchema,
   batchMsgId,
@@ -14,7 +16,14 @@ export {
   PipelineStream,
 } from "./messages.ts";
 export { createPacer, PACING_WINDOW_MS, pacingPlan } from "./pacing.ts";
-export { ENTITY_LEVELS, FK_PARENTS, planBatches } from "./plan.ts";
+export {
+  compareEntityPlanOrder,
+  comparePlanOrder,
+  ENTITY_LEVELS,
+  FK_PARENTS,
+  PLAN_ENTITY_ORDER,
+  planBatches,
+} from "./plan.ts";
 export { BatchState, createRunProgress, digestHex, normalizeDigest } from "./progress.ts";
 export { createSloGate, percentile, SLO_MIN_SAMPLES, SLO_WINDOW } from "./slo.ts";
 export type { BatchDigester } from "./batch-digest.ts";

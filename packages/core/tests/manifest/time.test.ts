@@ -1,5 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { isValidUtcDatetime, isWithinWindow, parseHhmm, parseTtlSeconds } from "../../src/manifest/index.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isSementeError } from "../../src/errors/index.ts";
+import {
+  assertWithinWindow,
+  isValidUtcDatetime,
+  isWithinWindow,
+  parseHhmm,
+  parseTtlSeconds,
+} from "../../src/manifest/index.ts";
 
 const at = (hhmm: string) => new Date(`2025-03-10T${hhmm}:00Z`);
 
@@ -68,5 +77,31 @@ describe("time parsing", () => {
     expect(isValidUtcDatetime("2025-01-01T24:00:00Z")).toBe(false);
     expect(isValidUtcDatetime("2025-01-01T00:00:00+00:00")).toBe(false);
     expect(isValidUtcDatetime("2025-13-01T00:00:00Z")).toBe(false);
+  });
+});
+
+describe("assertWithinWindow", () => {
+  test("throws OUTSIDE_WINDOW with the window outside it, nothing inside", () => {
+    const w = { start_utc: "22:00", end_utc: "04:00" };
+    expect(() => assertWithinWindow(w, at("23:00"))).not.toThrow();
+    try {
+      assertWithinWindow(w, at("12:00"));
+      throw new Error("no refusal");
+    } catch (error) {
+      expect(isSementeError(error) && error.code).toBe("OUTSIDE_WINDOW");
+      expect(isSementeError(error) && error.status).toBe(409);
+      expect(isSementeError(error) && error.extensions).toEqual({ window: w });
+    }
+  });
+
+  test("one definition: no service source throws OUTSIDE_WINDOW itself", () => {
+    const repo = join(import.meta.dir, "../../../..");
+    const files = new Bun.Glob("{services,packages}/*/src/**/*.ts").scanSync({ cwd: repo });
+    const offenders = [...files].filter(
+      (f) =>
+        f !== "packages/core/src/manifest/time.ts" &&
+        /new SementeError\(\s*"OUTSIDE_WINDOW"/.test(readFileSync(join(repo, f), "utf8")),
+    );
+    expect(offenders).toEqual([]);
   });
 });

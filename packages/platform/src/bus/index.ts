@@ -1,15 +1,10 @@
-export { createAdmission } from "./admission.ts";
 export { createBrokerWatch } from "./broker-watch.ts";
 export { ADMISSION_BUCKETS, openAdmissionBuckets, slotKey, tenantLeaseKey } from "./buckets.ts";
 export { authOptions, connectNats, natsOptionsFromVars, serverList } from "./connection.ts";
-export { claimLease, isCasConflict, isStale, readLease, releaseLease, renewLease } from "./lease.ts";
-export { isUnderMaintenance } from "./queue.ts";
 export { ensureRunEventsStream, publishRunEvent } from "./run-events.ts";
 export { RUN_EVENTS_ROOT, RUN_EVENTS_STREAM, sanitizeToken, subjects } from "./subjects.ts";
 export type { BrokerWatch, BrokerWatchOptions } from "./broker-watch.ts";
 export type { AdmissionBuckets, AdmissionBucketsOptions } from "./buckets.ts";
 export type { ConnectNatsOptions, NatsAuth } from "./connection.ts";
-export type { ClaimResult, HeldLease, LeaseValue } from "./lease.ts";
 export type { RunEventPayload, RunEventsOptions } from "./run-events.ts";
 export type { RunEvent } from "./subjects.ts";
-export type { Admission, AdmissionOptions, PromoteResult, SubmitResult } from "./types.ts";

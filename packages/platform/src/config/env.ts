@@ -8,6 +8,12 @@ export interface VarSpec<T> {
   parse: (raw: string) => T;
   /** One line for the README's configuration table. */
   doc: string;
+  /**
+   * Former names still read, deprecated (the README's compatibility note lists them). They are
+   * consulted only when the variable itself is unset; if several are set they must agree, else the
+   * configuration is refused (CONFIG_INVALID) rather than one silently winning.
+   */
+  aliases?: readonly string[];
 }
 
 export type Specs = Record<string, VarSpec<unknown>>;
@@ -62,6 +68,47 @@ export const oneOf = <const T extends string>(doc: string, values: readonly T[],
   },
 });
 
+const isSet = (env: Record<string, string | undefined>, name: string): boolean =>
+  env[name] !== undefined && env[name] !== "";
+
+/**
+ * The value `env` gives a variable: its own, else its deprecated aliases' (which must agree), else
+ * undefined. A disagreement is a problem naming the variables, never their values.
+ */
+function givenValue(
+  name: string,
+  spec: VarSpec<unknown>,
+  env: Record<string, string | undefined>,
+): string | undefined | { problem: string } {
+  if (isSet(env, name)) return env[name];
+  const aliases = (spec.aliases ?? []).filter((alias) => isSet(env, alias));
+  if (new Set(aliases.map((alias) => env[alias])).size > 1) {
+    return {
+      problem: `${name}: its deprecated aliases ${aliases.join(" and ")} are set to different values; set ${name} alone`,
+    };
+  }
+  return aliases.length === 0 ? undefined : env[aliases[0] as string];
+}
+
+/**
+ * The deprecated aliases `env` sets, as one warning line each (no values): services log them at
+ * start-up so the rename is noticed before the aliases go.
+ */
+export function deprecatedVariables(specs: Specs, env: Record<string, string | undefined> = process.env): string[] {
+  const out: string[] = [];
+  for (const [name, spec] of Object.entries(specs)) {
+    for (const alias of spec.aliases ?? []) {
+      if (!isSet(env, alias)) continue;
+      out.push(
+        isSet(env, name)
+          ? `${alias} is a deprecated alias of ${name}, which is set and wins; unset ${alias}`
+          : `${alias} is deprecated; set ${name} instead`,
+      );
+    }
+  }
+  return out;
+}
+
 /**
  * Reads and validates every variable of `specs` from `env` at once, so a bad start-up names every
  * bad variable in one message instead of failing on the first.
@@ -73,7 +120,12 @@ export function loadConfig<S extends Specs>(
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, spec] of Object.entries(specs)) {
-    const raw = env[name] === undefined || env[name] === "" ? spec.default : env[name];
+    const given = givenValue(name, spec, env);
+    if (typeof given === "object") {
+      problems.push(given.problem);
+      continue;
+    }
+    const raw = given ?? spec.default;
     if (raw === undefined) {
       problems.push(`${name}: required (${spec.doc})`);
       continue;

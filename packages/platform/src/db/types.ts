@@ -1,3 +1,4 @@
+import { ENTITIES, type Entity } from "@semente/core/manifest";
 import type postgres from "postgres";
 
 /** A postgres.js client (pool, reserved connection or transaction) as used across Semente. */
@@ -5,23 +6,12 @@ export type Sql = postgres.Sql;
 /** The client handed to the callback of `withTenant` and `sql.begin`. */
 export type TransactionSql = postgres.TransactionSql;
 
-/** Banking tables in FK order: a table only references tables listed before it. */
-export const BANKING_TABLES = [
-  "tenants",
-  "users",
-  "consultants",
-  "customers",
-  "addresses",
-  "account_categories",
-  "suppliers",
-  "bank_accounts",
-  "loans",
-  "installments",
-  "financial_transactions",
-  "credit_limits",
-  "contracts",
-] as const;
-export type BankingTable = (typeof BANKING_TABLES)[number];
+/**
+ * Banking tables in FK order (a table only references tables listed before it): the core entity
+ * registry's `ENTITIES`, table name = entity name, schema `banking`.
+ */
+export const BANKING_TABLES: readonly Entity[] = ENTITIES;
+export type BankingTable = Entity;
 
 /** Tables outside `banking` that must also be under enforced RLS (R6.1). */
 export const RLS_SEED_TABLES = ["checkpoints"] as const;

@@ -3,45 +3,10 @@ import type { Manifest } from "@semente/core/manifest";
 import type { Run } from "../runs/index.ts";
 import { type DrillEvidence, drCheck } from "./drill.ts";
 import { forOperation } from "./purge.ts";
+import type { AuditFact, BatchFact, CheckpointFact } from "./facts.ts";
 import type { CheckItem, ReportPurge } from "./types.ts";
 
-/** A checkpoint row as the report reads it. */
-export interface CheckpointFact {
-  entity: string;
-  batchIndex: number;
-  fromOrdinal: number;
-  toOrdinal: number;
-  rowCount: number;
-  /** 64 hex, as stored. */
-  digest: string;
-  keyVersion: number;
-  durationMs: number | null;
-  /** Rows the seeder validated against their entity contract; null when not recorded. */
-  rowsValidated: number | null;
-}
-
-/** A batch row as the report reads it. */
-export interface BatchFact {
-  entity: string;
-  batchIndex: number;
-  level: number;
-  fromOrdinal: number;
-  toOrdinal: number;
-  state: string;
-  attempts: number;
-  rowCount: number | null;
-  digest: string | null;
-  /** `last_error->>'code'`. */
-  errorCode: string | null;
-}
-
-/** An audit row of the run. */
-export interface AuditFact {
-  action: string;
-  outcome: string;
-  reason: string | null;
-  details: Record<string, unknown> | null;
-}
+export type { AuditFact, BatchFact, CheckpointFact } from "./facts.ts";
 
 /** Everything the checklist is computed from. */
 export interface ChecklistInput {

@@ -2,6 +2,9 @@ import { createHash, createPublicKey, verify as edVerify } from "node:crypto";
 import { SementeError } from "@semente/core/errors";
 import type { KeyProvider, KeyPublic, KeyScope } from "../keys/index.ts";
 import { canonicalJson } from "@semente/core/manifest";
+import { pae } from "@semente/core/contracts";
+
+export { pae };
 import { EVIDENCE_PAYLOAD_TYPE, type DsseEnvelope, type EvidenceReport } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -14,19 +17,6 @@ export function canonicalReportBytes(report: EvidenceReport): Uint8Array {
 /** Hex SHA-256 of `bytes`. */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-/**
- * DSSE v1 pre-authentication encoding: `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`, with
- * LEN the byte length in ASCII decimal. The signature covers these bytes, never the bare payload.
- */
-export function pae(payloadType: string, body: Uint8Array): Uint8Array {
-  const type = encoder.encode(payloadType);
-  const head = encoder.encode(`DSSEv1 ${type.length} ${payloadType} ${body.length} `);
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head, 0);
-  out.set(body, head.length);
-  return out;
 }
 
 /** Signs `payload` through the key provider (Vault Transit `sign` or the isolated-dev key). */

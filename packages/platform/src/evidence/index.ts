@@ -1,5 +1,6 @@
 export { comparePlanOrder } from "@semente/core/pipeline";
-export { buildReport, readCheckpoints, recomputeDatasetDigest, REPORTABLE_STATES } from "./build.ts";
+export { buildReport, recomputeDatasetDigest, REPORTABLE_STATES } from "./build.ts";
+export { readCheckpoints } from "./facts.ts";
 export { buildChecklist, percentile } from "./checklist.ts";
 export { canonicalReportBytes, pae, parseEnvelope, sha256Hex, signEnvelope, verifyEnvelope } from "./dsse.ts";
 export { assertNoPiiOrSecrets, classifyString, findPiiOrSecrets, SuspectKind } from "./scan.ts";

@@ -1,4 +1,4 @@
-import type { Admission } from "../bus/types.ts";
+import type { Admission } from "../admission/types.ts";
 import { appendAudit, type Sql } from "../db/index.ts";
 import { isSementeError } from "@semente/core/errors";
 import type { RunMode } from "../runs/index.ts";

@@ -1,7 +1,7 @@
-import type { Admission, SubmitResult } from "../bus/types.ts";
+import type { Admission, SubmitResult } from "../admission/types.ts";
 import { type Sql, TENANT_ID_PATTERN, withTenant } from "../db/index.ts";
 import { isSementeError, type ProblemIssue, SementeError, toProblem } from "@semente/core/errors";
-import { sha256Hex } from "../governance/fingerprint.ts";
+import { sha256Hex } from "../request-guards/fingerprint.ts";
 import { canonicalJson, Environment, isModeAllowed, Mode } from "@semente/core/manifest";
 import { createRun, type NewRun, type Run, type RunMode, withdrawRun } from "../runs/index.ts";
 import { RunOperation } from "./types.ts";

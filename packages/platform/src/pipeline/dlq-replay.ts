@@ -5,7 +5,7 @@ import type { Manifest } from "@semente/core/manifest";
 import { isTerminalState, type RunState } from "../runs/states.ts";
 import { type DlqRecord, replayDlq } from "./dlq.ts";
 import { abandonDlqReplay, claimDlqReplay, completeDlqReplay } from "./dlq-replays.ts";
-import type { PipelineNames } from "./streams.ts";
+import type { PipelineNames } from "./names.ts";
 
 /** What one replay of a dead batch did (the CLI prints it, the gateway answers it). */
 export type DlqReplayOutcome =

@@ -1,9 +1,6 @@
 export {
-  BatchFailedMessageSchema,
   createDlqEnricher,
   DlqHeader,
-  decodeBatchFailed,
-  encodeBatchFailed,
   getDlqRecord,
   listDlq,
   recordFromMsg,
@@ -44,18 +41,10 @@ export {
   retryTransient,
   runBackoffDelay,
 } from "./retry.ts";
-export {
-  backoffMs,
-  ensurePipelineStreams,
-  PIPELINE_DEFAULTS,
-  PIPELINE_MODES,
-  PIPELINE_VARS,
-  pipelineNames,
-  pipelineOptionsFromVars,
-} from "./streams.ts";
+export { PIPELINE_DEFAULTS, PIPELINE_MODES, PIPELINE_VARS, pipelineNames } from "./names.ts";
+export { backoffMs, ensurePipelineStreams, pipelineOptionsFromVars } from "./streams.ts";
 export { createBatchWriter, WriteOutcome } from "./writer.ts";
 export type {
-  BatchFailedMessage,
   DeadBatch,
   DlqEnricher,
   DlqEnricherOptions,
@@ -64,13 +53,8 @@ export type {
 } from "./dlq.ts";
 export type { DlqReplayClaim } from "./dlq-replays.ts";
 export type { KeyProviderConfig } from "./key-provider.ts";
-export type {
-  EnsurePipelineOptions,
-  PipelineMode,
-  PipelineNames,
-  PipelineNatsOptions,
-  PipelineSettings,
-} from "./streams.ts";
+export type { PipelineMode, PipelineNames, PipelineNatsOptions, PipelineSettings } from "./names.ts";
+export type { EnsurePipelineOptions } from "./streams.ts";
 export type { BulkInsertOptions, CopyLinesOptions } from "./bulk-insert.ts";
 export type { BackoffPolicy, FailureClass, RandomBelow, RetryOptions, RunRetryPolicy } from "./retry.ts";
 export type { BatchWriter, BatchWriterOptions, WriteResult } from "./writer.ts";

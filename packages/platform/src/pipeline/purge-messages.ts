@@ -1,7 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { SementeError } from "@semente/core/errors";
-import type { PipelineNames } from "./streams.ts";
+import type { PipelineNames } from "./names.ts";
 
 /**
  * The purge phase of a purge or reseed run, as one unit of work on the mode's batch stream (same

@@ -22,8 +22,12 @@ export const FailureAction = {
   retry: "retry",
   /** Worth another delivery later (broker/DB/key provider unavailable, unknown failure): `nak(delay)`. */
   nak: "nak",
-  /** Will fail the same way every time (poison): publish the reason, then `term()`. */
-  term: "term",
+  /**
+   * Will fail the same way every time: reported as not retryable on the failed-batch subject and
+   * redelivered only at the slow poison delay until the run's retries are spent, then stored in
+   * the DLQ and acked (never `term()`: nats-server 2.9 keeps a terminated message in a work queue).
+   */
+  poison: "poison",
 } as const;
 export type FailureAction = (typeof FailureAction)[keyof typeof FailureAction];
 
@@ -119,7 +123,7 @@ export function classifyFailure(error: unknown): FailureClass {
     };
   }
   if (isSementeError(error)) {
-    return { action: error.retryable ? FailureAction.nak : FailureAction.term, problem: toProblem(error) };
+    return { action: error.retryable ? FailureAction.nak : FailureAction.poison, problem: toProblem(error) };
   }
   const sqlstate = pgErrorCode(error);
   if (sqlstate !== undefined) {
@@ -130,7 +134,7 @@ export function classifyFailure(error: unknown): FailureClass {
       `batch failed in PostgreSQL with SQLSTATE ${sqlstate}`,
       { retryable: transient, extensions: { sqlstate } },
     );
-    return { action: transient ? FailureAction.nak : FailureAction.term, problem: toProblem(wrapped) };
+    return { action: transient ? FailureAction.nak : FailureAction.poison, problem: toProblem(wrapped) };
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && CONNECTION_CODES.has(code)) {

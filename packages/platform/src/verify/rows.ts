@@ -3,8 +3,8 @@ import { Isolation } from "../db/types.ts";
 import { fieldId, fmix } from "@semente/core/determinism";
 import { type Batch, ENTITY_TABLES, type GenerationContext, generateBatch } from "@semente/core/factories";
 import type { ColumnDef, PgType } from "@semente/core/factories";
-import { ENTITIES, type Entity, type Manifest } from "@semente/core/manifest";
-import { type PlannedBatch, planBatches } from "@semente/core/pipeline";
+import type { Entity, Manifest } from "@semente/core/manifest";
+import { PLAN_ENTITY_ORDER, type PlannedBatch, planBatches } from "@semente/core/pipeline";
 
 /** What kind of difference a row shows. */
 export type RowDifferenceKind = "missing" | "extra" | "value";
@@ -251,8 +251,7 @@ export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerific
     manifest.metadata.tenant,
     async (tx) => {
       const out: EntityVerification[] = [];
-      const order = [...new Set(plan.batches.map((b) => b.entity)), ...ENTITIES];
-      for (const entity of new Set(order)) out.push(await verifyEntity(tx, entity));
+      for (const entity of PLAN_ENTITY_ORDER) out.push(await verifyEntity(tx, entity));
       return out;
     },
     { isolation: Isolation.REPEATABLE_READ, readOnly: true },

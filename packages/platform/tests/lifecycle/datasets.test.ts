@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connectNats } from "../../src/bus/index.ts";
 import { createDatasetCleaner, tenantDatasets } from "../../src/lifecycle/index.ts";
 import { getRun, transitionRun } from "../../src/runs/index.ts";
-import { testAdmission } from "../bus/admission-helpers.ts";
+import { testAdmission } from "../admission/admission-helpers.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";
 import { createTestNats, type TestNats } from "../nats-harness.ts";
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SementeError } from "@semente/core/errors";
 import { purgeRequestDocument, submitPurgeRun } from "../../src/lifecycle/index.ts";
 import { getRun, transitionRun } from "../../src/runs/index.ts";
-import { testAdmission } from "../bus/admission-helpers.ts";
+import { testAdmission } from "../admission/admission-helpers.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";
 import { createTestNats, type TestNats } from "../nats-harness.ts";
 import { insertRun } from "../runs/run-fixture.ts";

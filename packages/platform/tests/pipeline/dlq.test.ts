@@ -1,17 +1,15 @@
+import { type BatchFailedMessage, decodeBatchFailed, encodeBatchFailed } from "@semente/core/pipeline";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { isSementeError } from "@semente/core/errors";
 import {
-  type BatchFailedMessage,
   createDlqEnricher,
   DlqHeader,
   type DlqRecord,
-  decodeBatchFailed,
-  encodeBatchFailed,
   ensurePipelineStreams,
   listDlq,
   type PipelineNames,
   replayDlq,
-} from "../../src/pipeline/index.ts";
+} from "@semente/platform/pipeline";
 import { type BatchMessage, decodeBatch, encodeMessage } from "@semente/core/pipeline";
 import { createTestNats, type TestNats } from "../nats-harness.ts";
 

@@ -61,7 +61,7 @@ describe("classification", () => {
 
   test("retry - constraint violations are poison and their message (row values) is not echoed", async () => {
     const c = classifyFailure(await pgError("23505"));
-    expect(c.action).toBe(FailureAction.term);
+    expect(c.action).toBe(FailureAction.poison);
     expect(c.problem.sqlstate).toBe("23505");
     expect(JSON.stringify(c.problem)).not.toContain("boom");
   });
@@ -78,7 +78,7 @@ describe("classification", () => {
     const down = new SementeError("KEY_PROVIDER_UNAVAILABLE", "Vault down", { retryable: true });
     const poison = new SementeError("KEY_VERSION_MISMATCH", "rotated");
     expect(classifyFailure(down)).toMatchObject({ action: "nak", problem: { code: "KEY_PROVIDER_UNAVAILABLE" } });
-    expect(classifyFailure(poison)).toMatchObject({ action: "term", problem: { code: "KEY_VERSION_MISMATCH" } });
+    expect(classifyFailure(poison)).toMatchObject({ action: "poison", problem: { code: "KEY_VERSION_MISMATCH" } });
   });
 });
 

@@ -41,15 +41,11 @@ export async function insertRun(owner: Sql, manifest: Manifest, options: InsertR
 }
 
 /**
- * The batch messages of a run as the planner would publish them (plan indexes from `planBatches`),
- * ordered by `ENTITIES` (the table FK order) so that writing them one by one never runs ahead of a
- * parent table.
+ * The batch messages of a run as the planner would publish them, in plan order (`planBatches`), so
+ * that writing them one by one never runs ahead of a parent table.
  */
 export function batchMessages(runId: string, manifest: Manifest, options: { dryRun?: boolean } = {}): BatchMessage[] {
-  const batches = [...planBatches(manifest).batches].sort(
-    (a, b) => ENTITIES.indexOf(a.entity) - ENTITIES.indexOf(b.entity) || a.batchIndex - b.batchIndex,
-  );
-  return batches.map((b) => ({
+  return planBatches(manifest).batches.map((b) => ({
     v: 1,
     runId,
     environment: manifest.metadata.environment,

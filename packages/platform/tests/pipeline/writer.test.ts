@@ -104,7 +104,7 @@ describe("batch writer", () => {
     // The first batch of `other` re-inserts the tenant row that run `runId` committed: unique violation.
     const first = batchMessages(id, other)[0] as BatchMessage;
     const error = await failure(writer.write(first, { attempt: 1 }));
-    expect(classifyFailure(error).action).toBe(FailureAction.term);
+    expect(classifyFailure(error).action).toBe(FailureAction.poison);
     expect(await checkpointCount(db.adminSql, id)).toBe(0);
   });
 
@@ -206,7 +206,7 @@ describe("batch writer fail-closed", () => {
     const before = await bankingCounts(db.adminSql, "banco-beta");
     const error = await failure(fresh.write(msgs[0] as BatchMessage, { attempt: 1 }));
     expect(isSementeError(error) && error.code).toBe("KEY_VERSION_MISMATCH");
-    expect(classifyFailure(error).action).toBe(FailureAction.term);
+    expect(classifyFailure(error).action).toBe(FailureAction.poison);
     expect(await bankingCounts(db.adminSql, "banco-beta")).toEqual(before);
     expect(await checkpointCount(db.adminSql, id)).toBe(0);
   });
@@ -227,6 +227,6 @@ describe("batch writer fail-closed", () => {
     const msg = batchMessages(crypto.randomUUID(), manifest)[0] as BatchMessage;
     const error = await failure(writer.write(msg, { attempt: 1 }));
     expect(isSementeError(error) && error.code).toBe("NOT_FOUND");
-    expect(classifyFailure(error).action).toBe(FailureAction.term);
+    expect(classifyFailure(error).action).toBe(FailureAction.poison);
   });
 });

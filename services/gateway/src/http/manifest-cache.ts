@@ -1,5 +1,5 @@
 import { SementeError } from "@semente/core/errors";
-import { sha256Hex } from "@semente/platform/governance";
+import { sha256Hex } from "@semente/platform/request-guards";
 import { decodeInput, type EncodedInput, type ManifestInput, type ManifestJob } from "./manifest-input.ts";
 
 /** Parses and validates a manifest request off the event loop; `owner` is who asks (fair share). */

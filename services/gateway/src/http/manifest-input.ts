@@ -1,5 +1,5 @@
 import { isSementeError, type ProblemCode, type ProblemIssue, SementeError } from "@semente/core/errors";
-import { sha256Hex } from "@semente/platform/governance";
+import { sha256Hex } from "@semente/platform/request-guards";
 import { type ParsedManifest, parseManifest } from "@semente/core/manifest";
 
 /** What a manifest request asks the parser to do: the body itself, or the `POST /seed-runs` envelope. */

@@ -1,5 +1,5 @@
 import type { Principal } from "@semente/platform/auth";
-import { sha256Hex } from "@semente/platform/governance";
+import { sha256Hex } from "@semente/platform/request-guards";
 
 /** Options of `cacheVerifiedTokens`. */
 export interface TokenCacheOptions {

@@ -1,11 +1,11 @@
 import { Action } from "@semente/platform/auth";
 import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
 import { assertTenantFree, checkPurge, newPurgeRun } from "@semente/platform/lifecycle";
-import { estimateCost, isWithinWindow, type Manifest, type Mode, plannedRows } from "@semente/core/manifest";
+import { assertWithinWindow, estimateCost, type Manifest, type Mode, plannedRows } from "@semente/core/manifest";
 import { createRun, type NewRun, type Run, type RunMode, withdrawRun } from "@semente/platform/runs";
 import { inSpan, RunSpan, recordRunSpan, sementeTracer, traceContextOf } from "@semente/platform/telemetry";
 import type { ManifestInput } from "../http/manifest-input.ts";
-import { authorizeRole, type RequestContext } from "../http/pipeline.ts";
+import { authorizeRole, type RequestContext } from "../http/context.ts";
 import { type RunsDeps, runReply } from "./runs.ts";
 
 const BROKER_RETRY_AFTER_S = 5;
@@ -96,11 +96,7 @@ export async function admitManifest(
   manifest: Manifest,
   input: { dryRun: boolean; hash: string; operation?: "seed" | "reseed" | "dr_drill" },
 ): Promise<Run> {
-  if (!isWithinWindow(manifest.window, deps.now())) {
-    throw new SementeError("OUTSIDE_WINDOW", "outside the manifest's off-peak window", {
-      extensions: { window: manifest.window },
-    });
-  }
+  assertWithinWindow(manifest.window, deps.now());
   const cost = estimateCost(manifest, deps.costModel);
   if (cost.overBudget) {
     throw new SementeError("BUDGET_EXCEEDED", "estimated cost is over the manifest's budget", {

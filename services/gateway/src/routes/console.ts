@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type AuthKeys, mintToken } from "@semente/platform/auth";
 import { SementeError } from "@semente/core/errors";
-import type { Handler } from "../http/pipeline.ts";
+import type { Handler } from "../http/context.ts";
 import { staticAsset } from "./static.ts";
 
 /** Where the console's sources live (bundled by `bun build` on first request, then cached). */

@@ -10,7 +10,7 @@ import {
   replayDeadBatch,
 } from "@semente/platform/pipeline";
 import type { Run } from "@semente/platform/runs";
-import type { Handler, RequestContext } from "../http/pipeline.ts";
+import type { Handler, RequestContext } from "../http/context.ts";
 import type { Reply } from "../http/reply.ts";
 import { admitManifest, loadRun, type RunsDeps } from "./runs.ts";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { Handler } from "../http/pipeline.ts";
+import type { Handler } from "../http/context.ts";
 import { staticAsset } from "./static.ts";
 
 const PAGE_DIR = resolve(import.meta.dir, "../../docs-page");

@@ -14,7 +14,7 @@ import {
   snapshotOf,
 } from "@semente/platform/runs";
 import type { Logger } from "@semente/platform/telemetry";
-import type { Handler } from "../http/pipeline.ts";
+import type { Handler } from "../http/context.ts";
 
 /** Tuning of `GET /api/v1/seed-runs/{id}/events`. */
 export interface RunEventsRouteOptions {

@@ -2,7 +2,7 @@ import { Action } from "@semente/platform/auth";
 import { appendAudit } from "@semente/platform/db";
 import { isSementeError, SementeError } from "@semente/core/errors";
 import { evidenceJwks, publicEvidenceLocation, readWormLocation, sha256Hex } from "@semente/platform/evidence";
-import type { Handler } from "../http/pipeline.ts";
+import type { Handler } from "../http/context.ts";
 import { loadRun, type RunsDeps } from "./runs.ts";
 
 /**

@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Sql } from "@semente/platform/db";
 import { SementeError } from "@semente/core/errors";
 import { metricsResponse, natsProbe, readiness } from "@semente/platform/telemetry";
-import type { Handler } from "../http/pipeline.ts";
+import type { Handler } from "../http/context.ts";
 import type { GatewayMetrics } from "../instrumentation.ts";
 
 /** Dependencies of the ops routes. */

@@ -1,6 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { Action, canSee } from "@semente/platform/auth";
-import type { Admission, RunEventsOptions } from "@semente/platform/bus";
+import type { RunEventsOptions } from "@semente/platform/bus";
+import type { Admission } from "@semente/platform/admission";
 import { publishRunEvent } from "@semente/platform/bus";
 import type { Sql } from "@semente/platform/db";
 import type { WormReadOptions } from "@semente/platform/evidence";
@@ -12,7 +13,7 @@ import type { Tracer } from "@opentelemetry/api";
 import type { GatewayMetrics } from "../instrumentation.ts";
 import { assertManifestMedia, isJsonMedia, readText } from "../http/body.ts";
 import type { ManifestParser } from "../http/manifest-cache.ts";
-import { authorizeManifest, authorizeRole, type Handler, type RequestContext } from "../http/pipeline.ts";
+import { authorizeManifest, authorizeRole, type Handler, type RequestContext } from "../http/context.ts";
 import type { Reply } from "../http/reply.ts";
 import { admitManifest, createPurge } from "./admit.ts";
 

@@ -4,7 +4,7 @@ import { SementeError } from "@semente/core/errors";
 import { batchCount, type CostModel, estimateCost, isWithinWindow, plannedRows } from "@semente/core/manifest";
 import { assertManifestMedia, isJsonMedia, readText } from "../http/body.ts";
 import type { ManifestParser } from "../http/manifest-cache.ts";
-import { authorizeManifest, authorizeRole, type Handler } from "../http/pipeline.ts";
+import { authorizeManifest, authorizeRole, type Handler } from "../http/context.ts";
 import type { Reply } from "../http/reply.ts";
 
 /** Dependencies of the validate route. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createIdempotencyStore, requestFingerprint } from "@semente/platform/governance";
+import { createIdempotencyStore, requestFingerprint } from "@semente/platform/request-guards";
 import { parseManifest } from "@semente/core/manifest";
 import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connectNats } from "@semente/platform/bus";
-import { testAdmission } from "../../../../packages/platform/tests/bus/admission-helpers.ts";
+import { testAdmission } from "../../../../packages/platform/tests/admission/admission-helpers.ts";
 import { createTestNats } from "../../../../packages/platform/tests/nats-harness.ts";
 import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
 

@@ -1,12 +1,11 @@
+import { type BatchFailedMessage, encodeBatchFailed } from "@semente/core/pipeline";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { SementeError } from "@semente/core/errors";
 import {
-  type BatchFailedMessage,
   type BatchWriter,
   backoffDelay,
   classifyFailure,
-  encodeBatchFailed,
   FailureAction,
   NAK_BACKOFF,
   type PipelineNames,
@@ -201,7 +200,7 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
       return counted(Disposition.acked);
     } catch (error) {
       const failure = classifyFailure(error);
-      const poison = failure.action === FailureAction.term;
+      const poison = failure.action === FailureAction.poison;
       const failed: BatchFailedMessage = {
         v: 1,
         runId: msg.runId,

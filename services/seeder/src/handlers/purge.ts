@@ -1,3 +1,4 @@
+import { encodeBatchFailed } from "@semente/core/pipeline";
 import type { JsMsg } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import type { Sql } from "@semente/platform/db";
@@ -7,7 +8,6 @@ import {
   backoffDelay,
   classifyFailure,
   decodePurge,
-  encodeBatchFailed,
   encodePurge,
   FailureAction,
   isPurgeMessage,
@@ -41,7 +41,7 @@ export interface PurgeHandlerOptions {
 /** Delivery-level failure report on `seed.batch.failed.<run>` (entity `purge`): the DLQ's last error. */
 function reportFailure(options: PurgeHandlerOptions, msg: PurgeMessage, attempt: number, error: unknown) {
   const failure = classifyFailure(error);
-  const poison = failure.action === FailureAction.term;
+  const poison = failure.action === FailureAction.poison;
   try {
     const h = headers();
     h.set("Nats-Msg-Id", `failed:${msg.runId}:purge:${attempt}`);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createLocalRateLimiter } from "../../src/governance/index.ts";
+import { createLocalRateLimiter } from "../../src/request-guards/index.ts";
 
 const policy = { name: "ops", quota: 2, windowSeconds: 10 };
 

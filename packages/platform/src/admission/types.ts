@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Sql } from "../db/index.ts";
 import type { Run } from "../runs/index.ts";
-import type { RunEventsOptions } from "./run-events.ts";
+import type { RunEventsOptions } from "../bus/run-events.ts";
 
 /** Options of `createAdmission`. */
 export interface AdmissionOptions {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readLease, slotKey, tenantLeaseKey } from "../../src/bus/index.ts";
+import { slotKey, tenantLeaseKey } from "../../src/bus/index.ts";
+import { readLease } from "../../src/admission/index.ts";
 import { isSementeError } from "@semente/core/errors";
 import { requireRun, transitionRun } from "../../src/runs/index.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";

@@ -1,10 +1,5 @@
-import {
-  type Admission,
-  type AdmissionBuckets,
-  type AdmissionOptions,
-  createAdmission,
-  openAdmissionBuckets,
-} from "../../src/bus/index.ts";
+import { type AdmissionBuckets, openAdmissionBuckets } from "../../src/bus/index.ts";
+import { type Admission, type AdmissionOptions, createAdmission } from "../../src/admission/index.ts";
 import type { TestDatabase } from "../harness.ts";
 import type { TestNats } from "../nats-harness.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Admission } from "../../src/bus/index.ts";
+import type { Admission } from "../../src/admission/index.ts";
 import { type Run, transitionRun } from "../../src/runs/index.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";
 import { createTestNats, type TestNats } from "../nats-harness.ts";

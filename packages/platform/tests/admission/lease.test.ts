@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  type AdmissionBuckets,
-  claimLease,
-  openAdmissionBuckets,
-  readLease,
-  releaseLease,
-  renewLease,
-} from "../../src/bus/index.ts";
+import { type AdmissionBuckets, openAdmissionBuckets } from "../../src/bus/index.ts";
+import { claimLease, readLease, releaseLease, renewLease } from "../../src/admission/index.ts";
 import { createTestNats, type TestNats } from "../nats-harness.ts";
 
 let nats: TestNats;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { readLease, tenantLeaseKey } from "../../src/bus/index.ts";
+import { tenantLeaseKey } from "../../src/bus/index.ts";
+import { readLease } from "../../src/admission/index.ts";
 import { requireRun } from "../../src/runs/index.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";
 import { createTestNats, type TestNats } from "../nats-harness.ts";

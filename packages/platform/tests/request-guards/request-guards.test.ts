@@ -4,18 +4,18 @@ import {
   createRateLimiter,
   rateLimitHeaders,
   requestFingerprint,
-} from "../../src/governance/index.ts";
+} from "../../src/request-guards/index.ts";
 import { createTestDatabase, type TestDatabase } from "../harness.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
-  db = await createTestDatabase("governance");
+  db = await createTestDatabase("request_guards");
 });
 afterAll(() => db.drop());
 
 const policy = { name: "principal", quota: 3, windowSeconds: 60 };
 
-describe("governance", () => {
+describe("request guards", () => {
   test("rate limit - a token bucket shared through PostgreSQL allows the quota, then refuses", async () => {
     const a = createRateLimiter(db.appSql);
     const b = createRateLimiter(db.appSql);
