@@ -1,5 +1,5 @@
 -- Least privilege per role (issue 10 §3). docs/db-roles.md holds the resulting matrix, and
--- packages/platform/tests/db/privileges.test.ts compares it with the catalog. semente_verifier is
+-- packages/shared/tests/db/privileges.test.ts compares it with the catalog. semente_verifier is
 -- created by `semente db setup` before this file runs.
 
 -- Data plane: inserts banking rows and checkpoints (SELECT stays: CREATE TEMP TABLE … LIKE of the
