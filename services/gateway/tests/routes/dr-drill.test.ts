@@ -12,7 +12,8 @@ const DR = profile("staging", "banco-beta");
 beforeAll(async () => {
   world = await createWorld("gw_dr_drill", { now: NIGHT, globalSlots: 10 });
   admin = await token();
-  send = requester(world.gateway.app);
+  // A gateway serves one environment (R3.4): the DR profile's, staging.
+  send = requester((await world.newGateway({ environment: "staging" })).app);
   await seedTenant(world.db, "banco-alfa");
 }, 60_000);
 afterAll(() => world.close());
@@ -47,7 +48,10 @@ describe("POST /api/v1/seed-runs with operation dr_drill", () => {
     expect((await problem(notAdmin)).code).toBe("FORBIDDEN");
     const otherTenant = await token({ roles: ["admin"], tenants: ["banco-alfa"] });
     expect((await post({ operation: "dr_drill", manifest_yaml: DR }, otherTenant)).status).toBe(403);
-    for (const manifest of [profile("dev", "banco-alfa"), profile("staging", "banco-alfa")]) {
+    const devManifest = await post({ operation: "dr_drill", manifest_yaml: profile("dev", "banco-alfa") });
+    expect(devManifest.status).toBe(403);
+    expect((await problem(devManifest)).code).toBe("ENVIRONMENT_NOT_SERVED");
+    for (const manifest of [profile("staging", "banco-alfa")]) {
       const notDr = await post({ operation: "dr_drill", manifest_yaml: manifest });
       expect(notDr.status).toBe(403);
       const p = await problem(notDr);
