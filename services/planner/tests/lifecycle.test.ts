@@ -311,6 +311,8 @@ describe("planner - purge and reseed runs", () => {
       }
       expect(await tenantHash(HALT)).toBe(before);
       expect((await runRow(decision.run.id))?.purged_at).toBeNull();
+      // The planner frees the lease once its reconcile loop sees the cancel, not at the cancel.
+      for (let i = 0; i < 200 && (await env.admission.tenantHolder("dev", HALT)) !== null; i++) await Bun.sleep(50);
       expect(await env.admission.tenantHolder("dev", HALT)).toBeNull();
     } finally {
       await late.stop();
