@@ -4,7 +4,7 @@ import type { Run } from "../runs/index.ts";
 import { type DrillEvidence, drCheck } from "./drill.ts";
 import { forOperation } from "./purge.ts";
 import type { AuditFact, BatchFact, CheckpointFact } from "./facts.ts";
-import type { CheckItem, ReportPurge } from "./types.ts";
+import type { CheckItem, ReportPurge } from "./report-types.ts";
 
 export type { AuditFact, BatchFact, CheckpointFact } from "./facts.ts";
 

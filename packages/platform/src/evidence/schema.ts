@@ -2,7 +2,7 @@ import { type TSchema, Type } from "@sinclair/typebox";
 import { type ProblemIssue, SementeError } from "@semente/core/errors";
 import { schemaIssues } from "@semente/core/manifest";
 import { hasEvidence } from "./checklist.ts";
-import { CheckId, CheckStatus, EVIDENCE_SCHEMA_VERSION, type EvidenceReport } from "./types.ts";
+import { CheckId, CheckStatus, EVIDENCE_SCHEMA_VERSION, type EvidenceReport } from "./report-types.ts";
 
 const strict = { additionalProperties: false } as const;
 

@@ -9,15 +9,14 @@ import { recordEvidenceKey } from "./keys.ts";
 import { canonicalReportBytes, parseEnvelope, sha256Hex, signEnvelope, verifyEnvelope } from "./dsse.ts";
 import { assertNoPiiOrSecrets } from "./scan.ts";
 import { assertEvidenceReport } from "./schema.ts";
+import type { EvidenceReport } from "./report-types.ts";
 import {
   EVIDENCE_PAYLOAD_TYPE,
   type EvidenceIndexEntry,
-  type EvidenceReport,
   type EvidenceService,
   type EvidenceServiceOptions,
-  MIN_RETENTION_DAYS,
-  type WormObjectInfo,
 } from "./types.ts";
+import { MIN_RETENTION_DAYS, type WormObjectInfo } from "./worm-types.ts";
 import { assertRetentionDays, evidenceKey, retainUntil } from "./worm.ts";
 
 interface IndexRow {

@@ -9,7 +9,8 @@ import { readCheckpoints } from "./facts.ts";
 import { parseEnvelope, sha256Hex, verifyEnvelope } from "./dsse.ts";
 import { emptiedDigest } from "./purge.ts";
 import { assertEvidenceReport } from "./schema.ts";
-import type { EvidenceIndexEntry, EvidenceReport } from "./types.ts";
+import type { EvidenceReport } from "./report-types.ts";
+import type { EvidenceIndexEntry } from "./types.ts";
 
 /** Options of {@link verifyEvidence}. */
 export interface VerifyEvidenceOptions {
