@@ -1,3 +1,4 @@
+import { isSementeError } from "@semente/core/errors";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -198,4 +199,15 @@ export function sampleReport(): EvidenceReport {
       check,
     ),
   };
+}
+
+/** The SementeError a promise rejects with (`resolved` when it does not reject). */
+export async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isSementeError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  return { code: "resolved", message: "" };
 }
