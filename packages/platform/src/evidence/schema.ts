@@ -246,28 +246,72 @@ function drIssues(r: EvidenceReport): ProblemIssue[] {
   }
   if (items.length !== 1) return [{ pointer: "/checklist", message: "a drill report must hold exactly one 'dr' item" }];
   const { dr } = r;
-  const within =
+  const issues: ProblemIssue[] = [];
+  if (dr.rto_seconds !== null && rtoDiffers(dr, dr.rto_seconds)) {
+    issues.push({ pointer: "/dr/rto_seconds", message: "differs from verified_at - loss_at" });
+  }
+  if (items[0]?.status === "pass" && !drWithinTargets(dr)) {
+    issues.push({
+      pointer: "/dr",
+      message: "the 'dr' item passes but the section shows no verified RTO/RPO within target",
+    });
+  }
+  return issues;
+}
+
+type DrSection = NonNullable<EvidenceReport["dr"]>;
+
+/** Verified rows, and RTO and RPO measured and within their targets. */
+function drWithinTargets(dr: DrSection): boolean {
+  return (
     dr.verification?.ok === true &&
     dr.targets !== null &&
     dr.rto_seconds !== null &&
     dr.rpo_seconds !== null &&
     dr.rto_seconds <= dr.targets.rto_seconds &&
-    dr.rpo_seconds <= dr.targets.rpo_seconds;
+    dr.rpo_seconds <= dr.targets.rpo_seconds
+  );
+}
+
+/** The recorded RTO is not `verified_at - loss_at` (to the millisecond), or either time is missing. */
+function rtoDiffers(dr: DrSection, rtoSeconds: number): boolean {
+  const measured =
+    dr.loss_at === null || dr.verified_at === null
+      ? null
+      : (Date.parse(dr.verified_at) - Date.parse(dr.loss_at)) / 1000;
+  return measured === null || Math.abs(measured - rtoSeconds) > 0.001;
+}
+
+/** The rules the schema cannot state: labels equal the run's, passing items carry evidence, DR, item counts. */
+function ruleIssues(r: EvidenceReport): ProblemIssue[] {
   const issues: ProblemIssue[] = [];
-  if (dr.rto_seconds !== null) {
-    const measured =
-      dr.loss_at === null || dr.verified_at === null
-        ? null
-        : (Date.parse(dr.verified_at) - Date.parse(dr.loss_at)) / 1000;
-    if (measured === null || Math.abs(measured - dr.rto_seconds) > 0.001) {
-      issues.push({ pointer: "/dr/rto_seconds", message: "differs from verified_at - loss_at" });
-    }
+  if (r.labels.tenant !== r.run.tenant) issues.push({ pointer: "/labels/tenant", message: "differs from run.tenant" });
+  if (r.labels.environment !== r.run.environment) {
+    issues.push({ pointer: "/labels/environment", message: "differs from run.environment" });
   }
-  if (items[0]?.status === "pass" && !within) {
-    issues.push({
-      pointer: "/dr",
-      message: "the 'dr' item passes but the section shows no verified RTO/RPO within target",
-    });
+  if (r.labels.run_id !== r.run.id) issues.push({ pointer: "/labels/run_id", message: "differs from run.id" });
+  r.checklist.forEach((c, i) => {
+    if (c.status === "pass" && !hasEvidence(c)) {
+      issues.push({ pointer: `/checklist/${i}/evidence`, message: "a passing item must carry its evidence" });
+    }
+  });
+  issues.push(...drIssues(r));
+  issues.push(...itemCountIssues(r.checklist.map((c) => c.id)));
+  return issues;
+}
+
+/** Exactly one item of each required id, at most one of the others. */
+function itemCountIssues(ids: string[]): ProblemIssue[] {
+  const issues: ProblemIssue[] = [];
+  for (const id of Object.values(CheckId)) {
+    const n = ids.filter((x) => x === id).length;
+    const required = REQUIRED_CHECK_IDS.includes(id);
+    if (required ? n !== 1 : n > 1) {
+      issues.push({
+        pointer: "/checklist",
+        message: required ? `must hold exactly one '${id}' item` : `holds more than one '${id}' item`,
+      });
+    }
   }
   return issues;
 }
@@ -284,33 +328,7 @@ export function assertEvidenceReport(
     pointer,
     message,
   }));
-  if (issues.length === 0) {
-    const r = value as EvidenceReport;
-    if (r.labels.tenant !== r.run.tenant)
-      issues.push({ pointer: "/labels/tenant", message: "differs from run.tenant" });
-    if (r.labels.environment !== r.run.environment) {
-      issues.push({ pointer: "/labels/environment", message: "differs from run.environment" });
-    }
-    if (r.labels.run_id !== r.run.id) issues.push({ pointer: "/labels/run_id", message: "differs from run.id" });
-    r.checklist.forEach((c, i) => {
-      if (c.status === "pass" && !hasEvidence(c)) {
-        issues.push({ pointer: `/checklist/${i}/evidence`, message: "a passing item must carry its evidence" });
-      }
-    });
-    issues.push(...drIssues(r));
-    const ids = r.checklist.map((c) => c.id);
-    for (const id of Object.values(CheckId)) {
-      const n = ids.filter((x) => x === id).length;
-      if (REQUIRED_CHECK_IDS.includes(id) ? n !== 1 : n > 1) {
-        issues.push({
-          pointer: "/checklist",
-          message: REQUIRED_CHECK_IDS.includes(id)
-            ? `must hold exactly one '${id}' item`
-            : `holds more than one '${id}' item`,
-        });
-      }
-    }
-  }
+  if (issues.length === 0) issues.push(...ruleIssues(value as EvidenceReport));
   if (issues.length > 0) {
     throw new SementeError(code, `evidence report does not match schema v1 (${issues.length} issue(s))`, {
       errors: issues,
