@@ -2,7 +2,7 @@
  * Shared setup of the planner's purge and reseed tests: one tenant per test, a planner whose purge
  * phase is republished after 2 s without progress, and the steps the tests share.
  */
-import { afterAll, beforeAll } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { createHash } from "node:crypto";
 import { submitPurgeRun } from "@semente/platform/lifecycle";
 import type { Manifest } from "@semente/core/manifest";
@@ -15,6 +15,7 @@ import {
   type PlannerTestEnv,
   profile,
   smallManifest,
+  startInProcessSeeder,
   startTestPlanner,
   waitForRun,
 } from "./utils.ts";
@@ -85,4 +86,14 @@ export function useLifecycleEnv(database: string, tenants: readonly string[], st
     await planner.stop();
     await env.cleanup();
   });
+}
+
+/** Seeds `tenant` to completion with a seeder started for that run alone (stopped after it). */
+export async function seedWithItsOwnSeeder(tenant: string): Promise<void> {
+  const warm = startInProcessSeeder(env, planner.names);
+  try {
+    expect((await seedRun(manifestFor(tenant))).done.state).toBe("completed");
+  } finally {
+    await warm.stop();
+  }
 }

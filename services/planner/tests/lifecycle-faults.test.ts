@@ -17,6 +17,7 @@ import {
   seedRun,
   tenantHash,
   total,
+  seedWithItsOwnSeeder,
   useLifecycleEnv,
 } from "./lifecycle-env.ts";
 import { bankingCounts, startInProcessSeeder, waitForRun } from "./utils.ts";
@@ -46,12 +47,7 @@ describe("planner - purge and reseed runs", () => {
   }, 90_000);
 
   test("two deliveries of one purge at once: the copy is dropped while the first holds the run's purge lock; the run completes, rows counted once", async () => {
-    const warm = startInProcessSeeder(env, planner.names);
-    try {
-      expect((await seedRun(manifestFor(DUP))).done.state).toBe("completed");
-    } finally {
-      await warm.stop();
-    }
+    await seedWithItsOwnSeeder(DUP);
     const seeded = total(await bankingCounts(env.db.adminSql, DUP));
     const checkpoints = await checkpointsOf(DUP);
     // Two seeders pulling at once; small chunks so that the purge is still going when the copy lands.
@@ -102,12 +98,7 @@ describe("planner - purge and reseed runs", () => {
   }, 120_000);
 
   test("a purge cancelled before any seeder took it deletes nothing; the seeder drops its message", async () => {
-    const warm = startInProcessSeeder(env, planner.names);
-    try {
-      expect((await seedRun(manifestFor(HALT))).done.state).toBe("completed");
-    } finally {
-      await warm.stop();
-    }
+    await seedWithItsOwnSeeder(HALT);
     const before = await tenantHash(HALT);
     const decision = await submitPurgeRun(
       { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
@@ -134,12 +125,7 @@ describe("planner - purge and reseed runs", () => {
   }, 120_000);
 
   test("a purge message the broker lost is published again once the phase stalls; the run completes", async () => {
-    const warm = startInProcessSeeder(env, planner.names);
-    try {
-      expect((await seedRun(manifestFor(LOST))).done.state).toBe("completed");
-    } finally {
-      await warm.stop();
-    }
+    await seedWithItsOwnSeeder(LOST);
     const decision = await submitPurgeRun(
       { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
       { tenantId: LOST, environment: "dev", mode: "baseline", principal: "lifecycle-test" },
