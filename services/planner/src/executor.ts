@@ -2,19 +2,10 @@ import { purgesThenSeeds } from "@semente/platform/lifecycle";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { RunEventsOptions } from "@semente/platform/bus";
 import type { Sql } from "@semente/platform/db";
-import { SementeError, toProblem } from "@semente/core/errors";
-import { isWithinWindow, type Manifest } from "@semente/core/manifest";
-import {
-  type CheckpointMessage,
-  createPacer,
-  createSloGate,
-  type PacingPlan,
-  pacingPlan,
-  planBatches,
-  type TrackedBatch,
-} from "@semente/core/pipeline";
+import type { Manifest } from "@semente/core/manifest";
+import { type CheckpointMessage, planBatches } from "@semente/core/pipeline";
 import type { PipelineNames } from "@semente/platform/pipeline";
-import { getRun, isTerminalState } from "@semente/platform/runs";
+import { getRun, isTerminalState, type Run } from "@semente/platform/runs";
 import {
   type Counter,
   contextFromTraceparent,
@@ -27,19 +18,16 @@ import {
   withLabels,
 } from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
-import { insertPlan, markPublished, reconcile, updateRowsWritten } from "./batches.ts";
-import { publishBatch } from "./publish.ts";
+import { insertPlan } from "./batches.ts";
 import type { LeaseKeeper } from "./leases.ts";
-import { pauseRun, resumeRun } from "./pauses.ts";
-import { createRunBudget, type RunBudget } from "./budget.ts";
 import type { PreflightDeps } from "./preflight.ts";
-import { ReleaseBy, releasable } from "./release.ts";
+import type { ReleaseBy } from "./release.ts";
 import { admit } from "./admit.ts";
-import { abortRun, budgetHalt, type Halt, sloHalt } from "./halts.ts";
 import { executePurgeRun, purgePhase } from "./purge-phase.ts";
-import { ACTOR, instance, publishEvent, transition } from "./run-state.ts";
-import { completeRun, drillDeps } from "./complete.ts";
+import { transition } from "./run-state.ts";
+import { drillDeps } from "./complete.ts";
 import { recordLoss } from "./drill.ts";
+import { type Control, type PhaseEnd, seedPhase } from "./seed-phase.ts";
 
 /** What one run's executor needs. */
 export interface ExecutorDeps {
@@ -145,18 +133,8 @@ async function traced(deps: ExecutorDeps, runId: string, control: Control): Prom
   });
 }
 
-interface Control {
-  isStopped(): boolean;
-  wait(ms: number): Promise<void>;
-  takeDryCommits(): CheckpointMessage[];
-  /** Failed deliveries reported since the last call. */
-  takeFailures(): number;
-  /** Durations of the batches committed since the last call (the SLO gate's samples). */
-  takeDurations(): number[];
-}
-
 async function execute(deps: ExecutorDeps, runId: string, control: Control): Promise<void> {
-  let run = await getRun(deps.sql, runId);
+  const run = await getRun(deps.sql, runId);
   if (run === null) return;
   const log = withLabels(deps.log, { tenant: run.tenantId, environment: run.environment, run: run.id });
   deps.leases.keep(run);
@@ -171,161 +149,71 @@ async function execute(deps: ExecutorDeps, runId: string, control: Control): Pro
     }
   };
   try {
-    if (run.state === "admitted") {
-      const planning = await admit(deps, run, log);
-      if (planning === null) {
-        await finish();
-        return;
-      }
-      run = planning;
-    }
-    if (run.operation === "purge") {
-      if ((await executePurgeRun(deps, run, control, log)) === "ended") await finish();
-      return;
-    }
-    const resumed = run.state !== "planning";
-    const plan = planBatches(run.manifest as Manifest);
-    if (run.state === "planning") {
-      const reused = await insertPlan(deps.sql, run, plan);
-      log.info({ batches: plan.batches.length, reused, rows: plan.totalRows, dry_run: run.dryRun }, "run planned");
-      run = await transition(deps, run, "running", { patch: { rowsPlanned: plan.totalRows } }, log);
-    }
-    if (run.state !== "running" && run.state !== "paused") {
-      if (isTerminalState(run.state)) await finish();
-      return;
-    }
-    if (purgesThenSeeds(run.operation)) {
-      // A drill records what the tenant holds (the loss instant) before its purge is released.
-      await recordLoss(drillDeps(deps, log), run);
-      // Purge first, under the same lease; nothing of the seed phase is released before it closed.
-      const outcome = await purgePhase(deps, run, control, log, resumed);
-      if (outcome === "ended") await finish();
-      if (outcome !== "done") return;
-    }
-    const manifest = run.manifest as Manifest;
-    const pacing: PacingPlan = pacingPlan({
-      targetRowsPerSecond: manifest.rate_limit.target_rows_per_second,
-      capRowsPerSecond: manifest.rate_limit.cap_rows_per_second,
-      batchRows: manifest.batch_size,
-      maxInFlight: run.mode === "baseline" ? 1 : deps.parallelism,
-    });
-    const maxInFlight = pacing.maxInFlight;
-    const now = deps.now ?? (() => performance.now());
-    // One bucket per executor: a restart starts full again, which costs at most one batch of burst.
-    const pacer = createPacer(pacing, now());
-    log.info({ ...pacing }, "release paced");
-    // A dry run writes nothing, so it spends nothing.
-    const budget: RunBudget | undefined = run.dryRun
-      ? undefined
-      : await createRunBudget(
-          {
-            sql: deps.sql,
-            js: deps.js,
-            events: deps.events,
-            model: deps.preflight.costModel,
-            log,
-            now,
-            alerts: deps.budgetAlerts,
-          },
-          run,
-        );
-    const slo = createSloGate(manifest.slo);
-    let halt: Halt | undefined;
-    let first = true;
-    let lastRows = -1;
-    while (!control.isStopped()) {
-      const current = await getRun(deps.sql, runId);
-      if (current === null || isTerminalState(current.state)) {
-        log.info({ state: current?.state }, "run ended elsewhere; publishing stopped");
-        await finish();
-        return;
-      }
-      run = current;
-      const progress = await reconcile(deps.sql, run, plan, () => control.takeDryCommits());
-      await budget?.accrue();
-      await budget?.alertIfDue();
-      const dead = progress.deadLettered();
-      if (dead.length > 0) {
-        const d = dead[0] as TrackedBatch;
-        const error = new SementeError(
-          "BATCH_DEAD_LETTERED",
-          `batch ${d.entity}#${d.batchIndex} exhausted its deliveries and is in the DLQ`,
-          { extensions: { entity: d.entity, batch_index: d.batchIndex, dead_batches: dead.length } },
-        );
-        log.error({ entity: d.entity, batch_index: d.batchIndex }, "batch dead-lettered; run fails closed");
-        await transition(deps, run, "failed", { reason: toProblem(error, instance(run.id)) }, log);
-        await finish();
-        return;
-      }
-      if (progress.isComplete()) {
-        await completeRun(deps, run, progress, log, control.isStopped);
-        await finish();
-        return;
-      }
-      // The window is checked on every pass: once it closes nothing new is released, the batches
-      // in flight finish, then the run pauses (keeping its leases) until the window opens again.
-      const at = deps.preflight.now();
-      if (!isWithinWindow(manifest.window, at)) {
-        if (run.state === "running" && progress.inFlight().length === 0) {
-          run = await pauseRun(deps.sql, run, at, manifest.window, ACTOR);
-          await publishEvent(deps, run, log);
-          log.info({ window: manifest.window, rows: progress.rowsWritten() }, "window closed; run paused");
-        }
-        await control.wait(deps.reconcileMs);
-        continue;
-      }
-      if (run.state === "paused") {
-        run = await resumeRun(deps.sql, run, at, ACTOR);
-        budget?.resumeClock();
-        await publishEvent(deps, run, log);
-        log.info({ window: manifest.window }, "window open; run resumed");
-      }
-      // After a restart the broker may have lost what was published (it syncs every 60 s):
-      // republish what seed.batches says is in flight; a seeder acks a batch whose checkpoint
-      // already exists without writing, so a double costs one lookup.
-      if (first) {
-        const attempt = `re-${crypto.randomUUID()}`;
-        for (const b of progress.inFlight()) await publishBatch(deps, run, b, attempt);
-        first = false;
-      }
-      const baseline = run.mode === "baseline";
-      let nextWaitMs = deps.reconcileMs;
-      const inFlight = progress.inFlight().map((b) => ({ entity: b.entity, rows: b.to - b.from }));
-      for (const d of control.takeDurations()) slo.record(d);
-      for (let n = control.takeFailures(); n > 0; n--) slo.recordFailure();
-      const reading = slo.read();
-      if (halt === undefined && reading.breached) halt = sloHalt(reading, manifest.slo);
-      if (halt === undefined && budget !== undefined && budget.spent() >= budget.maxCost) halt = budgetHalt(budget);
-      for (const b of halt === undefined
-        ? releasable(progress, { baseline, maxInFlight, releaseBy: deps.releaseBy ?? ReleaseBy.level })
-        : []) {
-        // Fail-closed: a batch whose cost could take the run over its budget is never released.
-        if (budget !== undefined && !budget.allows(b.entity, b.to - b.from, inFlight)) {
-          halt = budgetHalt(budget);
-          break;
-        }
-        if (!pacer.take(b.to - b.from, now())) {
-          nextWaitMs = Math.min(nextWaitMs, Math.max(1, pacer.waitMs(b.to - b.from, now())));
-          break;
-        }
-        await publishBatch(deps, run, b);
-        await markPublished(deps.sql, run.id, b);
-        inFlight.push({ entity: b.entity, rows: b.to - b.from });
-      }
-      if (halt !== undefined && inFlight.length === 0) {
-        await abortRun(deps, run, halt, log);
-        await finish();
-        return;
-      }
-      const rows = progress.rowsWritten();
-      if (rows !== lastRows) {
-        await updateRowsWritten(deps.sql, run.id, rows);
-        lastRows = rows;
-      }
-      await control.wait(nextWaitMs);
-    }
+    const ready = await beforeSeeding(deps, run, control, log);
+    const end = typeof ready === "string" ? ready : await seedPhase(deps, ready.run, ready.plan, control, log);
+    if (end === "finish") await finish();
   } catch (error) {
     log.error({ err: error }, "run execution interrupted; it resumes on the next pass");
     throw error;
   }
+}
+
+/**
+ * Takes the run to its seed phase: admits it, runs a purge run, plans it, and runs the purge
+ * phase of a reseed or drill. The running (or paused) run and its plan, or how it ended before.
+ */
+async function beforeSeeding(
+  deps: ExecutorDeps,
+  admitted: Run,
+  control: Control,
+  log: Logger,
+): Promise<{ run: Run; plan: ReturnType<typeof planBatches> } | PhaseEnd> {
+  let run = admitted;
+  if (run.state === "admitted") {
+    const planning = await admit(deps, run, log);
+    if (planning === null) return "finish";
+    run = planning;
+  }
+  if (run.operation === "purge") {
+    return (await executePurgeRun(deps, run, control, log)) === "ended" ? "finish" : "leave";
+  }
+  const resumed = run.state !== "planning";
+  const plan = planBatches(run.manifest as Manifest);
+  if (run.state === "planning") run = await recordPlan(deps, run, plan, log);
+  if (run.state !== "running" && run.state !== "paused") {
+    return isTerminalState(run.state) ? "finish" : "leave";
+  }
+  if (purgesThenSeeds(run.operation)) {
+    const purged = await purgeFirst(deps, run, control, log, resumed);
+    if (purged !== "done") return purged;
+  }
+  return { run, plan };
+}
+
+/** A reseed's or drill's purge phase, before any of its seed phase is released; `done` once it closed. */
+async function purgeFirst(
+  deps: ExecutorDeps,
+  run: Run,
+  control: Control,
+  log: Logger,
+  resumed: boolean,
+): Promise<PhaseEnd | "done"> {
+  // A drill records what the tenant holds (the loss instant) before its purge is released.
+  await recordLoss(drillDeps(deps, log), run);
+  // Purge first, under the same lease; nothing of the seed phase is released before it closed.
+  const outcome = await purgePhase(deps, run, control, log, resumed);
+  if (outcome === "ended") return "finish";
+  return outcome === "done" ? "done" : "leave";
+}
+
+/** Stores the plan's batches (reusing those a previous attempt stored) and moves the run to running. */
+async function recordPlan(
+  deps: ExecutorDeps,
+  run: Run,
+  plan: ReturnType<typeof planBatches>,
+  log: Logger,
+): Promise<Run> {
+  const reused = await insertPlan(deps.sql, run, plan);
+  log.info({ batches: plan.batches.length, reused, rows: plan.totalRows, dry_run: run.dryRun }, "run planned");
+  return transition(deps, run, "running", { patch: { rowsPlanned: plan.totalRows } }, log);
 }

@@ -1,16 +1,8 @@
 import { type BatchFailedMessage, decodeBatchFailed } from "@semente/core/pipeline";
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiError,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from "@nats-io/jetstream";
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
   type BrokerWatch,
-  createBrokerWatch,
   ensureRunEventsStream,
   RUN_EVENTS_ROOT,
   RUN_EVENTS_STREAM,
@@ -18,7 +10,6 @@ import {
 } from "@semente/platform/bus";
 import type { Admission } from "@semente/platform/admission";
 import type { Sql } from "@semente/platform/db";
-import { isSementeError, SementeError, toProblem } from "@semente/core/errors";
 import {
   createDlqEnricher,
   type DlqEnricher,
@@ -31,10 +22,11 @@ import {
   recordFromMsg,
 } from "@semente/platform/pipeline";
 import { decodeCheckpoint } from "@semente/core/pipeline";
-import { transitionRun } from "@semente/platform/runs";
-import { type Counter, type Logger, natsProbe } from "@semente/platform/telemetry";
+import type { Counter, Logger } from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import { lastFailure, markDeadLettered, recordFailure } from "./batches.ts";
+import { watchBroker } from "./broker-loss.ts";
+import { ensureConsumer } from "./consumers.ts";
 import { type ExecutorDeps, type RunHandle, startRun } from "./executor.ts";
 import type { LeaseKeeper } from "./leases.ts";
 import type { PreflightDeps } from "./preflight.ts";
@@ -157,26 +149,6 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     return scanning;
   }
 
-  async function ensureConsumer(
-    stream: string,
-    durable: string,
-    filter: string,
-    deliver: DeliverPolicy = DeliverPolicy.New,
-  ): Promise<void> {
-    try {
-      await jsm.consumers.info(stream, durable);
-    } catch (error) {
-      if (!(error instanceof JetStreamApiError) || error.code !== 10014) throw error;
-      await jsm.consumers.add(stream, {
-        durable_name: durable,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: deliver,
-        filter_subject: filter,
-        ack_wait: 30_000_000_000,
-      });
-    }
-  }
-
   /** Pulls `durable` on `stream` while running; a message is acked once `handle` returned. */
   async function pull(stream: string, durable: string, handle: (msg: JsMsg) => Promise<void>): Promise<void> {
     const consumer = await js.consumers.get(stream, durable);
@@ -223,49 +195,13 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     pumps.push(pump());
   }
 
-  const failedByLoss = new Set<string>();
-
-  /** Fails every run in flight: without the broker no batch can be released or acknowledged. */
-  async function failOnBrokerLoss(downForMs: number): Promise<void> {
-    const boundMs = options.brokerLossMs ?? 60_000;
-    const rows = await sql<{ id: string }[]>`
-      SELECT id FROM seed.runs WHERE state IN ('admitted', 'planning', 'running', 'paused') ORDER BY created_at`;
-    for (const { id } of rows) {
-      const error = new SementeError(
-        "BROKER_LOST",
-        `NATS unreachable for ${Math.round(downForMs / 1000)} s, over the ${Math.round(boundMs / 1000)} s bound`,
-        { extensions: { down_ms: Math.round(downForMs), bound_ms: boundMs } },
-      );
-      try {
-        await transitionRun(sql, id, {
-          to: "failed",
-          reason: toProblem(error, `/api/v1/seed-runs/${id}`),
-          actor: "planner",
-          details: { down_ms: Math.round(downForMs), bound_ms: boundMs },
-        });
-        log.error({ run: id, down_ms: Math.round(downForMs) }, "broker lost; run failed");
-      } catch (failure) {
-        if (!isSementeError(failure) || failure.code !== "INVALID_STATE") throw failure;
-      }
-      failedByLoss.add(id);
-      runs.get(id)?.wake();
-    }
-  }
-
-  /** Frees the admission leases of the runs failed while the broker was away (it holds them). */
-  async function releaseAfterLoss(): Promise<void> {
-    for (const id of [...failedByLoss]) {
-      await options.admission.release(id);
-      failedByLoss.delete(id);
-    }
-  }
-
-  const brokerWatch: BrokerWatch = createBrokerWatch({
-    probe: natsProbe(nc),
+  const brokerWatch: BrokerWatch = watchBroker({
+    nc,
+    sql,
+    log,
+    admission: options.admission,
     boundMs: options.brokerLossMs ?? 60_000,
-    onLost: failOnBrokerLoss,
-    onRestored: releaseAfterLoss,
-    onError: (error) => log.warn({ err: error }, "broker watch error"),
+    wake: (runId) => runs.get(runId)?.wake(),
   });
 
   const enricher: DlqEnricher = createDlqEnricher({
@@ -292,13 +228,14 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
       const eventsStream = options.events.streamName ?? RUN_EVENTS_STREAM;
       // seed.run.<env>.<tenant>.<run>.admitted: one filter subject (nats-server 2.9 has no multi-filter).
       await ensureConsumer(
+        jsm,
         eventsStream,
         ADMITTED_CONSUMER,
         `${options.events.subjectPrefix ?? ""}${RUN_EVENTS_ROOT}.*.*.*.admitted`,
       );
       // Dead batch records, whoever stored them (the enricher, or a seeder whose run's retries ran out).
       // From the first record: one stored while no planner ran must still fail its run.
-      await ensureConsumer(names.dlq, DLQ_RECORDS_CONSUMER, `${names.subjectPrefix}seed.dlq.>`, DeliverPolicy.All);
+      await ensureConsumer(jsm, names.dlq, DLQ_RECORDS_CONSUMER, `${names.subjectPrefix}seed.dlq.>`, DeliverPolicy.All);
       subscribe(names.checkpointSubject("*"), async (data) => {
         const message = decodeCheckpoint(data);
         runs.get(message.runId)?.onCheckpoint(message);

@@ -1,92 +1,25 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
+import { describe, expect, test } from "bun:test";
 import { datasetDigest } from "@semente/core/determinism";
 import { assertEvidenceReport, buildReport } from "@semente/platform/evidence";
-import { submitPurgeRun } from "@semente/platform/lifecycle";
-import type { Manifest } from "@semente/core/manifest";
 import { digestHex, planBatches } from "@semente/core/pipeline";
-import { encodePurge, listDlq } from "@semente/platform/pipeline";
-import { transitionRun } from "@semente/platform/runs";
-import { snapshotTenant } from "../../../packages/platform/tests/lifecycle/utils.ts";
-import type { Planner } from "../src/planner.ts";
 import {
-  admittedRun,
-  bankingCounts,
-  createPlannerTestEnv,
-  OPEN_WINDOW,
-  expectedDigest,
-  type PlannerTestEnv,
-  profile,
-  smallManifest,
-  startInProcessSeeder,
-  startTestPlanner,
-  waitForRun,
-} from "./utils.ts";
+  A,
+  B,
+  checkpointsOf,
+  env,
+  LOAD,
+  manifestFor,
+  planner,
+  purge,
+  runRow,
+  seedRun,
+  tenantHash,
+  total,
+  useLifecycleEnv,
+} from "./lifecycle-env.ts";
+import { bankingCounts, expectedDigest, startInProcessSeeder } from "./utils.ts";
 
-const A = "l-alfa";
-const B = "l-beta";
-const LOAD = "l-carga";
-const DEAD = "l-morto";
-const DUP = "l-duplo";
-const HALT = "l-parado";
-const LOST = "l-perdido";
-const TENANTS = [A, B, LOAD, DEAD, DUP, HALT, LOST] as const;
-const ENDED = (s: string) => ["completed", "failed", "aborted", "cancelled"].includes(s);
-
-let env: PlannerTestEnv;
-let planner: Planner;
-
-const WINDOW = OPEN_WINDOW;
-
-function manifestFor(tenant: string, overrides: Partial<Manifest> = {}, environment = "dev"): Manifest {
-  const base = profile(environment, "banco-alfa");
-  return smallManifest(base, { metadata: { ...base.metadata, tenant }, batch_size: 100, window: WINDOW, ...overrides });
-}
-
-/** sha256 of every row of the tenant (banking tables and checkpoints) as text. */
-async function tenantHash(tenant: string): Promise<string> {
-  return createHash("sha256")
-    .update(JSON.stringify(await snapshotTenant(env.db, tenant)))
-    .digest("hex");
-}
-
-async function seedRun(manifest: Manifest, operation?: "seed" | "reseed") {
-  const run = await admittedRun(env.db.appSql, manifest, { operation });
-  return { id: run.id, done: await waitForRun(env.db.appSql, run.id, ENDED, 30_000) };
-}
-
-async function purge(tenant: string, mode: "baseline" | "load" = "baseline", environment = "dev") {
-  const decision = await submitPurgeRun(
-    { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
-    { tenantId: tenant, environment, mode, principal: "lifecycle-test" },
-  );
-  return { id: decision.run.id, done: await waitForRun(env.db.appSql, decision.run.id, ENDED, 30_000) };
-}
-
-async function runRow(id: string) {
-  const [row] = await env.db.adminSql<{ operation: string; rows_deleted: string | null; purged_at: Date | null }[]>`
-    select operation, rows_deleted::text, purged_at from seed.runs where id = ${id}`;
-  return row;
-}
-
-async function checkpointsOf(tenant: string): Promise<number> {
-  const [row] = await env.db.adminSql<{ n: number }[]>`
-    select count(*)::int as n from seed.checkpoints where tenant_id = ${tenant}`;
-  return row?.n ?? 0;
-}
-
-const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
-
-beforeAll(async () => {
-  env = await createPlannerTestEnv("planner_lifecycle", TENANTS);
-  env.vault.createKey(`semente-fpe-staging-${LOAD}`);
-  // A purge phase without progress for 2 s is published again (the lost-message test).
-  planner = await startTestPlanner(env, 3, {}, { purgeStallMs: 2_000 });
-});
-afterAll(async () => {
-  await planner.stop();
-  await env.cleanup();
-});
+useLifecycleEnv("planner_lifecycle", [A, B, LOAD], [LOAD]);
 
 describe("planner - purge and reseed runs", () => {
   test("purge run - deletes one tenant in reverse FK order as the seeder; the other tenant stays byte-identical", async () => {
@@ -208,141 +141,4 @@ describe("planner - purge and reseed runs", () => {
       await seeder.stop();
     }
   }, 90_000);
-
-  test("purge run - a purge that cannot succeed is dead-lettered and fails the run; nothing was deleted", async () => {
-    const ok = startInProcessSeeder(env, planner.names);
-    try {
-      expect((await seedRun(manifestFor(DEAD))).done.state).toBe("completed");
-    } finally {
-      await ok.stop();
-    }
-    const before = await tenantHash(DEAD);
-    // The verification role may not bind a purge: every attempt fails, up to max deliver.
-    const broken = startInProcessSeeder(env, planner.names, { purgeSql: env.db.verifierSql });
-    try {
-      const { id, done } = await purge(DEAD);
-      expect(done.state).toBe("failed");
-      expect(done.reason?.code).toBe("BATCH_DEAD_LETTERED");
-      expect((await runRow(id))?.purged_at).toBeNull();
-      expect(await tenantHash(DEAD)).toBe(before);
-    } finally {
-      await broken.stop();
-    }
-  }, 90_000);
-  test("two deliveries of one purge at once: the copy is dropped while the first holds the run's purge lock; the run completes, rows counted once", async () => {
-    const warm = startInProcessSeeder(env, planner.names);
-    try {
-      expect((await seedRun(manifestFor(DUP))).done.state).toBe("completed");
-    } finally {
-      await warm.stop();
-    }
-    const seeded = total(await bankingCounts(env.db.adminSql, DUP));
-    const checkpoints = await checkpointsOf(DUP);
-    // Two seeders pulling at once; small chunks so that the purge is still going when the copy lands.
-    const seeders = [1, 2].map(() => startInProcessSeeder(env, planner.names, { purgeChunkRows: 5 }));
-    try {
-      const decision = await submitPurgeRun(
-        { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
-        { tenantId: DUP, environment: "dev", mode: "baseline", principal: "lifecycle-test" },
-      );
-      const id = decision.run.id;
-      for (let i = 0; i < 500; i++) {
-        const [row] = await env.db.adminSql<{ n: number }[]>`
-          select count(*)::int as n from seed.purge_progress where run_id = ${id}`;
-        if ((row?.n ?? 0) > 0) break;
-        await Bun.sleep(10);
-      }
-      // What a planner that restarted does: publish the purge phase again under a fresh id.
-      const message = {
-        v: 1 as const,
-        kind: "purge" as const,
-        runId: id,
-        environment: "dev",
-        tenant: DUP,
-        mode: "baseline" as const,
-      };
-      await env.nats.js.publish(planner.names.batchSubject(message), encodePurge(message), {
-        msgID: `${id}:purge:copy`,
-      });
-      const done = await waitForRun(env.db.appSql, id, ENDED, 60_000);
-      expect(done.state).toBe("completed");
-      expect(Number((await runRow(id))?.rows_deleted)).toBe(seeded + checkpoints);
-      expect(total(await bankingCounts(env.db.adminSql, DUP))).toBe(0);
-      expect((await listDlq(env.nats.jsm, planner.names)).filter((r) => r.purge?.runId === id)).toEqual([]);
-      // the copy was taken and dropped, not left behind
-      for (let i = 0; i < 200; i++) {
-        const info = await env.nats.jsm.consumers.info(
-          planner.names.streams.baseline,
-          planner.names.consumers.baseline,
-        );
-        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
-        await Bun.sleep(50);
-      }
-      const info = await env.nats.jsm.consumers.info(planner.names.streams.baseline, planner.names.consumers.baseline);
-      expect(info.num_pending + info.num_ack_pending).toBe(0);
-    } finally {
-      await Promise.all(seeders.map((x) => x.stop()));
-    }
-  }, 120_000);
-
-  test("a purge cancelled before any seeder took it deletes nothing; the seeder drops its message", async () => {
-    const warm = startInProcessSeeder(env, planner.names);
-    try {
-      expect((await seedRun(manifestFor(HALT))).done.state).toBe("completed");
-    } finally {
-      await warm.stop();
-    }
-    const before = await tenantHash(HALT);
-    const decision = await submitPurgeRun(
-      { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
-      { tenantId: HALT, environment: "dev", mode: "baseline", principal: "lifecycle-test" },
-    );
-    await waitForRun(env.db.appSql, decision.run.id, (s) => s === "running");
-    await transitionRun(env.db.appSql, decision.run.id, { to: "cancelled", actor: "lifecycle-test" });
-    const late = startInProcessSeeder(env, planner.names);
-    try {
-      for (let i = 0; i < 200; i++) {
-        const info = await env.nats.jsm.consumers.info(
-          planner.names.streams.baseline,
-          planner.names.consumers.baseline,
-        );
-        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
-        await Bun.sleep(50);
-      }
-      expect(await tenantHash(HALT)).toBe(before);
-      expect((await runRow(decision.run.id))?.purged_at).toBeNull();
-      // The planner frees the lease once its reconcile loop sees the cancel, not at the cancel.
-      for (let i = 0; i < 200 && (await env.admission.tenantHolder("dev", HALT)) !== null; i++) await Bun.sleep(50);
-      expect(await env.admission.tenantHolder("dev", HALT)).toBeNull();
-    } finally {
-      await late.stop();
-    }
-  }, 120_000);
-  test("a purge message the broker lost is published again once the phase stalls; the run completes", async () => {
-    const warm = startInProcessSeeder(env, planner.names);
-    try {
-      expect((await seedRun(manifestFor(LOST))).done.state).toBe("completed");
-    } finally {
-      await warm.stop();
-    }
-    const decision = await submitPurgeRun(
-      { sql: env.db.appSql, admission: env.admission, now: () => new Date() },
-      { tenantId: LOST, environment: "dev", mode: "baseline", principal: "lifecycle-test" },
-    );
-    await waitForRun(env.db.appSql, decision.run.id, (s) => s === "running");
-    // The purge message is published once running; lose it before any seeder pulls.
-    for (let i = 0; i < 100; i++) {
-      if ((await env.nats.jsm.streams.info(planner.names.streams.baseline)).state.messages > 0) break;
-      await Bun.sleep(20);
-    }
-    await env.nats.jsm.streams.purge(planner.names.streams.baseline);
-    const seeder = startInProcessSeeder(env, planner.names);
-    try {
-      const done = await waitForRun(env.db.appSql, decision.run.id, ENDED, 60_000);
-      expect(done.state).toBe("completed");
-      expect(total(await bankingCounts(env.db.adminSql, LOST))).toBe(0);
-    } finally {
-      await seeder.stop();
-    }
-  }, 120_000);
 });

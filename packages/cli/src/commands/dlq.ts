@@ -126,6 +126,13 @@ async function replay(sql: Sql, record: DlqRecord, followIt: boolean): Promise<n
   return 0;
 }
 
+/** `<id>  run <run> <entity>#<batch> [from,to)  deliveries=<n>  <code>: <message>` */
+function recordLine(r: DlqRecord): string {
+  const b = r.batch;
+  const what = b === null ? "(unreadable payload)" : `run ${b.runId} ${b.entity}#${b.batchIndex} [${b.from},${b.to})`;
+  return `${r.id}  ${what}  deliveries=${r.deliveries}  ${r.lastError === null ? "" : `${r.lastError.code}: ${r.lastError.message}`}`;
+}
+
 export const dlqCommand: Command = {
   name: "dlq",
   summary: "list or replay dead batches (advisory DLQ)",
@@ -138,14 +145,7 @@ export const dlqCommand: Command = {
       if (values.json) out(JSON.stringify(records));
       else {
         if (records.length === 0) out("no dead batches");
-        for (const r of records) {
-          const b = r.batch;
-          const what =
-            b === null ? "(unreadable payload)" : `run ${b.runId} ${b.entity}#${b.batchIndex} [${b.from},${b.to})`;
-          out(
-            `${r.id}  ${what}  deliveries=${r.deliveries}  ${r.lastError === null ? "" : `${r.lastError.code}: ${r.lastError.message}`}`,
-          );
-        }
+        for (const r of records) out(recordLine(r));
       }
       return 0;
     }

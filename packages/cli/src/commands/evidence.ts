@@ -10,6 +10,7 @@ import {
   parseEnvelope,
   readWormLocation,
   verifyEvidence,
+  type WormReadOptions,
 } from "@semente/platform/evidence";
 import type { KeyPublic } from "@semente/platform/keys";
 import { isManifest } from "@semente/core/manifest";
@@ -137,6 +138,68 @@ async function verifyRunRows(
   }
 }
 
+/** A run's stored envelope (read from its WORM location) and its index row. */
+async function readRunEvidence(
+  sql: Sql,
+  runId: string,
+  worm: WormReadOptions,
+): Promise<{ bytes: Uint8Array; index: EvidenceIndexEntry | undefined }> {
+  const entry = await findEvidence(sql, runId);
+  if (entry === null) throw new SementeError("NOT_FOUND", `run ${runId} has no evidence`);
+  return { bytes: await readWormLocation(entry.location, worm), index: entry };
+}
+
+/** A run id, not a path to an envelope file. */
+const isRunId = (target: string): boolean => UUID.test(target) && !target.includes("/");
+
+/** The index row of the run a local envelope's payload names, when there is one. */
+async function payloadIndex(sql: Sql, bytes: Uint8Array): Promise<EvidenceIndexEntry | undefined> {
+  const runId = payloadRun(bytes).id;
+  return UUID.test(runId) ? ((await findEvidence(sql, runId)) ?? undefined) : undefined;
+}
+
+function rowsMismatch(runId: string, rows: RowVerification): SementeError {
+  return new SementeError(
+    "DATASET_MISMATCH",
+    `the database differs from run ${runId}'s dataset (${rows.differenceCount} difference(s))`,
+    { errors: rowProblems(rows) },
+  );
+}
+
+/** What `--json` prints of a verified report. */
+function summaryOf(
+  result: Awaited<ReturnType<typeof verifyEvidence>>,
+  rows: RowVerification | null,
+  recomputed: boolean,
+  indexed: boolean,
+) {
+  return {
+    run_id: result.report.run.id,
+    valid: true,
+    sha256: result.sha256,
+    payload_sha256: result.payloadSha256,
+    key_id: result.keyId,
+    dataset_digest: result.report.dataset.digest,
+    dataset_digest_recomputed: recomputed,
+    rows_compared: rows?.rowsCompared ?? null,
+    sample: rows?.sample ?? null,
+    indexed,
+  };
+}
+
+/** The verified report, line by line (`rows` null: not compared, offline or a run that never wrote). */
+function printVerified(summary: ReturnType<typeof summaryOf>, rows: RowVerification | null, state: string): void {
+  out(`evidence of run ${summary.run_id}: valid`);
+  out(`  signature  ok (key ${summary.key_id})`);
+  out(`  sha256     ${summary.sha256}${summary.indexed ? " (matches the index)" : " (not indexed here)"}`);
+  out(`  payload    sha256 ${summary.payload_sha256}`);
+  out(
+    `  dataset    ${summary.dataset_digest ?? "none"}${summary.dataset_digest_recomputed ? " (recomputed from checkpoints and equal to the run's recorded digest)" : " (not recomputed: --offline)"}`,
+  );
+  if (rows !== null) out(`  ${rowSummary(rows)}`);
+  else if (summary.dataset_digest_recomputed) out(`  rows       not compared: the run ended ${state}`);
+}
+
 export const evidenceCommand: Command = {
   name: "evidence",
   summary: "verify a signed evidence report (hash, signature, dataset digest)",
@@ -152,65 +215,29 @@ export const evidenceCommand: Command = {
     if (action !== "verify" || target === undefined) throw new UsageError(USAGE);
     const sample = parseSample(values.sample);
     const vars = loadConfig(VARS);
-    const isRun = UUID.test(target) && !target.includes("/");
+    const isRun = isRunId(target);
     if (isRun && values.offline) throw new UsageError("a run id needs the database; pass a file with --offline");
     let sql: Sql | undefined;
     try {
-      let index: EvidenceIndexEntry | undefined;
-      let bytes: Uint8Array;
       if (!values.offline)
         sql = createSql(vars.SEMENTE_APP_DATABASE_URL, { applicationName: "semente-cli-evidence", max: 2 });
-      if (isRun) {
-        const entry = await findEvidence(sql as Sql, target);
-        if (entry === null) throw new SementeError("NOT_FOUND", `run ${target} has no evidence`);
-        index = entry;
-        bytes = await readWormLocation(entry.location, {
-          s3Endpoint: vars.EVIDENCE_S3_ENDPOINT,
-          s3Region: vars.EVIDENCE_S3_REGION,
-        });
-      } else {
-        bytes = readLocal(target);
-      }
+      const read = isRun
+        ? await readRunEvidence(sql as Sql, target, {
+            s3Endpoint: vars.EVIDENCE_S3_ENDPOINT,
+            s3Region: vars.EVIDENCE_S3_REGION,
+          })
+        : { bytes: readLocal(target), index: undefined };
+      const bytes = read.bytes;
+      let index = read.index;
       const publicKey = await publicKeyFor(bytes, values["public-key"], vars);
-      if (sql !== undefined && index === undefined) {
-        const runId = payloadRun(bytes).id;
-        if (UUID.test(runId)) index = (await findEvidence(sql, runId)) ?? undefined;
-      }
+      if (sql !== undefined && index === undefined) index = await payloadIndex(sql, bytes);
       const result = await verifyEvidence({ bytes, publicKey, index, sql });
       const rows =
         sql === undefined ? null : await verifyRunRows(sql, vars.SEMENTE_VERIFIER_DATABASE_URL, result.report, sample);
-      if (rows !== null && !rows.ok) {
-        throw new SementeError(
-          "DATASET_MISMATCH",
-          `the database differs from run ${result.report.run.id}'s dataset (${rows.differenceCount} difference(s))`,
-          { errors: rowProblems(rows) },
-        );
-      }
-      const summary = {
-        run_id: result.report.run.id,
-        valid: true,
-        sha256: result.sha256,
-        payload_sha256: result.payloadSha256,
-        key_id: result.keyId,
-        dataset_digest: result.report.dataset.digest,
-        dataset_digest_recomputed: sql !== undefined,
-        rows_compared: rows?.rowsCompared ?? null,
-        sample: rows?.sample ?? null,
-        indexed: index !== undefined,
-      };
-      if (values.json) {
-        out(JSON.stringify(summary));
-        return 0;
-      }
-      out(`evidence of run ${summary.run_id}: valid`);
-      out(`  signature  ok (key ${summary.key_id})`);
-      out(`  sha256     ${summary.sha256}${index === undefined ? " (not indexed here)" : " (matches the index)"}`);
-      out(`  payload    sha256 ${summary.payload_sha256}`);
-      out(
-        `  dataset    ${summary.dataset_digest ?? "none"}${sql === undefined ? " (not recomputed: --offline)" : " (recomputed from checkpoints and equal to the run's recorded digest)"}`,
-      );
-      if (rows !== null) out(`  ${rowSummary(rows)}`);
-      else if (sql !== undefined) out(`  rows       not compared: the run ended ${result.report.run.state}`);
+      if (rows !== null && !rows.ok) throw rowsMismatch(result.report.run.id, rows);
+      const summary = summaryOf(result, rows, sql !== undefined, index !== undefined);
+      if (values.json) out(JSON.stringify(summary));
+      else printVerified(summary, rows, result.report.run.state);
       return 0;
     } finally {
       await sql?.end({ timeout: 5 });

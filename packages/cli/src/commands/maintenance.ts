@@ -42,6 +42,26 @@ function render(s: MaintenanceStatus): string {
   return lines.join("\n");
 }
 
+/** The tenant and environment (both required and well-formed) and the optional `--until` time. */
+function target(values: { tenant?: string; env?: string; until?: string }): {
+  tenant: string;
+  environment: string;
+  until: Date | undefined;
+} {
+  const tenant = values.tenant;
+  const environment = values.env;
+  if (tenant === undefined || environment === undefined)
+    throw new UsageError(`--tenant and --env are required\n\n${USAGE}`);
+  if (!TENANT_ID_PATTERN.test(tenant)) throw new UsageError("--tenant must match ^[a-z0-9][a-z0-9-]{1,62}$");
+  if (!ENVIRONMENTS.includes(environment)) throw new UsageError(`--env must be one of ${ENVIRONMENTS.join(", ")}`);
+  let until: Date | undefined;
+  if (values.until !== undefined) {
+    until = new Date(values.until);
+    if (Number.isNaN(until.getTime())) throw new UsageError("--until must be an ISO 8601 time");
+  }
+  return { tenant, environment, until };
+}
+
 export const maintenanceCommand: Command = {
   name: "maintenance",
   summary: "set, clear or show a tenant's maintenance flag (admin)",
@@ -56,17 +76,7 @@ export const maintenanceCommand: Command = {
     });
     const [verb] = positionals;
     if (verb !== "set" && verb !== "clear" && verb !== "status") throw new UsageError(USAGE);
-    const tenant = values.tenant;
-    const environment = values.env;
-    if (tenant === undefined || environment === undefined)
-      throw new UsageError(`--tenant and --env are required\n\n${USAGE}`);
-    if (!TENANT_ID_PATTERN.test(tenant)) throw new UsageError("--tenant must match ^[a-z0-9][a-z0-9-]{1,62}$");
-    if (!ENVIRONMENTS.includes(environment)) throw new UsageError(`--env must be one of ${ENVIRONMENTS.join(", ")}`);
-    let until: Date | undefined;
-    if (values.until !== undefined) {
-      until = new Date(values.until);
-      if (Number.isNaN(until.getTime())) throw new UsageError("--until must be an ISO 8601 time");
-    }
+    const { tenant, environment, until } = target(values);
     const token = await resolveToken({ roles: [Role.admin], tenants: [tenant], environments: [environment] });
     const principal = await (await createTokenVerifier(resolveAuthKeys()))(token);
     assertAdmin(principal, { tenant, environment });

@@ -6,6 +6,7 @@ import { type BatchPlan, createRunProgress, decodeCheckpoint } from "@semente/co
 import { PIPELINE_VARS, pipelineNames } from "@semente/platform/pipeline";
 import { decodeSse, type EntityStreamProgress, isTerminalState, type RunResource } from "@semente/platform/runs";
 import type { GatewayClient } from "../api/client.ts";
+import { createRenderer, type Renderer } from "./follow-render.ts";
 
 /** Options of {@link followRun}. */
 export interface FollowOptions {
@@ -37,67 +38,6 @@ export interface FollowResult {
   requests: number;
 }
 
-const BAR = 24;
-
-function bar(done: number, total: number): string {
-  const filled = total === 0 ? BAR : Math.min(BAR, Math.round((done / total) * BAR));
-  return `[${"#".repeat(filled)}${"-".repeat(BAR - filled)}]`;
-}
-
-/** `42s`, `3m05s`, `--` when unknown. */
-export function formatEta(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "--";
-  const s = Math.ceil(seconds);
-  if (s < 60) return `${s}s`;
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-}
-
-/** Draws progress: bars redrawn in place on a TTY, one line per state change and finished entity otherwise. */
-function createRenderer(plan: BatchPlan, tty: boolean, write: (text: string) => void) {
-  const planned = new Map<string, number>();
-  for (const b of plan.batches) planned.set(b.entity, (planned.get(b.entity) ?? 0) + (b.to - b.from));
-  const written = new Map<string, number>([...planned.keys()].map((e) => [e, 0]));
-  const announced = new Set<string>();
-  let lastState = "";
-  let drawn = 0;
-  return {
-    written,
-    planned,
-    setEntity(entity: string, rows: number, plannedRows?: number) {
-      if (plannedRows !== undefined && !planned.has(entity)) planned.set(entity, plannedRows);
-      written.set(entity, rows);
-    },
-    draw(run: RunResource, rate: number) {
-      if (run.state !== lastState) {
-        if (!tty || drawn === 0) write(`run ${run.id}: ${run.state}\n`);
-        lastState = run.state;
-      }
-      const total = [...written.values()].reduce((a, b) => a + b, 0);
-      const rows = Math.max(run.progress.rows_written, total);
-      if (tty) {
-        const lines = [...planned].map(([entity, p]) => {
-          const w = written.get(entity) ?? 0;
-          const eta = w >= p ? "done" : rate > 0 ? formatEta((p - w) / rate) : "--";
-          return `  ${entity.padEnd(24)} ${bar(w, p)} ${String(w).padStart(8)}/${p}  ETA ${eta}`;
-        });
-        lines.push(
-          `  ${"total".padEnd(24)} ${bar(rows, plan.totalRows)} ${String(rows).padStart(8)}/${plan.totalRows}  ${Math.round(rate)} rows/s  [${run.state}]`,
-        );
-        write(`${drawn > 0 ? `\x1b[${drawn}A` : ""}${lines.map((l) => `\x1b[2K${l}`).join("\n")}\n`);
-        drawn = lines.length;
-      } else {
-        for (const [entity, p] of planned) {
-          const w = written.get(entity) ?? 0;
-          if (w >= p && !announced.has(entity)) {
-            announced.add(entity);
-            write(`  ${entity}: ${w}/${p} rows\n`);
-          }
-        }
-      }
-    },
-  };
-}
-
 /**
  * Follows a run until it is terminal: progress bars per entity with rows/s and ETA on a TTY,
  * plain lines (state changes, finished entities) otherwise. Through the gateway it reads
@@ -117,63 +57,28 @@ export async function followRun(
   const render = createRenderer(plan, options.tty, write);
   const started = performance.now();
   const maxReconnects = options.maxReconnects ?? 5;
-  let run: RunResource | null = null;
-  let rate = 0;
-  let evidence: string | null = null;
-  let lastId = "";
-  let retryMs = 2_000;
-  let failures = 0;
-  let requests = 0;
-  let terminalAt: number | null = null;
   const waitMs = options.evidenceWaitMs ?? 0;
-  const done = () => {
-    if (run === null || !isTerminalState(run.state)) return false;
-    if (evidence !== null || run.state !== "completed" || run.dry_run || waitMs <= 0) return true;
-    return terminalAt !== null && performance.now() - terminalAt >= waitMs;
+  const s: StreamFollow = {
+    run: null,
+    rate: 0,
+    evidence: null,
+    lastId: "",
+    retryMs: 2_000,
+    failures: 0,
+    requests: 0,
+    terminalAt: null,
   };
-  outer: for (;;) {
-    let body: ReadableStream<Uint8Array>;
-    try {
-      requests += 1;
-      body = await client.events(runId, lastId === "" ? undefined : lastId);
-    } catch (error) {
-      // A refusal (401, 404, 429 …) is final; an unreachable gateway is retried like a dropped stream.
-      if (!isSementeError(error) || error.code !== "UNAVAILABLE" || ++failures > maxReconnects) throw error;
-      await Bun.sleep(retryMs);
-      continue;
-    }
-    try {
-      for await (const m of decodeSse(body)) {
-        failures = 0;
-        if (m.id !== "") lastId = m.id;
-        if (m.retry !== undefined) retryMs = m.retry;
-        const data = JSON.parse(m.data) as Record<string, unknown>;
-        if (m.event === "state") {
-          run = data.run as RunResource;
-          if (isTerminalState(run.state)) terminalAt ??= performance.now();
-        } else if (m.event === "progress") {
-          const p = data as unknown as EntityStreamProgress;
-          render.setEntity(p.entity, p.rows_written, p.rows_planned);
-        } else if (m.event === "throughput") {
-          rate = Number(data.rows_per_second ?? 0);
-        } else if (m.event === "evidence") {
-          evidence = String(data.location);
-        }
-        if (run !== null) render.draw(run, rate);
-        if (m.event === "end" || done()) break outer;
-      }
-    } catch (error) {
-      // A connection cut mid-stream is resumed below; anything else is a bug to surface.
-      if (!(error instanceof TypeError) && !(error instanceof DOMException)) throw error;
-    } finally {
-      await body.cancel().catch(() => undefined);
-    }
-    if (done()) break;
-    if (++failures > maxReconnects) {
+  for (;;) {
+    const body = await openEvents(client, runId, s, maxReconnects);
+    if (body === null) continue;
+    if (await readEvents(body, s, render, waitMs)) break;
+    if (isDone(s, waitMs)) break;
+    if (++s.failures > maxReconnects) {
       throw new SementeError("UNAVAILABLE", `event stream of run ${runId} keeps closing`, { retryable: true });
     }
-    await Bun.sleep(retryMs);
+    await Bun.sleep(s.retryMs);
   }
+  const { run, evidence, requests } = s;
   const final = run as unknown as RunResource;
   const complete = final.state === "completed";
   const perEntity = [...render.planned].map(([entity, planned]) => ({
@@ -182,6 +87,89 @@ export async function followRun(
     written: complete ? planned : (render.written.get(entity) ?? 0),
   }));
   return { run: final, perEntity, elapsedMs: performance.now() - started, evidence, requests };
+}
+
+/** What following the event stream has learnt so far, and how it reconnects. */
+interface StreamFollow {
+  run: RunResource | null;
+  rate: number;
+  evidence: string | null;
+  /** The last event id, sent back as `Last-Event-ID` on a reconnection. */
+  lastId: string;
+  retryMs: number;
+  /** Reconnections in a row without any event. */
+  failures: number;
+  requests: number;
+  /** When the run was first seen terminal. */
+  terminalAt: number | null;
+}
+
+/**
+ * Terminal, and: the evidence announced, or none to wait for (not completed, a dry run, no wait),
+ * or `waitMs` spent waiting for it.
+ */
+function isDone(s: StreamFollow, waitMs: number): boolean {
+  const { run } = s;
+  if (run === null || !isTerminalState(run.state)) return false;
+  if (s.evidence !== null || run.state !== "completed" || run.dry_run || waitMs <= 0) return true;
+  return s.terminalAt !== null && performance.now() - s.terminalAt >= waitMs;
+}
+
+/** Opens the event stream; null (after the retry delay) when the gateway was unreachable. */
+async function openEvents(
+  client: GatewayClient,
+  runId: string,
+  s: StreamFollow,
+  maxReconnects: number,
+): Promise<ReadableStream<Uint8Array> | null> {
+  try {
+    s.requests += 1;
+    return await client.events(runId, s.lastId === "" ? undefined : s.lastId);
+  } catch (error) {
+    // A refusal (401, 404, 429 …) is final; an unreachable gateway is retried like a dropped stream.
+    if (!isSementeError(error) || error.code !== "UNAVAILABLE" || ++s.failures > maxReconnects) throw error;
+    await Bun.sleep(s.retryMs);
+    return null;
+  }
+}
+
+/** Reads one connection's events; true once the run is followed to its end. */
+async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  s: StreamFollow,
+  render: Renderer,
+  waitMs: number,
+): Promise<boolean> {
+  try {
+    for await (const m of decodeSse(body)) {
+      s.failures = 0;
+      if (m.id !== "") s.lastId = m.id;
+      if (m.retry !== undefined) s.retryMs = m.retry;
+      applyEvent(s, render, m.event, JSON.parse(m.data) as Record<string, unknown>);
+      if (s.run !== null) render.draw(s.run, s.rate);
+      if (m.event === "end" || isDone(s, waitMs)) return true;
+    }
+  } catch (error) {
+    // A connection cut mid-stream is resumed by the caller; anything else is a bug to surface.
+    if (!(error instanceof TypeError) && !(error instanceof DOMException)) throw error;
+  } finally {
+    await body.cancel().catch(() => undefined);
+  }
+  return false;
+}
+
+function applyEvent(s: StreamFollow, render: Renderer, event: string | undefined, data: Record<string, unknown>): void {
+  if (event === "state") {
+    s.run = data.run as RunResource;
+    if (isTerminalState(s.run.state)) s.terminalAt ??= performance.now();
+  } else if (event === "progress") {
+    const p = data as unknown as EntityStreamProgress;
+    render.setEntity(p.entity, p.rows_written, p.rows_planned);
+  } else if (event === "throughput") {
+    s.rate = Number(data.rows_per_second ?? 0);
+  } else if (event === "evidence") {
+    s.evidence = String(data.location);
+  }
 }
 
 /** Subscribes to the run's checkpoint messages when NATS is reachable (per-entity progress). */

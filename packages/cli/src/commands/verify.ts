@@ -109,6 +109,50 @@ export function verificationSql(url: string): Sql {
   return createSql(url, { applicationName: "semente-cli-verify", max: 2 });
 }
 
+/** The run's recorded digest, each checkpoint's digest and each entity's count against the regenerated dataset. */
+function digestProblems(
+  plan: ReturnType<typeof planBatches>,
+  observed: Observed,
+  expected: { batchDigests: string[]; datasetDigest: string },
+): { pointer: string; message: string }[] {
+  const problems: { pointer: string; message: string }[] = [];
+  if (observed.runDigest === null) problems.push({ pointer: "/runs", message: "no completed run of this manifest" });
+  else if (observed.runDigest !== digestHex(expected.datasetDigest)) {
+    problems.push({
+      pointer: "/runs/dataset_digest",
+      message: `run ${observed.runId} recorded sha256:${observed.runDigest}`,
+    });
+  }
+  plan.batches.forEach((b, i) => {
+    const stored = observed.checkpoints.get(`${b.entity}:${b.batchIndex}`);
+    if (stored !== digestHex(expected.batchDigests[i] as string)) {
+      problems.push({
+        pointer: `/checkpoints/${b.entity}/${b.batchIndex}`,
+        message: stored === undefined ? "missing checkpoint" : "checkpoint digest differs from the recomputed batch",
+      });
+    }
+  });
+  for (const [entity, planned] of Object.entries(plan.rowsPerEntity)) {
+    if (observed.counts[entity] !== planned) {
+      problems.push({
+        pointer: `/counts/${entity}`,
+        message: `${observed.counts[entity]} rows in the database, ${planned} planned`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** DATASET_MISMATCH listing the first 20 problems (and how many more). */
+function mismatch(problems: { pointer: string; message: string }[]): SementeError {
+  return new SementeError("DATASET_MISMATCH", `the database differs from the manifest (${problems.length} problems)`, {
+    errors: [
+      ...problems.slice(0, 20),
+      ...(problems.length > 20 ? [{ pointer: "/", message: `${problems.length - 20} more problem(s)` }] : []),
+    ],
+  });
+}
+
 export const verifyCommand: Command = {
   name: "verify",
   summary: "recompute the dataset digest from the manifest and compare it with the database",
@@ -147,32 +191,7 @@ export const verifyCommand: Command = {
         plan.batches.map((b) => ({ ...b, digest: batchDigests.get(`${b.entity}:${b.batchIndex}`) as string })),
       ) as string,
     };
-    const problems: { pointer: string; message: string }[] = [];
-    if (observed.runDigest === null) problems.push({ pointer: "/runs", message: "no completed run of this manifest" });
-    else if (observed.runDigest !== digestHex(expected.datasetDigest)) {
-      problems.push({
-        pointer: "/runs/dataset_digest",
-        message: `run ${observed.runId} recorded sha256:${observed.runDigest}`,
-      });
-    }
-    plan.batches.forEach((b, i) => {
-      const stored = observed.checkpoints.get(`${b.entity}:${b.batchIndex}`);
-      if (stored !== digestHex(expected.batchDigests[i] as string)) {
-        problems.push({
-          pointer: `/checkpoints/${b.entity}/${b.batchIndex}`,
-          message: stored === undefined ? "missing checkpoint" : "checkpoint digest differs from the recomputed batch",
-        });
-      }
-    });
-    for (const [entity, planned] of Object.entries(plan.rowsPerEntity)) {
-      if (observed.counts[entity] !== planned) {
-        problems.push({
-          pointer: `/counts/${entity}`,
-          message: `${observed.counts[entity]} rows in the database, ${planned} planned`,
-        });
-      }
-    }
-    problems.push(...rowProblems(rows));
+    const problems = [...digestProblems(plan, observed, expected), ...rowProblems(rows)];
     const report = {
       tenant: manifest.metadata.tenant,
       environment: manifest.metadata.environment,
@@ -195,18 +214,7 @@ export const verifyCommand: Command = {
       }
       out(rowSummary(rows));
     }
-    if (problems.length > 0) {
-      throw new SementeError(
-        "DATASET_MISMATCH",
-        `the database differs from the manifest (${problems.length} problems)`,
-        {
-          errors: [
-            ...problems.slice(0, 20),
-            ...(problems.length > 20 ? [{ pointer: "/", message: `${problems.length - 20} more problem(s)` }] : []),
-          ],
-        },
-      );
-    }
+    if (problems.length > 0) throw mismatch(problems);
     if (!values.json) {
       out(
         rows.sample === null

@@ -5,7 +5,8 @@ import { createWorld, type TestWorld, testConfig, token } from "../../../../serv
 import { insertRun } from "../../../platform/tests/runs/run-fixture.ts";
 import { commitFixture, evidenceFixture, planFixture } from "../../../platform/tests/runs/stream-fixture.ts";
 import { gatewayClient } from "../../src/api/client.ts";
-import { followRun, formatEta } from "../../src/commands/seed-follow.ts";
+import { formatEta } from "../../src/commands/follow-render.ts";
+import { followRun } from "../../src/commands/seed-follow.ts";
 
 const LAYOUT = [
   { entity: "customers", batches: 6, rows: 10 },

@@ -87,34 +87,57 @@ function inferType(value: unknown): ColumnType {
 function encodeValue(value: unknown, type: ColumnType, scale: number): string {
   switch (type) {
     case "text":
-      if (typeof value !== "string") throw new TypeError("text column needs a string");
-      return value;
+      return encodeText(value);
     case "int":
-      if (typeof value === "bigint") return value.toString();
-      if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
-      if (typeof value === "string" && /^-?\d+$/.test(value)) return BigInt(value).toString();
-      throw new TypeError("int column needs an integer");
+      return encodeInt(value);
     case "numeric":
-      if (typeof value === "string") return normalizeDecimal(value, scale);
-      if (typeof value === "bigint") return normalizeDecimal(value.toString(), scale);
-      if (typeof value === "number" && Number.isSafeInteger(value)) return normalizeDecimal(String(value), scale);
-      throw new TypeError("numeric column needs a decimal string, a bigint or a safe integer");
+      return encodeNumeric(value, scale);
     case "bool":
-      if (typeof value !== "boolean") throw new TypeError("bool column needs a boolean");
-      return value ? "true" : "false";
+      return encodeBool(value);
     case "date":
-      if (value instanceof Date) return value.toISOString().slice(0, 10);
-      if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
-      throw new TypeError("date column needs a Date or YYYY-MM-DD");
-    case "timestamptz": {
-      const d = value instanceof Date ? value : typeof value === "string" ? new Date(value) : undefined;
-      if (d === undefined || Number.isNaN(d.getTime()))
-        throw new TypeError("timestamptz column needs a Date or ISO string");
-      return d.toISOString();
-    }
+      return encodeDate(value);
+    case "timestamptz":
+      return encodeTimestamptz(value);
     case "json":
       return canonicalJson(value);
   }
+}
+
+function encodeText(value: unknown): string {
+  if (typeof value !== "string") throw new TypeError("text column needs a string");
+  return value;
+}
+
+function encodeInt(value: unknown): string {
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === "string" && /^-?\d+$/.test(value)) return BigInt(value).toString();
+  throw new TypeError("int column needs an integer");
+}
+
+function encodeNumeric(value: unknown, scale: number): string {
+  if (typeof value === "string") return normalizeDecimal(value, scale);
+  if (typeof value === "bigint") return normalizeDecimal(value.toString(), scale);
+  if (typeof value === "number" && Number.isSafeInteger(value)) return normalizeDecimal(String(value), scale);
+  throw new TypeError("numeric column needs a decimal string, a bigint or a safe integer");
+}
+
+function encodeBool(value: unknown): string {
+  if (typeof value !== "boolean") throw new TypeError("bool column needs a boolean");
+  return value ? "true" : "false";
+}
+
+function encodeDate(value: unknown): string {
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  throw new TypeError("date column needs a Date or YYYY-MM-DD");
+}
+
+function encodeTimestamptz(value: unknown): string {
+  const d = value instanceof Date ? value : typeof value === "string" ? new Date(value) : undefined;
+  if (d === undefined || Number.isNaN(d.getTime()))
+    throw new TypeError("timestamptz column needs a Date or ISO string");
+  return d.toISOString();
 }
 
 /**

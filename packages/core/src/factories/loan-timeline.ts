@@ -173,16 +173,25 @@ export function installmentStatus(
       return number <= loan.paidCount
         ? { status: "paid", paidDay: businessDayOnOrBefore(dueDay) }
         : { status: "overdue", paidDay: null };
-    case "active": {
-      const plan = ctx.installments;
-      if (plan.permutation !== undefined) {
-        const r = plan.permutation.forward((loan.rank - plan.nonActive) * ctx.term + number - 1);
-        if (r < plan.extraOverdue) return { status: "overdue", paidDay: null };
-        if (r < plan.extraOverdue + plan.extraCancelled) return { status: "cancelled", paidDay: null };
-      }
-      return dueDay < ctx.refDay
-        ? { status: "paid", paidDay: businessDayOnOrBefore(dueDay) }
-        : { status: "open", paidDay: null };
-    }
+    case "active":
+      return activeInstallmentStatus(ctx, loan, number, dueDay);
   }
+}
+
+/** An active loan's installment: overdue or cancelled when the plan chose it, else paid when past due, else open. */
+function activeInstallmentStatus(
+  ctx: GenerationContext,
+  loan: LoanTimeline,
+  number: number,
+  dueDay: number,
+): { status: InstallmentStatus; paidDay: number | null } {
+  const plan = ctx.installments;
+  if (plan.permutation !== undefined) {
+    const r = plan.permutation.forward((loan.rank - plan.nonActive) * ctx.term + number - 1);
+    if (r < plan.extraOverdue) return { status: "overdue", paidDay: null };
+    if (r < plan.extraOverdue + plan.extraCancelled) return { status: "cancelled", paidDay: null };
+  }
+  return dueDay < ctx.refDay
+    ? { status: "paid", paidDay: businessDayOnOrBefore(dueDay) }
+    : { status: "open", paidDay: null };
 }

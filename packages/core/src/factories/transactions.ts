@@ -75,53 +75,11 @@ export function transactionRow(ctx: GenerationContext, t: number): unknown[] {
   const loanish = a < ctx.loanCustomers && a < ctx.counts.loans;
   const kind = s.weighted(t, 1, loanish ? KINDS_WITH_LOAN : KINDS);
   const info = KIND_INFO[kind];
-  const pix = kind === "pix_in" || kind === "pix_out";
-  const ted = kind === "ted_in" || kind === "ted_out";
-  let cents: number;
-  let dayString: string;
-  let dayCompact: string;
-  let second: number;
-  if (kind === "loan_disbursement") {
-    const plan = loanPlan(ctx, a);
-    cents = plan.terms.principalCents;
-    dayString = isoOf(ctx, plan.timeline.contractedDay);
-    dayCompact = dayString.replaceAll("-", "");
-    second = s.int(t, 2, 10 * 3600, 16 * 3600);
-  } else {
-    cents = Math.max(1, Math.round(s.lognormal(t, 3, Math.log(info.median), info.sigma) * 100));
-    const d = s.int(t, 4, 1, 90);
-    dayString = ctx.recentDays[d] as string;
-    dayCompact = ctx.recentDaysCompact[d] as string;
-    second = pix || kind === "card" ? s.int(t, 2, 0, 86_399) : s.int(t, 2, 8 * 3600, 20 * 3600);
-  }
+  const { cents, dayString, dayCompact, second } = amountAndTime(ctx, t, a, kind);
   const hh = pad2(Math.floor(second / 3600));
   const mm = pad2(Math.floor((second % 3600) / 60));
   const occurredAt = `${dayString}T${hh}:${mm}:${pad2(second % 60)}.000Z`;
-  let name: string | null = null;
-  let document: string | null = null;
-  let ispb: string | null = null;
-  let branch: string | null = null;
-  let account: string | null = null;
-  let e2e: string | null = null;
-  if (pix || ted) {
-    name = `${s.pick(t, 5, FIRST_NAMES)} ${s.pick(t, 6, LAST_NAMES)}`;
-    const base = nineDigits(s.u32(t, 7));
-    document = base + cpfCheckDigits(base);
-    ispb = s.pick(t, 8, COUNTERPARTY_ISPBS);
-    if (ted) {
-      branch = String(s.int(t, 9, 1, 9999)).padStart(4, "0");
-      account = String(s.int(t, 10, 10_000, 999_999_999));
-    } else {
-      const payer = kind === "pix_out" ? ctx.tenantIspb : ispb;
-      e2e = `E${payer}${dayCompact}${hh}${mm}${base62(s.u32(t, 11) % 916_132_832, 5)}${base62(t, 6)}`;
-    }
-  } else if (kind === "boleto") {
-    name = `${s.pick(t, 5, COMPANY_WORDS)} ${s.pick(t, 6, COMPANY_SECTORS)} Ltda`;
-    const first12 = `${String(s.u32(t, 7) % 100_000_000).padStart(8, "0")}0001`;
-    document = first12 + cnpjCheckDigits(first12);
-  } else if (kind === "card") {
-    name = `${s.pick(t, 5, COMPANY_WORDS)} ${s.pick(t, 6, COMPANY_SECTORS)}`;
-  }
+  const party = counterparty(ctx, t, kind, `${dayCompact}${hh}${mm}`);
   return [
     idOf(ctx, "financial_transactions", t),
     ctx.tenant,
@@ -131,15 +89,100 @@ export function transactionRow(ctx: GenerationContext, t: number): unknown[] {
     formatMoney(cents),
     occurredAt,
     info.description,
-    name,
-    document,
-    ispb,
-    branch,
-    account,
-    e2e,
+    party.name,
+    party.document,
+    party.ispb,
+    party.branch,
+    party.account,
+    party.e2e,
     kind === "loan_disbursement" || kind === "installment_payment" ? idOf(ctx, "loans", a) : null,
     occurredAt,
   ];
+}
+
+/**
+ * Amount (cents) and when: a disbursement carries its loan's principal on the contract day; any
+ * other kind a log-normal amount on one of the last 90 days (Pix and card at any hour, the rest in
+ * business hours).
+ */
+function amountAndTime(
+  ctx: GenerationContext,
+  t: number,
+  a: number,
+  kind: TransactionKind,
+): { cents: number; dayString: string; dayCompact: string; second: number } {
+  const s = ctx.streams.financial_transactions;
+  if (kind === "loan_disbursement") {
+    const plan = loanPlan(ctx, a);
+    const dayString = isoOf(ctx, plan.timeline.contractedDay);
+    return {
+      cents: plan.terms.principalCents,
+      dayString,
+      dayCompact: dayString.replaceAll("-", ""),
+      second: s.int(t, 2, 10 * 3600, 16 * 3600),
+    };
+  }
+  const info = KIND_INFO[kind];
+  const pix = kind === "pix_in" || kind === "pix_out";
+  const d = s.int(t, 4, 1, 90);
+  return {
+    cents: Math.max(1, Math.round(s.lognormal(t, 3, Math.log(info.median), info.sigma) * 100)),
+    dayString: ctx.recentDays[d] as string,
+    dayCompact: ctx.recentDaysCompact[d] as string,
+    second: pix || kind === "card" ? s.int(t, 2, 0, 86_399) : s.int(t, 2, 8 * 3600, 20 * 3600),
+  };
+}
+
+interface Counterparty {
+  name: string | null;
+  document: string | null;
+  ispb: string | null;
+  branch: string | null;
+  account: string | null;
+  e2e: string | null;
+}
+
+const NO_COUNTERPARTY: Readonly<Counterparty> = {
+  name: null,
+  document: null,
+  ispb: null,
+  branch: null,
+  account: null,
+  e2e: null,
+};
+
+/**
+ * The other side: a person (CPF, bank, and a branch and account for TED or an end-to-end id for
+ * Pix), a company for a boleto (CNPJ) or a card (name only); none for other kinds. `minute` is
+ * the transaction's yyyyMMddHHmm.
+ */
+function counterparty(ctx: GenerationContext, t: number, kind: TransactionKind, minute: string): Counterparty {
+  const s = ctx.streams.financial_transactions;
+  const ted = kind === "ted_in" || kind === "ted_out";
+  if (ted || kind === "pix_in" || kind === "pix_out") {
+    const name = `${s.pick(t, 5, FIRST_NAMES)} ${s.pick(t, 6, LAST_NAMES)}`;
+    const base = nineDigits(s.u32(t, 7));
+    const document = base + cpfCheckDigits(base);
+    const ispb = s.pick(t, 8, COUNTERPARTY_ISPBS);
+    if (ted) {
+      const branch = String(s.int(t, 9, 1, 9999)).padStart(4, "0");
+      return { name, document, ispb, branch, account: String(s.int(t, 10, 10_000, 999_999_999)), e2e: null };
+    }
+    const payer = kind === "pix_out" ? ctx.tenantIspb : ispb;
+    const e2e = `E${payer}${minute}${base62(s.u32(t, 11) % 916_132_832, 5)}${base62(t, 6)}`;
+    return { name, document, ispb, branch: null, account: null, e2e };
+  }
+  if (kind === "boleto") {
+    const name = `${s.pick(t, 5, COMPANY_WORDS)} ${s.pick(t, 6, COMPANY_SECTORS)} Ltda`;
+    const first12 = `${String(s.u32(t, 7) % 100_000_000).padStart(8, "0")}0001`;
+    const document = first12 + cnpjCheckDigits(first12);
+    return { name, document, ispb: null, branch: null, account: null, e2e: null };
+  }
+  if (kind === "card") {
+    const name = `${s.pick(t, 5, COMPANY_WORDS)} ${s.pick(t, 6, COMPANY_SECTORS)}`;
+    return { name, document: null, ispb: null, branch: null, account: null, e2e: null };
+  }
+  return NO_COUNTERPARTY;
 }
 
 function isoOf(ctx: GenerationContext, day: number): string {

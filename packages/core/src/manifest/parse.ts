@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLError } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLError, type YAMLMap } from "yaml";
 import { SementeError } from "../errors/index.ts";
 import { manifestHash } from "./hash.ts";
 import { locatePointer } from "./source-map.ts";
@@ -105,24 +105,28 @@ function duplicateKeys(root: unknown): number[] {
   while (stack.length > 0) {
     const node = stack.pop();
     if (isAlias(node)) continue;
-    if (isMap(node)) {
-      const seen = new Set<string>();
-      for (const pair of node.items) {
-        if (isScalar(pair.key)) {
-          // yaml compares scalar keys by value (1 and "1" differ), so the type is part of the identity.
-          const id = `${typeof pair.key.value}:${String(pair.key.value)}`;
-          if (seen.has(id)) offsets.push(pair.key.range?.[0] ?? 0);
-          seen.add(id);
-        } else {
-          stack.push(pair.key);
-        }
-        stack.push(pair.value);
-      }
-    } else if (isSeq(node)) {
-      stack.push(...node.items);
-    }
+    if (isMap(node)) offsets.push(...repeatedKeys(node, stack));
+    else if (isSeq(node)) stack.push(...node.items);
   }
   return offsets.sort((a, b) => a - b);
+}
+
+/** Offsets of the mapping's repeated scalar keys; pushes its non-scalar keys and its values onto `stack`. */
+function repeatedKeys(node: YAMLMap, stack: unknown[]): number[] {
+  const offsets: number[] = [];
+  const seen = new Set<string>();
+  for (const pair of node.items) {
+    if (isScalar(pair.key)) {
+      // yaml compares scalar keys by value (1 and "1" differ), so the type is part of the identity.
+      const id = `${typeof pair.key.value}:${String(pair.key.value)}`;
+      if (seen.has(id)) offsets.push(pair.key.range?.[0] ?? 0);
+      seen.add(id);
+    } else {
+      stack.push(pair.key);
+    }
+    stack.push(pair.value);
+  }
+  return offsets;
 }
 
 function isJson({ filename, contentType }: ParseManifestOptions): boolean {

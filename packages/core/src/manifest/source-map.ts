@@ -16,23 +16,29 @@ export function locatePointer(doc: Document, lineCounter: LineCounter, pointer: 
   let best: Node | undefined = doc.contents ?? undefined;
   const tokens = pointer === "" ? [] : pointer.slice(1).split("/").map(unescapeToken);
   for (const token of tokens) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === token);
-      if (pair === undefined) break;
-      best = (isScalar(pair.value) ? pair.value : pair.key) as Node;
-      node = pair.value;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(token)];
-      if (item === undefined) break;
-      best = item as Node;
-      node = item;
-    } else {
-      break;
-    }
+    const found = child(node, token);
+    if (found === undefined) break;
+    best = found.at;
+    node = found.node;
   }
   const offset = best?.range?.[0] ?? 0;
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };
+}
+
+/** The member `token` of a mapping or sequence, and the node that marks its position; undefined when absent. */
+function child(node: unknown, token: string): { node: unknown; at: Node } | undefined {
+  if (isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === token);
+    if (pair === undefined) return undefined;
+    return { node: pair.value, at: (isScalar(pair.value) ? pair.value : pair.key) as Node };
+  }
+  if (isSeq(node)) {
+    const item = node.items[Number(token)];
+    if (item === undefined) return undefined;
+    return { node: item, at: item as Node };
+  }
+  return undefined;
 }
 
 function unescapeToken(token: string): string {

@@ -67,6 +67,17 @@ describe("counter-based stream", () => {
     expect(Math.abs(r)).toBeLessThan(0.01);
   });
 
+  /** How many of ordinal i's int (slot 1, in [-3, 3]), pick (slot 2) and float (slot 4) draws fall out of range. */
+  const outOfRangeDraws = (i: number): number => {
+    let out = 0;
+    const v = s.int(i, 1, -3, 3);
+    if (v < -3 || v > 3 || !Number.isInteger(v)) out++;
+    if (!["a", "b", "c"].includes(s.pick(i, 2, ["a", "b", "c"]))) out++;
+    const f = s.float(i, 4);
+    if (f < 0 || f >= 1) out++;
+    return out;
+  };
+
   test("int, pick, chance and weighted stay in range with the right frequencies", () => {
     const table = weightedTable([
       ["active", 90],
@@ -78,11 +89,7 @@ describe("counter-based stream", () => {
     let trues = 0;
     const n = 100_000;
     for (let i = 0; i < n; i++) {
-      const v = s.int(i, 1, -3, 3);
-      if (v < -3 || v > 3 || !Number.isInteger(v)) outOfRange++;
-      if (!["a", "b", "c"].includes(s.pick(i, 2, ["a", "b", "c"]))) outOfRange++;
-      const f = s.float(i, 4);
-      if (f < 0 || f >= 1) outOfRange++;
+      outOfRange += outOfRangeDraws(i);
       if (s.chance(i, 5, 0.25)) trues++;
       freq[s.weighted(i, 6, table)]! += 1;
     }

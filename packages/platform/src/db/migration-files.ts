@@ -62,33 +62,40 @@ export function splitStatements(script: string): string[] {
     start = end + 1;
   };
   while (i < n) {
-    const c = script[i];
-    const next = script[i + 1];
-    if (c === "-" && next === "-") {
-      const eol = script.indexOf("\n", i);
-      i = eol === -1 ? n : eol + 1;
-    } else if (c === "/" && next === "*") {
-      const end = script.indexOf("*/", i + 2);
-      i = end === -1 ? n : end + 2;
-    } else if (c === "'" || c === '"') {
-      i = skipQuoted(script, i, c);
-    } else if (c === "$") {
-      const tag = /^\$[A-Za-z_]*\$/.exec(script.slice(i));
-      if (tag) {
-        const end = script.indexOf(tag[0], i + tag[0].length);
-        i = end === -1 ? n : end + tag[0].length;
-      } else {
-        i++;
-      }
-    } else if (c === ";") {
-      push(i);
-      i++;
+    const skipped = skipLiteral(script, i);
+    if (skipped !== undefined) {
+      i = skipped;
     } else {
+      if (script[i] === ";") push(i);
       i++;
     }
   }
   push(n);
   return out;
+}
+
+/**
+ * Where the comment, quoted text or dollar-quoted body that starts at `i` ends (the end of the
+ * script when unterminated); undefined when none starts there.
+ */
+function skipLiteral(script: string, i: number): number | undefined {
+  const n = script.length;
+  const c = script[i];
+  const next = script[i + 1];
+  if (c === "-" && next === "-") {
+    const eol = script.indexOf("\n", i);
+    return eol === -1 ? n : eol + 1;
+  }
+  if (c === "/" && next === "*") {
+    const end = script.indexOf("*/", i + 2);
+    return end === -1 ? n : end + 2;
+  }
+  if (c === "'" || c === '"') return skipQuoted(script, i, c);
+  if (c !== "$") return undefined;
+  const tag = /^\$[A-Za-z_]*\$/.exec(script.slice(i));
+  if (!tag) return undefined;
+  const end = script.indexOf(tag[0], i + tag[0].length);
+  return end === -1 ? n : end + tag[0].length;
 }
 
 function skipQuoted(s: string, from: number, quote: string): number {

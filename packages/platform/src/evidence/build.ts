@@ -12,7 +12,8 @@ import { readDrillEvidence, reportDr } from "./drill.ts";
 import { readPurge } from "./purge.ts";
 import { reportBatchList, reportEntities, sha256Ref, writtenRows } from "./report-parts.ts";
 import { classifyString } from "./scan.ts";
-import { type BuildReportOptions, EVIDENCE_SCHEMA_VERSION, type EvidenceReport, type ReportCost } from "./types.ts";
+import { EVIDENCE_SCHEMA_VERSION, type EvidenceReport, type ReportCost } from "./report-types.ts";
+import type { BuildReportOptions } from "./types.ts";
 
 /** Run states that get a report (the run ended after admission). */
 export const REPORTABLE_STATES: ReadonlySet<string> = new Set(["completed", "failed", "aborted", "cancelled"]);

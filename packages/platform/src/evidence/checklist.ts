@@ -1,50 +1,14 @@
-import { RLS_REQUIRED_TABLES } from "../db/rls-record.ts";
-import type { Manifest } from "@semente/core/manifest";
-import type { Run } from "../runs/index.ts";
-import { type DrillEvidence, drCheck } from "./drill.ts";
+import { type ChecklistInput, na } from "./checklist-input.ts";
+import { rateLimitCheck, sloCheck } from "./checklist-pace.ts";
+import { rlsCheck } from "./checklist-rls.ts";
+import { drCheck } from "./drill.ts";
+import type { CheckpointFact } from "./facts.ts";
 import { forOperation } from "./purge.ts";
-import type { AuditFact, BatchFact, CheckpointFact } from "./facts.ts";
-import type { CheckItem, ReportPurge } from "./types.ts";
+import type { CheckItem } from "./report-types.ts";
 
+export type { ChecklistInput } from "./checklist-input.ts";
+export { percentile } from "./checklist-pace.ts";
 export type { AuditFact, BatchFact, CheckpointFact } from "./facts.ts";
-
-/** Everything the checklist is computed from. */
-export interface ChecklistInput {
-  run: Run;
-  manifest: Manifest | null;
-  checkpoints: CheckpointFact[];
-  batches: BatchFact[];
-  audit: AuditFact[];
-  /** Run duration in seconds (started → finished), when both are known. */
-  durationS: number | null;
-  /**
-   * 429 answers the gateway audited (`http.refuse`, reason RATE_LIMITED) for the run's principal
-   * and tenant between its creation and its end; null when the audit was not read.
-   */
-  gateway429s: number | null;
-  /** The report's dataset section. */
-  dataset: { digest: string | null; recorded_digest: string | null; checkpoints: number };
-  /** The report's trace section. */
-  trace: { trace_id: string | null; span_ids: string[] };
-  /** A DR drill's facts; absent (or null) for every other run, which gets no `dr` item. */
-  drill?: DrillEvidence | null;
-  /** The purge phase of a purge or reseed run; null or absent for a seed run. */
-  purge?: ReportPurge | null;
-}
-
-/** Nearest-rank percentile of `values` (non-empty). */
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1] as number;
-}
-
-const na = (id: CheckItem["id"], reason: string): CheckItem => ({
-  id,
-  status: "not_applicable",
-  summary: reason,
-  evidence: { reason },
-});
 
 function piiCheck({ run, manifest, checkpoints }: ChecklistInput): CheckItem {
   const versions = [...new Set(checkpoints.map((c) => c.keyVersion))].sort((a, b) => a - b);
@@ -74,70 +38,6 @@ function piiCheck({ run, manifest, checkpoints }: ChecklistInput): CheckItem {
       ? `every batch was masked with key version ${run.keyVersion}; the report holds no raw PII`
       : `batches used key versions ${versions.join(", ")}, the run declares ${run.keyVersion}`,
     evidence,
-  };
-}
-
-interface RlsDetails {
-  role?: { name?: unknown; superuser?: unknown; bypassrls?: unknown };
-  tables?: { table?: unknown; rls_enabled?: unknown; rls_forced?: unknown; policies?: unknown }[];
-}
-
-function rlsCheck({ audit, checkpoints }: ChecklistInput): CheckItem {
-  const record = audit.filter((a) => a.action.startsWith("preflight.")).at(-1);
-  if (record === undefined) {
-    return checkpoints.length === 0
-      ? na("rls", "no preflight was recorded and no rows were written")
-      : {
-          id: "rls",
-          status: "fail",
-          summary: "rows were written but no preflight result was recorded",
-          evidence: { preflight_recorded: false, checkpoints: checkpoints.length },
-        };
-  }
-  const checks = Array.isArray(record.details?.checks)
-    ? (record.details.checks as { check?: unknown; ok?: unknown }[])
-    : [];
-  const rls = (record.details?.rls ?? {}) as RlsDetails;
-  const tables = Array.isArray(rls.tables) ? rls.tables : [];
-  const seen = new Map(tables.map((t) => [String(t.table), t]));
-  const tablesFailed = RLS_REQUIRED_TABLES.filter((name) => {
-    const t = seen.get(name);
-    return (
-      t === undefined ||
-      t.rls_enabled !== true ||
-      t.rls_forced !== true ||
-      !Array.isArray(t.policies) ||
-      t.policies.length === 0
-    );
-  });
-  const policies = tables.flatMap((t) =>
-    Array.isArray(t.policies) ? t.policies.map((p) => `${String(t.table)}:${String(p)}`) : [],
-  );
-  const roleOk = rls.role?.superuser === false && rls.role?.bypassrls === false;
-  const failed = checks.filter((c) => c.ok !== true).map((c) => String(c.check));
-  const recorded = checks.length > 0 && tables.length > 0 && rls.role !== undefined;
-  const ok = record.outcome === "success" && recorded && failed.length === 0 && tablesFailed.length === 0 && roleOk;
-  return {
-    id: "rls",
-    status: ok ? "pass" : "fail",
-    summary: ok
-      ? `RLS preflight passed: ${tables.length} tables with forced RLS and a policy, role ${String(rls.role?.name)} without SUPERUSER or BYPASSRLS`
-      : !recorded
-        ? "the preflight record lists no role attributes, table checks or checks that ran"
-        : "RLS preflight did not pass",
-    evidence: {
-      preflight_action: record.action,
-      outcome: record.outcome,
-      role: typeof rls.role?.name === "string" ? rls.role.name : null,
-      role_superuser: typeof rls.role?.superuser === "boolean" ? rls.role.superuser : null,
-      role_bypassrls: typeof rls.role?.bypassrls === "boolean" ? rls.role.bypassrls : null,
-      checks_passed: checks.filter((c) => c.ok === true).map((c) => String(c.check)),
-      checks_failed: failed,
-      tables_checked: tables.map((t) => String(t.table)),
-      tables_failed: tablesFailed,
-      policies,
-      refusal_code: record.reason,
-    },
   };
 }
 
@@ -198,75 +98,6 @@ function idempotencyCheck({ checkpoints, batches }: ChecklistInput): CheckItem {
       overlapping_ranges: overlaps,
       digest_mismatches: digestMismatches,
       redelivered_batches: redelivered,
-    },
-  };
-}
-
-function rateLimitCheck({ run, manifest, checkpoints, batches, durationS, gateway429s }: ChecklistInput): CheckItem {
-  const batchThrottles = batches.filter((b) => b.errorCode === "RATE_LIMITED").length;
-  const rows = checkpoints.reduce((sum, c) => sum + c.rowCount, 0);
-  const evidence = {
-    gateway_429s: gateway429s,
-    batches_rate_limited: batchThrottles,
-    measured_rows_per_second: null as number | null,
-    target_rows_per_second: manifest?.rate_limit.target_rows_per_second ?? null,
-    cap_rows_per_second: manifest?.rate_limit.cap_rows_per_second ?? null,
-  };
-  if (rows === 0) return { ...na("rate_limit", "no rows were written"), evidence: { ...evidence, reason: "no rows" } };
-  const aborted = run.reason?.code === "RATE_LIMITED";
-  const measured = durationS !== null && durationS > 0 ? Math.round((rows / durationS) * 1000) / 1000 : null;
-  evidence.measured_rows_per_second = measured;
-  const cap = evidence.cap_rows_per_second;
-  const missing = gateway429s === null ? "the gateway audit" : measured === null ? "a measured duration" : null;
-  const ok = missing === null && !aborted && cap !== null && (measured as number) <= cap;
-  return {
-    id: "rate_limit",
-    status: ok ? "pass" : "fail",
-    summary: ok
-      ? `${gateway429s} 429 answer(s) audited for the run's principal and tenant; ${measured} rows/s within the cap of ${cap}`
-      : missing !== null
-        ? `no evidence: ${missing} was not available`
-        : aborted
-          ? "the run was aborted by persistent rate limiting"
-          : cap === null
-            ? "the manifest declares no rate cap"
-            : `${measured} rows/s exceeds the cap of ${cap}`,
-    evidence,
-  };
-}
-
-function sloCheck({ manifest, checkpoints, durationS }: ChecklistInput): CheckItem {
-  if (manifest === null) return na("slo", "the run's manifest is not a valid v1 manifest");
-  if (checkpoints.length === 0) return na("slo", "no batch was committed");
-  const durations = checkpoints.map((c) => c.durationMs).filter((d): d is number => d !== null);
-  const rows = checkpoints.reduce((sum, c) => sum + c.rowCount, 0);
-  const throughput = durationS !== null && durationS > 0 ? Math.round((rows / durationS) * 1000) / 1000 : null;
-  const p95 = durations.length === 0 ? null : percentile(durations, 95);
-  const p99 = durations.length === 0 ? null : percentile(durations, 99);
-  const { p95_batch_ms, p99_batch_ms, min_rows_per_second } = manifest.slo;
-  const problems: string[] = [];
-  if (durations.length < checkpoints.length)
-    problems.push(`${checkpoints.length - durations.length} batch(es) without a duration`);
-  if (throughput === null) problems.push("no measured run duration");
-  if (p95 !== null && p95 > p95_batch_ms) problems.push(`p95 ${p95} ms over ${p95_batch_ms} ms`);
-  if (p99 !== null && p99 > p99_batch_ms) problems.push(`p99 ${p99} ms over ${p99_batch_ms} ms`);
-  if (throughput !== null && throughput < min_rows_per_second)
-    problems.push(`${throughput} rows/s under the minimum of ${min_rows_per_second}`);
-  return {
-    id: "slo",
-    status: problems.length === 0 ? "pass" : "fail",
-    summary:
-      problems.length === 0
-        ? `batch p95 ${p95} ms and p99 ${p99} ms within the SLO; ${throughput} rows/s at least ${min_rows_per_second}`
-        : problems.join("; "),
-    evidence: {
-      batches_measured: durations.length,
-      p95_batch_ms: p95,
-      p99_batch_ms: p99,
-      slo_p95_batch_ms: p95_batch_ms,
-      slo_p99_batch_ms: p99_batch_ms,
-      rows_per_second: throughput,
-      slo_min_rows_per_second: min_rows_per_second,
     },
   };
 }

@@ -1,6 +1,6 @@
 import { type CostModel, ENTITIES, estimateCost, type Manifest, parseTtlSeconds } from "@semente/core/manifest";
 import { type LedgerFact, reconcile, reportLedger } from "./governance.ts";
-import type { ReportCost } from "./types.ts";
+import type { ReportCost } from "./report-types.ts";
 
 // The report's cost section: estimated (the manifest against the cost model), measured (rows
 // written, storage for the TTL, compute for the running time, the report itself), and the

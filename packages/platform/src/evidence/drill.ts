@@ -3,7 +3,7 @@ import { assessDrill, type DrillAssessment, type DrillFacts, type DrillVerificat
 import { readDrill } from "../lifecycle/drill-record.ts";
 import type { Run } from "../runs/index.ts";
 import type { CheckpointFact } from "./checklist.ts";
-import type { CheckItem, ReportDr } from "./types.ts";
+import type { CheckItem, ReportDr } from "./report-types.ts";
 
 /** The drill facts of a run whose operation is `dr_drill`, and their assessment. */
 export interface DrillEvidence {

@@ -5,7 +5,8 @@ import { canonicalJson } from "@semente/core/manifest";
 import { pae } from "@semente/core/contracts";
 
 export { pae };
-import { EVIDENCE_PAYLOAD_TYPE, type DsseEnvelope, type EvidenceReport } from "./types.ts";
+import type { EvidenceReport } from "./report-types.ts";
+import { EVIDENCE_PAYLOAD_TYPE, type DsseEnvelope } from "./types.ts";
 
 const encoder = new TextEncoder();
 

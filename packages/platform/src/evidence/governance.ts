@@ -1,5 +1,5 @@
 import type { Sql } from "../db/index.ts";
-import type { ReportCost, ReportLedger, ReportPause } from "./types.ts";
+import type { ReportCost, ReportLedger, ReportPause } from "./report-types.ts";
 
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
 

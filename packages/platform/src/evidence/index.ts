@@ -6,13 +6,9 @@ export { canonicalReportBytes, pae, parseEnvelope, sha256Hex, signEnvelope, veri
 export { assertNoPiiOrSecrets, classifyString, findPiiOrSecrets, SuspectKind } from "./scan.ts";
 export { assertEvidenceReport, EvidenceReportSchema, evidenceReportJsonSchema } from "./schema.ts";
 export { createEvidenceService, findEvidence } from "./service.ts";
-export {
-  CheckId,
-  CheckStatus,
-  EVIDENCE_PAYLOAD_TYPE,
-  EVIDENCE_SCHEMA_VERSION,
-  MIN_RETENTION_DAYS,
-} from "./types.ts";
+export { CheckId, CheckStatus, EVIDENCE_SCHEMA_VERSION } from "./report-types.ts";
+export { EVIDENCE_PAYLOAD_TYPE } from "./types.ts";
+export { MIN_RETENTION_DAYS } from "./worm-types.ts";
 export { verifyEvidence } from "./verify.ts";
 export {
   assertRetentionDays,
@@ -36,24 +32,17 @@ export type { WormReadOptions } from "./worm-read.ts";
 export type { AuditFact, BatchFact, CheckpointFact, ChecklistInput } from "./checklist.ts";
 export type { VerifiedEnvelope } from "./dsse.ts";
 export type { Finding } from "./scan.ts";
+export type { CheckItem, EvidenceReport, ReportBatch, ReportCost, ReportDr, ReportEntity } from "./report-types.ts";
 export type {
   BuildReportOptions,
-  CheckItem,
   DsseEnvelope,
   DsseSignature,
   EvidenceIndexEntry,
-  EvidenceReport,
   EvidenceService,
   EvidenceServiceOptions,
   ProduceResult,
-  ReportBatch,
-  ReportCost,
-  ReportDr,
-  ReportEntity,
-  WormObjectInfo,
-  WormPutOptions,
-  WormStore,
 } from "./types.ts";
+export type { WormObjectInfo, WormPutOptions, WormStore } from "./worm-types.ts";
 export type { EvidenceVerification, VerifyEvidenceOptions } from "./verify.ts";
 export type { WormVars } from "./worm-config.ts";
 export type { FsWormStoreOptions } from "./worm-fs.ts";

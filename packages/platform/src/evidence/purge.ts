@@ -3,7 +3,7 @@ import { datasetDigest } from "@semente/core/determinism";
 import { PURGE_ORDER } from "../lifecycle/purge.ts";
 import type { Run } from "../runs/index.ts";
 import type { ChecklistInput } from "./checklist.ts";
-import type { CheckItem, ReportPurge } from "./types.ts";
+import type { CheckItem, ReportPurge } from "./report-types.ts";
 
 /**
  * The purge phase of a purge or reseed run, as the report shows it: rows deleted per entity in

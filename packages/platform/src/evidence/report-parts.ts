@@ -1,7 +1,7 @@
 import type { Entity } from "@semente/core/manifest";
 import { compareEntityPlanOrder, comparePlanOrder } from "@semente/core/pipeline";
 import type { BatchFact, CheckpointFact } from "./facts.ts";
-import type { ReportBatch, ReportEntity } from "./types.ts";
+import type { ReportBatch, ReportEntity } from "./report-types.ts";
 
 // The report's per-entity and per-batch sections, from the facts read (pure), in plan order.
 

@@ -1,16 +1,11 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 import { type ProblemIssue, SementeError } from "@semente/core/errors";
 import { schemaIssues } from "@semente/core/manifest";
-import { hasEvidence } from "./checklist.ts";
-import { CheckId, CheckStatus, EVIDENCE_SCHEMA_VERSION, type EvidenceReport } from "./types.ts";
+import { CheckId, CheckStatus, EVIDENCE_SCHEMA_VERSION, type EvidenceReport } from "./report-types.ts";
+import { REQUIRED_CHECK_IDS, ruleIssues } from "./report-rules.ts";
 
 const strict = { additionalProperties: false } as const;
 
-/**
- * Items every v1 report holds. `dataset` and `trace` are produced since issue 9 and optional in the
- * schema, so reports signed before them still verify.
- */
-const REQUIRED_CHECK_IDS: readonly CheckId[] = ["pii", "rls", "contracts", "idempotency", "rate_limit", "slo"];
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Sha256Ref = Type.String({ pattern: "^sha256:[0-9a-f]{64}$", description: "`sha256:<64 hex>`." });
 const Uuid = Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" });
@@ -234,45 +229,6 @@ export function evidenceReportJsonSchema(): Record<string, unknown> {
 }
 
 /**
- * A drill report holds both the `dr` section and one `dr` item, and its item passes only on what
- * the section shows: verified rows, RTO and RPO measured and within their targets.
- */
-function drIssues(r: EvidenceReport): ProblemIssue[] {
-  const items = r.checklist.filter((c) => c.id === "dr");
-  if (r.dr === undefined) {
-    if (r.run.operation === "dr_drill")
-      return [{ pointer: "/dr", message: "a DR drill's report must hold its 'dr' section" }];
-    return items.length === 0 ? [] : [{ pointer: "/checklist", message: "a 'dr' item without the 'dr' section" }];
-  }
-  if (items.length !== 1) return [{ pointer: "/checklist", message: "a drill report must hold exactly one 'dr' item" }];
-  const { dr } = r;
-  const within =
-    dr.verification?.ok === true &&
-    dr.targets !== null &&
-    dr.rto_seconds !== null &&
-    dr.rpo_seconds !== null &&
-    dr.rto_seconds <= dr.targets.rto_seconds &&
-    dr.rpo_seconds <= dr.targets.rpo_seconds;
-  const issues: ProblemIssue[] = [];
-  if (dr.rto_seconds !== null) {
-    const measured =
-      dr.loss_at === null || dr.verified_at === null
-        ? null
-        : (Date.parse(dr.verified_at) - Date.parse(dr.loss_at)) / 1000;
-    if (measured === null || Math.abs(measured - dr.rto_seconds) > 0.001) {
-      issues.push({ pointer: "/dr/rto_seconds", message: "differs from verified_at - loss_at" });
-    }
-  }
-  if (items[0]?.status === "pass" && !within) {
-    issues.push({
-      pointer: "/dr",
-      message: "the 'dr' item passes but the section shows no verified RTO/RPO within target",
-    });
-  }
-  return issues;
-}
-
-/**
  * Checks `value` against the report schema and the label rule (labels equal the run's tenant,
  * environment and id); throws `code` (default `VALIDATION_FAILED`) listing every issue.
  */
@@ -284,33 +240,7 @@ export function assertEvidenceReport(
     pointer,
     message,
   }));
-  if (issues.length === 0) {
-    const r = value as EvidenceReport;
-    if (r.labels.tenant !== r.run.tenant)
-      issues.push({ pointer: "/labels/tenant", message: "differs from run.tenant" });
-    if (r.labels.environment !== r.run.environment) {
-      issues.push({ pointer: "/labels/environment", message: "differs from run.environment" });
-    }
-    if (r.labels.run_id !== r.run.id) issues.push({ pointer: "/labels/run_id", message: "differs from run.id" });
-    r.checklist.forEach((c, i) => {
-      if (c.status === "pass" && !hasEvidence(c)) {
-        issues.push({ pointer: `/checklist/${i}/evidence`, message: "a passing item must carry its evidence" });
-      }
-    });
-    issues.push(...drIssues(r));
-    const ids = r.checklist.map((c) => c.id);
-    for (const id of Object.values(CheckId)) {
-      const n = ids.filter((x) => x === id).length;
-      if (REQUIRED_CHECK_IDS.includes(id) ? n !== 1 : n > 1) {
-        issues.push({
-          pointer: "/checklist",
-          message: REQUIRED_CHECK_IDS.includes(id)
-            ? `must hold exactly one '${id}' item`
-            : `holds more than one '${id}' item`,
-        });
-      }
-    }
-  }
+  if (issues.length === 0) issues.push(...ruleIssues(value as EvidenceReport));
   if (issues.length > 0) {
     throw new SementeError(code, `evidence report does not match schema v1 (${issues.length} issue(s))`, {
       errors: issues,

@@ -3,21 +3,20 @@ import { isSementeError, SementeError } from "@semente/core/errors";
 import type { KeyScope } from "../keys/index.ts";
 import { canonicalJson } from "@semente/core/manifest";
 import { requireRun, type Run } from "../runs/index.ts";
-import { withLabels } from "../telemetry/index.ts";
+import { type Logger, withLabels } from "../telemetry/index.ts";
 import { buildReport } from "./build.ts";
 import { recordEvidenceKey } from "./keys.ts";
 import { canonicalReportBytes, parseEnvelope, sha256Hex, signEnvelope, verifyEnvelope } from "./dsse.ts";
 import { assertNoPiiOrSecrets } from "./scan.ts";
 import { assertEvidenceReport } from "./schema.ts";
+import type { EvidenceReport } from "./report-types.ts";
 import {
   EVIDENCE_PAYLOAD_TYPE,
   type EvidenceIndexEntry,
-  type EvidenceReport,
   type EvidenceService,
   type EvidenceServiceOptions,
-  MIN_RETENTION_DAYS,
-  type WormObjectInfo,
 } from "./types.ts";
+import { MIN_RETENTION_DAYS, type WormObjectInfo } from "./worm-types.ts";
 import { assertRetentionDays, evidenceKey, retainUntil } from "./worm.ts";
 
 interface IndexRow {
@@ -116,6 +115,26 @@ export function createEvidenceService(options: EvidenceServiceOptions): Evidence
     return entry;
   };
 
+  /**
+   * Writes the envelope once and reads it back; when a previous attempt wrote the object and stopped
+   * before indexing it (WORM_CONFLICT), verifies and adopts that copy instead.
+   */
+  const putOrAdopt = async (run: Run, bytes: Uint8Array, sha256: string, createdAt: Date, log: Logger) => {
+    const key = evidenceKey(run);
+    try {
+      const info = await store.put(key, bytes, { retainUntil: retainUntil(createdAt, retentionDays), sha256 });
+      return { info, stored: await verifyStored(run, key, sha256) };
+    } catch (error) {
+      if (!isSementeError(error) || error.code !== "WORM_CONFLICT") throw error;
+      // A previous attempt wrote the object and stopped before indexing it: adopt that copy.
+      const head = await store.head(key);
+      if (head === null) throw error;
+      const stored = await verifyStored(run, key, head.sha256);
+      log.warn({ key }, "evidence already in WORM storage: verified and indexed the existing copy");
+      return { info: head, stored };
+    }
+  };
+
   return {
     find: (runId) => findEvidence(sql, runId),
     async produce(runId) {
@@ -141,21 +160,7 @@ export function createEvidenceService(options: EvidenceServiceOptions): Evidence
       const envelope = await signEnvelope(keys, scopeOf(run), payload, EVIDENCE_PAYLOAD_TYPE);
       const bytes = encoder.encode(canonicalJson(envelope));
       const sha256 = sha256Hex(bytes);
-      const key = evidenceKey(run);
-      let info: WormObjectInfo;
-      let stored: Awaited<ReturnType<typeof verifyStored>>;
-      try {
-        info = await store.put(key, bytes, { retainUntil: retainUntil(createdAt, retentionDays), sha256 });
-        stored = await verifyStored(run, key, sha256);
-      } catch (error) {
-        if (!isSementeError(error) || error.code !== "WORM_CONFLICT") throw error;
-        // A previous attempt wrote the object and stopped before indexing it: adopt that copy.
-        const head = await store.head(key);
-        if (head === null) throw error;
-        info = head;
-        stored = await verifyStored(run, key, head.sha256);
-        log.warn({ key }, "evidence already in WORM storage: verified and indexed the existing copy");
-      }
+      const { info, stored } = await putOrAdopt(run, bytes, sha256, createdAt, log);
       const entry = await index(run, info, stored);
       await appendAudit(sql, {
         actor: "evidence",

@@ -9,7 +9,8 @@ import { readCheckpoints } from "./facts.ts";
 import { parseEnvelope, sha256Hex, verifyEnvelope } from "./dsse.ts";
 import { emptiedDigest } from "./purge.ts";
 import { assertEvidenceReport } from "./schema.ts";
-import type { EvidenceIndexEntry, EvidenceReport } from "./types.ts";
+import type { EvidenceReport } from "./report-types.ts";
+import type { EvidenceIndexEntry } from "./types.ts";
 
 /** Options of {@link verifyEvidence}. */
 export interface VerifyEvidenceOptions {
@@ -64,13 +65,7 @@ export async function verifyEvidence(options: VerifyEvidenceOptions): Promise<Ev
   const envelope = parseEnvelope(options.bytes);
   const verified = verifyEnvelope(envelope, options.publicKey);
   const text = new TextDecoder().decode(verified.payload);
-  let report: unknown;
-  try {
-    report = JSON.parse(text);
-  } catch {
-    // A signed payload that is not JSON cannot come from us; the parser's message would quote it.
-    throw fail("the signed payload is not JSON", "/payload");
-  }
+  const report = parseSignedJson(text);
   if (canonicalJson(report) !== text) throw fail("the signed payload is not in RFC 8785 canonical form", "/payload");
   assertEvidenceReport(report, "EVIDENCE_INVALID");
   if (options.index !== undefined && options.index.payloadSha256 !== "") {
@@ -78,25 +73,43 @@ export async function verifyEvidence(options: VerifyEvidenceOptions): Promise<Ev
       throw fail("hash mismatch: the report's sha256 differs from the indexed payload hash", "/payload");
     }
   }
-  let recomputedDigest: string | null = null;
-  if (options.sql !== undefined) {
-    const run = await requireRun(options.sql, report.run.id);
-    const checkpoints = await readCheckpoints(options.sql, { id: report.run.id, tenantId: report.run.tenant });
-    // A purge's data is the emptied tenant: the digest of no data once the database closed the phase.
-    recomputedDigest = run.operation === "purge" ? emptiedDigest(run.purgedAt) : recomputeDatasetDigest(checkpoints);
-    if (recomputedDigest !== report.dataset.digest) {
-      throw fail(
-        `dataset digest mismatch: the report says ${report.dataset.digest ?? "none"}, the database's ${checkpoints.length} checkpoint(s) give ${recomputedDigest ?? "none"}`,
-        "/dataset/digest",
-      );
-    }
-    if (run.state === "completed" && `sha256:${run.datasetDigest}` !== recomputedDigest) {
-      throw fail(
-        `dataset digest mismatch: the run recorded sha256:${run.datasetDigest ?? "none"}, its checkpoints give ${recomputedDigest ?? "none"}`,
-        "/dataset/recorded_digest",
-      );
-    }
-    await assertDrillRecorded(options.sql, run, report, checkpoints);
-  }
+  const recomputedDigest = options.sql === undefined ? null : await verifyDataset(options.sql, report);
   return { report, sha256, payloadSha256: verified.payloadSha256, keyId: verified.keyId, recomputedDigest };
+}
+
+/** The signed payload parsed as JSON. */
+function parseSignedJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A signed payload that is not JSON cannot come from us; the parser's message would quote it.
+    throw fail("the signed payload is not JSON", "/payload");
+  }
+}
+
+/**
+ * The dataset digest recomputed from the database's checkpoints (for a purge, of the emptied
+ * tenant), checked against the report's and, for a completed run, the run's recorded digest; and
+ * a drill's report against the drill recorded.
+ */
+async function verifyDataset(sql: Sql, report: EvidenceReport): Promise<string | null> {
+  const run = await requireRun(sql, report.run.id);
+  const checkpoints = await readCheckpoints(sql, { id: report.run.id, tenantId: report.run.tenant });
+  // A purge's data is the emptied tenant: the digest of no data once the database closed the phase.
+  const recomputedDigest =
+    run.operation === "purge" ? emptiedDigest(run.purgedAt) : recomputeDatasetDigest(checkpoints);
+  if (recomputedDigest !== report.dataset.digest) {
+    throw fail(
+      `dataset digest mismatch: the report says ${report.dataset.digest ?? "none"}, the database's ${checkpoints.length} checkpoint(s) give ${recomputedDigest ?? "none"}`,
+      "/dataset/digest",
+    );
+  }
+  if (run.state === "completed" && `sha256:${run.datasetDigest}` !== recomputedDigest) {
+    throw fail(
+      `dataset digest mismatch: the run recorded sha256:${run.datasetDigest ?? "none"}, its checkpoints give ${recomputedDigest ?? "none"}`,
+      "/dataset/recorded_digest",
+    );
+  }
+  await assertDrillRecorded(sql, run, report, checkpoints);
+  return recomputedDigest;
 }

@@ -6,7 +6,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { SementeError } from "@semente/core/errors";
-import { MIN_RETENTION_DAYS } from "./types.ts";
+import { MIN_RETENTION_DAYS } from "./worm-types.ts";
 
 /** Options of {@link bootstrapWormBucket}. */
 export interface BootstrapWormBucketOptions {

@@ -1,7 +1,7 @@
 import { int, oneOf, str } from "../config/index.ts";
 import { SementeError } from "@semente/core/errors";
 import { Environment } from "@semente/core/manifest";
-import { MIN_RETENTION_DAYS, type WormStore } from "./types.ts";
+import { MIN_RETENTION_DAYS, type WormStore } from "./worm-types.ts";
 import { createFsWormStore } from "./worm-fs.ts";
 import { createS3WormStore } from "./worm-s3.ts";
 

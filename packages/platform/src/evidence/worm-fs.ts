@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SementeError } from "@semente/core/errors";
 import { sha256Hex } from "./dsse.ts";
-import type { WormObjectInfo, WormPutOptions, WormStore } from "./types.ts";
+import type { WormObjectInfo, WormPutOptions, WormStore } from "./worm-types.ts";
 import { assertRemovable, assertRetentionFloor, assertWormKey } from "./worm.ts";
 
 /** Options of {@link createFsWormStore}. */

@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { SementeError } from "@semente/core/errors";
 import { sha256Hex } from "./dsse.ts";
-import type { WormObjectInfo, WormStore } from "./types.ts";
+import type { WormObjectInfo, WormStore } from "./worm-types.ts";
 import { assertRemovable, assertRetentionFloor, assertWormKey } from "./worm.ts";
 
 /** Options of {@link createS3WormStore}. */

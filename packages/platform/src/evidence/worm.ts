@@ -1,5 +1,5 @@
 import { isSementeError, SementeError } from "@semente/core/errors";
-import { MIN_RETENTION_DAYS, type WormObjectInfo, type WormStore } from "./types.ts";
+import { MIN_RETENTION_DAYS, type WormObjectInfo, type WormStore } from "./worm-types.ts";
 
 const DAY_MS = 86_400_000;
 

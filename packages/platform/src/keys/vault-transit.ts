@@ -96,29 +96,7 @@ export function createVaultTransitKeyProvider(options: VaultTransitKeyProviderOp
     try {
       return await fn();
     } catch (e) {
-      const err = e as {
-        response?: { statusCode?: number; body?: { errors?: unknown[] } };
-        code?: string;
-        message?: string;
-      };
-      const status = err.response?.statusCode;
-      if (status !== undefined) {
-        const first = err.response?.body?.errors?.[0];
-        const detail = typeof first === "string" && first !== "" ? `: ${scrub(first)}` : "";
-        throw new SementeError("KEY_PROVIDER_UNAVAILABLE", `Vault ${operation} failed with HTTP ${status}${detail}`, {
-          retryable: status >= 500 || status === 429,
-          extensions: { operation, vaultStatus: status },
-        });
-      }
-      const code = typeof err.code === "string" ? err.code : "UNKNOWN";
-      throw new SementeError(
-        "KEY_PROVIDER_UNAVAILABLE",
-        `Vault ${operation} failed: ${NETWORK_CODES.has(code) ? code : "unreachable"}`,
-        {
-          retryable: true,
-          extensions: { operation, networkCode: code },
-        },
-      );
+      throw vaultFailure(operation, e as VaultClientError, scrub);
     }
   };
 
@@ -204,4 +182,33 @@ export function createVaultTransitKeyProvider(options: VaultTransitKeyProviderOp
       return { transform };
     },
   };
+}
+
+/** What node-vault rejects with (its request config, token header included, is not read). */
+interface VaultClientError {
+  response?: { statusCode?: number; body?: { errors?: unknown[] } };
+  code?: string;
+  message?: string;
+}
+
+/** A Vault call's failure as KEY_PROVIDER_UNAVAILABLE: the HTTP status and Vault's first error, or the network code. */
+function vaultFailure(operation: string, err: VaultClientError, scrub: (text: string) => string): SementeError {
+  const status = err.response?.statusCode;
+  if (status !== undefined) {
+    const first = err.response?.body?.errors?.[0];
+    const detail = typeof first === "string" && first !== "" ? `: ${scrub(first)}` : "";
+    return new SementeError("KEY_PROVIDER_UNAVAILABLE", `Vault ${operation} failed with HTTP ${status}${detail}`, {
+      retryable: status >= 500 || status === 429,
+      extensions: { operation, vaultStatus: status },
+    });
+  }
+  const code = typeof err.code === "string" ? err.code : "UNKNOWN";
+  return new SementeError(
+    "KEY_PROVIDER_UNAVAILABLE",
+    `Vault ${operation} failed: ${NETWORK_CODES.has(code) ? code : "unreachable"}`,
+    {
+      retryable: true,
+      extensions: { operation, networkCode: code },
+    },
+  );
 }

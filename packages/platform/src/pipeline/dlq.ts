@@ -224,20 +224,25 @@ export function createDlqEnricher(options: DlqEnricherOptions): DlqEnricher {
     return record;
   }
 
+  /** Handles every message of one fetch; one that fails is redelivered a second later. */
+  async function handleEach(batch: AsyncIterable<JsMsg>): Promise<void> {
+    for await (const msg of batch) {
+      try {
+        await handle(msg);
+      } catch (error) {
+        onError(error);
+        msg.nak(1_000);
+      }
+    }
+  }
+
   async function run(): Promise<void> {
     const consumer = await js.consumers.get(names.dlq, names.dlqEnricher);
     while (running) {
       try {
         const batch = await consumer.fetch({ max_messages: 16, expires: options.expiresMs ?? 2_000 });
         iterator = batch;
-        for await (const msg of batch) {
-          try {
-            await handle(msg);
-          } catch (error) {
-            onError(error);
-            msg.nak(1_000);
-          }
-        }
+        await handleEach(batch);
       } catch (error) {
         onError(error);
         if (running) await Bun.sleep(500);

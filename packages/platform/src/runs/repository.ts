@@ -170,16 +170,8 @@ export async function listRuns(sql: Sql, options: ListRunsOptions): Promise<RunP
  */
 export function transitionRun(sql: Sql, id: string, options: TransitionOptions): Promise<Run> {
   return inTransaction(sql, async (tx) => {
-    const rows = await tx.unsafe<RunRow[]>(`SELECT ${COLUMNS} FROM seed.runs WHERE id = $1 FOR UPDATE`, [id]);
-    if (rows[0] === undefined) throw new SementeError("NOT_FOUND", `Run ${id} not found`);
-    const current = toRun(rows[0]);
-    if (options.expectedVersion !== undefined && options.expectedVersion !== current.etagVersion) {
-      throw new SementeError("PRECONDITION_FAILED", "The run changed since the representation you hold", {
-        extensions: { current_etag: `"${current.id}-${current.etagVersion}"` },
-      });
-    }
+    const current = await lockRun(tx, id, options.expectedVersion);
     assertTransition(current.state, options.to);
-    const patch = options.patch ?? {};
     const updated = await tx.unsafe<RunRow[]>(
       `UPDATE seed.runs SET
          state = $2,
@@ -195,18 +187,7 @@ export function transitionRun(sql: Sql, id: string, options: TransitionOptions):
          queued_until = CASE WHEN $9 THEN $10::timestamptz ELSE queued_until END
        WHERE id = $1
        RETURNING ${COLUMNS}`,
-      [
-        id,
-        options.to,
-        options.reason ?? null,
-        isTerminalState(options.to),
-        patch.rowsPlanned ?? null,
-        patch.rowsWritten ?? null,
-        patch.datasetDigest ?? null,
-        patch.traceId ?? null,
-        patch.queuedUntil !== undefined,
-        patch.queuedUntil ?? null,
-      ] as never[],
+      transitionParams(id, options),
     );
     const run = toRun(updated[0]!);
     const failed = options.to === "failed" || options.to === "expired" || options.to === "aborted";
@@ -222,6 +203,36 @@ export function transitionRun(sql: Sql, id: string, options: TransitionOptions):
     });
     return run;
   });
+}
+
+/** The run, locked for the transaction; PRECONDITION_FAILED when it is not at `expectedVersion`. */
+async function lockRun(tx: Sql, id: string, expectedVersion: number | undefined): Promise<Run> {
+  const rows = await tx.unsafe<RunRow[]>(`SELECT ${COLUMNS} FROM seed.runs WHERE id = $1 FOR UPDATE`, [id]);
+  if (rows[0] === undefined) throw new SementeError("NOT_FOUND", `Run ${id} not found`);
+  const current = toRun(rows[0]);
+  if (expectedVersion !== undefined && expectedVersion !== current.etagVersion) {
+    throw new SementeError("PRECONDITION_FAILED", "The run changed since the representation you hold", {
+      extensions: { current_etag: `"${current.id}-${current.etagVersion}"` },
+    });
+  }
+  return current;
+}
+
+/** $1…$10 of the transition's UPDATE. */
+function transitionParams(id: string, options: TransitionOptions): never[] {
+  const patch = options.patch ?? {};
+  return [
+    id,
+    options.to,
+    options.reason ?? null,
+    isTerminalState(options.to),
+    patch.rowsPlanned ?? null,
+    patch.rowsWritten ?? null,
+    patch.datasetDigest ?? null,
+    patch.traceId ?? null,
+    patch.queuedUntil !== undefined,
+    patch.queuedUntil ?? null,
+  ] as never[];
 }
 
 /**

@@ -37,47 +37,66 @@ function oneLine(value: string): string {
  */
 export async function* decodeSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage & { id: string }> {
   const decoder = new TextDecoder();
+  const state: DecodeState = { lastId: "", data: [] };
   let buffer = "";
-  let lastId = "";
-  let event: string | undefined;
-  let data: string[] = [];
-  let retry: number | undefined;
   const reader = body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      for (;;) {
-        const m = /\r\n|\r|\n/.exec(buffer);
-        // A lone trailing \r may be the first half of \r\n: wait for more input unless the body ended.
-        if (m === null || (m[0] === "\r" && m.index === buffer.length - 1 && !done)) break;
-        const line = buffer.slice(0, m.index);
-        buffer = buffer.slice(m.index + m[0].length);
-        if (line === "") {
-          if (data.length > 0) {
-            const message: SseMessage & { id: string } = { data: data.join("\n"), id: lastId };
-            if (event !== undefined) message.event = event;
-            if (retry !== undefined) message.retry = retry;
-            yield message;
-          }
-          event = undefined;
-          data = [];
-          retry = undefined;
-          continue;
-        }
-        if (line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const field = colon === -1 ? line : line.slice(0, colon);
-        let value = colon === -1 ? "" : line.slice(colon + 1);
-        if (value.startsWith(" ")) value = value.slice(1);
-        if (field === "event") event = value;
-        else if (field === "data") data.push(value);
-        else if (field === "id" && !value.includes("\0")) lastId = value;
-        else if (field === "retry" && /^\d+$/.test(value)) retry = Number(value);
+      for (let next = nextLine(buffer, done); next !== undefined; next = nextLine(buffer, done)) {
+        buffer = next.rest;
+        const message = applyLine(state, next.line);
+        if (message !== undefined) yield message;
       }
       if (done) return;
     }
   } finally {
     reader.releaseLock();
   }
+}
+
+/** The message being read, and the last event id in force. */
+interface DecodeState {
+  lastId: string;
+  event?: string | undefined;
+  data: string[];
+  retry?: number | undefined;
+}
+
+/** The first complete line of `buffer` and what follows it; undefined until a line is complete. */
+function nextLine(buffer: string, done: boolean): { line: string; rest: string } | undefined {
+  const m = /\r\n|\r|\n/.exec(buffer);
+  // A lone trailing \r may be the first half of \r\n: wait for more input unless the body ended.
+  if (m === null || (m[0] === "\r" && m.index === buffer.length - 1 && !done)) return undefined;
+  return { line: buffer.slice(0, m.index), rest: buffer.slice(m.index + m[0].length) };
+}
+
+/** Applies one line; returns the message a blank line completes, when it carries data. */
+function applyLine(state: DecodeState, line: string): (SseMessage & { id: string }) | undefined {
+  if (line === "") return dispatch(state);
+  if (line.startsWith(":")) return undefined;
+  const colon = line.indexOf(":");
+  const field = colon === -1 ? line : line.slice(0, colon);
+  let value = colon === -1 ? "" : line.slice(colon + 1);
+  if (value.startsWith(" ")) value = value.slice(1);
+  if (field === "event") state.event = value;
+  else if (field === "data") state.data.push(value);
+  else if (field === "id" && !value.includes("\0")) state.lastId = value;
+  else if (field === "retry" && /^\d+$/.test(value)) state.retry = Number(value);
+  return undefined;
+}
+
+/** The message read so far (none without data), and a fresh one begun. */
+function dispatch(state: DecodeState): (SseMessage & { id: string }) | undefined {
+  let message: (SseMessage & { id: string }) | undefined;
+  if (state.data.length > 0) {
+    message = { data: state.data.join("\n"), id: state.lastId };
+    if (state.event !== undefined) message.event = state.event;
+    if (state.retry !== undefined) message.retry = state.retry;
+  }
+  state.event = undefined;
+  state.data = [];
+  state.retry = undefined;
+  return message;
 }

@@ -173,42 +173,14 @@ export function diffRunSnapshots(
   next: RunSnapshot,
   options: { evidenceGiveUp?: boolean } = {},
 ): RunStreamEvent[] {
-  const events: RunStreamEvent[] = [];
   const full = prev !== null && "run" in prev ? prev : null;
   const cursor = prev === null ? null : full === null ? (prev as StreamCursor) : null;
   const prevVersion = full?.version ?? cursor?.version ?? 0;
-  const before = new Map((full?.entities ?? []).map((e) => [e.entity, e]));
-  for (const e of next.entities) {
-    const old = before.get(e.entity);
-    if (
-      old === undefined ||
-      old.rows_written !== e.rows_written ||
-      old.batches_committed !== e.batches_committed ||
-      old.batches_dead_lettered !== e.batches_dead_lettered ||
-      old.rows_planned !== e.rows_planned
-    ) {
-      events.push({ event: "progress", data: e });
-    }
-  }
-  const running = !isTerminalState(next.run.state);
-  const rate = next.recentRows / next.windowSeconds;
-  const prevRate = full === null ? null : full.recentRows / full.windowSeconds;
-  if (next.entities.length > 0 && (running || prevRate !== null) && rate !== prevRate) {
-    events.push({
-      event: "throughput",
-      data: {
-        rows_per_second: Math.round(rate * 10) / 10,
-        window_seconds: next.windowSeconds,
-        rows_written: rowsWritten(next),
-      },
-    });
-  }
-  const seenDlq = new Set((full?.dlq ?? []).map((d) => `${d.entity}:${d.batch_index}`));
-  const resendDlq = full === null && (cursor === null || cursor.dlq !== next.dlq.length);
-  for (const d of next.dlq) {
-    if (resendDlq || (full !== null && !seenDlq.has(`${d.entity}:${d.batch_index}`)))
-      events.push({ event: "dlq", data: d });
-  }
+  const events: RunStreamEvent[] = [
+    ...progressEvents(full, next),
+    ...throughputEvents(full, next),
+    ...dlqEvents(full, cursor, next),
+  ];
   // After the progress it ends with: a client may stop at a terminal state and miss nothing.
   if (next.version > prevVersion || prev === null) {
     events.push({ event: "state", data: { version: next.version, run: next.run } });
@@ -224,4 +196,51 @@ export function diffRunSnapshots(
     events.push({ event: "end", data: { state: next.run.state, evidence: next.evidence !== null } });
   }
   return events;
+}
+
+/** A `progress` event per entity whose counts changed since `full` (every entity without it). */
+function progressEvents(full: RunSnapshot | null, next: RunSnapshot): RunStreamEvent[] {
+  const before = new Map((full?.entities ?? []).map((e) => [e.entity, e]));
+  return next.entities
+    .filter((e) => {
+      const old = before.get(e.entity);
+      return (
+        old === undefined ||
+        old.rows_written !== e.rows_written ||
+        old.batches_committed !== e.batches_committed ||
+        old.batches_dead_lettered !== e.batches_dead_lettered ||
+        old.rows_planned !== e.rows_planned
+      );
+    })
+    .map((e) => ({ event: "progress", data: e }));
+}
+
+/** A `throughput` event when the rate changed (while running, or once more after a run this connection saw). */
+function throughputEvents(full: RunSnapshot | null, next: RunSnapshot): RunStreamEvent[] {
+  const running = !isTerminalState(next.run.state);
+  const rate = next.recentRows / next.windowSeconds;
+  const prevRate = full === null ? null : full.recentRows / full.windowSeconds;
+  if (next.entities.length === 0 || !(running || prevRate !== null) || rate === prevRate) return [];
+  return [
+    {
+      event: "throughput",
+      data: {
+        rows_per_second: Math.round(rate * 10) / 10,
+        window_seconds: next.windowSeconds,
+        rows_written: rowsWritten(next),
+      },
+    },
+  ];
+}
+
+/**
+ * `dlq` events: the batches dead-lettered since `full`, or all of them for a new connection whose
+ * cursor (if any) counted a different number.
+ */
+function dlqEvents(full: RunSnapshot | null, cursor: StreamCursor | null, next: RunSnapshot): RunStreamEvent[] {
+  const seenDlq = new Set((full?.dlq ?? []).map((d) => `${d.entity}:${d.batch_index}`));
+  const resendDlq = full === null && (cursor === null || cursor.dlq !== next.dlq.length);
+  return next.dlq
+    .filter((d) => resendDlq || (full !== null && !seenDlq.has(`${d.entity}:${d.batch_index}`)))
+    .map((d) => ({ event: "dlq", data: d }));
 }

@@ -2,9 +2,10 @@ import { type Sql, type TransactionSql, withTenant } from "../db/index.ts";
 import { Isolation } from "../db/types.ts";
 import { fieldId, fmix } from "@semente/core/determinism";
 import { type Batch, ENTITY_TABLES, type GenerationContext, generateBatch } from "@semente/core/factories";
-import type { ColumnDef, PgType } from "@semente/core/factories";
+import type { ColumnDef } from "@semente/core/factories";
 import type { Entity, Manifest } from "@semente/core/manifest";
 import { PLAN_ENTITY_ORDER, type PlannedBatch, planBatches } from "@semente/core/pipeline";
+import { expectedText, sameValue, selectExpr } from "./values.ts";
 
 /** What kind of difference a row shows. */
 export type RowDifferenceKind = "missing" | "extra" | "value";
@@ -71,56 +72,6 @@ export interface VerifyRowsOptions {
   onBatch?: (planned: PlannedBatch, batch: Batch) => void;
 }
 
-const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/** The SQL text a column is read as: the same text the factories generate for it. */
-function selectExpr(col: ColumnDef): string {
-  const name = `"${col.name}"`;
-  switch (col.type) {
-    case "timestamptz":
-      return `to_char(${name} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-    case "date":
-      return `to_char(${name}, 'YYYY-MM-DD')`;
-    default:
-      return `${name}::text`;
-  }
-}
-
-/** Text of a generated value as {@link selectExpr} renders the stored one. */
-function expectedText(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "string") return value;
-  if (typeof value === "boolean") return value ? "true" : "false";
-  return String(value);
-}
-
-function normalizeNumeric(text: string): string {
-  const m = /^(-?)0*(\d*?)(?:\.(\d*?)0*)?$/.exec(text.trim());
-  if (m === null) return text;
-  const int = m[2] === "" ? "0" : (m[2] as string);
-  const frac = m[3] ?? "";
-  const body = frac === "" ? int : `${int}.${frac}`;
-  return body === "0" ? "0" : `${m[1]}${body}`;
-}
-
-/** Equality of an expected and a stored text, with the type's own equivalences (numeric scale, bpchar padding). */
-function sameValue(type: PgType, expected: string | null, stored: string | null): boolean {
-  if (expected === stored) return true;
-  if (expected === null || stored === null) return false;
-  switch (type) {
-    case "numeric":
-      return normalizeNumeric(expected) === normalizeNumeric(stored);
-    case "bpchar":
-      return expected.trimEnd() === stored.trimEnd();
-    case "uuid":
-      return expected.toLowerCase() === stored.toLowerCase();
-    case "timestamptz":
-      return !ISO_MS.test(expected) && Date.parse(expected) === Date.parse(stored);
-    default:
-      return false;
-  }
-}
-
 /** True when `ordinal` of `entity` belongs to the deterministic sample of `fraction`. */
 export function inSample(entity: string, ordinal: number, fraction: number): boolean {
   const h = fmix((Math.imul(ordinal, 0x9e3779b1) ^ fieldId(entity)) >>> 0);
@@ -170,79 +121,29 @@ export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerific
     const { table, columns } = ENTITY_TABLES[entity];
     const idIndex = columns.findIndex((c) => c.name === "id");
     const idType = (columns[idIndex] as ColumnDef).type;
-    const select = `SELECT ${columns.map(selectExpr).join(", ")} FROM ${table} WHERE id = ANY($1::${idType}[])`;
     const batches = plan.batches.filter((b) => b.entity === entity);
     const expected = batches.reduce((n, b) => n + b.to - b.from, 0);
-    const idHashes = new Uint32Array(expected);
-    let found = 0;
-    let compared = 0;
+    const check: EntityCheck = {
+      tx,
+      entity,
+      table,
+      columns,
+      idIndex,
+      idType,
+      select: `SELECT ${columns.map(selectExpr).join(", ")} FROM ${table} WHERE id = ANY($1::${idType}[])`,
+      fraction,
+      idHashes: new Uint32Array(expected),
+      note,
+    };
     const before = differenceCount;
-    const fetchRows = (ids: string[]) =>
-      ids.length === 0 ? Promise.resolve([] as unknown[][]) : tx.unsafe(select, [ids] as never[]).values();
-
-    let generated = batches.length > 0 ? generateBatch(ctx, entity, batches[0]?.from ?? 0, batches[0]?.to ?? 0) : null;
-    for (let k = 0; k < batches.length; k++) {
-      const batch = batches[k] as (typeof batches)[number];
-      options.onBatch?.(batch, generated as NonNullable<typeof generated>);
-      const rows = (generated as NonNullable<typeof generated>).rows;
-      const picked: number[] = [];
-      for (let i = 0; i < rows.length; i++) {
-        const id = String((rows[i] as unknown[])[idIndex]);
-        idHashes[batch.from + i] = idHash(id);
-        if (fraction === null || inSample(entity, batch.from + i, fraction)) picked.push(i);
-      }
-      const ids = picked.map((i) => String((rows[i] as unknown[])[idIndex]));
-      const pending = Promise.all(
-        Array.from({ length: Math.ceil(ids.length / READ_CHUNK) }, (_, c) =>
-          fetchRows(ids.slice(c * READ_CHUNK, (c + 1) * READ_CHUNK)),
-        ),
-      );
-      // Generate the next batch while PostgreSQL answers this one.
-      const next = batches[k + 1];
-      generated = next === undefined ? null : generateBatch(ctx, entity, next.from, next.to);
-      const stored = new Map<string, unknown[]>();
-      for (const part of await pending) for (const row of part) stored.set(String(row[idIndex]).toLowerCase(), row);
-      found += stored.size;
-      for (const i of picked) {
-        const row = rows[i] as unknown[];
-        const ordinal = batch.from + i;
-        const id = String(row[idIndex]);
-        const uuid = idType === "uuid" ? id : null;
-        const got = stored.get(id.toLowerCase());
-        compared++;
-        if (got === undefined) {
-          note({ entity, kind: "missing", ordinal, id: uuid, column: null });
-          continue;
-        }
-        for (let c = 0; c < columns.length; c++) {
-          const col = columns[c] as ColumnDef;
-          if (!sameValue(col.type, expectedText(row[c]), got[c] as string | null)) {
-            note({ entity, kind: "value", ordinal, id: uuid, column: col.name });
-          }
-        }
-      }
-    }
+    const { found, compared } = await compareBatches(check, ctx, batches, options.onBatch);
     const [countRow] = await tx.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM ${table}`);
     const present = Number(countRow?.n ?? 0);
     // Rows present but not matched: with a full comparison every expected row was looked up; with a
     // sample, the unsampled expected rows are assumed present (counts still reveal any excess).
     const matchedOrAssumed = fraction === null ? found : found + (expected - compared);
     const extras = present - matchedOrAssumed;
-    if (extras > 0) {
-      idHashes.sort();
-      let named = 0;
-      const cursor = tx.unsafe(`SELECT id::text FROM ${table}`).values().cursor(READ_CHUNK);
-      for await (const chunk of cursor) {
-        for (const [id] of chunk as unknown as [string][]) {
-          if (!sortedContains(idHashes, idHash(id))) {
-            note({ entity, kind: "extra", ordinal: null, id: idType === "uuid" ? id : null, column: null });
-            named++;
-          }
-        }
-      }
-      // Rows whose id collides with an expected one's hash are still counted.
-      for (; named < extras; named++) note({ entity, kind: "extra", ordinal: null, id: null, column: null });
-    }
+    if (extras > 0) await noteExtras(check, extras);
     return { entity, expected, present, compared, differences: differenceCount - before };
   };
 
@@ -264,6 +165,117 @@ export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerific
     differenceCount,
     differences,
   };
+}
+
+/** One entity's comparison: where its rows are, how they are read, and where differences go. */
+interface EntityCheck {
+  tx: TransactionSql;
+  entity: Entity;
+  table: string;
+  columns: readonly ColumnDef[];
+  idIndex: number;
+  idType: string;
+  /** Reads the stored rows of a list of ids, every column as {@link selectExpr} renders it. */
+  select: string;
+  fraction: number | null;
+  /** The hash of every expected id, by ordinal (to name extra rows). */
+  idHashes: Uint32Array;
+  note: (d: RowDifference) => void;
+}
+
+/**
+ * Generates each batch (the next one while PostgreSQL reads the current one's rows) and compares
+ * its picked rows; returns how many stored rows were found and how many rows compared.
+ */
+async function compareBatches(
+  check: EntityCheck,
+  ctx: GenerationContext,
+  batches: PlannedBatch[],
+  onBatch: VerifyRowsOptions["onBatch"],
+): Promise<{ found: number; compared: number }> {
+  let found = 0;
+  let compared = 0;
+  const { entity, idIndex } = check;
+  let generated = batches.length > 0 ? generateBatch(ctx, entity, batches[0]?.from ?? 0, batches[0]?.to ?? 0) : null;
+  for (let k = 0; k < batches.length; k++) {
+    const batch = batches[k] as PlannedBatch;
+    onBatch?.(batch, generated as NonNullable<typeof generated>);
+    const rows = (generated as NonNullable<typeof generated>).rows as unknown[][];
+    const picked = pickRows(check, batch.from, rows);
+    const pending = readStored(
+      check,
+      picked.map((i) => String((rows[i] as unknown[])[idIndex])),
+    );
+    // Generate the next batch while PostgreSQL answers this one.
+    const next = batches[k + 1];
+    generated = next === undefined ? null : generateBatch(ctx, entity, next.from, next.to);
+    const stored = await pending;
+    found += stored.size;
+    compared += picked.length;
+    for (const i of picked) compareRow(check, batch.from + i, rows[i] as unknown[], stored);
+  }
+  return { found, compared };
+}
+
+/** Records the id hash of every generated row of a batch; returns the indexes of the rows to compare. */
+function pickRows(check: EntityCheck, from: number, rows: unknown[][]): number[] {
+  const picked: number[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const id = String((rows[i] as unknown[])[check.idIndex]);
+    check.idHashes[from + i] = idHash(id);
+    if (check.fraction === null || inSample(check.entity, from + i, check.fraction)) picked.push(i);
+  }
+  return picked;
+}
+
+/** The stored rows of `ids`, by lower-case id; the reads start before this returns. */
+async function readStored(check: EntityCheck, ids: string[]): Promise<Map<string, unknown[]>> {
+  const fetchRows = (part: string[]) =>
+    part.length === 0 ? Promise.resolve([] as unknown[][]) : check.tx.unsafe(check.select, [part] as never[]).values();
+  const parts = await Promise.all(
+    Array.from({ length: Math.ceil(ids.length / READ_CHUNK) }, (_, c) =>
+      fetchRows(ids.slice(c * READ_CHUNK, (c + 1) * READ_CHUNK)),
+    ),
+  );
+  const stored = new Map<string, unknown[]>();
+  for (const part of parts) for (const row of part) stored.set(String(row[check.idIndex]).toLowerCase(), row);
+  return stored;
+}
+
+/** Notes the row missing, or each column whose stored value differs from the generated one. */
+function compareRow(check: EntityCheck, ordinal: number, row: unknown[], stored: Map<string, unknown[]>): void {
+  const { entity, columns, note } = check;
+  const id = String(row[check.idIndex]);
+  const uuid = check.idType === "uuid" ? id : null;
+  const got = stored.get(id.toLowerCase());
+  if (got === undefined) {
+    note({ entity, kind: "missing", ordinal, id: uuid, column: null });
+    return;
+  }
+  for (let c = 0; c < columns.length; c++) {
+    const col = columns[c] as ColumnDef;
+    if (!sameValue(col.type, expectedText(row[c]), got[c] as string | null)) {
+      note({ entity, kind: "value", ordinal, id: uuid, column: col.name });
+    }
+  }
+}
+
+/** Notes `extras` rows not in the manifest, naming those whose id hash is not an expected one's. */
+async function noteExtras(check: EntityCheck, extras: number): Promise<void> {
+  const { entity, note } = check;
+  check.idHashes.sort();
+  let named = 0;
+  const cursor = check.tx.unsafe(`SELECT id::text FROM ${check.table}`).values().cursor(READ_CHUNK);
+  for await (const chunk of cursor) {
+    for (const [id] of chunk as unknown as [string][]) {
+      if (!sortedContains(check.idHashes, idHash(id))) {
+        note({ entity, kind: "extra", ordinal: null, id: check.idType === "uuid" ? id : null, column: null });
+        named++;
+      }
+    }
+  }
+  // Rows whose id collides with an expected one's hash are still counted.
+  for (; named < extras; named++) note({ entity, kind: "extra", ordinal: null, id: null, column: null });
 }
 
 /** One line per difference: `entity ordinal N [id] column C: kind` — never a value. */

@@ -1,138 +1,36 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isSementeError } from "@semente/core/errors";
+import { computeCost, type Entity, estimateCost, rowsCost } from "@semente/core/manifest";
 import {
-  assertEvidenceReport,
-  buildReport,
   createEvidenceService,
   createFsWormStore,
-  type EvidenceReport,
   evidenceKey,
   parseEnvelope,
   verifyEvidence,
 } from "../../src/evidence/index.ts";
-import { computeCost, type Entity, estimateCost, rowsCost } from "@semente/core/manifest";
-import { loadCostModel } from "../../src/config/index.ts";
-import { createTestDatabase, type TestDatabase } from "../harness.ts";
-import { devKeys, devManifest, insertEndedRun, quietLog } from "./utils.ts";
+import { createTestDatabase } from "../harness.ts";
+import { useEvidenceFixture } from "./service-fixture.ts";
+import { devManifest, failure, insertEndedRun, quietLog } from "./utils.ts";
 
-let db: TestDatabase;
-const dir = mkdtempSync(join(tmpdir(), "semente-evidence-svc-"));
-const keys = devKeys();
-const costModel = loadCostModel();
-const scope = { environment: "dev", tenant: "banco-alfa" };
-
-beforeAll(async () => {
-  db = await createTestDatabase("evidence_svc");
-});
-afterAll(async () => {
-  await db.drop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const service = (sub: string) =>
-  createEvidenceService({
-    sql: db.appSql,
-    store: createFsWormStore({ dir: join(dir, sub) }),
-    keys,
-    log: quietLog(),
-    costModel,
-  });
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSementeError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  return { code: "resolved", message: "" };
-}
+const fx = useEvidenceFixture("evidence_svc", "semente-evidence-svc-");
+const { dir, keys, costModel, scope, service } = fx;
 
 describe("evidence service", () => {
-  test("build - the report of a completed run has counts, digests, cost and a checklist, and matches the schema", async () => {
-    const { runId, digest, checkpoints } = await insertEndedRun(db.adminSql);
-    const report: EvidenceReport = await buildReport({ sql: db.appSql, runId, costModel });
-    assertEvidenceReport(report);
-    expect(report.labels).toEqual({ tenant: "banco-alfa", environment: "dev", run_id: runId });
-    expect(report.dataset).toEqual({
-      digest: `sha256:${digest}`,
-      recorded_digest: `sha256:${digest}`,
-      matches_recorded: true,
-      checkpoints,
-    });
-    expect(report.entities.find((e) => e.entity === "installments")).toEqual({
-      entity: "installments",
-      rows_planned: 1200,
-      rows_written: 1200,
-      batches: 2,
-    });
-    expect(report.volumes.rows_written).toBe(report.volumes.rows_planned ?? -1);
-    expect(report.volumes.batches_planned).toBe(checkpoints);
-    expect(report.batches[0]).toMatchObject({ entity: "tenants", batch_index: 0, state: "committed", attempts: 1 });
-    expect(report.cost.estimated).toBeGreaterThan(0);
-    expect(report.cost.measured).toBeGreaterThan(0);
-    expect(report.cost.currency).toBe("USD");
-    expect(report.pauses).toEqual([]);
-    expect(report.cost.ledger).toBeNull();
-    expect(report.cost.reconciliation).toEqual({
-      measured_minus_estimated: Math.round(((report.cost.measured ?? 0) - (report.cost.estimated ?? 0)) * 1e6) / 1e6,
-      measured_minus_ledger: null,
-      paused_s: 0,
-    });
-    expect(report.trace).toEqual({ trace_id: "ab".repeat(16), span_ids: ["cd".repeat(8)] });
-    expect(report.checklist.map((c) => [c.id, c.status])).toEqual([
-      ["pii", "pass"],
-      ["rls", "pass"],
-      ["contracts", "pass"],
-      ["idempotency", "pass"],
-      ["rate_limit", "pass"],
-      ["slo", "pass"],
-      ["dataset", "pass"],
-      ["trace", "pass"],
-    ]);
-    expect(report.checklist.find((c) => c.id === "slo")?.evidence).toMatchObject({
-      p95_batch_ms: 120,
-      p99_batch_ms: 120,
-    });
-  });
-
-  test("build - without durations the SLO fails; without a preflight record RLS fails", async () => {
-    const { runId } = await insertEndedRun(db.adminSql, { durationMs: null, preflight: false });
-    const report = await buildReport({ sql: db.appSql, runId });
-    const byId = Object.fromEntries(report.checklist.map((c) => [c.id, c]));
-    expect(byId.slo?.status).toBe("fail");
-    expect(byId.slo?.summary).toContain("without a duration");
-    expect(byId.rls?.status).toBe("fail");
-    expect(report.cost.estimated).toBeNull();
-    expect(report.cost.note).toBe("no cost model configured");
-  });
-
-  test("build - a principal that looks like PII is pseudonymized; a running run is INVALID_STATE", async () => {
-    const { runId } = await insertEndedRun(db.adminSql, { principal: "ana.souza@example.com" });
-    const report = await buildReport({ sql: db.appSql, runId });
-    expect(report.run.principal).toMatch(/^sha256:[0-9a-f]{64}$/);
-    await db.adminSql`update seed.runs set state = 'running', finished_at = null where id = ${runId}`;
-    expect((await failure(buildReport({ sql: db.appSql, runId }))).code).toBe("INVALID_STATE");
-    expect((await failure(buildReport({ sql: db.appSql, runId: crypto.randomUUID() }))).code).toBe("NOT_FOUND");
-  });
-
   test("produce - every window pause is in the signed report; the ledger reconciles with the measured cost", async () => {
-    const { runId } = await insertEndedRun(db.adminSql);
-    const [times] = await db.adminSql<{ started_at: Date; finished_at: Date }[]>`
+    const { runId } = await insertEndedRun(fx.db.adminSql);
+    const [times] = await fx.db.adminSql<{ started_at: Date; finished_at: Date }[]>`
       select started_at, finished_at from seed.runs where id = ${runId}`;
     if (times === undefined) throw new Error("run not inserted");
     const at = (s: number) => new Date(times.started_at.getTime() + s * 1000);
     // A closed pause of 2 s, and one still open when the run ended (2 s before finished_at).
-    await db.adminSql`
+    await fx.db.adminSql`
       insert into seed.run_pauses (run_id, reason, paused_at, resumed_at)
       values (${runId}, 'window', ${at(1)}, ${at(3)}), (${runId}, 'window', ${at(8)}, null)`;
     const { manifest } = devManifest();
     const compute = computeCost(costModel, 6_000);
-    const batches = await db.adminSql<{ entity: Entity; batch_index: number; row_count: string }[]>`
+    const batches = await fx.db.adminSql<{ entity: Entity; batch_index: number; row_count: string }[]>`
       select entity, batch_index, row_count::text from seed.batches where run_id = ${runId} order by entity, batch_index`;
     const ledgerRow = (kind: string, amount: number, details: Record<string, unknown>) => ({
       run_id: runId,
@@ -143,7 +41,7 @@ describe("evidence service", () => {
       budget: manifest.budget.max_cost,
       currency: "USD",
       cost_model: `v${costModel.version}`,
-      details: db.adminSql.json(details as never),
+      details: fx.db.adminSql.json(details as never),
     });
     const estimate = estimateCost(manifest, costModel).total;
     const measurements = batches.map((b, i) =>
@@ -151,7 +49,7 @@ describe("evidence service", () => {
         batch: `${b.entity}#${b.batch_index}`,
       }),
     );
-    await db.adminSql`insert into seed.budget_ledger ${db.adminSql([
+    await fx.db.adminSql`insert into seed.budget_ledger ${fx.db.adminSql([
       ledgerRow("estimate", estimate, {}),
       ...measurements,
       ledgerRow("alert", 0.5, { ratio: 0.8 }),
@@ -164,7 +62,7 @@ describe("evidence service", () => {
       bytes,
       publicKey: await keys.publicKey(scope),
       index: result.entry,
-      sql: db.appSql,
+      sql: fx.db.appSql,
     });
     expect(report.pauses).toEqual([
       { reason: "window", paused_at: at(1).toISOString(), resumed_at: at(3).toISOString(), duration_s: 2 },
@@ -187,7 +85,7 @@ describe("evidence service", () => {
   });
 
   test("produce - a completed run gets exactly one stored, verified, indexed report", async () => {
-    const { runId, digest } = await insertEndedRun(db.adminSql);
+    const { runId, digest } = await insertEndedRun(fx.db.adminSql);
     const svc = service("one");
     const first = await svc.produce(runId);
     expect(first.status).toBe("stored");
@@ -200,23 +98,23 @@ describe("evidence service", () => {
     );
     const again = await svc.produce(runId);
     expect(again).toEqual({ status: "existing", entry: first.entry });
-    const rows =
-      await db.adminSql`select count(*)::int as n, max(dataset_digest) as d from seed.evidence_index where run_id = ${runId}`;
+    const rows = await fx.db
+      .adminSql`select count(*)::int as n, max(dataset_digest) as d from seed.evidence_index where run_id = ${runId}`;
     expect(rows[0]).toEqual({ n: 1, d: digest });
     const bytes = new Uint8Array(readFileSync(fileURLToPath(first.entry.location)));
     const verified = await verifyEvidence({
       bytes,
       publicKey: await keys.publicKey(scope),
       index: first.entry,
-      sql: db.appSql,
+      sql: fx.db.appSql,
     });
     expect(verified.report.run.id).toBe(runId);
     expect(verified.recomputedDigest).toBe(`sha256:${digest}`);
-    const audit =
-      await db.adminSql`select count(*)::int as n from seed.audit_log where run_id = ${runId} and action = 'evidence.store'`;
+    const audit = await fx.db
+      .adminSql`select count(*)::int as n from seed.audit_log where run_id = ${runId} and action = 'evidence.store'`;
     expect(audit[0]?.n).toBe(1);
     // The index is append-only, even for the owner.
-    for (const sql of [db.ownerSql, db.appSql]) {
+    for (const sql of [fx.db.ownerSql, fx.db.appSql]) {
       await expect(sql`delete from seed.evidence_index where run_id = ${runId}`).rejects.toMatchObject({
         code: "42501",
       });
@@ -224,12 +122,12 @@ describe("evidence service", () => {
         code: "42501",
       });
     }
-    const still = await db.adminSql`select count(*)::int as n from seed.evidence_index where run_id = ${runId}`;
+    const still = await fx.db.adminSql`select count(*)::int as n from seed.evidence_index where run_id = ${runId}`;
     expect(still[0]?.n).toBe(1);
   });
 
   test("verify - a copy with one byte changed, or a changed checkpoint, fails with a clear message", async () => {
-    const { runId } = await insertEndedRun(db.adminSql);
+    const { runId } = await insertEndedRun(fx.db.adminSql);
     const result = await service("two").produce(runId);
     if (result.status !== "stored") throw new Error("expected a stored report");
     const bytes = new Uint8Array(readFileSync(fileURLToPath(result.entry.location)));
@@ -247,30 +145,31 @@ describe("evidence service", () => {
     oneByte[oneByte.length - 3] = (oneByte[oneByte.length - 3] as number) ^ 0x01;
     const hash = await failure(verifyEvidence({ bytes: oneByte, publicKey, index: result.entry }));
     expect(hash).toEqual({ code: "EVIDENCE_INVALID", message: expect.stringContaining("hash mismatch") });
-    await db.adminSql`update seed.checkpoints set digest = ${"f".repeat(64)} where run_id = ${runId} and entity = 'users'`;
-    const drift = await failure(verifyEvidence({ bytes, publicKey, sql: db.appSql }));
+    await fx.db
+      .adminSql`update seed.checkpoints set digest = ${"f".repeat(64)} where run_id = ${runId} and entity = 'users'`;
+    const drift = await failure(verifyEvidence({ bytes, publicKey, sql: fx.db.appSql }));
     expect(drift).toEqual({ code: "EVIDENCE_INVALID", message: expect.stringContaining("dataset digest mismatch") });
   });
 
   test("produce - a dry run stores nothing", async () => {
-    const { runId } = await insertEndedRun(db.adminSql, { dryRun: true });
+    const { runId } = await insertEndedRun(fx.db.adminSql, { dryRun: true });
     const svc = service("dry");
     expect(await svc.produce(runId)).toEqual({ status: "skipped", reason: "dry_run" });
-    const rows = await db.adminSql`select count(*)::int as n from seed.evidence_index where run_id = ${runId}`;
+    const rows = await fx.db.adminSql`select count(*)::int as n from seed.evidence_index where run_id = ${runId}`;
     expect(rows[0]?.n).toBe(0);
     const store = createFsWormStore({ dir: join(dir, "dry") });
     expect(await store.head(evidenceKey({ environment: "dev", tenantId: "banco-alfa", id: runId }))).toBeNull();
   });
 
   test("produce - a failed run gets evidence too; an object left by a crashed attempt is adopted, not rewritten", async () => {
-    const { runId } = await insertEndedRun(db.adminSql, { state: "failed" });
+    const { runId } = await insertEndedRun(fx.db.adminSql, { state: "failed" });
     const first = await service("crash").produce(runId);
     if (first.status !== "stored") throw new Error("expected a stored report");
     const object = readFileSync(fileURLToPath(first.entry.location));
     // Simulate the crash: the object is in WORM storage but the index row is gone (a fresh database).
     const other = await createTestDatabase("evidence_svc_crash");
     try {
-      const copy = await db.adminSql`select * from seed.runs where id = ${runId}`;
+      const copy = await fx.db.adminSql`select * from seed.runs where id = ${runId}`;
       const run = copy[0] as Record<string, unknown>;
       await other.adminSql`insert into seed.runs ${other.adminSql(run)}`;
       const again = await createEvidenceService({
@@ -289,19 +188,20 @@ describe("evidence service", () => {
   }, 30_000);
 
   test("produce - a cancelled run gets a signed report: state, reason, partial counts, digest of what was committed", async () => {
-    const { runId, checkpoints } = await insertEndedRun(db.adminSql, {
+    const { runId, checkpoints } = await insertEndedRun(fx.db.adminSql, {
       state: "cancelled",
       committed: 3,
       recordedDigest: null,
     });
-    await db.adminSql`update seed.runs set reason = ${db.adminSql.json({ code: "INVALID_STATE", title: "Cancelled", status: 409, type: "https://semente.dev/problems/invalid-state" } as never)} where id = ${runId}`;
+    await fx.db
+      .adminSql`update seed.runs set reason = ${fx.db.adminSql.json({ code: "INVALID_STATE", title: "Cancelled", status: 409, type: "https://semente.dev/problems/invalid-state" } as never)} where id = ${runId}`;
     const result = await service("cancelled").produce(runId);
     if (result.status !== "stored") throw new Error(`expected a stored report, got ${result.status}`);
     const verified = await verifyEvidence({
       bytes: new Uint8Array(readFileSync(fileURLToPath(result.entry.location))),
       publicKey: await keys.publicKey(scope),
       index: result.entry,
-      sql: db.appSql,
+      sql: fx.db.appSql,
     });
     const report = verified.report;
     expect(report.run.state).toBe("cancelled");
@@ -313,58 +213,19 @@ describe("evidence service", () => {
     expect(report.dataset.recorded_digest).toBeNull();
     expect(report.checklist.find((c) => c.id === "dataset")?.status).toBe("not_applicable");
     // A run cancelled in the queue (never started) is reported too, with nothing committed.
-    const queued = await insertEndedRun(db.adminSql, { state: "cancelled", committed: 0, recordedDigest: null });
-    await db.adminSql`update seed.runs set started_at = null where id = ${queued.runId}`;
+    const queued = await insertEndedRun(fx.db.adminSql, { state: "cancelled", committed: 0, recordedDigest: null });
+    await fx.db.adminSql`update seed.runs set started_at = null where id = ${queued.runId}`;
     const early = await service("cancelled").produce(queued.runId);
     expect(early.status).toBe("stored");
   });
 
-  test("build - a run whose recorded digest differs from its checkpoints fails the dataset item, and evidence verify refuses it", async () => {
-    const { runId } = await insertEndedRun(db.adminSql, { recordedDigest: "ff".repeat(32) });
-    const report = await buildReport({ sql: db.appSql, runId });
-    expect(report.dataset.matches_recorded).toBe(false);
-    expect(report.checklist.find((c) => c.id === "dataset")?.status).toBe("fail");
-    const result = await service("mismatch").produce(runId);
-    if (result.status !== "stored") throw new Error("expected a stored report");
-    const outcome = await failure(
-      verifyEvidence({
-        bytes: new Uint8Array(readFileSync(fileURLToPath(result.entry.location))),
-        publicKey: await keys.publicKey(scope),
-        index: result.entry,
-        sql: db.appSql,
-      }),
-    );
-    expect(outcome.code).toBe("EVIDENCE_INVALID");
-    expect(outcome.message).toContain("the run recorded");
-  });
-
-  test("build - rate_limit counts the gateway's audited 429s of the run's principal and tenant during the run only", async () => {
-    const { runId } = await insertEndedRun(db.adminSql);
-    const refuse = (actor: string, tenant: string, at: string) => db.adminSql`
-      insert into seed.audit_log (at, actor, action, outcome, tenant_id, environment, reason, details)
-      values (${at}::timestamptz, ${actor}, 'http.refuse', 'refused', ${tenant}, 'dev', 'RATE_LIMITED',
-        ${db.adminSql.json({ route: "/api/v1/seed-runs", status: 429 } as never)})`;
-    const [run] = await db.adminSql<{ mid: string }[]>`
-      select (created_at + (coalesce(finished_at, now()) - created_at) / 2)::text as mid from seed.runs where id = ${runId}`;
-    const mid = run?.mid as string;
-    await refuse("svc-seed-runner", "banco-alfa", mid);
-    await refuse("svc-seed-runner", "banco-alfa", mid);
-    await refuse("someone-else", "banco-alfa", mid);
-    await refuse("svc-seed-runner", "banco-beta", mid);
-    await refuse("svc-seed-runner", "banco-alfa", "2001-01-01T00:00:00Z");
-    const report = await buildReport({ sql: db.appSql, runId });
-    const item = report.checklist.find((c) => c.id === "rate_limit");
-    expect(item?.evidence.gateway_429s).toBe(2);
-    expect(item?.status).toBe("pass");
-  });
-
   test("produce - a report that would carry PII is refused before anything is written", async () => {
-    const { runId } = await insertEndedRun(db.adminSql);
-    await db.adminSql`update seed.runs set manifest_version = ${"contact ana@example.com"} where id = ${runId}`;
+    const { runId } = await insertEndedRun(fx.db.adminSql);
+    await fx.db.adminSql`update seed.runs set manifest_version = ${"contact ana@example.com"} where id = ${runId}`;
     const result = await failure(service("pii").produce(runId));
     expect(result.code).toBe("VALIDATION_FAILED");
     expect(result.message).toContain("email");
-    const rows = await db.adminSql`select count(*)::int as n from seed.evidence_index where run_id = ${runId}`;
+    const rows = await fx.db.adminSql`select count(*)::int as n from seed.evidence_index where run_id = ${runId}`;
     expect(rows[0]?.n).toBe(0);
   });
 });

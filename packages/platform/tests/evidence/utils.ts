@@ -1,3 +1,4 @@
+import { isSementeError } from "@semente/core/errors";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -92,8 +93,7 @@ export async function insertEndedRun(
   for (const b of batches) progress.commit(b.entity, b.index, b.digest, b.to - b.from);
   // Exactly what the planner records when the run completes.
   const plannerDigest = progress.datasetDigest().replace(/^sha256:/, "");
-  const digest =
-    options.recordedDigest === undefined ? plannerDigest : (options.recordedDigest?.replace(/^sha256:/, "") ?? null);
+  const digest = recordedDigest(options, plannerDigest);
   const dryRun = options.dryRun ?? false;
   await adminSql`
     insert into seed.runs (id, environment, tenant_id, mode, dry_run, state, manifest_hash, manifest_version, manifest,
@@ -103,35 +103,59 @@ export async function insertEndedRun(
       ${manifest.metadata.version}, ${adminSql.json(manifest as never)}, ${manifest.reference_datetime}, 1,
       ${options.principal ?? "svc-seed-runner"}, ${"ab".repeat(16)}, ${dryRun ? null : digest}, ${planned.total},
       ${dryRun ? 0 : planned.total}, now() - interval '10 seconds', now())`;
-  if (options.preflight ?? true) {
-    await adminSql`
-      insert into seed.audit_log (actor, action, outcome, tenant_id, environment, run_id, details)
-      values ('planner', 'preflight.pass', 'success', ${tenant}, 'dev', ${runId}, ${adminSql.json({
-        role: "semente_seeder",
-        rls: rlsRecord(),
-        span_id: "cd".repeat(8),
-        checks: [
-          { check: "role", ok: true },
-          { check: "rls", ok: true },
-          { check: "migrations", ok: true },
-        ],
-      } as never)})`;
-  }
+  if (options.preflight ?? true) await insertPreflightPass(adminSql, tenant, runId);
   if (dryRun) return { runId, digest: plannerDigest, checkpoints: 0 };
   for (const b of batches.slice(0, options.committed ?? batches.length)) {
-    await adminSql`
-      insert into seed.batches (run_id, entity, batch_index, level, from_ordinal, to_ordinal, state, attempts, row_count,
-        digest, committed_at)
-      values (${runId}, ${b.entity}, ${b.index}, ${b.level}, ${b.from}, ${b.to}, 'committed', 1, ${b.to - b.from},
-        ${b.digest}, now())`;
-    await adminSql`
-      insert into seed.checkpoints (tenant_id, environment, mode, run_id, entity, batch_index, from_ordinal, to_ordinal,
-        row_count, digest, manifest_hash, key_version, reference_datetime, duration_ms, rows_validated)
-      values (${tenant}, 'dev', 'baseline', ${runId}, ${b.entity}, ${b.index}, ${b.from}, ${b.to}, ${b.to - b.from},
-        ${b.digest}, ${hashHex}, 1, ${manifest.reference_datetime}, ${options.durationMs === undefined ? 120 : options.durationMs},
-        ${options.validated === false ? null : b.to - b.from})`;
+    await insertCommitted(adminSql, { runId, tenant, hashHex, referenceDatetime: manifest.reference_datetime }, b, {
+      durationMs: options.durationMs === undefined ? 120 : options.durationMs,
+      validated: options.validated !== false,
+    });
   }
   return { runId, digest: plannerDigest, checkpoints: Math.min(options.committed ?? batches.length, batches.length) };
+}
+
+/** What the run records as its dataset digest: the planner's, unless the options give another (or null). */
+function recordedDigest(options: EndedRunOptions, plannerDigest: string): string | null {
+  return options.recordedDigest === undefined
+    ? plannerDigest
+    : (options.recordedDigest?.replace(/^sha256:/, "") ?? null);
+}
+
+/** The planner's passing preflight audit row of the run (role, RLS record, checks). */
+async function insertPreflightPass(adminSql: Sql, tenant: string, runId: string): Promise<void> {
+  await adminSql`
+    insert into seed.audit_log (actor, action, outcome, tenant_id, environment, run_id, details)
+    values ('planner', 'preflight.pass', 'success', ${tenant}, 'dev', ${runId}, ${adminSql.json({
+      role: "semente_seeder",
+      rls: rlsRecord(),
+      span_id: "cd".repeat(8),
+      checks: [
+        { check: "role", ok: true },
+        { check: "rls", ok: true },
+        { check: "migrations", ok: true },
+      ],
+    } as never)})`;
+}
+
+/** One committed batch row and its checkpoint. */
+async function insertCommitted(
+  adminSql: Sql,
+  run: { runId: string; tenant: string; hashHex: string; referenceDatetime: string },
+  b: { entity: string; index: number; level: number; from: number; to: number; digest: string },
+  options: { durationMs: number | null; validated: boolean },
+): Promise<void> {
+  const { runId, tenant, hashHex } = run;
+  await adminSql`
+    insert into seed.batches (run_id, entity, batch_index, level, from_ordinal, to_ordinal, state, attempts, row_count,
+      digest, committed_at)
+    values (${runId}, ${b.entity}, ${b.index}, ${b.level}, ${b.from}, ${b.to}, 'committed', 1, ${b.to - b.from},
+      ${b.digest}, now())`;
+  await adminSql`
+    insert into seed.checkpoints (tenant_id, environment, mode, run_id, entity, batch_index, from_ordinal, to_ordinal,
+      row_count, digest, manifest_hash, key_version, reference_datetime, duration_ms, rows_validated)
+    values (${tenant}, 'dev', 'baseline', ${runId}, ${b.entity}, ${b.index}, ${b.from}, ${b.to}, ${b.to - b.from},
+      ${b.digest}, ${hashHex}, 1, ${run.referenceDatetime}, ${options.durationMs},
+      ${options.validated ? b.to - b.from : null})`;
 }
 
 /** A small valid report, built by hand (no database). */
@@ -198,4 +222,15 @@ export function sampleReport(): EvidenceReport {
       check,
     ),
   };
+}
+
+/** The SementeError a promise rejects with (`resolved` when it does not reject). */
+export async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isSementeError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  return { code: "resolved", message: "" };
 }

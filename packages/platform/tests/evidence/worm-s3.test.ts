@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { isSementeError } from "@semente/core/errors";
 import {
   assertWormAvailable,
   createS3WormStore,
@@ -8,6 +7,7 @@ import {
   sha256Hex,
 } from "../../src/evidence/index.ts";
 import { type S3TestServer, startS3Server } from "./s3-server.ts";
+import { failure } from "./utils.ts";
 
 let s3: S3TestServer;
 beforeAll(async () => {
@@ -28,16 +28,6 @@ const store = (now = () => new Date()) =>
   });
 const bytes = new TextEncoder().encode('{"payloadType":"x","payload":"eyJ9","signatures":[]}');
 const sha256 = sha256Hex(bytes);
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSementeError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  return { code: "resolved", message: "" };
-}
 
 describe("S3 WORM store", () => {
   test("worm-s3 - PutObject carries the Object Lock and checksum headers on the wire, then reads back", async () => {

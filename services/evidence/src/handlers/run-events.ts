@@ -95,11 +95,8 @@ export function createRunEventsConsumer(options: RunEventsConsumerOptions): RunE
   };
 
   const produceFor = async (msg: JsMsg, span: Span): Promise<EventOutcome> => {
-    let runId: string;
-    try {
-      runId = msg.json<RunEventPayload>().run.id;
-      if (typeof runId !== "string") throw new TypeError("run.id missing");
-    } catch {
+    const runId = runIdOf(msg);
+    if (runId === undefined) {
       // A payload we cannot read will never become readable: drop it, loudly.
       log.error({ subject: msg.subject }, "malformed run event terminated");
       msg.term();
@@ -112,18 +109,23 @@ export function createRunEventsConsumer(options: RunEventsConsumerOptions): RunE
       msg.ack();
       return result.status;
     } catch (error) {
-      const code = isSementeError(error) ? error.code : "INTERNAL";
-      const retryable = isSementeError(error) ? error.retryable : true;
-      const labelled = withLabels(log, { run: runId });
-      if (retryable) {
-        labelled.warn({ code, deliveries: msg.info.deliveryCount }, "evidence failed; will retry");
-        msg.nak(retryDelay);
-        return "retry";
-      }
-      labelled.error({ code, err: error }, "evidence refused; event terminated");
-      msg.term();
-      return "rejected";
+      return settleFailure(msg, runId, error);
     }
+  };
+
+  /** A failed report: retried later when the error is retryable (or unknown), else the event is dropped. */
+  const settleFailure = (msg: JsMsg, runId: string, error: unknown): EventOutcome => {
+    const code = isSementeError(error) ? error.code : "INTERNAL";
+    const retryable = isSementeError(error) ? error.retryable : true;
+    const labelled = withLabels(log, { run: runId });
+    if (retryable) {
+      labelled.warn({ code, deliveries: msg.info.deliveryCount }, "evidence failed; will retry");
+      msg.nak(retryDelay);
+      return "retry";
+    }
+    labelled.error({ code, err: error }, "evidence refused; event terminated");
+    msg.term();
+    return "rejected";
   };
 
   const run = async (): Promise<void> => {
@@ -167,4 +169,15 @@ export function createRunEventsConsumer(options: RunEventsConsumerOptions): RunE
       await loop;
     },
   };
+}
+
+/** The run id of a run event; undefined when the payload cannot be read. */
+function runIdOf(msg: JsMsg): string | undefined {
+  try {
+    const runId = msg.json<RunEventPayload>().run.id;
+    if (typeof runId !== "string") throw new TypeError("run.id missing");
+    return runId;
+  } catch {
+    return undefined;
+  }
 }

@@ -9,6 +9,7 @@ import {
   getRun,
   isTerminalState,
   parseStreamCursor,
+  type Run,
   type RunSnapshot,
   type StreamCursor,
   snapshotOf,
@@ -70,82 +71,35 @@ export function runEventsRoute(deps: RunEventsDeps): Handler {
     open.set(subject, count + 1);
     const first = await snapshotOf(deps.sql, run, windowSeconds);
     const resumeFrom: StreamCursor | null = parseStreamCursor(ctx.request.headers.get("last-event-id"));
-    const log = ctx.log;
-    const encoder = new TextEncoder();
-    let closed = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const release = () => {
-      if (closed) return;
-      closed = true;
-      clearTimeout(timer);
-      const left = (open.get(subject) ?? 1) - 1;
-      if (left <= 0) open.delete(subject);
-      else open.set(subject, left);
+    const conn: Connection = {
+      sql: deps.sql,
+      run,
+      first,
+      resumeFrom,
+      log: ctx.log,
+      pollMs,
+      heartbeatMs,
+      evidenceWaitMs,
+      windowSeconds,
+      closed: false,
+      timer: undefined,
+      release: () => {
+        if (conn.closed) return;
+        conn.closed = true;
+        clearTimeout(conn.timer);
+        const left = (open.get(subject) ?? 1) - 1;
+        if (left <= 0) open.delete(subject);
+        else open.set(subject, left);
+      },
     };
-    ctx.request.signal.addEventListener("abort", release, { once: true });
+    ctx.request.signal.addEventListener("abort", conn.release, { once: true });
 
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
-        let prev: RunSnapshot | StreamCursor | null = resumeFrom;
-        let lastWrite = Date.now();
-        let terminalSince: number | null = null;
-        const send = (text: string) => {
-          controller.enqueue(encoder.encode(text));
-          lastWrite = Date.now();
-        };
-        const finish = () => {
-          release();
-          try {
-            controller.close();
-          } catch (error) {
-            // Already closed by a cancelled reader: nothing left to close.
-            if (!(error instanceof TypeError)) throw error;
-          }
-        };
-        const emit = (snapshot: RunSnapshot): boolean => {
-          if (isTerminalState(snapshot.run.state)) terminalSince ??= Date.now();
-          const giveUp = terminalSince !== null && Date.now() - terminalSince >= evidenceWaitMs;
-          const events = diffRunSnapshots(prev, snapshot, { evidenceGiveUp: giveUp });
-          prev = snapshot;
-          if (events.length > 0) {
-            // One chunk per tick, the id on its last event only: a stream cut mid-chunk resumes from
-            // the previous id and gets the whole tick again.
-            const id = cursorOf(snapshot);
-            send(
-              events
-                .map((e, i) =>
-                  encodeSse({
-                    event: e.event,
-                    data: JSON.stringify(e.data),
-                    ...(i === events.length - 1 ? { id } : {}),
-                  }),
-                )
-                .join(""),
-            );
-          } else if (Date.now() - lastWrite >= heartbeatMs) {
-            send(encodeSseComment("heartbeat"));
-          }
-          return events.some((e) => e.event === "end");
-        };
-        send(encodeSse({ event: "hello", data: JSON.stringify({ run: run.id }), retry: RECONNECT_MS }));
-        const tick = async () => {
-          if (closed) return;
-          try {
-            const snapshot = await snapshotOf(deps.sql, (await getRun(deps.sql, run.id)) ?? run, windowSeconds);
-            if (closed) return;
-            if (emit(snapshot)) return finish();
-          } catch (error) {
-            // A failed read ends this stream; the client reconnects with Last-Event-ID after `retry`.
-            log.warn({ err: error, run: run.id }, "run events read failed, closing the stream");
-            return finish();
-          }
-          timer = setTimeout(tick, Math.min(pollMs, heartbeatMs));
-        };
-        if (emit(first)) return finish();
-        timer = setTimeout(tick, Math.min(pollMs, heartbeatMs));
+        streamEvents(controller, conn);
       },
       cancel() {
-        release();
+        conn.release();
       },
     });
     return new Response(stream, {
@@ -157,4 +111,91 @@ export function runEventsRoute(deps: RunEventsDeps): Handler {
       },
     });
   };
+}
+
+/** One open event stream: the run, its settings, and whether it is over. */
+interface Connection {
+  sql: Sql;
+  run: Run;
+  /** The snapshot read before the stream opened. */
+  first: RunSnapshot;
+  resumeFrom: StreamCursor | null;
+  log: Logger;
+  pollMs: number;
+  heartbeatMs: number;
+  evidenceWaitMs: number;
+  windowSeconds: number;
+  closed: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Marks the stream over, stops polling and frees the principal's slot (once). */
+  release(): void;
+}
+
+/**
+ * Writes the stream: `hello`, then the events from the client's cursor to the first snapshot, then
+ * every change the polls find, a heartbeat comment when idle, until `end` or a failed read.
+ */
+function streamEvents(controller: ReadableStreamDefaultController<Uint8Array>, conn: Connection): void {
+  const { run, log, pollMs, heartbeatMs, evidenceWaitMs, windowSeconds } = conn;
+  const encoder = new TextEncoder();
+  let prev: RunSnapshot | StreamCursor | null = conn.resumeFrom;
+  let lastWrite = Date.now();
+  let terminalSince: number | null = null;
+  const send = (text: string) => {
+    controller.enqueue(encoder.encode(text));
+    lastWrite = Date.now();
+  };
+  const finish = () => {
+    conn.release();
+    try {
+      controller.close();
+    } catch (error) {
+      // Already closed by a cancelled reader: nothing left to close.
+      if (!(error instanceof TypeError)) throw error;
+    }
+  };
+  const emit = (snapshot: RunSnapshot): boolean => {
+    if (isTerminalState(snapshot.run.state)) terminalSince ??= Date.now();
+    const giveUp = terminalSince !== null && Date.now() - terminalSince >= evidenceWaitMs;
+    const events = diffRunSnapshots(prev, snapshot, { evidenceGiveUp: giveUp });
+    prev = snapshot;
+    if (events.length > 0) {
+      // One chunk per tick, the id on its last event only: a stream cut mid-chunk resumes from
+      // the previous id and gets the whole tick again.
+      const id = cursorOf(snapshot);
+      send(
+        events
+          .map((e, i) =>
+            encodeSse({
+              event: e.event,
+              data: JSON.stringify(e.data),
+              ...(i === events.length - 1 ? { id } : {}),
+            }),
+          )
+          .join(""),
+      );
+    } else if (Date.now() - lastWrite >= heartbeatMs) {
+      send(encodeSseComment("heartbeat"));
+    }
+    return events.some((e) => e.event === "end");
+  };
+  send(encodeSse({ event: "hello", data: JSON.stringify({ run: run.id }), retry: RECONNECT_MS }));
+  const tick = async () => {
+    if (conn.closed) return;
+    try {
+      const snapshot = await snapshotOf(conn.sql, (await getRun(conn.sql, run.id)) ?? run, windowSeconds);
+      if (conn.closed) return;
+      if (emit(snapshot)) return finish();
+    } catch (error) {
+      // A failed read ends this stream; the client reconnects with Last-Event-ID after `retry`.
+      log.warn({ err: error, run: run.id }, "run events read failed, closing the stream");
+      return finish();
+    }
+    conn.timer = setTimeout(tick, Math.min(pollMs, heartbeatMs));
+  };
+  if (emit(conn.first)) {
+    finish();
+    return;
+  }
+  conn.timer = setTimeout(tick, Math.min(pollMs, heartbeatMs));
 }

@@ -183,28 +183,7 @@ export function cancelRunRoute(deps: RunsDeps): Handler {
 /** `GET /api/v1/seed-runs?tenant=&environment=&state=&limit=&cursor=`: keyset-paginated, newest first. */
 export function listRunsRoute(deps: RunsDeps): Handler {
   return async (ctx) => {
-    const q = ctx.url.searchParams;
-    const single = (values: string[]) => (values.length === 1 && values[0] !== "*" ? values[0] : undefined);
-    const tenant = q.get("tenant") ?? single(ctx.principal.tenants);
-    const environment = q.get("environment") ?? single(ctx.principal.environments);
-    const state = q.get("state") ?? undefined;
-    const limitText = q.get("limit") ?? "20";
-    const issues: { pointer: string; message: string }[] = [];
-    if (!/^\d{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 100) {
-      issues.push({ pointer: "/query/limit", message: "must be an integer between 1 and 100" });
-    }
-    if (state !== undefined && !isRunState(state))
-      issues.push({ pointer: "/query/state", message: "unknown run state" });
-    const cursor = q.get("cursor") ?? undefined;
-    if (cursor !== undefined && cursor.length > 512) issues.push({ pointer: "/query/cursor", message: "too long" });
-    if (issues.length > 0)
-      throw new SementeError("VALIDATION_FAILED", "invalid query", { errors: issues, status: 400 });
-    if (tenant === undefined && !ctx.principal.tenants.includes("*")) {
-      throw new SementeError("FORBIDDEN", "this token spans several tenants: filter by tenant");
-    }
-    if (environment === undefined && !ctx.principal.environments.includes("*")) {
-      throw new SementeError("FORBIDDEN", "this token spans several environments: filter by environment");
-    }
+    const { tenant, environment, state, limitText, cursor } = listQuery(ctx.url.searchParams, ctx.principal);
     ctx.authorize(Action.read, { tenant, environment });
     if (tenant !== undefined) await ctx.limitTenant(tenant);
     const page = await listRuns(deps.sql, {
@@ -217,4 +196,41 @@ export function listRunsRoute(deps: RunsDeps): Handler {
     const items = page.runs.filter((r) => canSee(ctx.principal, r.tenantId, r.environment)).map(toRunResource);
     return { status: 200, json: { items, next_cursor: page.nextCursor } };
   };
+}
+
+/**
+ * The list's filters: tenant and environment default to the token's only one; 400 for an invalid
+ * limit, state or cursor, 403 when the token spans several tenants or environments and the query
+ * does not pick one.
+ */
+function listQuery(q: URLSearchParams, principal: { tenants: string[]; environments: string[] }) {
+  const single = (values: string[]) => (values.length === 1 && values[0] !== "*" ? values[0] : undefined);
+  const tenant = q.get("tenant") ?? single(principal.tenants);
+  const environment = q.get("environment") ?? single(principal.environments);
+  const state = q.get("state") ?? undefined;
+  const limitText = q.get("limit") ?? "20";
+  const cursor = q.get("cursor") ?? undefined;
+  const issues = listQueryIssues(limitText, state, cursor);
+  if (issues.length > 0) throw new SementeError("VALIDATION_FAILED", "invalid query", { errors: issues, status: 400 });
+  if (tenant === undefined && !principal.tenants.includes("*")) {
+    throw new SementeError("FORBIDDEN", "this token spans several tenants: filter by tenant");
+  }
+  if (environment === undefined && !principal.environments.includes("*")) {
+    throw new SementeError("FORBIDDEN", "this token spans several environments: filter by environment");
+  }
+  return { tenant, environment, state, limitText, cursor };
+}
+
+function listQueryIssues(
+  limitText: string,
+  state: string | undefined,
+  cursor: string | undefined,
+): { pointer: string; message: string }[] {
+  const issues: { pointer: string; message: string }[] = [];
+  if (!/^\d{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 100) {
+    issues.push({ pointer: "/query/limit", message: "must be an integer between 1 and 100" });
+  }
+  if (state !== undefined && !isRunState(state)) issues.push({ pointer: "/query/state", message: "unknown run state" });
+  if (cursor !== undefined && cursor.length > 512) issues.push({ pointer: "/query/cursor", message: "too long" });
+  return issues;
 }

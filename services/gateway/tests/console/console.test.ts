@@ -1,172 +1,21 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash, generateKeyPairSync, sign } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { pae } from "@semente/platform/evidence";
-import { parseManifest } from "@semente/core/manifest";
-import { ensurePipelineStreams, type PipelineNames } from "@semente/platform/pipeline";
-import { planBatches } from "@semente/core/pipeline";
-import { getRun, transitionRun } from "@semente/platform/runs";
-import type { BrowserContext, Page } from "playwright-core";
-import { insertPlan, markCommitted, markDeadLettered } from "../../../planner/src/batches.ts";
+import { describe, expect, test } from "bun:test";
 import { consoleBundle } from "../../src/routes/console.ts";
-import { createWorld, NIGHT, profile, storeDeadBatchOf, type TestWorld, token } from "../utils.ts";
-import { ARTIFACTS, launchChromium } from "./browser.ts";
+import { token } from "../utils.ts";
+import { ARTIFACTS } from "./browser.ts";
+import { executeRun, KID, newestRun, newPage, runWithDeadBatch, signIn, useConsoleWorld } from "./console-world.ts";
 
-let world: TestWorld;
-let pipeline: PipelineNames;
-let server: { stop(): unknown; port: number };
-let base: string;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
-let context: BrowserContext;
-
-// The signing key of the evidence in these tests, and the JWKS the browser checks it against.
-const signer = generateKeyPairSync("ed25519");
-const KID = "local-dev:console-test";
-const wormDir = mkdtempSync(join(tmpdir(), "semente-console-worm-"));
-const JWKS = { keys: [{ ...signer.publicKey.export({ format: "jwk" }), kid: KID, alg: "EdDSA", use: "sig" }] };
-
-beforeAll(async () => {
-  world = await createWorld("gw_console", { now: NIGHT, globalSlots: 10 });
-  pipeline = await ensurePipelineStreams(world.nats.jsm, {
-    namePrefix: world.nats.prefix,
-    subjectPrefix: world.nats.subjectPrefix,
-  });
-  const gateway = await world.newGateway({}, NIGHT, {
-    pipeline,
-    consoleDevTokens: true,
-    runEvents: { pollMs: 100, heartbeatMs: 1_000, evidenceWaitMs: 10_000 },
-  });
-  server = gateway.app.listen({ port: 0, hostname: "127.0.0.1" }).server as unknown as typeof server;
-  base = `http://127.0.0.1:${server.port}`;
-  browser = await launchChromium();
-  context = browser.context;
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  await world?.close();
-  rmSync(wormDir, { recursive: true, force: true });
-});
-
-/** A page whose JWKS request is answered with the test key set (these reports are signed by a test key). */
-async function newPage(): Promise<Page> {
-  const page = await context.newPage();
-  await page.route("**/api/v1/evidence/keys", (r) =>
-    r.fulfill({ status: 200, contentType: "application/jwk-set+json", body: JSON.stringify(JWKS) }),
-  );
-  return page;
-}
-
-/** The newest run of a tenant, once the console created it. */
-async function newestRun(tenant: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const [row] = await world.db.adminSql<{ id: string }[]>`
-      select id from seed.runs where tenant_id = ${tenant} order by created_at desc limit 1`;
-    if (row !== undefined) return row.id;
-    await Bun.sleep(100);
-  }
-  throw new Error(`no run for ${tenant}`);
-}
-
-/** Plays the planner and the evidence service: plan, commit batch by batch, complete, sign the report. */
-async function executeRun(runId: string, tenant: string): Promise<string> {
-  const plan = planBatches(parseManifest(profile("dev", tenant)).manifest);
-  const run = await getRun(world.db.appSql, runId);
-  if (run === null) throw new Error("run vanished");
-  await insertPlan(world.db.appSql, run, plan);
-  for (const to of ["planning", "running"] as const) await transitionRun(world.db.appSql, runId, { to });
-  for (const b of plan.batches) {
-    await Bun.sleep(120);
-    await markCommitted(world.db.appSql, runId, b, "ef".repeat(32), b.to - b.from);
-  }
-  const digest = "12".repeat(32);
-  await transitionRun(world.db.appSql, runId, {
-    to: "completed",
-    patch: { rowsWritten: plan.totalRows, datasetDigest: digest },
-  });
-  const report = {
-    schema_version: 1,
-    dataset: { digest: `sha256:${digest}`, recorded_digest: `sha256:${digest}`, matches_recorded: true },
-    checklist: [
-      { id: "pii", status: "pass", summary: "no raw PII", evidence: {} },
-      { id: "rls", status: "pass", summary: "RLS preflight passed", evidence: {} },
-    ],
-  };
-  const payload = Buffer.from(JSON.stringify(report));
-  const payloadType = "application/vnd.semente.evidence+json";
-  const envelope = {
-    payloadType,
-    payload: payload.toString("base64"),
-    signatures: [{ keyid: KID, sig: sign(null, pae(payloadType, payload), signer.privateKey).toString("base64") }],
-  };
-  // Stored as the WORM filesystem store would (the gateway re-reads the object and checks its hash).
-  const bytes = JSON.stringify(envelope);
-  const sha = createHash("sha256").update(bytes).digest("hex");
-  const file = join(wormDir, `${runId}.dsse.json`);
-  writeFileSync(file, bytes);
-  await world.db.adminSql`
-    insert into seed.evidence_index (run_id, location, sha256, size_bytes, signature, signature_alg, signature_key_id,
-      storage, environment, tenant_id, retain_until, envelope)
-    select id, ${pathToFileURL(file).href}, ${sha}, ${bytes.length}, 'sig', 'ed25519', ${KID}, 'filesystem',
-      environment, tenant_id, now() + interval '400 days', ${world.db.adminSql.json(envelope)}
-    from seed.runs where id = ${runId}`;
-  return `sha256:${digest}`;
-}
-
-/** A running run of `tenant` (created through the API) whose first batch is dead-lettered, and its DLQ entry. */
-async function runWithDeadBatch(tenant: string): Promise<{ runId: string; entity: string; batchIndex: number }> {
-  const res = await fetch(`${base}/api/v1/seed-runs`, {
-    method: "POST",
-    headers: {
-      Authorization: `Bearer ${await token()}`,
-      "Content-Type": "application/yaml",
-      "Idempotency-Key": tenant,
-    },
-    body: profile("dev", "banco-alfa").replace("tenant: banco-alfa", `tenant: ${tenant}`),
-  });
-  expect(res.status).toBe(202);
-  const runId = ((await res.json()) as { id: string }).id;
-  const plan = planBatches(parseManifest(profile("dev", "banco-alfa")).manifest);
-  const run = await getRun(world.db.appSql, runId);
-  if (run === null) throw new Error("run vanished");
-  await insertPlan(world.db.appSql, run, plan);
-  for (const to of ["planning", "running"] as const) await transitionRun(world.db.appSql, runId, { to });
-  const batch = plan.batches[0] as { entity: string; batchIndex: number };
-  await markDeadLettered(world.db.appSql, runId, batch, { code: "CONTRACT_VIOLATION", message: "bad row" });
-  await storeDeadBatchOf(world.nats, pipeline, { id: runId, tenant }, 1, batch);
-  return { runId, entity: batch.entity, batchIndex: batch.batchIndex };
-}
-
-async function signIn(page: Page, bearer?: string): Promise<void> {
-  await page.goto(`${base}/console`);
-  await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  const field = page.getByLabel("Bearer token");
-  if (bearer === undefined) {
-    await page.getByRole("button", { name: "Mint a dev token" }).click();
-    for (let i = 0; i < 50 && (await field.inputValue()) === ""; i++) await Bun.sleep(50);
-  } else {
-    await field.fill(bearer);
-  }
-  // Keyboard only: from the field, Tab reaches "Sign in", Enter presses it.
-  await field.focus();
-  await page.keyboard.press("Tab");
-  await page.keyboard.press("Enter");
-  await page.getByRole("heading", { name: "Seed runs" }).waitFor();
-}
+const c = useConsoleWorld();
 
 describe("console in headless Chromium", () => {
   test("console - the bundle is small and the page loads nothing from elsewhere", async () => {
     const js = await consoleBundle();
     expect(js.length).toBeLessThan(150 * 1024);
-    const res = await fetch(`${base}/console`);
+    const res = await fetch(`${c.base}/console`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
     const html = await res.text();
     expect(html).not.toMatch(/https?:\/\//);
-    expect((await fetch(`${base}/console/app.js`)).headers.get("content-type")).toContain("javascript");
+    expect((await fetch(`${c.base}/console/app.js`)).headers.get("content-type")).toContain("javascript");
   });
 
   test("console - sign in with a dev token, start a dev seed, watch 100 %, see the evidence and its signature", async () => {
@@ -195,7 +44,7 @@ describe("console in headless Chromium", () => {
     expect(await page.locator("#download").getAttribute("download")).toBe(`evidence-${runId}.dsse.json`);
     expect(await page.locator("#rate").textContent()).toMatch(/rows\/s/);
     await page.screenshot({ path: `${ARTIFACTS}/console-run-evidence.png`, fullPage: true });
-    expect(requests.every((u) => u.startsWith(base) || u.startsWith("blob:") || u.startsWith("data:"))).toBe(true);
+    expect(requests.every((u) => u.startsWith(c.base) || u.startsWith("blob:") || u.startsWith("data:"))).toBe(true);
     await page.close();
   }, 60_000);
 
@@ -211,7 +60,7 @@ describe("console in headless Chromium", () => {
     });
     await signIn(page);
     const runId = await newestRun("banco-alfa");
-    await page.goto(`${base}/console#/runs/${runId}`);
+    await page.goto(`${c.base}/console#/runs/${runId}`);
     await page.locator("#signature[data-status=invalid]").waitFor({ timeout: 15_000 });
     await page.close();
   }, 30_000);
@@ -227,7 +76,7 @@ describe("console in headless Chromium", () => {
     expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
     await page.screenshot({ path: `${ARTIFACTS}/console-cancelled.png`, fullPage: true });
     const runId = await newestRun("banco-beta");
-    const audit = await world.db
+    const audit = await c.world.db
       .adminSql`select actor from seed.audit_log where run_id = ${runId} and action = 'run.cancelled'`;
     expect(audit.map((a) => a.actor)).toEqual(["console-dev"]);
     await page.close();
@@ -262,7 +111,7 @@ describe("console in headless Chromium", () => {
   }, 30_000);
 
   test("console - a read token sees no cancel or start, and the API refuses them anyway", async () => {
-    const run = await world.db.adminSql<{ id: string }[]>`
+    const run = await c.world.db.adminSql<{ id: string }[]>`
       insert into seed.runs (id, environment, tenant_id, mode, state, manifest_hash, manifest_version, manifest,
         reference_datetime, key_version, principal, queued_until)
       values (gen_random_uuid(), 'dev', 'banco-read', 'baseline', 'queued', ${"ab".repeat(32)}, '1', '{}',
@@ -273,7 +122,7 @@ describe("console in headless Chromium", () => {
     const page = await newPage();
     await signIn(page, reader);
     expect(await page.getByRole("button", { name: "Start" }).count()).toBe(0);
-    await page.goto(`${base}/console#/runs/${runId}`);
+    await page.goto(`${c.base}/console#/runs/${runId}`);
     await page.locator("#run-state[data-state=queued]").waitFor({ timeout: 15_000 });
     expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
     await page.screenshot({ path: `${ARTIFACTS}/console-read-token.png`, fullPage: true });
@@ -296,20 +145,21 @@ describe("console in headless Chromium", () => {
     const { runId, entity, batchIndex } = await runWithDeadBatch("banco-dlq");
     const page = await newPage();
     await signIn(page);
-    await page.goto(`${base}/console#/runs/${runId}`);
+    await page.goto(`${c.base}/console#/runs/${runId}`);
     const button = page.getByRole("button", { name: `Replay batch ${entity} #${batchIndex}` });
     await button.waitFor({ timeout: 15_000 });
     await page.screenshot({ path: `${ARTIFACTS}/console-dlq-replay.png`, fullPage: true });
     await button.click();
     await page.locator("#dlq td", { hasText: "replayed" }).waitFor({ timeout: 15_000 });
-    const [claim] = await world.db.adminSql`select state, principal from seed.dlq_replays where source_run = ${runId}`;
+    const [claim] = await c.world.db
+      .adminSql`select state, principal from seed.dlq_replays where source_run = ${runId}`;
     expect(claim).toEqual({ state: "done", principal: "console-dev" });
     await page.close();
 
     const reader = await token({ sub: "console-reader", roles: ["read"], tenants: ["*"], environments: ["dev"] });
     const readPage = await newPage();
     await signIn(readPage, reader);
-    await readPage.goto(`${base}/console#/runs/${runId}`);
+    await readPage.goto(`${c.base}/console#/runs/${runId}`);
     await readPage.locator("#dlq tbody tr").waitFor({ timeout: 15_000 });
     await Bun.sleep(500);
     expect(await readPage.getByRole("button", { name: /^Replay/ }).count()).toBe(0);
@@ -332,16 +182,16 @@ describe("console in headless Chromium", () => {
   }, 60_000);
 
   test("docs - the API reference renders the contract from local assets only", async () => {
-    const page = await context.newPage();
+    const page = await c.context.newPage();
     const requests: string[] = [];
     page.on("request", (r) => void requests.push(r.url()));
-    await page.goto(`${base}/docs`);
+    await page.goto(`${c.base}/docs`);
     await page.locator(".swagger-ui .info .title", { hasText: "Semente seed-data API" }).waitFor({ timeout: 20_000 });
     await page.locator(".opblock-summary-path", { hasText: "/api/v1/seed-runs/{id}/events" }).first().waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/docs.png` });
     expect(requests.length).toBeGreaterThan(3);
-    expect(requests.filter((u) => !u.startsWith(base) && !u.startsWith("data:"))).toEqual([]);
-    const contract = await fetch(`${base}/docs/openapi.yaml`);
+    expect(requests.filter((u) => !u.startsWith(c.base) && !u.startsWith("data:"))).toEqual([]);
+    const contract = await fetch(`${c.base}/docs/openapi.yaml`);
     expect(contract.headers.get("content-type")).toBe("application/yaml");
     expect(await contract.text()).toBe(
       await Bun.file(`${import.meta.dir}/../../../../contracts/seed-data.openapi.yaml`).text(),

@@ -141,110 +141,138 @@ export function createBatchHandler(options: BatchHandlerOptions): BatchHandler {
     const log = withLabels(options.log, { tenant: msg.tenant, environment: msg.environment, run: msg.runId });
     const beat = setInterval(() => m.working(), options.heartbeatMs);
     try {
-      if (
-        options.fault !== undefined &&
-        options.fault.entity === msg.entity &&
-        options.fault.batchIndex === msg.batchIndex
-      ) {
-        throw new SementeError("INTERNAL", "injected fault (SEEDER_FAULT_ENTITY)");
-      }
-      // The SERIALIZABLE batch transaction (rows + checkpoint row). Attributes are ids and counts only.
-      const batchAttributes = {
-        "semente.run_id": msg.runId,
-        "semente.entity": msg.entity,
-        "semente.batch_index": msg.batchIndex,
-        "semente.rows": msg.to - msg.from,
-        "semente.attempt": attempt,
-        "semente.mode": msg.mode,
-        "semente.dry_run": msg.dryRun,
-      };
-      const result = await inSpan(tracer, "seeder.batch", { attributes: batchAttributes }, async (span) => {
-        const written = await writer.write(msg, { attempt });
-        span.setAttribute("semente.outcome", written.outcome);
-        return written;
-      });
-      m.ack();
-      if (result.outcome === "skipped") {
-        log.info({ entity: msg.entity, batch: msg.batchIndex, state: result.state }, "batch skipped: run is terminal");
-        return counted(Disposition.skipped);
-      }
-      const cp = result.checkpoint;
-      const labels = { entity: msg.entity, mode: msg.mode };
-      if (result.outcome === "committed") {
-        options.metrics?.batchDuration.observe(labels, cp.durationMs / 1000);
-        options.metrics?.rowsWritten.inc(labels, cp.rows);
-      }
-      await inSpan(tracer, "seeder.checkpoint", { attributes: { "semente.outcome": result.outcome } }, async () => {
-        try {
-          nc.publish(names.checkpointSubject(msg.runId), encodeMessage(cp), {
-            headers: withMsgId(`checkpoint:${msg.runId}:${msg.entity}:${msg.batchIndex}:${attempt}`),
-          });
-        } catch (error) {
-          // The batch is committed and acked; the planner reconciles from seed.checkpoints, so a
-          // lost notification only delays it.
-          log.warn({ err: error, entity: msg.entity, batch: msg.batchIndex }, "checkpoint notification not published");
-        }
-      });
-      log.info(
-        {
-          entity: msg.entity,
-          batch: msg.batchIndex,
-          rows: cp.rows,
-          outcome: result.outcome,
-          ms: Math.round(cp.durationMs),
-          attempt,
-          dry_run: msg.dryRun,
-        },
-        "batch done",
-      );
-      return counted(Disposition.acked);
+      return counted(await deliver(m, msg, attempt, log));
     } catch (error) {
-      const failure = classifyFailure(error);
-      const poison = failure.action === FailureAction.poison;
-      const failed: BatchFailedMessage = {
-        v: 1,
-        runId: msg.runId,
-        entity: msg.entity,
-        batchIndex: msg.batchIndex,
-        attempt,
-        code: failure.problem.code,
-        message: failure.problem.detail ?? failure.problem.title,
-        retryable: !poison,
-      };
-      reportFailure(msg, attempt, failed);
-      const labels = { entity: msg.entity, batch: msg.batchIndex, attempt, code: failure.problem.code, poison };
-      if (msg.retry !== undefined && retriesExhausted(attempt, msg.retry)) {
-        try {
-          const seq = await storeDeadBatch(js, names, {
-            stream: m.info.stream,
-            seq: m.seq,
-            subject: m.subject,
-            data: m.data,
-            deliveries: attempt,
-            lastError: failed,
-          });
-          // Acked, not term()ed: nats-server 2.9 keeps a terminated message in the work queue;
-          // the DLQ record now holds the batch.
-          m.ack();
-          log.error({ ...labels, dlq_seq: seq }, "batch dead-lettered: the run's max_retries are spent");
-          return counted(Disposition.deadLettered);
-        } catch (storeError) {
-          // Not stored: keep the batch (the next delivery tries again, the consumer's max deliver
-          // and its advisory DLQ remain the backstop).
-          log.error({ ...labels, err: storeError }, "dead batch not stored in the DLQ; redelivering");
-        }
-      }
-      const delay =
-        msg.retry !== undefined
-          ? runBackoffDelay(attempt, msg.retry, `${msg.runId}:${msg.entity}:${msg.batchIndex}`)
-          : poison
-            ? poisonDelay
-            : backoffDelay(attempt, NAK_BACKOFF);
-      m.nak(Math.max(1, delay));
-      log.warn({ ...labels, delayMs: delay }, "batch failed");
-      return counted(poison ? Disposition.deadLettering : Disposition.retried);
+      return counted(await settleFailure(m, msg, attempt, log, error));
     } finally {
       clearInterval(beat);
+    }
+  }
+
+  /** Writes the batch, acks it, and notifies its checkpoint. */
+  async function deliver(m: JsMsg, msg: BatchMessage, attempt: number, log: Logger): Promise<Disposition> {
+    const fault = options.fault;
+    if (fault !== undefined && fault.entity === msg.entity && fault.batchIndex === msg.batchIndex) {
+      throw new SementeError("INTERNAL", "injected fault (SEEDER_FAULT_ENTITY)");
+    }
+    // The SERIALIZABLE batch transaction (rows + checkpoint row). Attributes are ids and counts only.
+    const batchAttributes = {
+      "semente.run_id": msg.runId,
+      "semente.entity": msg.entity,
+      "semente.batch_index": msg.batchIndex,
+      "semente.rows": msg.to - msg.from,
+      "semente.attempt": attempt,
+      "semente.mode": msg.mode,
+      "semente.dry_run": msg.dryRun,
+    };
+    const result = await inSpan(tracer, "seeder.batch", { attributes: batchAttributes }, async (span) => {
+      const written = await writer.write(msg, { attempt });
+      span.setAttribute("semente.outcome", written.outcome);
+      return written;
+    });
+    m.ack();
+    if (result.outcome === "skipped") {
+      log.info({ entity: msg.entity, batch: msg.batchIndex, state: result.state }, "batch skipped: run is terminal");
+      return Disposition.skipped;
+    }
+    const cp = result.checkpoint;
+    const labels = { entity: msg.entity, mode: msg.mode };
+    if (result.outcome === "committed") {
+      options.metrics?.batchDuration.observe(labels, cp.durationMs / 1000);
+      options.metrics?.rowsWritten.inc(labels, cp.rows);
+    }
+    await inSpan(tracer, "seeder.checkpoint", { attributes: { "semente.outcome": result.outcome } }, async () => {
+      try {
+        nc.publish(names.checkpointSubject(msg.runId), encodeMessage(cp), {
+          headers: withMsgId(`checkpoint:${msg.runId}:${msg.entity}:${msg.batchIndex}:${attempt}`),
+        });
+      } catch (error) {
+        // The batch is committed and acked; the planner reconciles from seed.checkpoints, so a
+        // lost notification only delays it.
+        log.warn({ err: error, entity: msg.entity, batch: msg.batchIndex }, "checkpoint notification not published");
+      }
+    });
+    log.info(
+      {
+        entity: msg.entity,
+        batch: msg.batchIndex,
+        rows: cp.rows,
+        outcome: result.outcome,
+        ms: Math.round(cp.durationMs),
+        attempt,
+        dry_run: msg.dryRun,
+      },
+      "batch done",
+    );
+    return Disposition.acked;
+  }
+
+  /**
+   * A failed delivery: reports it, stores the batch in the DLQ once the run's retries are spent,
+   * else naks it on the run's schedule (or with backoff, or at once for poison).
+   */
+  async function settleFailure(
+    m: JsMsg,
+    msg: BatchMessage,
+    attempt: number,
+    log: Logger,
+    error: unknown,
+  ): Promise<Disposition> {
+    const failure = classifyFailure(error);
+    const poison = failure.action === FailureAction.poison;
+    const failed: BatchFailedMessage = {
+      v: 1,
+      runId: msg.runId,
+      entity: msg.entity,
+      batchIndex: msg.batchIndex,
+      attempt,
+      code: failure.problem.code,
+      message: failure.problem.detail ?? failure.problem.title,
+      retryable: !poison,
+    };
+    reportFailure(msg, attempt, failed);
+    const labels = { entity: msg.entity, batch: msg.batchIndex, attempt, code: failure.problem.code, poison };
+    if (msg.retry !== undefined && retriesExhausted(attempt, msg.retry)) {
+      if (await deadLetter(m, attempt, failed, labels, log)) return Disposition.deadLettered;
+    }
+    const delay =
+      msg.retry !== undefined
+        ? runBackoffDelay(attempt, msg.retry, `${msg.runId}:${msg.entity}:${msg.batchIndex}`)
+        : poison
+          ? poisonDelay
+          : backoffDelay(attempt, NAK_BACKOFF);
+    m.nak(Math.max(1, delay));
+    log.warn({ ...labels, delayMs: delay }, "batch failed");
+    return poison ? Disposition.deadLettering : Disposition.retried;
+  }
+
+  /** Stores the batch in the DLQ and acks it off the work queue; false (and redelivered) when not stored. */
+  async function deadLetter(
+    m: JsMsg,
+    attempt: number,
+    failed: BatchFailedMessage,
+    labels: Record<string, unknown>,
+    log: Logger,
+  ): Promise<boolean> {
+    try {
+      const seq = await storeDeadBatch(js, names, {
+        stream: m.info.stream,
+        seq: m.seq,
+        subject: m.subject,
+        data: m.data,
+        deliveries: attempt,
+        lastError: failed,
+      });
+      // Acked, not term()ed: nats-server 2.9 keeps a terminated message in the work queue;
+      // the DLQ record now holds the batch.
+      m.ack();
+      log.error({ ...labels, dlq_seq: seq }, "batch dead-lettered: the run's max_retries are spent");
+      return true;
+    } catch (storeError) {
+      // Not stored: keep the batch (the next delivery tries again, the consumer's max deliver
+      // and its advisory DLQ remain the backstop).
+      log.error({ ...labels, err: storeError }, "dead batch not stored in the DLQ; redelivering");
+      return false;
     }
   }
 }
