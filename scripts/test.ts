@@ -212,8 +212,14 @@ async function main(): Promise<number> {
   });
   printCoverage(mergeLcov(lcov));
   if (args["update-timings"]) {
+    // Files that no longer exist drop out; files this run did not select keep their last figure.
     const timings = { ...readTimings(), ...junitTimings(dirs) };
-    const sorted = Object.fromEntries(Object.entries(timings).sort(([a], [b]) => a.localeCompare(b)));
+    const known = new Set(testFiles([]));
+    const sorted = Object.fromEntries(
+      Object.entries(timings)
+        .filter(([file]) => known.has(file))
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
     writeFileSync(TIMINGS, `${JSON.stringify(sorted, null, 2)}\n`);
   }
   const pass = results.reduce((n, r) => n + count(r.output, "pass"), 0);
