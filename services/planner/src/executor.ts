@@ -9,6 +9,7 @@ import { getRun, isTerminalState, type Run } from "@semente/platform/runs";
 import {
   type Counter,
   contextFromTraceparent,
+  type ExportGate,
   inSpan,
   type Logger,
   RunSpan,
@@ -56,6 +57,11 @@ export interface ExecutorDeps {
   now?: () => number;
   /** A purge phase with no chunk committed for this long is published again. @default 60_000 */
   purgeStallMs?: number;
+  /**
+   * The planner's trace-export gate: where it is required (staging/prod) and down, running runs
+   * pause until it recovers. @default none (never holds)
+   */
+  telemetryGate?: Pick<ExportGate, "state">;
 }
 
 /** A run being executed. */

@@ -103,6 +103,7 @@ async function run(): Promise<void> {
       brokerLossMs: config.PLANNER_BROKER_LOSS_MS,
       releaseBy: config.PLANNER_RELEASE,
       tracer: telemetry.tracer,
+      telemetryGate: telemetry.gate,
       runsFinished: metrics.runsFinished,
       budgetAlerts: metrics.budgetAlerts,
       preflight: {

@@ -22,7 +22,7 @@ import {
   recordFromMsg,
 } from "@semente/platform/pipeline";
 import { decodeCheckpoint } from "@semente/core/pipeline";
-import type { Counter, Logger } from "@semente/platform/telemetry";
+import type { Counter, ExportGate, Logger } from "@semente/platform/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import { lastFailure, markDeadLettered, recordFailure } from "./batches.ts";
 import { watchBroker } from "./broker-loss.ts";
@@ -60,6 +60,8 @@ export interface PlannerOptions {
   purgeStallMs?: number;
   /** Load/DR release rule. @default ReleaseBy.level */
   releaseBy?: ReleaseBy;
+  /** The planner's trace-export gate: required and down, it pauses running runs (T067). */
+  telemetryGate?: Pick<ExportGate, "state">;
   /**
    * Period of the scan for admitted/planning/running runs nobody executes (resume, lost events).
    * @default 5_000
@@ -125,6 +127,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     tracer: options.tracer,
     runsFinished: options.runsFinished,
     budgetAlerts: options.budgetAlerts,
+    telemetryGate: options.telemetryGate,
   };
 
   function launch(runId: string): void {

@@ -22,7 +22,7 @@ import { createRunBudget, type RunBudget } from "./budget.ts";
 import { completeRun } from "./complete.ts";
 import type { ExecutorDeps } from "./executor.ts";
 import { abortRun, budgetHalt, type Halt, sloHalt } from "./halts.ts";
-import { pauseRun, resumeRun } from "./pauses.ts";
+import { type PauseReason, pauseRun, resumeRun } from "./pauses.ts";
 import { publishBatch } from "./publish.ts";
 import { ReleaseBy, releasable } from "./release.ts";
 import { ACTOR, instance, publishEvent, transition } from "./run-state.ts";
@@ -138,14 +138,15 @@ async function seedPass(loop: SeedLoop): Promise<"finish" | number> {
     await completeRun(deps, loop.run, progress, log, control.isStopped);
     return "finish";
   }
-  // The window is checked on every pass: once it closes nothing new is released, the batches
-  // in flight finish, then the run pauses (keeping its leases) until the window opens again.
+  // The holds are checked on every pass: once one holds nothing new is released, the batches
+  // in flight finish, then the run pauses (keeping its leases) until nothing holds it.
   const at = deps.preflight.now();
-  if (!isWithinWindow(manifest.window, at)) {
+  const reason = holdReason(loop, at);
+  if (reason !== undefined) {
     if (loop.run.state === "running" && progress.inFlight().length === 0) {
-      loop.run = await pauseRun(deps.sql, loop.run, at, manifest.window, ACTOR);
+      loop.run = await pauseRun(deps.sql, loop.run, at, { reason, window: manifest.window }, ACTOR);
       await publishEvent(deps, loop.run, log);
-      log.info({ window: manifest.window, rows: progress.rowsWritten() }, "window closed; run paused");
+      log.info({ reason, window: manifest.window, rows: progress.rowsWritten() }, `${HELD[reason]}; run paused`);
     }
     return deps.reconcileMs;
   }
@@ -153,7 +154,7 @@ async function seedPass(loop: SeedLoop): Promise<"finish" | number> {
     loop.run = await resumeRun(deps.sql, loop.run, at, ACTOR);
     loop.budget?.resumeClock();
     await publishEvent(deps, loop.run, log);
-    log.info({ window: manifest.window }, "window open; run resumed");
+    log.info({ window: manifest.window }, "nothing holds the run; resumed");
   }
   // After a restart the broker may have lost what was published (it syncs every 60 s):
   // republish what seed.batches says is in flight; a seeder acks a batch whose checkpoint
@@ -164,6 +165,22 @@ async function seedPass(loop: SeedLoop): Promise<"finish" | number> {
     loop.first = false;
   }
   return releaseBatches(loop, progress);
+}
+
+const HELD: Record<PauseReason, string> = {
+  window: "window closed",
+  telemetry: "trace export down past its bound",
+};
+
+/**
+ * What holds the run now, if anything: its window closed, or — where telemetry is required —
+ * the planner's own trace export down past its bound (T067: no governed run goes on unobserved).
+ */
+function holdReason(loop: SeedLoop, at: Date): PauseReason | undefined {
+  if (!isWithinWindow(loop.manifest.window, at)) return "window";
+  const gate = loop.deps.telemetryGate?.state();
+  if (gate?.required === true && gate.status === "down") return "telemetry";
+  return undefined;
 }
 
 /** A dead-lettered batch fails the run closed; true when it did. */

@@ -17,7 +17,7 @@ import { createBatchHandler } from "../../seeder/src/handlers/batch.ts";
 import { createPurgeHandler, routeWork } from "../../seeder/src/handlers/purge.ts";
 import type { FaultTarget } from "../../seeder/src/config.ts";
 import { createLeaseKeeper, type LeaseKeeper } from "../src/leases.ts";
-import { createPlanner, type Planner } from "../src/planner.ts";
+import { createPlanner, type Planner, type PlannerOptions } from "../src/planner.ts";
 import type { PreflightDeps } from "../src/preflight.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -117,7 +117,7 @@ export async function startTestPlanner(
   env: PlannerTestEnv,
   parallelism = 3,
   metrics: { budgetAlerts?: Counter } = {},
-  options: { purgeStallMs?: number } = {},
+  options: { purgeStallMs?: number; telemetryGate?: PlannerOptions["telemetryGate"] } = {},
 ): Promise<Planner> {
   const planner = await createPlanner({
     nc: env.nats.nc,

@@ -161,7 +161,7 @@ export interface ReportPurge {
   digest_after: string | null;
 }
 
-/** A window pause (`seed.run_pauses`). */
+/** A pause (`seed.run_pauses`): reason `window` (window closed) or `telemetry` (trace export down). */
 export interface ReportPause {
   reason: string;
   paused_at: string;
@@ -219,7 +219,7 @@ export interface EvidenceReport {
     batches_planned: number;
     batches_committed: number;
   };
-  /** Every window pause, oldest first (absent from reports signed before pauses existed). */
+  /** Every pause, oldest first (absent from reports signed before pauses existed). */
   pauses?: ReportPause[];
   /** The purge phase of a purge or reseed run (absent for a seed run). */
   purge?: ReportPurge;

@@ -179,7 +179,9 @@ export const EvidenceReportSchema = Type.Object(
       strict,
     ),
     pauses: Type.Optional(
-      Type.Array(PauseSchema, { description: "Window pauses, oldest first. Added later: older reports lack it." }),
+      Type.Array(PauseSchema, {
+        description: "Pauses (window closed, or trace export down), oldest first. Added later: older reports lack it.",
+      }),
     ),
     purge: Type.Optional(PurgeSchema),
     cost: Type.Object(
