@@ -9,8 +9,10 @@ import type { Planner } from "../src/planner.ts";
 import {
   admittedRun,
   bankingCounts,
+  batchStates as states,
   createPlannerTestEnv,
   expectedDigest,
+  pacedManifest,
   type PlannerTestEnv,
   profile,
   smallManifest,
@@ -56,21 +58,10 @@ afterAll(async () => {
 });
 
 function windowManifest(): Manifest {
-  const base = profile("dev", "banco-alfa");
-  return smallManifest(base, {
-    metadata: { ...base.metadata, tenant: TENANT },
-    batch_size: 20,
-    window: { start_utc: "01:00", end_utc: "02:00" },
-    // About five batches a second: the test closes the window while the run is writing.
-    rate_limit: { ...base.rate_limit, target_rows_per_second: 100, cap_rows_per_second: 200 },
-  });
+  return pacedManifest(TENANT, { start_utc: "01:00", end_utc: "02:00" });
 }
 
-async function batchStates(runId: string): Promise<Record<string, number>> {
-  const rows = await env.db.appSql<{ state: string; n: number }[]>`
-    SELECT state, count(*)::int AS n FROM seed.batches WHERE run_id = ${runId} GROUP BY state`;
-  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
-}
+const batchStates = (runId: string) => states(env.db.appSql, runId);
 
 describe("window at run time", () => {
   test("window - closing mid-run pauses after the batches in flight, opening resumes, and the digest is the uninterrupted one", async () => {

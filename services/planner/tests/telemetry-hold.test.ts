@@ -1,18 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildReport } from "@semente/platform/evidence";
 import { createExportGate } from "@semente/platform/telemetry";
-import type { Manifest } from "@semente/core/manifest";
 import { planBatches } from "@semente/core/pipeline";
 import { runPauses } from "../src/pauses.ts";
 import type { Planner } from "../src/planner.ts";
 import {
   admittedRun,
   bankingCounts,
+  batchStates as states,
   createPlannerTestEnv,
   expectedDigest,
+  pacedManifest,
   type PlannerTestEnv,
-  profile,
-  smallManifest,
   startInProcessSeeder,
   startTestPlanner,
   waitForRun,
@@ -36,26 +35,11 @@ afterAll(async () => {
   await env.cleanup();
 });
 
-function pacedManifest(): Manifest {
-  const base = profile("dev", "banco-alfa");
-  return smallManifest(base, {
-    metadata: { ...base.metadata, tenant: TENANT },
-    batch_size: 20,
-    window: { start_utc: "00:00", end_utc: "23:59" },
-    // About five batches a second: the export fails while the run is writing.
-    rate_limit: { ...base.rate_limit, target_rows_per_second: 100, cap_rows_per_second: 200 },
-  });
-}
-
-async function batchStates(runId: string): Promise<Record<string, number>> {
-  const rows = await env.db.appSql<{ state: string; n: number }[]>`
-    SELECT state, count(*)::int AS n FROM seed.batches WHERE run_id = ${runId} GROUP BY state`;
-  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
-}
+const batchStates = (runId: string) => states(env.db.appSql, runId);
 
 describe("telemetry hold at run time", () => {
   test("telemetry - export down past its bound pauses a running run after its batches in flight; recovery resumes it with the uninterrupted digest", async () => {
-    const manifest = pacedManifest();
+    const manifest = pacedManifest(TENANT, { start_utc: "00:00", end_utc: "23:59" });
     const plan = planBatches(manifest);
     const seeder = startInProcessSeeder(env, planner.names);
     try {

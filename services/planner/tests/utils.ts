@@ -2,7 +2,7 @@ import { expect } from "bun:test";
 import { type Admission, createAdmission } from "@semente/platform/admission";
 import { MIGRATIONS_DIR, type Sql } from "@semente/platform/db";
 import { createVaultTransitKeyProvider, type KeyProvider } from "@semente/platform/keys";
-import { ENTITIES, type Manifest, manifestHash } from "@semente/core/manifest";
+import { ENTITIES, type Manifest, manifestHash, type Window } from "@semente/core/manifest";
 import { loadCostModel } from "@semente/platform/config";
 import { datasetDigest } from "@semente/core/determinism";
 import { createGenerationContext, generateBatch } from "@semente/core/factories";
@@ -24,7 +24,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFsWormStore } from "@semente/platform/evidence";
 
-export { profile, smallManifest } from "../../../packages/core/tests/factories/utils.ts";
+import { profile, smallManifest } from "../../../packages/core/tests/factories/utils.ts";
+
+export { profile, smallManifest };
 
 /** `HH:MM` in UTC, `offsetMinutes` from now. */
 export function hhmm(offsetMinutes: number): string {
@@ -261,4 +263,25 @@ export async function expectedDigest(env: PlannerTestEnv, manifest: Manifest): P
   });
   const digests = planBatches(manifest).batches.map((b) => digestBatch(generateBatch(ctx, b.entity, b.from, b.to)));
   return digestHex(datasetDigest(digests));
+}
+
+/**
+ * The small dev manifest of `tenant`, 20-row batches paced at about five a second (so a test can
+ * act while the run is writing), with `window`.
+ */
+export function pacedManifest(tenant: string, window: Window): Manifest {
+  const base = profile("dev", "banco-alfa");
+  return smallManifest(base, {
+    metadata: { ...base.metadata, tenant },
+    batch_size: 20,
+    window,
+    rate_limit: { ...base.rate_limit, target_rows_per_second: 100, cap_rows_per_second: 200 },
+  });
+}
+
+/** How many of the run's batches are in each state of seed.batches. */
+export async function batchStates(sql: Sql, runId: string): Promise<Record<string, number>> {
+  const rows = await sql<{ state: string; n: number }[]>`
+    SELECT state, count(*)::int AS n FROM seed.batches WHERE run_id = ${runId} GROUP BY state`;
+  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
 }
