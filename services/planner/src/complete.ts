@@ -9,7 +9,13 @@ import { instance, transition } from "./run-state.ts";
 
 /** The drill phases' dependencies, from the executor's. */
 export function drillDeps(deps: ExecutorDeps, log: Logger): DrillDeps {
-  return { sql: deps.sql, verifierSql: deps.preflight.verifierSql, keys: deps.preflight.keys, log };
+  return {
+    sql: deps.sql,
+    verifierSql: deps.preflight.verifierSql,
+    keys: deps.preflight.keys,
+    log,
+    verifyLanes: deps.verifyLanes,
+  };
 }
 
 /**

@@ -21,6 +21,12 @@ export const PLANNER_VARS = {
     [ReleaseBy.level, ReleaseBy.entity] as const,
     ReleaseBy.level,
   ),
+  PLANNER_VERIFY_LANES: int(
+    "Entities a DR drill verifies at once, each on its own verifier connection, in one snapshot",
+    "2",
+    1,
+    8,
+  ),
   PLANNER_RECONCILE_MS: int("Period of the reconciliation with seed.checkpoints and seed.runs", "500", 50, 60_000),
   PLANNER_PURGE_STALL_MS: int(
     "A purge phase with no chunk committed for this long is published again",

@@ -26,6 +26,8 @@ export interface DrillDeps {
   /** The key provider of the run's environment (the verification regenerates with its key material). */
   keys: (environment: string) => KeyProvider;
   log: Logger;
+  /** Entities verified at once, each on its own `verifierSql` connection, in one snapshot. @default 1 */
+  verifyLanes?: number;
 }
 
 /** True for a DR drill run (a reseed that records the loss, verifies and reports RTO/RPO). */
@@ -91,6 +93,7 @@ async function verified(deps: DrillDeps, run: Run, isStopped: () => boolean): Pr
     manifest,
     ctx,
     shouldStop: isStopped,
+    concurrency: deps.verifyLanes ?? 1,
   });
   deps.log.info(
     { ok: verification.ok, rows: verification.rowsCompared, differences: verification.differences },

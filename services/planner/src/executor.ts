@@ -62,6 +62,8 @@ export interface ExecutorDeps {
    * pause until it recovers. @default none (never holds)
    */
   telemetryGate?: Pick<ExportGate, "state">;
+  /** A DR drill's verification: entities checked at once, in one snapshot. @default 1 */
+  verifyLanes?: number;
 }
 
 /** A run being executed. */

@@ -56,7 +56,11 @@ async function run(): Promise<void> {
       applicationName: "semente-planner-preflight",
       max: 2,
     });
-    verifierSql = createSql(config.SEMENTE_VERIFIER_DATABASE_URL, { applicationName: "semente-planner-drift", max: 2 });
+    // One connection per verification lane of a DR drill, and one for the drift checks meanwhile.
+    verifierSql = createSql(config.SEMENTE_VERIFIER_DATABASE_URL, {
+      applicationName: "semente-planner-drift",
+      max: config.PLANNER_VERIFY_LANES + 1,
+    });
     nc = await connectNats(natsOptionsFromVars(config, "planner"));
     const jsm = await jetstreamManager(nc);
     const events = {
@@ -104,6 +108,7 @@ async function run(): Promise<void> {
       releaseBy: config.PLANNER_RELEASE,
       tracer: telemetry.tracer,
       telemetryGate: telemetry.gate,
+      verifyLanes: config.PLANNER_VERIFY_LANES,
       runsFinished: metrics.runsFinished,
       budgetAlerts: metrics.budgetAlerts,
       preflight: {

@@ -62,6 +62,8 @@ export interface PlannerOptions {
   releaseBy?: ReleaseBy;
   /** The planner's trace-export gate: required and down, it pauses running runs (T067). */
   telemetryGate?: Pick<ExportGate, "state">;
+  /** A DR drill's verification: entities checked at once (one verifier connection each). @default 1 */
+  verifyLanes?: number;
   /**
    * Period of the scan for admitted/planning/running runs nobody executes (resume, lost events).
    * @default 5_000
@@ -128,6 +130,7 @@ export async function createPlanner(options: PlannerOptions): Promise<Planner> {
     runsFinished: options.runsFinished,
     budgetAlerts: options.budgetAlerts,
     telemetryGate: options.telemetryGate,
+    verifyLanes: options.verifyLanes,
   };
 
   function launch(runId: string): void {

@@ -19,6 +19,9 @@ export function createSql(url: string, opts: CreateSqlOptions = {}): Sql {
 
 const ISOLATIONS = new Set<string>(Object.values(Isolation));
 
+/** What `pg_export_snapshot()` returns (e.g. `00000003-0000001B-1`): the only text spliced into SET TRANSACTION SNAPSHOT. */
+const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+-[0-9]+$/i;
+
 function assertTimeout(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
     throw new SementeError("INTERNAL", `${name} must be a non-negative integer of milliseconds`);
@@ -47,7 +50,12 @@ export async function withTenant<T>(
   assertTimeout("statementTimeoutMs", opts.statementTimeoutMs);
   assertTimeout("lockTimeoutMs", opts.lockTimeoutMs);
   const mode = `isolation level ${isolation}${opts.readOnly ? " read only" : ""}`;
+  if (opts.snapshot !== undefined && !SNAPSHOT_ID.test(opts.snapshot)) {
+    throw new SementeError("INTERNAL", "not a snapshot id of pg_export_snapshot()");
+  }
   const result = await sql.begin(mode, async (tx) => {
+    // First statement of the transaction, as PostgreSQL requires.
+    if (opts.snapshot !== undefined) await tx.unsafe(`SET TRANSACTION SNAPSHOT '${opts.snapshot}'`);
     if (opts.runId === undefined) {
       await tx`select set_config('app.tenant_id', ${tenantId}, true)`;
     } else {

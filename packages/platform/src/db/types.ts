@@ -92,6 +92,11 @@ export interface WithTenantOptions {
   statementTimeoutMs?: number;
   /** `SET LOCAL lock_timeout` in ms (baseline ≈5 000, load/DR 10 000–15 000). Unset keeps the role's. */
   lockTimeoutMs?: number;
+  /**
+   * `SET TRANSACTION SNAPSHOT`: see exactly what the transaction that exported this snapshot
+   * (`pg_export_snapshot()`, still open) sees. Needs REPEATABLE READ or SERIALIZABLE.
+   */
+  snapshot?: string;
 }
 
 /** One migration file on disk. */

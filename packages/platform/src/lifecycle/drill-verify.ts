@@ -18,6 +18,8 @@ export interface VerifyDrillOptions {
   maxDifferences?: number;
   /** Checked after every regenerated batch: true stops the verification (UNAVAILABLE, nothing recorded). */
   shouldStop?: () => boolean;
+  /** Entities verified at once (`verifyRows`' lanes, one snapshot). @default 1 */
+  concurrency?: number;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function verifyDrill(options: VerifyDrillOptions): Promise<DrillVer
     manifest: options.manifest,
     ctx: options.ctx,
     maxDifferences: options.maxDifferences ?? 20,
+    concurrency: options.concurrency ?? 1,
     onBatch: (planned, batch) => {
       if (options.shouldStop?.() === true) {
         throw new SementeError("UNAVAILABLE", "DR drill verification interrupted: the planner is stopping", {

@@ -67,9 +67,16 @@ export interface VerifyRowsOptions {
   maxDifferences?: number;
   /**
    * Called with every regenerated batch, in plan order within each entity (e.g. to digest it
-   * without generating the dataset a second time).
+   * without generating the dataset a second time). With `concurrency` above 1 the batches of
+   * different entities interleave.
    */
   onBatch?: (planned: PlannedBatch, batch: Batch) => void;
+  /**
+   * Entities checked at once, each lane on its own connection of `sql` (the pool needs as many),
+   * every lane in the same snapshot (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`). The
+   * result, differences included, is the same whatever the value. @default 1
+   */
+  concurrency?: number;
 }
 
 /** True when `ordinal` of `entity` belongs to the deterministic sample of `fraction`. */
@@ -99,8 +106,8 @@ const READ_CHUNK = 5000;
 /**
  * Reads every row of the manifest's tenant (under RLS, one REPEATABLE READ READ ONLY snapshot),
  * regenerates the expected rows batch by batch in plan order and compares them column by column.
- * Memory stays bounded by one batch plus 4 bytes per expected row of the entity being checked
- * (the id hashes used to name extra rows). Missing rows, extra rows and differing values are
+ * Memory stays bounded, per lane (`concurrency`), by one batch plus 4 bytes per expected row of
+ * the entity being checked (the id hashes used to name extra rows). Missing rows, extra rows and differing values are
  * differences; a difference names entity, ordinal or id, and column — never a value.
  */
 export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerification> {
@@ -110,19 +117,16 @@ export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerific
   const fraction = sample === undefined || sample === 1 ? null : sample;
   const maxDifferences = options.maxDifferences ?? 50;
   const plan = planBatches(manifest);
-  const differences: RowDifference[] = [];
-  let differenceCount = 0;
-  const note = (d: RowDifference): void => {
-    differenceCount++;
-    if (differences.length < maxDifferences) differences.push(d);
-  };
-
-  const verifyEntity = async (tx: TransactionSql, entity: Entity): Promise<EntityVerification> => {
+  const verifyEntity = async (tx: TransactionSql, entity: Entity): Promise<EntityOutcome> => {
     const { table, columns } = ENTITY_TABLES[entity];
     const idIndex = columns.findIndex((c) => c.name === "id");
     const idType = (columns[idIndex] as ColumnDef).type;
     const batches = plan.batches.filter((b) => b.entity === entity);
     const expected = batches.reduce((n, b) => n + b.to - b.from, 0);
+    // Each entity keeps its own first differences; they are merged in plan order at the end, so
+    // the result does not depend on which lane checked which entity first.
+    const noted: RowDifference[] = [];
+    let count = 0;
     const check: EntityCheck = {
       tx,
       entity,
@@ -133,9 +137,11 @@ export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerific
       select: `SELECT ${columns.map(selectExpr).join(", ")} FROM ${table} WHERE id = ANY($1::${idType}[])`,
       fraction,
       idHashes: new Uint32Array(expected),
-      note,
+      note: (d) => {
+        count++;
+        if (noted.length < maxDifferences) noted.push(d);
+      },
     };
-    const before = differenceCount;
     const { found, compared } = await compareBatches(check, ctx, batches, options.onBatch);
     const [countRow] = await tx.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM ${table}`);
     const present = Number(countRow?.n ?? 0);
@@ -144,19 +150,13 @@ export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerific
     const matchedOrAssumed = fraction === null ? found : found + (expected - compared);
     const extras = present - matchedOrAssumed;
     if (extras > 0) await noteExtras(check, extras);
-    return { entity, expected, present, compared, differences: differenceCount - before };
+    return { verification: { entity, expected, present, compared, differences: count }, noted };
   };
 
-  const entities = await withTenant(
-    options.sql,
-    manifest.metadata.tenant,
-    async (tx) => {
-      const out: EntityVerification[] = [];
-      for (const entity of PLAN_ENTITY_ORDER) out.push(await verifyEntity(tx, entity));
-      return out;
-    },
-    { isolation: Isolation.REPEATABLE_READ, readOnly: true },
-  );
+  const outcomes = await inOneSnapshot(options, PLAN_ENTITY_ORDER, verifyEntity);
+  const entities = outcomes.map((o) => o.verification);
+  const differenceCount = entities.reduce((n, e) => n + e.differences, 0);
+  const differences = outcomes.flatMap((o) => o.noted).slice(0, maxDifferences);
   return {
     ok: differenceCount === 0,
     sample: fraction,
@@ -165,6 +165,51 @@ export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerific
     differenceCount,
     differences,
   };
+}
+
+interface EntityOutcome {
+  verification: EntityVerification;
+  /** The entity's first differences (at most maxDifferences). */
+  noted: RowDifference[];
+}
+
+const SNAPSHOT_READ = { isolation: Isolation.REPEATABLE_READ, readOnly: true } as const;
+
+/**
+ * Runs `check` for every entity, in `order`, inside one REPEATABLE READ READ ONLY snapshot of the
+ * tenant: one transaction, or `concurrency` lanes that share the first lane's exported snapshot
+ * and take the next entity as they free up. Results come back in `order`.
+ */
+async function inOneSnapshot<T>(
+  options: VerifyRowsOptions,
+  order: readonly Entity[],
+  check: (tx: TransactionSql, entity: Entity) => Promise<T>,
+): Promise<T[]> {
+  const tenant = options.manifest.metadata.tenant;
+  const lanes = Math.max(1, Math.min(options.concurrency ?? 1, order.length));
+  const results = new Array<T>(order.length);
+  let next = 0;
+  const drain = async (tx: TransactionSql): Promise<void> => {
+    for (let i = next++; i < order.length; i = next++) results[i] = await check(tx, order[i] as Entity);
+  };
+  await withTenant(
+    options.sql,
+    tenant,
+    async (tx) => {
+      if (lanes === 1) return drain(tx);
+      const [exported] = await tx<{ id: string }[]>`SELECT pg_export_snapshot() AS id`;
+      const snapshot = exported?.id as string;
+      const others = Array.from({ length: lanes - 1 }, () =>
+        withTenant(options.sql, tenant, drain, { ...SNAPSHOT_READ, snapshot }),
+      );
+      // The exporting transaction stays open until every lane is done (its snapshot dies with it).
+      const settled = await Promise.allSettled([drain(tx), ...others]);
+      const failed = settled.find((r) => r.status === "rejected");
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    },
+    SNAPSHOT_READ,
+  );
+  return results;
 }
 
 /** One entity's comparison: where its rows are, how they are read, and where differences go. */

@@ -133,4 +133,56 @@ describe("verifyRows - reads every row and compares it with the manifest", () =>
     expect(result.ok).toBe(true);
     expect(result.entities.every((e) => e.present === e.expected)).toBe(true);
   });
+
+  test("lanes - entities checked on 3 connections in one exported snapshot give the same result, differences in the same order", async () => {
+    const [customer] = await db.adminSql<{ id: string; full_name: string }[]>`
+      select id, full_name from banking.customers order by id limit 1`;
+    const [loan] = await db.adminSql<{ id: string }[]>`select id from banking.loans order by id limit 1`;
+    await db.adminSql`update banking.customers set full_name = 'Lane Tamper' where id = ${customer?.id as string}`;
+    await db.adminSql`update banking.loans set principal = principal + 0.01 where id = ${loan?.id as string}`;
+    try {
+      const one = await verifyRows({ sql: db.verifierSql, manifest, ctx, concurrency: 1 });
+      const three = await verifyRows({ sql: db.verifierSql, manifest, ctx, concurrency: 3 });
+      expect(one.differenceCount).toBe(2);
+      expect(three).toEqual(one);
+      // Kept differences are the first ones in plan order, whichever lane found them first.
+      const capped = await verifyRows({ sql: db.verifierSql, manifest, ctx, concurrency: 3, maxDifferences: 1 });
+      expect(capped.differenceCount).toBe(2);
+      expect(capped.differences).toEqual(one.differences.slice(0, 1));
+    } finally {
+      await db.adminSql`update banking.customers set full_name = ${customer?.full_name as string} where id = ${customer?.id as string}`;
+      await db.adminSql`update banking.loans set principal = principal - 0.01 where id = ${loan?.id as string}`;
+    }
+    expect((await verify()).ok).toBe(true);
+  });
+
+  test("lanes - every lane reads the first lane's snapshot: a row written after the export is seen by none", async () => {
+    await withTenant(
+      db.verifierSql,
+      tenant,
+      async (tx) => {
+        const [exported] = await tx<{ id: string }[]>`select pg_export_snapshot() as id`;
+        const [before] = await tx<{ n: number }[]>`select count(*)::int as n from banking.users`;
+        const [row] = await db.adminSql`select * from banking.users order by id limit 1`;
+        const extraId = "00000000-0000-4000-8000-000000000003";
+        await db.adminSql`insert into banking.users ${db.adminSql({ ...(row as Record<string, unknown>), id: extraId, login: "after.export", email: "after@example.com" })}`;
+        try {
+          const seen = await withTenant(
+            db.verifierSql,
+            tenant,
+            async (lane) => (await lane<{ n: number }[]>`select count(*)::int as n from banking.users`)[0]?.n,
+            { isolation: Isolation.REPEATABLE_READ, readOnly: true, snapshot: exported?.id as string },
+          );
+          expect(seen).toBe(before?.n);
+        } finally {
+          await db.adminSql`delete from banking.users where id = ${extraId}`;
+        }
+      },
+      { isolation: Isolation.REPEATABLE_READ, readOnly: true },
+    );
+    // Only a pg_export_snapshot id is ever spliced into SET TRANSACTION SNAPSHOT.
+    await expect(
+      withTenant(db.verifierSql, tenant, async () => 1, { isolation: Isolation.REPEATABLE_READ, snapshot: "x'; drop" }),
+    ).rejects.toThrow("not a snapshot id");
+  });
 });
