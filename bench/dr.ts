@@ -2,7 +2,7 @@
 // DR drill of the perf profile (issue 11, "Scale and speed"): RTO, RPO, rows/s per phase and the
 // seeders' (and the planner's) peak memory, on a throwaway database and NATS prefix.
 //
-//   bun bench/dr.ts [--scale 1.7] [--batch-size 10000] [--seeders 2] [--parallelism 3]
+//   bun bench/dr.ts [--scale 1.7] [--batch-size 10000] [--seeders 2] [--parallelism 3] [--verify-lanes 2]
 //                   [--rto-target-s 300] [--timeout-s 3600]
 //
 // The perf profile (configs/seed_profiles/perf/banco-alfa.yaml) with every count divided by
@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     "batch-size": { type: "string", default: "10000" },
     seeders: { type: "string", default: "2" },
     parallelism: { type: "string", default: "3" },
+    "verify-lanes": { type: "string", default: "2" },
     "rto-target-s": { type: "string", default: "300" },
     "timeout-s": { type: "string", default: "3600" },
   },
@@ -68,13 +69,13 @@ const keys = createVaultTransitKeyProvider({ endpoint: vault.url, token: vault.t
 let exitCode = 0;
 try {
   console.log(
-    `DR drill bench: perf profile ÷ ${args.scale} in dr mode, ${fmt(rows)} rows, batch ${args["batch-size"]}, ${args.seeders} seeders, parallelism ${args.parallelism}`,
+    `DR drill bench: perf profile ÷ ${args.scale} in dr mode, ${fmt(rows)} rows, batch ${args["batch-size"]}, ${args.seeders} seeders, parallelism ${args.parallelism}, verification lanes ${args["verify-lanes"]}`,
   );
   const stack = await startDrStack({
     urls: db.urls,
     vault,
     seeders: Number(args.seeders),
-    env: { PLANNER_PARALLELISM: args.parallelism },
+    env: { PLANNER_PARALLELISM: args.parallelism, PLANNER_VERIFY_LANES: args["verify-lanes"] },
   });
   try {
     const seedStart = performance.now();
