@@ -7,8 +7,9 @@
 //
 // The perf profile (configs/seed_profiles/perf/banco-alfa.yaml) with every count divided by
 // --scale (1.7 gives ≥ 10,000,000 rows) in dr mode, with dr_targets.rto_seconds = --rto-target-s.
-// The SLO gate is opened (see below); the profile's rate limit (target 20,000 rows/s) paces the
-// regeneration as it would in a real drill. Starts a Vault-speaking key server, the planner and --seeders seeders as real processes, seeds
+// The SLO gate is opened and the release pacing lifted, as in every throughput bench
+// (bench/throughput-manifest.ts): the bench measures how fast a drill can go on this machine. A
+// real drill of the perf profile is also paced by its rate limit (cap 40,000 rows/s). Starts a Vault-speaking key server, the planner and --seeders seeders as real processes, seeds
 // the dataset once (a plain dr run: what the drill will lose), then runs the drill as a dr_drill
 // run — loss recorded, purge, regeneration, verification of every row as semente_verifier inside
 // the run — and signs its evidence in-process (evidence service code, filesystem WORM), verifies
@@ -44,7 +45,8 @@ const { values: args } = parseArgs({
 });
 const base = benchManifest({ scale: Number(args.scale), batchSize: Number(args["batch-size"]) });
 // The SLO gate is opened wide: on the shared 2-core machine other engineers' load breaks the
-// profile's batch p95, and the bench measures the drill, not the gate (the rate limit stays the profile's).
+// profile's batch p95, and the bench measures the drill, not the gate. benchManifest lifted the
+// rate limit (500,000 rows/s target) for the same reason.
 const manifest = {
   ...base,
   mode: "dr" as const,
