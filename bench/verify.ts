@@ -8,6 +8,7 @@
  *   bun bench/verify.ts                  # the dev baseline and the perf profile ÷ 80 (~212k rows)
  *   bun bench/verify.ts --scale 16       # the perf profile ÷ 16 (~1.06M rows)
  *   bun bench/verify.ts --sample 0.1     # also time a 10 % deterministic sample
+ *   bun bench/verify.ts --lanes 2        # also time the full check in 2 lanes (one snapshot)
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +22,7 @@ import { seedCompletedRun } from "../packages/platform/tests/verify/seeded-run.t
 import { benchManifest } from "./throughput-manifest.ts";
 
 const { values } = parseArgs({
-  options: { scale: { type: "string", default: "80" }, sample: { type: "string" } },
+  options: { scale: { type: "string", default: "80" }, sample: { type: "string" }, lanes: { type: "string" } },
 });
 
 async function measure(label: string, manifest: Manifest): Promise<void> {
@@ -40,9 +41,16 @@ async function measure(label: string, manifest: Manifest): Promise<void> {
       fpeKey: await keys.deriveFpeKey(scope, manifest.key_version),
       keyVersion: manifest.key_version,
     });
-    const runs: { sample: number | undefined; name: string }[] = [{ sample: undefined, name: "full" }];
-    if (values.sample !== undefined) runs.push({ sample: Number(values.sample), name: `sample ${values.sample}` });
-    for (const { sample, name } of runs) {
+    const runs: { sample: number | undefined; name: string; lanes: number }[] = [
+      { sample: undefined, name: "full", lanes: 1 },
+    ];
+    if (values.lanes !== undefined) {
+      runs.push({ sample: undefined, name: `full ${values.lanes} lanes`, lanes: Number(values.lanes) });
+    }
+    if (values.sample !== undefined) {
+      runs.push({ sample: Number(values.sample), name: `sample ${values.sample}`, lanes: 1 });
+    }
+    for (const { sample, name, lanes } of runs) {
       const rss0 = process.memoryUsage.rss();
       const start = performance.now();
       const result = await verifyRows({
@@ -50,11 +58,12 @@ async function measure(label: string, manifest: Manifest): Promise<void> {
         manifest,
         ctx,
         ...(sample === undefined ? {} : { sample }),
+        concurrency: lanes,
       });
       const seconds = (performance.now() - start) / 1000;
       const rows = result.entities.reduce((n, e) => n + e.expected, 0);
       console.log(
-        `${label.padEnd(28)} ${name.padEnd(12)} ${String(rows).padStart(9)} rows  ${String(result.rowsCompared).padStart(9)} compared  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(
+        `${label.padEnd(28)} ${name.padEnd(16)} ${String(rows).padStart(9)} rows  ${String(result.rowsCompared).padStart(9)} compared  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(
           result.rowsCompared / seconds,
         )
           .toString()

@@ -101,12 +101,15 @@ async function observe(sql: Sql, manifest: Manifest, hash: string): Promise<Obse
 /** The read-only verification role `verify` (and the planner's drift check) read banking rows as. */
 export const VERIFIER_DATABASE_URL = COMMON_VARS.SEMENTE_VERIFIER_DATABASE_URL;
 
+/** Entities `verify` compares at once (`verifyRows` lanes), each on its own pooled connection. */
+const VERIFY_LANES = 2;
+
 /**
  * The connection `verify` and `evidence verify` read banking rows with: the read-only
  * verification role (semente_verifier, subject to RLS, no write privilege anywhere).
  */
 export function verificationSql(url: string): Sql {
-  return createSql(url, { applicationName: "semente-cli-verify", max: 2 });
+  return createSql(url, { applicationName: "semente-cli-verify", max: VERIFY_LANES });
 }
 
 /** The run's recorded digest, each checkpoint's digest and each entity's count against the regenerated dataset. */
@@ -181,6 +184,8 @@ export const verifyCommand: Command = {
         ctx: await generationContextFor(manifest, hash),
         ...(sample === undefined ? {} : { sample }),
         onBatch: (b, batch) => batchDigests.set(`${b.entity}:${b.batchIndex}`, digestBatch(batch)),
+        // Two entities at once, one connection each, in one snapshot (the pool's two).
+        concurrency: VERIFY_LANES,
       });
     } finally {
       await sql.end({ timeout: 5 });
