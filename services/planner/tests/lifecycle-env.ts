@@ -3,6 +3,7 @@
  * phase is republished after 2 s without progress, and the steps the tests share.
  */
 import { afterAll, beforeAll, expect } from "bun:test";
+import { until } from "./e2e-utils.ts";
 import { createHash } from "node:crypto";
 import { submitPurgeRun } from "@semente/platform/lifecycle";
 import type { Manifest } from "@semente/core/manifest";
@@ -96,4 +97,12 @@ export async function seedWithItsOwnSeeder(tenant: string): Promise<void> {
   } finally {
     await warm.stop();
   }
+}
+
+/** Waits until the baseline work queue holds nothing pending or unacknowledged (30 s at most). */
+export async function baselineDrained(): Promise<void> {
+  await until("the baseline work queue drained", async () => {
+    const info = await env.nats.jsm.consumers.info(planner.names.streams.baseline, planner.names.consumers.baseline);
+    return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+  });
 }

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { submitPurgeRun } from "@semente/platform/lifecycle";
 import { encodePurge, listDlq } from "@semente/platform/pipeline";
 import { transitionRun } from "@semente/platform/runs";
+import { until } from "./e2e-utils.ts";
 import {
+  baselineDrained,
   checkpointsOf,
   DEAD,
   DUP,
@@ -82,14 +84,7 @@ describe("planner - purge and reseed runs", () => {
       expect(total(await bankingCounts(env.db.adminSql, DUP))).toBe(0);
       expect((await listDlq(env.nats.jsm, planner.names)).filter((r) => r.purge?.runId === id)).toEqual([]);
       // the copy was taken and dropped, not left behind
-      for (let i = 0; i < 200; i++) {
-        const info = await env.nats.jsm.consumers.info(
-          planner.names.streams.baseline,
-          planner.names.consumers.baseline,
-        );
-        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
-        await Bun.sleep(50);
-      }
+      await baselineDrained();
       const info = await env.nats.jsm.consumers.info(planner.names.streams.baseline, planner.names.consumers.baseline);
       expect(info.num_pending + info.num_ack_pending).toBe(0);
     } finally {
@@ -108,18 +103,13 @@ describe("planner - purge and reseed runs", () => {
     await transitionRun(env.db.appSql, decision.run.id, { to: "cancelled", actor: "lifecycle-test" });
     const late = startInProcessSeeder(env, planner.names);
     try {
-      for (let i = 0; i < 200; i++) {
-        const info = await env.nats.jsm.consumers.info(
-          planner.names.streams.baseline,
-          planner.names.consumers.baseline,
-        );
-        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
-        await Bun.sleep(50);
-      }
+      await baselineDrained();
       expect(await tenantHash(HALT)).toBe(before);
       expect((await runRow(decision.run.id))?.purged_at).toBeNull();
       // The planner frees the lease once its reconcile loop sees the cancel, not at the cancel.
-      for (let i = 0; i < 200 && (await env.admission.tenantHolder("dev", HALT)) !== null; i++) await Bun.sleep(50);
+      await until("the lease freed", async () =>
+        (await env.admission.tenantHolder("dev", HALT)) === null ? true : undefined,
+      );
       expect(await env.admission.tenantHolder("dev", HALT)).toBeNull();
     } finally {
       await late.stop();

@@ -2,7 +2,7 @@ import { expect } from "bun:test";
 import { type Admission, createAdmission } from "@semente/platform/admission";
 import { MIGRATIONS_DIR, type Sql } from "@semente/platform/db";
 import { createVaultTransitKeyProvider, type KeyProvider } from "@semente/platform/keys";
-import { ENTITIES, type Manifest, manifestHash, type Window } from "@semente/core/manifest";
+import { type Manifest, manifestHash, type Window } from "@semente/core/manifest";
 import { loadCostModel } from "@semente/platform/config";
 import { datasetDigest } from "@semente/core/determinism";
 import { createGenerationContext, generateBatch } from "@semente/core/factories";
@@ -27,6 +27,7 @@ import { createFsWormStore } from "@semente/platform/evidence";
 import { profile, smallManifest } from "../../../packages/core/tests/factories/utils.ts";
 
 export { profile, smallManifest };
+export { bankingCounts } from "../../../packages/platform/tests/pipeline/writer-fixtures.ts";
 
 /** `HH:MM` in UTC, `offsetMinutes` from now. */
 export function hhmm(offsetMinutes: number): string {
@@ -236,19 +237,6 @@ export async function waitForRun(
     }
     await Bun.sleep(50);
   }
-}
-
-/** Row counts of every banking table for `tenant` (as the superuser, so RLS hides nothing). */
-export async function bankingCounts(admin: Sql, tenant: string): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const entity of ENTITIES) {
-    const [row] = await admin.unsafe<{ n: string }[]>(
-      `SELECT count(*)::text AS n FROM banking.${entity} WHERE tenant_id = $1`,
-      [tenant],
-    );
-    out[entity] = Number(row?.n ?? 0);
-  }
-  return out;
 }
 
 /** The dataset digest a clean run of `manifest` must end with, computed from the factories alone. */
