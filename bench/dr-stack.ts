@@ -7,7 +7,7 @@ import { type Manifest, manifestHash, plannedRows } from "../packages/core/src/m
 import { createRun, type RunOperation } from "../packages/platform/src/runs/index.ts";
 import type { VaultTestServer } from "../packages/platform/tests/keys/vault-server.ts";
 import { createTestNats, type TestNats } from "../packages/platform/tests/nats-harness.ts";
-import { benchServiceEnv } from "./throughput-pipeline.ts";
+import { benchServiceEnv, spawnPlanner } from "./throughput-pipeline.ts";
 import {
   freePort,
   type MemorySampler,
@@ -51,22 +51,7 @@ export async function startDrStack(options: DrStackOptions): Promise<DrStack> {
   const app = createSql(options.urls.app, { max: 2, applicationName: "semente-bench-dr" });
   const events = { streamName: `${nats.prefix}SEED_RUNS`, subjectPrefix: nats.subjectPrefix };
   try {
-    const plannerPort = freePort();
-    services.push(
-      spawnService(
-        "planner",
-        "services/planner/src/main.ts",
-        {
-          ...env,
-          SEMENTE_APP_DATABASE_URL: options.urls.app,
-          SEMENTE_SEEDER_DATABASE_URL: options.urls.seeder,
-          SEMENTE_VERIFIER_DATABASE_URL: options.urls.verifier,
-          HEALTH_PORT: String(plannerPort),
-        },
-        logDir,
-        plannerPort,
-      ),
-    );
+    services.push(spawnPlanner(env, options.urls, logDir));
     for (let i = 1; i <= options.seeders; i++) {
       const port = freePort();
       services.push(

@@ -110,6 +110,28 @@ export function benchServiceEnv(nats: TestNats, vault: VaultTestServer, logDir: 
  * own NATS prefix, submits the manifest through the gateway with a minted token, polls until the
  * run is terminal, and stops everything (also on failure).
  */
+/** The planner as a process, with its three role URLs and a free health port. */
+export function spawnPlanner(
+  env: Record<string, string>,
+  urls: { app: string; seeder: string; verifier: string },
+  logDir: string,
+): Service {
+  const port = freePort();
+  return spawnService(
+    "planner",
+    "services/planner/src/main.ts",
+    {
+      ...env,
+      SEMENTE_APP_DATABASE_URL: urls.app,
+      SEMENTE_SEEDER_DATABASE_URL: urls.seeder,
+      SEMENTE_VERIFIER_DATABASE_URL: urls.verifier,
+      HEALTH_PORT: String(port),
+    },
+    logDir,
+    port,
+  );
+}
+
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const nats = await createTestNats("bench");
   const logDir = mkdtempSync(join(tmpdir(), "semente-bench-"));
@@ -136,20 +158,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       gatewayPort,
     );
     services.push(gateway);
-    const plannerPort = freePort();
-    const planner = spawnService(
-      "planner",
-      "services/planner/src/main.ts",
-      {
-        ...env,
-        SEMENTE_APP_DATABASE_URL: options.urls.app,
-        SEMENTE_SEEDER_DATABASE_URL: options.urls.seeder,
-        SEMENTE_VERIFIER_DATABASE_URL: options.urls.verifier,
-        HEALTH_PORT: String(plannerPort),
-      },
-      logDir,
-      plannerPort,
-    );
+    const planner = spawnPlanner(env, options.urls, logDir);
     services.push(planner);
     await waitReady(gateway);
     await waitReady(planner);
