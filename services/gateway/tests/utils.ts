@@ -85,6 +85,27 @@ export function requester(app: { handle(r: Request): Promise<Response> }) {
   };
 }
 
+/**
+ * `POST /api/v1/seed-runs` with a JSON body as `token` (a fresh Idempotency-Key per call,
+ * `<keyPrefix>-<n>`), through a {@link requester}.
+ */
+export function seedRunPoster(send: () => ReturnType<typeof requester>, keyPrefix: string) {
+  let key = 0;
+  return {
+    post(body: unknown, as: string): Promise<Response> {
+      key += 1;
+      return send()("POST", "/api/v1/seed-runs", {
+        token: as,
+        contentType: "application/json",
+        body: JSON.stringify(body),
+        headers: { "Idempotency-Key": `${keyPrefix}-${key}` },
+      });
+    },
+    /** The Idempotency-Key of the last post (to replay it). */
+    lastKey: () => `${keyPrefix}-${key}`,
+  };
+}
+
 /** One test file's world: database, NATS prefix, admission and a gateway. */
 export interface TestWorld {
   db: TestDatabase;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { seedTenant } from "../../../../packages/platform/tests/lifecycle/utils.ts";
-import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
+import { createWorld, NIGHT, profile, requester, seedRunPoster, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;
 let admin: string;
@@ -18,16 +18,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => world.close());
 
-let key = 0;
-function post(body: unknown, as = admin): Promise<Response> {
-  key += 1;
-  return send("POST", "/api/v1/seed-runs", {
-    token: as,
-    contentType: "application/json",
-    body: JSON.stringify(body),
-    headers: { "Idempotency-Key": `drill-${key}` },
-  });
-}
+const poster = seedRunPoster(() => send, "drill");
+const post = (body: unknown, as = admin): Promise<Response> => poster.post(body, as);
 
 async function runCount(): Promise<number> {
   const [row] = await world.db.adminSql<{ n: number }[]>`select count(*)::int as n from seed.runs`;

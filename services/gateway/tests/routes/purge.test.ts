@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { seedTenant, snapshotTenant } from "../../../../packages/platform/tests/lifecycle/utils.ts";
-import { createWorld, NIGHT, profile, requester, type TestWorld, token } from "../utils.ts";
+import { createWorld, NIGHT, profile, requester, seedRunPoster, type TestWorld, token } from "../utils.ts";
 
 let world: TestWorld;
 let admin: string;
@@ -17,16 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-let key = 0;
-function post(body: unknown, as = admin): Promise<Response> {
-  key += 1;
-  return send("POST", "/api/v1/seed-runs", {
-    token: as,
-    contentType: "application/json",
-    body: JSON.stringify(body),
-    headers: { "Idempotency-Key": `purge-${key}` },
-  });
-}
+const poster = seedRunPoster(() => send, "purge");
+const post = (body: unknown, as = admin): Promise<Response> => poster.post(body, as);
 
 /** Every row of both tenants, hashed (superuser): a refusal must leave them byte-identical. */
 async function dataHash(): Promise<string> {
@@ -123,7 +115,7 @@ describe("POST /api/v1/seed-runs with operation purge or reseed", () => {
       token: admin,
       contentType: "application/json",
       body: JSON.stringify({ manifest_yaml: profile("dev", "banco-beta") }),
-      headers: { "Idempotency-Key": `purge-${key}` },
+      headers: { "Idempotency-Key": poster.lastKey() },
     });
     expect(seed.status).toBe(409);
     expect((await problem(seed)).code).toBe("IDEMPOTENCY_CONFLICT");
