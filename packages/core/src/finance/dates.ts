@@ -1,4 +1,5 @@
 import { SementeError } from "../errors/index.ts";
+import { digitsValue } from "./money.ts";
 import type { DateInput } from "./types.ts";
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z)?$/;
@@ -34,26 +35,15 @@ export function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/** Value of the decimal digits text[from, to), or -1 when one is not a digit. */
-function digitsAt(text: string, from: number, to: number): number {
-  let value = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    value = value * 10 + c;
-  }
-  return value;
-}
-
 /**
  * The epoch day of a valid plain "YYYY-MM-DD" read by hand (dates are read back for every row);
  * undefined for anything else, which the regular expression then decides.
  */
 function plainIsoDay(text: string): number | undefined {
   if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
-  const year = digitsAt(text, 0, 4);
-  const month = digitsAt(text, 5, 7);
-  const day = digitsAt(text, 8, 10);
+  const year = digitsValue(text, 0, 4);
+  const month = digitsValue(text, 5, 7);
+  const day = digitsValue(text, 8, 10);
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   return daysFromCivil(year, month, day);
 }

@@ -2,8 +2,8 @@ import { SementeError } from "../errors/index.ts";
 
 const PAD2: readonly string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
 
-/** Value of the decimal digits text[from, to), or -1 when one is not a digit. */
-function digitsValue(text: string, from: number, to: number): number {
+/** Value of the decimal digits text[from, to), or -1 when one is not a digit (dates.ts reads with it too). */
+export function digitsValue(text: string, from: number, to: number): number {
   let value = 0;
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i) - 48;
