@@ -107,8 +107,9 @@ const READ_CHUNK = 5000;
  * Reads every row of the manifest's tenant (under RLS, one REPEATABLE READ READ ONLY snapshot),
  * regenerates the expected rows batch by batch in plan order and compares them column by column.
  * Memory stays bounded, per lane (`concurrency`), by one batch plus 4 bytes per expected row of
- * the entity being checked (the id hashes used to name extra rows). Missing rows, extra rows and differing values are
- * differences; a difference names entity, ordinal or id, and column — never a value.
+ * the entity being checked (the id hashes used to name extra rows). Missing rows, extra rows and
+ * differing values are differences; a difference names entity, ordinal or id, and column — never
+ * a value.
  */
 export async function verifyRows(options: VerifyRowsOptions): Promise<RowVerification> {
   const { manifest, ctx } = options;
