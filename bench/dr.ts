@@ -30,7 +30,7 @@ import { startVaultServer } from "../packages/platform/tests/keys/vault-server.t
 import { createBenchDatabase } from "./bench-database.ts";
 import { startDrStack, waitRun } from "./dr-stack.ts";
 import { benchManifest } from "./throughput-manifest.ts";
-import type { MemoryReport } from "./throughput-stack.ts";
+import { countCollections, type MemoryReport } from "./throughput-stack.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -104,7 +104,7 @@ try {
     console.log(
       `drill run ${drillId}: ${drill.state}${drill.reason === null ? "" : ` (${drill.reason})`}, wall ${secs(wallMs)} from submit`,
     );
-    await report(stack.app, drillId, memory);
+    await report(stack.app, drillId, memory, stack.logDir);
   } finally {
     await stack.stop();
   }
@@ -121,6 +121,7 @@ async function report(
   app: Parameters<typeof readDrill>[0],
   runId: string,
   memory: { name: string; report: MemoryReport }[],
+  logDir: string,
 ): Promise<void> {
   if ((await readDrill(app, runId)) === null) throw new Error("the drill recorded no loss");
   const service = createEvidenceService({
@@ -155,8 +156,11 @@ async function report(
   console.log(`dr item: ${item?.status}: ${item?.summary}`);
   for (const { name, report: m } of memory) {
     const growth = m.firstThird === 0 ? 0 : ((m.lastThird - m.firstThird) / m.firstThird) * 100;
+    const collections = name.startsWith("seeder")
+      ? `, ${countCollections(join(logDir, `${name}.log`))} collections past SEEDER_GC_RSS_MIB`
+      : "";
     console.log(
-      `  ${name.padEnd(9)} peak RSS (VmHWM) ${mib(m.peak)}; after warm-up VmRSS ${mib(m.warmMin)}–${mib(m.warmMax)}, first→last third ${mib(m.firstThird)}→${mib(m.lastThird)} (${growth.toFixed(1)} %), ${m.samples} samples`,
+      `  ${name.padEnd(9)} peak RSS (VmHWM) ${mib(m.peak)}; after warm-up VmRSS ${mib(m.warmMin)}–${mib(m.warmMax)}, first→last third ${mib(m.firstThird)}→${mib(m.lastThird)} (${growth.toFixed(1)} %), ${m.samples} samples${collections}`,
     );
   }
 }

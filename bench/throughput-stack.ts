@@ -160,6 +160,18 @@ export function readBatchDone(seeder: string, log: string): BatchDone[] {
   return out;
 }
 
+/** How many times a seeder's JSON log says its memory governor collected (SEEDER_GC_RSS_MIB). */
+export function countCollections(log: string): number {
+  let text: string;
+  try {
+    text = readFileSync(log, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+  return text.split("\n").filter((line) => line.includes('"memory limit: collected"')).length;
+}
+
 /** CPU seconds (user + system) a process has used so far, or null once it has exited. */
 export function cpuSeconds(pid: number): number | null {
   let text: string;

@@ -16,6 +16,7 @@
 // Both then COPY the same rows as the superuser into RLS-free copies of the tables (indexed:
 // `LIKE banking.x INCLUDING ALL`; bare: `LIKE banking.x`), timing only the COPY, and print the
 // ratios. Everything is stopped and the database dropped at the end, also on failure.
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { COMMON_VARS, loadConfig } from "../packages/platform/src/config/index.ts";
 import {
@@ -34,7 +35,7 @@ import { benchManifest, roleUrls } from "./throughput-manifest.ts";
 import { PIPELINE_ARGS, pipelineEnv, runPipeline } from "./throughput-pipeline.ts";
 import { profileRun } from "./throughput-profile.ts";
 import { rawCopy } from "./throughput-raw-copy.ts";
-import { formatCpu } from "./throughput-stack.ts";
+import { countCollections, formatCpu } from "./throughput-stack.ts";
 import { runWriter } from "./throughput-writer.ts";
 
 const { values: args } = parseArgs({
@@ -110,7 +111,10 @@ try {
         report.samples === 0
           ? "no samples after warm-up"
           : `${mib(report.warmMin)} – ${mib(report.warmMax)} over ${report.samples} samples (mean ${mib(report.firstThird)} in the first third, ${mib(report.lastThird)} in the last)`;
-      console.log(`${name}: peak RSS (VmHWM) ${mib(report.peak)}; VmRSS after warm-up ${flat}`);
+      const collections = countCollections(join(result.logDir, `${name}.log`));
+      console.log(
+        `${name}: peak RSS (VmHWM) ${mib(report.peak)}; VmRSS after warm-up ${flat}; ${collections} collections past SEEDER_GC_RSS_MIB`,
+      );
     }
     console.log(formatCpu(result.cpu, result.rows));
     const profile = await profileRun(superuser, result.runId, result.done);

@@ -30,6 +30,12 @@ export const SEEDER_VARS = {
   SEEDER_COPY_TIMEOUT_MS: int("COPY path: time a COPY may take before its connection is discarded", "30000", 100),
   SEEDER_HEARTBEAT_MS: int("Period of `working()` on the batch in hand (must be below the ack wait)", "5000", 100),
   SEEDER_DB_POOL: int("PostgreSQL connections of this process", "4", 2, 64),
+  SEEDER_GC_RSS_MIB: int(
+    "Resident size (MiB) past which the seeder runs a full garbage collection between batches; 0 = never",
+    "192",
+    0,
+    65_536,
+  ),
   SEEDER_PURGE_CHUNK_ROWS: int(
     "Rows a purge deletes per transaction (one seed.purge_progress row each)",
     "20000",

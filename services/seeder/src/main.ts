@@ -7,6 +7,7 @@ import { assertPreflight, createSql, MIGRATIONS_DIR, type Sql } from "@semente/p
 import type { KeyProvider } from "@semente/platform/keys";
 import {
   createBatchWriter,
+  createMemoryGovernor,
   ensurePipelineStreams,
   keyProviderFromConfig,
   pipelineOptionsFromVars,
@@ -91,7 +92,8 @@ async function run(): Promise<void> {
       tracer: telemetry.tracer,
     });
     const handler = routeWork(batches, purges);
-    seeder = createSeeder({ js, names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES });
+    const memory = createMemoryGovernor({ limitBytes: vars.SEEDER_GC_RSS_MIB * 2 ** 20 });
+    seeder = createSeeder({ js, names, modes, handler, log, maxMessages: vars.SEEDER_MAX_MESSAGES, memory });
     const active = seeder;
     const db = sql;
     health = startHealthServer({

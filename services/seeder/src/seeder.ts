@@ -1,5 +1,5 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import type { PipelineMode, PipelineNames } from "@semente/platform/pipeline";
+import type { MemoryGovernor, PipelineMode, PipelineNames } from "@semente/platform/pipeline";
 import type { Logger } from "@semente/platform/telemetry";
 import type { BatchHandler } from "./handlers/batch.ts";
 
@@ -17,6 +17,8 @@ export interface SeederOptions {
    * @default 1
    */
   maxMessages?: number;
+  /** Checked after every delivery handled: collects garbage once the process is over its limit. */
+  memory?: MemoryGovernor;
 }
 
 /** The pull loops of one seeder process. */
@@ -53,6 +55,15 @@ export function createSeeder(options: SeederOptions): Seeder {
       options.log.error({ err: error, mode }, "batch handler threw");
     } finally {
       inFlight--;
+      checkMemory(mode);
+    }
+  }
+
+  function checkMemory(mode: PipelineMode): void {
+    const check = options.memory?.check();
+    if (check?.collected) {
+      const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+      options.log.info({ mode, rssMiB: mib(check.before), afterMiB: mib(check.after) }, "memory limit: collected");
     }
   }
 

@@ -1,6 +1,13 @@
 import type { BatchFailedMessage } from "@semente/core/pipeline";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createBatchWriter, ensurePipelineStreams, listDlq, type PipelineNames } from "@semente/platform/pipeline";
+import {
+  createBatchWriter,
+  createMemoryGovernor,
+  ensurePipelineStreams,
+  listDlq,
+  type MemoryGovernor,
+  type PipelineNames,
+} from "@semente/platform/pipeline";
 import { type BatchMessage, batchMsgId, type CheckpointMessage, encodeMessage } from "@semente/core/pipeline";
 import { createLogger } from "@semente/platform/telemetry";
 import { plannedRows } from "@semente/core/manifest";
@@ -46,7 +53,7 @@ afterAll(async () => {
   await vault?.stop();
 });
 
-function startSeeder(fault?: { entity: string; batchIndex: number }) {
+function startSeeder(fault?: { entity: string; batchIndex: number }, memory?: MemoryGovernor) {
   const dispositions: Disposition[] = [];
   const writer = createBatchWriter({ sql: db.seederSql, keys, log });
   const inner = createBatchHandler({
@@ -65,6 +72,7 @@ function startSeeder(fault?: { entity: string; batchIndex: number }) {
     names,
     modes: ["baseline"],
     log,
+    ...(memory === undefined ? {} : { memory }),
     handler: async (m) => {
       const d = await inner(m);
       dispositions.push(d);
@@ -86,7 +94,10 @@ describe("seeder service (in-process)", () => {
     const runId = await insertRun(db.ownerSql, manifest);
     const msgs = batchMessages(runId, manifest);
     const checkpoints = collect<CheckpointMessage>(nats.nc, names.checkpointSubject(runId));
-    const started = startSeeder();
+    // A process always over its limit: every delivery handled is followed by one collection.
+    let collected = 0;
+    const memory = createMemoryGovernor({ limitBytes: 1, rss: () => 2, collect: () => collected++ });
+    const started = startSeeder(undefined, memory);
     seeder = started.seeder;
     await seeder.start();
     expect(seeder.running).toBe(true);
@@ -109,6 +120,9 @@ describe("seeder service (in-process)", () => {
     expect(again.at(-1)).toMatchObject({ planIndex: msgs[4]?.planIndex, duplicate: true });
     expect(await bankingCounts(db.adminSql, "banco-alfa")).toEqual(before);
     checkpoints.sub.unsubscribe();
+    await eventually(async () => collected === msgs.length + 1);
+    expect(collected).toBe(msgs.length + 1);
+    expect(logLines.filter((l) => l.includes('"memory limit: collected"')).length).toBe(msgs.length + 1);
     // SLIs: rows of committed batches only (the duplicate adds none), one latency sample per commit.
     const text = await metrics.registry.render();
     const rows = [...text.matchAll(/^semente_rows_written_total\{[^}]*mode="baseline"\} (\d+)$/gm)];

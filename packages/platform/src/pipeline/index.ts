@@ -19,6 +19,7 @@ export {
 } from "./bulk-insert.ts";
 export { copyChunks, copyText } from "./copy-text.ts";
 export { keyProviderFromConfig, KEY_PROVIDER_VARS } from "./key-provider.ts";
+export { createMemoryGovernor, type MemoryCheck, type MemoryGovernor, type MemoryGovernorOptions } from "./memory.ts";
 export {
   decodePurge,
   decodePurged,
