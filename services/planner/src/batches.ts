@@ -9,6 +9,7 @@ import {
   digestHex,
   type PlannedBatch,
   type RunProgress,
+  type TrackedBatch,
 } from "@semente/core/pipeline";
 import type { Run } from "@semente/platform/runs";
 
@@ -53,14 +54,25 @@ export async function reusableCheckpoints(sql: Sql, run: Run): Promise<Checkpoin
   );
 }
 
-/** This run's own checkpoints (the source of truth of its progress). */
-export async function runCheckpoints(sql: Sql, run: Run): Promise<CheckpointRow[]> {
+/**
+ * This run's own checkpoints (the source of truth of its progress) of the batches named, by
+ * primary key: a pass reads only the batches it is waiting for, not every checkpoint the run has.
+ */
+export async function runCheckpoints(
+  sql: Sql,
+  run: Run,
+  batches: readonly { entity: string; batchIndex: number }[],
+): Promise<CheckpointRow[]> {
+  if (batches.length === 0) return [];
   return withTenant(
     sql,
     run.tenantId,
     (tx) => tx<CheckpointRow[]>`
       SELECT run_id, entity, batch_index, from_ordinal::text, to_ordinal::text, row_count::text, digest
-        FROM seed.checkpoints WHERE run_id = ${run.id}`,
+        FROM seed.checkpoints
+       WHERE run_id = ${run.id}
+         AND (entity, batch_index) IN (SELECT * FROM unnest(${batches.map((b) => b.entity)}::text[],
+                                                            ${batches.map((b) => b.batchIndex)}::int[]))`,
     { readOnly: true },
   );
 }
@@ -171,26 +183,48 @@ export async function lastFailure(sql: Sql, runId: string, entity: string, batch
 }
 
 /** Folds this run's checkpoints (or, in a dry run, checkpoint messages) into seed.batches. */
+/** A batch a reconcile pass marked committed. */
+export interface NewlyCommitted {
+  entity: Entity;
+  batchIndex: number;
+  rows: number;
+}
+
+/**
+ * One pass of reconciliation: marks committed every batch whose checkpoint (or dry-run commit)
+ * arrived, and returns the run's progress and the batches this pass committed. Only the batches
+ * that may have a checkpoint are looked up: those published (in flight, or published just before
+ * a restart) and those dead-lettered (a DLQ replay commits them behind the planner's back). A
+ * batch still pending was never published, or its publication was not recorded: it is released
+ * again and its seeder finds the checkpoint, so it is seen once it is in flight.
+ */
 export async function reconcile(
   sql: Sql,
   run: Run,
   plan: BatchPlan,
   takeDryCommits: () => CheckpointMessage[],
-): Promise<RunProgress> {
+): Promise<{ progress: RunProgress; committed: NewlyCommitted[] }> {
   const before = await loadProgress(sql, run.id, plan);
+  const committed: NewlyCommitted[] = [];
+  const commit = async (b: TrackedBatch, digest: string, rows: number) => {
+    await markCommitted(sql, run.id, b, digest, rows);
+    committed.push({ entity: b.entity, batchIndex: b.batchIndex, rows });
+  };
   if (run.dryRun) {
     for (const m of takeDryCommits()) {
       const b = before.get(m.entity, m.batchIndex);
-      if (b !== undefined && b.state !== "committed") await markCommitted(sql, run.id, b, m.digest, m.rows);
+      if (b !== undefined && b.state !== BatchState.COMMITTED) await commit(b, m.digest, m.rows);
     }
   } else {
-    for (const c of await runCheckpoints(sql, run)) {
+    const awaited = before.batches.filter(
+      (b) => b.state === BatchState.PUBLISHED || b.state === BatchState.DEAD_LETTERED,
+    );
+    for (const c of await runCheckpoints(sql, run, awaited)) {
       const b = before.get(c.entity, c.batch_index);
-      if (b !== undefined && b.state !== "committed")
-        await markCommitted(sql, run.id, b, c.digest, Number(c.row_count));
+      if (b !== undefined && b.state !== BatchState.COMMITTED) await commit(b, c.digest, Number(c.row_count));
     }
   }
-  return loadProgress(sql, run.id, plan);
+  return { progress: committed.length === 0 ? before : await loadProgress(sql, run.id, plan), committed };
 }
 
 /** Mirrors the rows committed so far on the running run. */

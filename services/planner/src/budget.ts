@@ -30,8 +30,12 @@ export interface RunBudgetDeps {
 
 /** The live budget of one run: measured cost in seed.budget_ledger against `budget.max_cost`. */
 export interface RunBudget {
-  /** Accrues every committed, not yet accounted batch (and the compute since the last accrual). */
-  accrue(): Promise<void>;
+  /**
+   * Accrues `committed` (the batches a reconcile pass just marked committed), plus, on the first
+   * call, every batch committed before this budget was opened and not yet accounted (a planner
+   * restart), and the compute since the last accrual. A batch already in the ledger is not charged twice.
+   */
+  accrue(committed: readonly { entity: Entity; batchIndex: number; rows: number }[]): Promise<void>;
   /** Restarts the compute clock (after a pause: paused time costs no compute). */
   resumeClock(): void;
   /** Measured so far, the evidence report reserved: what the run has cost if it stopped now. */
@@ -73,6 +77,19 @@ export async function createRunBudget(deps: RunBudgetDeps, run: Run): Promise<Ru
            bool_or(kind = 'alert') IS TRUE AS alerted
       FROM seed.budget_ledger WHERE run_id = ${run.id}`;
   let measured = Number(row?.measured ?? 0);
+  // Committed before this budget opened (the planner restarted) and not yet in the ledger: charged
+  // by the first accrual. Later batches come from reconcile, one pass at a time, so no pass re-reads
+  // the run's whole history.
+  const backlog = (
+    await sql<{ entity: Entity; batch_index: number; row_count: string }[]>`
+      SELECT b.entity, b.batch_index, b.row_count::text
+        FROM seed.batches b
+       WHERE b.run_id = ${run.id} AND b.state = 'committed' AND b.reused_from_run IS NULL
+         AND NOT EXISTS (SELECT 1 FROM seed.budget_ledger l
+                          WHERE l.run_id = b.run_id AND l.kind = 'measurement'
+                            AND l.details ->> 'batch' = b.entity || '#' || b.batch_index)
+       ORDER BY b.committed_at, b.entity, b.batch_index`
+  ).map((b) => ({ entity: b.entity, batchIndex: b.batch_index, rows: Number(b.row_count) }));
   let alerted = row?.alerted ?? false;
   let clock = deps.now();
 
@@ -84,25 +101,18 @@ export async function createRunBudget(deps: RunBudgetDeps, run: Run): Promise<Ru
     resumeClock() {
       clock = deps.now();
     },
-    async accrue() {
-      const pending = await sql<{ entity: Entity; batch_index: number; row_count: string }[]>`
-        SELECT b.entity, b.batch_index, b.row_count::text
-          FROM seed.batches b
-         WHERE b.run_id = ${run.id} AND b.state = 'committed' AND b.reused_from_run IS NULL
-           AND NOT EXISTS (SELECT 1 FROM seed.budget_ledger l
-                            WHERE l.run_id = b.run_id AND l.kind = 'measurement'
-                              AND l.details ->> 'batch' = b.entity || '#' || b.batch_index)
-         ORDER BY b.committed_at, b.entity, b.batch_index`;
+    async accrue(committed) {
+      const pending = [...backlog.splice(0), ...committed];
       if (pending.length === 0) return;
       const at = deps.now();
       const compute = computeCost(model, at - clock);
       clock = at;
       const rows = pending.map((b, i) => {
-        const written = rowsCost(manifest, model, b.entity, Number(b.row_count));
+        const written = rowsCost(manifest, model, b.entity, b.rows);
         const amount = written + (i === 0 ? compute : 0);
         return ledger("measurement", amount, {
-          batch: `${b.entity}#${b.batch_index}`,
-          rows: Number(b.row_count),
+          batch: `${b.entity}#${b.batchIndex}`,
+          rows: b.rows,
           rows_cost: written,
           compute: i === 0 ? compute : 0,
         });

@@ -42,7 +42,7 @@ export interface Control {
 export type PhaseEnd = "finish" | "leave";
 
 type Plan = ReturnType<typeof planBatches>;
-type Progress = Awaited<ReturnType<typeof reconcile>>;
+type Progress = Awaited<ReturnType<typeof reconcile>>["progress"];
 
 /** The seed loop's state across passes. */
 interface SeedLoop {
@@ -130,8 +130,8 @@ async function seedPass(loop: SeedLoop): Promise<"finish" | number> {
     return "finish";
   }
   loop.run = current;
-  const progress = await reconcile(deps.sql, loop.run, loop.plan, () => control.takeDryCommits());
-  await loop.budget?.accrue();
+  const { progress, committed } = await reconcile(deps.sql, loop.run, loop.plan, () => control.takeDryCommits());
+  await loop.budget?.accrue(committed);
   await loop.budget?.alertIfDue();
   if (await failedByDeadBatch(loop, progress)) return "finish";
   if (progress.isComplete()) {
