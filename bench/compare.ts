@@ -7,7 +7,10 @@
 //
 // Prints both rates and their ratio per repetition, and the medians when --repeat > 1. The peer's
 // rate is its rows over the wall time of its 13 COPY streams (generation included, as the script
-// runs); the pipeline's is committed rows over seed.runs' finished_at − started_at.
+// runs); the pipeline's is committed rows over seed.runs' finished_at − started_at. Each side
+// starts after a CHECKPOINT, so neither pays for the other's dirty pages or WAL, and the sides
+// alternate which goes first (odd repetitions: the peer), so neither always runs on a server the
+// other has just warmed or loaded. The WAL each side generated (the server's, per row) is printed too.
 import { parseArgs } from "node:util";
 import { COMMON_VARS, loadConfig } from "../packages/platform/src/config/index.ts";
 import {
@@ -59,12 +62,20 @@ async function withDatabase<T>(
   const superuser = createSql(urls.admin, { max: 2, applicationName: "semente-compare" });
   try {
     await migrate(owner, { dir: MIGRATIONS_DIR });
+    // Flush what earlier work left dirty: the side starts on a clean server.
+    await superuser`CHECKPOINT`;
     return await use(urls, superuser);
   } finally {
     await owner.end({ timeout: 5 });
     await superuser.end({ timeout: 5 });
     await dropDatabase(admin, database);
   }
+}
+
+/** The server's WAL position, in bytes. */
+async function walBytes(sql: Sql): Promise<number> {
+  const [row] = await sql<{ lsn: string }[]>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS lsn`;
+  return Number(row?.lsn ?? 0);
 }
 
 /** Rows actually in the banking tables (both sides are checked, not trusted). */
@@ -77,59 +88,78 @@ async function countRows(sql: Sql): Promise<number> {
   return total;
 }
 
+/** The peer on its own database; returns its rate. */
+async function peerSide(rep: number): Promise<number> {
+  const peer = await withDatabase("peer", async (_urls, superuser) => {
+    const cpu = sampleCpu(superuser, [{ name: "peer", pid: process.pid }]);
+    const wal = await walBytes(superuser);
+    const result = await runPeer(superuser, manifest);
+    const walPerRow = ((await walBytes(superuser)) - wal) / result.rows;
+    console.log(`[${rep}] peer ${formatCpu(await cpu.stop(), result.rows)}; WAL ${walPerRow.toFixed(0)} bytes/row`);
+    const counted = await countRows(superuser);
+    if (counted !== planned) throw new Error(`peer left ${counted} rows, expected ${planned}`);
+    return result;
+  });
+  const peerRate = peer.rows / peer.seconds;
+  const slowest = [...peer.perEntity].sort((a, b) => b.seconds - a.seconds).slice(0, 4);
+  console.log(
+    `[${rep}] peer (faker pt_BR + COPY per table, superuser): ${fmt(peer.rows)} rows in ${peer.seconds.toFixed(1)} s → ${fmt(peerRate)} rows/s (${slowest.map((e) => `${e.entity} ${e.seconds.toFixed(1)} s`).join(", ")})`,
+  );
+  return peerRate;
+}
+
+/** The whole pipeline on its own database; returns its rate. */
+async function pipelineSide(rep: number): Promise<number> {
+  let wal = 0;
+  const pipeline = await withDatabase("pipeline", async (urls, superuser) => {
+    const vault = startVaultServer();
+    try {
+      vault.createKey(`semente-fpe-${manifest.metadata.environment}-${manifest.metadata.tenant}`);
+      wal = await walBytes(superuser);
+      const result = await runPipeline({
+        manifest,
+        urls,
+        superuser,
+        vault,
+        seeders: Number(args.seeders),
+        env: pipelineEnv(args),
+        timeoutMs: Number(args["timeout-s"]) * 1000,
+        signal: interrupt.signal,
+      });
+      if (result.state !== "completed")
+        throw new Error(`run ${result.runId} ended ${result.state}; logs in ${result.logDir}`);
+      wal = (await walBytes(superuser)) - wal;
+      const counted = await countRows(superuser);
+      if (counted !== planned) throw new Error(`pipeline left ${counted} rows, expected ${planned}`);
+      return result;
+    } finally {
+      await vault.stop();
+    }
+  });
+  const pipelineRate = pipeline.rows / pipeline.runSeconds;
+  console.log(
+    `[${rep}] pipeline ${formatCpu(pipeline.cpu, pipeline.rows)}; WAL ${(wal / pipeline.rows).toFixed(0)} bytes/row (the whole run)`,
+  );
+  const rss = pipeline.memory.map(({ name, report }) => `${name} ${(report.peak / 2 ** 20).toFixed(0)} MiB`).join(", ");
+  console.log(
+    `[${rep}] pipeline (gateway, planner, ${args.seeders} seeders; RLS, SERIALIZABLE, checkpoints): ${fmt(pipeline.rows)} rows in ${pipeline.runSeconds.toFixed(1)} s → ${fmt(pipelineRate)} rows/s; peak RSS ${rss}`,
+  );
+  return pipelineRate;
+}
+
 console.log(`manifest: perf/${manifest.metadata.tenant} load, ${fmt(planned)} rows, batch_size ${args["batch-size"]}`);
 const peerRates: number[] = [];
 const pipelineRates: number[] = [];
 let exitCode = 0;
 try {
   for (let rep = 1; rep <= Number(args.repeat); rep++) {
-    const peer = await withDatabase("peer", async (_urls, superuser) => {
-      const cpu = sampleCpu(superuser, [{ name: "peer", pid: process.pid }]);
-      const result = await runPeer(superuser, manifest);
-      console.log(`[${rep}] peer ${formatCpu(await cpu.stop(), result.rows)}`);
-      const counted = await countRows(superuser);
-      if (counted !== planned) throw new Error(`peer left ${counted} rows, expected ${planned}`);
-      return result;
-    });
-    const peerRate = peer.rows / peer.seconds;
-    const slowest = [...peer.perEntity].sort((a, b) => b.seconds - a.seconds).slice(0, 4);
-    peerRates.push(peerRate);
-    console.log(
-      `[${rep}] peer (faker pt_BR + COPY per table, superuser): ${fmt(peer.rows)} rows in ${peer.seconds.toFixed(1)} s → ${fmt(peerRate)} rows/s (${slowest.map((e) => `${e.entity} ${e.seconds.toFixed(1)} s`).join(", ")})`,
-    );
+    const peerFirst = rep % 2 === 1;
+    const first = peerFirst ? await peerSide(rep) : await pipelineSide(rep);
     if (interrupt.signal.aborted) throw new Error("interrupted");
-    const pipeline = await withDatabase("pipeline", async (urls, superuser) => {
-      const vault = startVaultServer();
-      try {
-        vault.createKey(`semente-fpe-${manifest.metadata.environment}-${manifest.metadata.tenant}`);
-        const result = await runPipeline({
-          manifest,
-          urls,
-          superuser,
-          vault,
-          seeders: Number(args.seeders),
-          env: pipelineEnv(args),
-          timeoutMs: Number(args["timeout-s"]) * 1000,
-          signal: interrupt.signal,
-        });
-        if (result.state !== "completed")
-          throw new Error(`run ${result.runId} ended ${result.state}; logs in ${result.logDir}`);
-        const counted = await countRows(superuser);
-        if (counted !== planned) throw new Error(`pipeline left ${counted} rows, expected ${planned}`);
-        return result;
-      } finally {
-        await vault.stop();
-      }
-    });
-    const pipelineRate = pipeline.rows / pipeline.runSeconds;
+    const second = peerFirst ? await pipelineSide(rep) : await peerSide(rep);
+    const [peerRate, pipelineRate] = peerFirst ? [first, second] : [second, first];
+    peerRates.push(peerRate);
     pipelineRates.push(pipelineRate);
-    console.log(`[${rep}] pipeline ${formatCpu(pipeline.cpu, pipeline.rows)}`);
-    const rss = pipeline.memory
-      .map(({ name, report }) => `${name} ${(report.peak / 2 ** 20).toFixed(0)} MiB`)
-      .join(", ");
-    console.log(
-      `[${rep}] pipeline (gateway, planner, ${args.seeders} seeders; RLS, SERIALIZABLE, checkpoints): ${fmt(pipeline.rows)} rows in ${pipeline.runSeconds.toFixed(1)} s → ${fmt(pipelineRate)} rows/s; peak RSS ${rss}`,
-    );
     console.log(`[${rep}] ratio pipeline / peer: ${(pipelineRate / peerRate).toFixed(2)} (target ≥ 1.5)`);
   }
   if (peerRates.length > 1) {
