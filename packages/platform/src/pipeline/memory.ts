@@ -12,6 +12,13 @@
 export interface MemoryGovernorOptions {
   /** Resident size, in bytes, above which a full collection runs; 0 turns the governor off. */
   limitBytes: number;
+  /**
+   * When a collection leaves the process still over the limit (its live data, or memory the
+   * allocator keeps, is that large), the next collection waits until the resident size has grown
+   * this much past what the last one left, instead of running after every unit of work for
+   * nothing. @default limitBytes / 4
+   */
+  headroomBytes?: number;
   /** @default process.memoryUsage.rss */
   rss?: () => number;
   /** A full, synchronous collection. @default Bun.gc(true) */
@@ -38,19 +45,28 @@ export interface MemoryGovernor {
 
 /** Builds a governor; see {@link MemoryGovernorOptions}. */
 export function createMemoryGovernor(options: MemoryGovernorOptions): MemoryGovernor {
-  if (!Number.isFinite(options.limitBytes) || options.limitBytes < 0) {
-    throw new RangeError(`memory limit must be a non-negative number of bytes, got ${options.limitBytes}`);
+  for (const [name, value] of [
+    ["limit", options.limitBytes],
+    ["headroom", options.headroomBytes ?? 0],
+  ] as const) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`memory ${name} must be a non-negative number of bytes, got ${value}`);
+    }
   }
   const rss = options.rss ?? (() => process.memoryUsage.rss());
   const collect = options.collect ?? (() => Bun.gc(true));
+  const headroom = options.headroomBytes ?? options.limitBytes / 4;
+  let threshold = options.limitBytes;
   let collections = 0;
   return {
     check() {
       const before = rss();
-      if (options.limitBytes === 0 || before <= options.limitBytes) return { collected: false, before, after: before };
+      if (options.limitBytes === 0 || before <= threshold) return { collected: false, before, after: before };
       collect();
       collections++;
-      return { collected: true, before, after: rss() };
+      const after = rss();
+      threshold = after > options.limitBytes ? after + headroom : options.limitBytes;
+      return { collected: true, before, after };
     },
     get collections() {
       return collections;

@@ -39,6 +39,47 @@ describe("memory governor", () => {
     expect(governor.collections).toBe(2);
   });
 
+  test("a collection that leaves the process over its limit defers the next one by the headroom", () => {
+    // The live data alone is 200 MiB: collecting frees nothing below it.
+    const p = fakeProcess(230 * MIB, 30 * MIB);
+    const governor = createMemoryGovernor({
+      limitBytes: 192 * MIB,
+      headroomBytes: 48 * MIB,
+      rss: p.rss,
+      collect: () => {
+        p.state.collections++;
+        p.state.rss = 200 * MIB;
+      },
+    });
+    expect(governor.check()).toEqual({ collected: true, before: 230 * MIB, after: 200 * MIB });
+    // Still over 192 MiB, but not 48 MiB past what the collection left: no collection per batch.
+    for (const rss of [200, 220, 248]) {
+      p.state.rss = rss * MIB;
+      expect(governor.check().collected).toBe(false);
+    }
+    p.state.rss = 249 * MIB;
+    expect(governor.check().collected).toBe(true);
+    expect(p.state.collections).toBe(2);
+  });
+
+  test("once a collection brings the process back under its limit, the limit applies again", () => {
+    const p = fakeProcess(230 * MIB, 0);
+    let freed = 30 * MIB;
+    const governor = createMemoryGovernor({
+      limitBytes: 192 * MIB,
+      rss: p.rss,
+      collect: () => {
+        p.state.rss -= freed;
+      },
+    });
+    governor.check(); // 230 → 200: the next collection waits for 200 + 48 MiB
+    p.state.rss = 260 * MIB;
+    freed = 100 * MIB;
+    expect(governor.check()).toEqual({ collected: true, before: 260 * MIB, after: 160 * MIB });
+    p.state.rss = 193 * MIB;
+    expect(governor.check().collected).toBe(true);
+  });
+
   test("a limit of 0 turns it off", () => {
     const p = fakeProcess(4096 * MIB, 1);
     const governor = createMemoryGovernor({ limitBytes: 0, rss: p.rss, collect: p.collect });
@@ -49,6 +90,7 @@ describe("memory governor", () => {
   test("a negative or non-numeric limit is refused", () => {
     expect(() => createMemoryGovernor({ limitBytes: -1 })).toThrow(RangeError);
     expect(() => createMemoryGovernor({ limitBytes: Number.NaN })).toThrow(RangeError);
+    expect(() => createMemoryGovernor({ limitBytes: 1, headroomBytes: -1 })).toThrow(RangeError);
   });
 
   test("the default collector really frees garbage: a process over its limit falls back under it", () => {
