@@ -24,7 +24,10 @@ afterAll(async () => {
 
 async function openBudget(run: Run) {
   // js and events serve only the 80 % alert, which these small amounts never reach.
-  return createRunBudget({ sql: db.appSql, js: undefined as never, events: {} as never, model, log, now: () => 0 }, run);
+  return createRunBudget(
+    { sql: db.appSql, js: undefined as never, events: {} as never, model, log, now: () => 0 },
+    run,
+  );
 }
 
 async function measurements(runId: string): Promise<string[]> {
