@@ -94,9 +94,15 @@ describe("seeder service (in-process)", () => {
     const runId = await insertRun(db.ownerSql, manifest);
     const msgs = batchMessages(runId, manifest);
     const checkpoints = collect<CheckpointMessage>(nats.nc, names.checkpointSubject(runId));
-    // A process always over its limit: every delivery handled is followed by one collection.
+    // A process over its limit after every delivery, and back under it after each collection:
+    // every delivery handled is followed by one collection.
     let collected = 0;
-    const memory = createMemoryGovernor({ limitBytes: 1, rss: () => 2, collect: () => collected++ });
+    let resident = 0;
+    const memory = createMemoryGovernor({
+      limitBytes: 1,
+      rss: () => (resident++ % 2 === 0 ? 2 : 0),
+      collect: () => collected++,
+    });
     const started = startSeeder(undefined, memory);
     seeder = started.seeder;
     await seeder.start();
