@@ -254,7 +254,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
             ${msg.from}, ${msg.to}, ${prepared.rows}, ${bareHash(digest)}, ${run.manifest_hash},
             ${run.key_version}, ${run.reference_datetime}, ${prepared.validated})
           ON CONFLICT DO NOTHING
-          RETURNING 1`;
+          RETURNING ctid::text AS ctid`;
         if (claimed.length === 0) return { duplicate: true, rows: prepared.rows, digest };
         const table = msg.dryRun ? await createStagingTable(tx, entity, `semente_dry_${entity}`) : undefined;
         await insertPrepared(tx, prepared, {
@@ -264,9 +264,12 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         });
         // The batch's duration (delivery start to this last statement), for the evidence SLO p95/p99.
         const durationMs = Math.max(0, Math.round(performance.now() - started)); // clock-ok: duration telemetry
+        // By the row's own ctid (a TID scan): a scan of the primary key would lock its index pages
+        // against the concurrent batches' checkpoint inserts and make them serialization pivots.
         await tx`
           UPDATE seed.checkpoints SET duration_ms = ${durationMs}
-           WHERE run_id = ${msg.runId} AND entity = ${entity} AND batch_index = ${msg.batchIndex}`;
+           WHERE ctid = ${claimed[0]?.ctid as string}::tid
+             AND run_id = ${msg.runId} AND entity = ${entity} AND batch_index = ${msg.batchIndex}`;
         const written = { duplicate: false, rows: prepared.rows, digest };
         if (msg.dryRun) throw new DryRunRollback(written);
         return written;
