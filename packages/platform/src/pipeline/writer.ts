@@ -316,7 +316,18 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         {
           ...options.retry,
           onRetry: (error, n, delayMs) => {
-            options.log?.warn({ entity: msg.entity, batch: msg.batchIndex, attempt: n, delayMs }, "batch retry");
+            // The SQLSTATE (40001 for a serialization failure) or Semente code, never the message.
+            const code = (error as { code?: unknown } | null)?.code;
+            options.log?.warn(
+              {
+                entity: msg.entity,
+                batch: msg.batchIndex,
+                attempt: n,
+                delayMs,
+                code: typeof code === "string" ? code : null,
+              },
+              "batch retry",
+            );
             options.retry?.onRetry?.(error, n, delayMs);
           },
         },
