@@ -6,14 +6,13 @@
 // tables a purge has just emptied; this bench shows whether that costs more than a first seeding.
 //
 //   bun bench/regenerate.ts [--scale 16] [--seeders 2] [--parallelism 3]
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { plannedRows } from "../packages/core/src/manifest/index.ts";
 import { startVaultServer } from "../packages/platform/tests/keys/vault-server.ts";
 import { createBenchDatabase } from "./bench-database.ts";
-import { startDrStack, waitRun } from "./dr-stack.ts";
-import { benchManifest } from "./throughput-manifest.ts";
+import { drBenchManifest, startDrStack, waitRun } from "./dr-stack.ts";
+import { countLogLines } from "./throughput-stack.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -22,14 +21,7 @@ const { values: args } = parseArgs({
     parallelism: { type: "string", default: "3" },
   },
 });
-const base = benchManifest({ scale: Number(args.scale), batchSize: 10_000 });
-// As bench/dr.ts: the SLO gate opened wide, the rate limit lifted by benchManifest.
-const manifest = {
-  ...base,
-  mode: "dr" as const,
-  metadata: { ...base.metadata, profile: "perf-dr-bench" },
-  slo: { ...base.slo, p95_batch_ms: 3_600_000, p99_batch_ms: 3_600_000, min_rows_per_second: 0, max_error_rate: 1 },
-};
+const manifest = drBenchManifest(Number(args.scale), 10_000);
 const rows = plannedRows(manifest).total;
 const fmt = (n: number) => Math.round(n).toLocaleString("en");
 
@@ -45,12 +37,12 @@ try {
     seeders: Number(args.seeders),
     env: { PLANNER_PARALLELISM: args.parallelism },
   });
-  /** `batch retry` lines the seeders have logged so far. */
+  /** `batch retry` lines of serialization failures (SQLSTATE 40001) the seeders have logged so far. */
   const retries = () =>
     stack.services
       .filter((s) => s.name.startsWith("seeder"))
       .reduce(
-        (sum, s) => sum + readFileSync(join(stack.logDir, `${s.name}.log`), "utf8").split('"batch retry"').length - 1,
+        (sum, s) => sum + countLogLines(join(stack.logDir, `${s.name}.log`), '"batch retry"', '"code":"40001"'),
         0,
       );
   try {

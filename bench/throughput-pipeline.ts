@@ -68,7 +68,6 @@ export interface PipelineOptions {
 /** What one pipeline run measured. */
 export interface PipelineResult {
   runId: string;
-  state: string;
   rows: number;
   /** finished_at − started_at of seed.runs, in seconds. */
   runSeconds: number;
@@ -105,11 +104,6 @@ export function benchServiceEnv(nats: TestNats, vault: VaultTestServer, logDir: 
   };
 }
 
-/**
- * Starts gateway, planner and `seeders` seeders as real processes (as `semente up` does) on their
- * own NATS prefix, submits the manifest through the gateway with a minted token, polls until the
- * run is terminal, and stops everything (also on failure).
- */
 /** The planner as a process, with its three role URLs and a free health port. */
 export function spawnPlanner(
   env: Record<string, string>,
@@ -132,6 +126,11 @@ export function spawnPlanner(
   );
 }
 
+/**
+ * Starts gateway, planner and `seeders` seeders as real processes (as `semente up` does) on their
+ * own NATS prefix, submits the manifest through the gateway with a minted token, polls until the
+ * run is terminal, and stops everything (also on failure). Throws unless the run completed.
+ */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const nats = await createTestNats("bench");
   const logDir = mkdtempSync(join(tmpdir(), "semente-bench-"));
@@ -223,6 +222,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         for (const { sampler } of samplers) sampler.warm();
       }
     }
+    if (state !== "completed") throw new Error(`run ${runId} ended ${state}; logs in ${logDir}`);
     const wallSeconds = (performance.now() - posted) / 1000;
     const memory = samplers.map(({ name, sampler }) => ({ name, report: sampler.stop() }));
     const cpuReport = await cpu.stop();
@@ -234,7 +234,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const done = services.filter((s) => s.name.startsWith("seeder-")).flatMap((s) => readBatchDone(s.name, s.log));
     return {
       runId,
-      state,
       rows: Number(row?.rows ?? 0),
       runSeconds: Number(row?.seconds ?? Number.NaN),
       wallSeconds,

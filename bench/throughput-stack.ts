@@ -160,8 +160,8 @@ export function readBatchDone(seeder: string, log: string): BatchDone[] {
   return out;
 }
 
-/** How many times a seeder's JSON log says its memory governor collected (SEEDER_GC_RSS_MIB). */
-export function countCollections(log: string): number {
+/** Lines of a service's log that contain every one of `fragments` (0 when there is no log). */
+export function countLogLines(log: string, ...fragments: string[]): number {
   let text: string;
   try {
     text = readFileSync(log, "utf8");
@@ -169,7 +169,12 @@ export function countCollections(log: string): number {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
     throw error;
   }
-  return text.split("\n").filter((line) => line.includes('"memory limit: collected"')).length;
+  return text.split("\n").filter((line) => fragments.every((f) => line.includes(f))).length;
+}
+
+/** How many times a seeder's JSON log says its memory governor collected (SEEDER_GC_RSS_MIB). */
+export function countCollections(log: string): number {
+  return countLogLines(log, '"memory limit: collected"');
 }
 
 /** CPU seconds (user + system) a process has used so far, or null once it has exited. */
