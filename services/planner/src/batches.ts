@@ -55,15 +55,16 @@ export async function reusableCheckpoints(sql: Sql, run: Run): Promise<Checkpoin
 }
 
 /**
- * This run's own checkpoints (the source of truth of its progress) of the batches named, by
- * primary key: a pass reads only the batches it is waiting for, not every checkpoint the run has.
+ * This run's own checkpoints (the source of truth of its progress): all of them, or only those of
+ * `batches`, by primary key, so that a reconcile pass reads the batches it is waiting for and not
+ * every checkpoint the run has.
  */
 export async function runCheckpoints(
   sql: Sql,
   run: Run,
-  batches: readonly { entity: string; batchIndex: number }[],
+  batches?: readonly { entity: string; batchIndex: number }[],
 ): Promise<CheckpointRow[]> {
-  if (batches.length === 0) return [];
+  if (batches?.length === 0) return [];
   return withTenant(
     sql,
     run.tenantId,
@@ -71,8 +72,12 @@ export async function runCheckpoints(
       SELECT run_id, entity, batch_index, from_ordinal::text, to_ordinal::text, row_count::text, digest
         FROM seed.checkpoints
        WHERE run_id = ${run.id}
-         AND (entity, batch_index) IN (SELECT * FROM unnest(${batches.map((b) => b.entity)}::text[],
-                                                            ${batches.map((b) => b.batchIndex)}::int[]))`,
+         ${
+           batches === undefined
+             ? tx``
+             : tx`AND (entity, batch_index) IN (SELECT * FROM unnest(${batches.map((b) => b.entity)}::text[],
+                                                                  ${batches.map((b) => b.batchIndex)}::int[]))`
+         }`,
     { readOnly: true },
   );
 }
@@ -182,7 +187,6 @@ export async function lastFailure(sql: Sql, runId: string, entity: string, batch
   return rows[0]?.last_error ?? null;
 }
 
-/** Folds this run's checkpoints (or, in a dry run, checkpoint messages) into seed.batches. */
 /** A batch a reconcile pass marked committed. */
 export interface NewlyCommitted {
   entity: Entity;

@@ -10,6 +10,7 @@ import {
   rowsCost,
 } from "@semente/core/manifest";
 import type { Run } from "@semente/platform/runs";
+import type { NewlyCommitted } from "./batches.ts";
 import type { Counter, Logger } from "@semente/platform/telemetry";
 
 /** Share of the budget at which the run raises its alert (R6.7). */
@@ -35,7 +36,7 @@ export interface RunBudget {
    * call, every batch committed before this budget was opened and not yet accounted (a planner
    * restart), and the compute since the last accrual. A batch already in the ledger is not charged twice.
    */
-  accrue(committed: readonly { entity: Entity; batchIndex: number; rows: number }[]): Promise<void>;
+  accrue(committed: readonly NewlyCommitted[]): Promise<void>;
   /** Restarts the compute clock (after a pause: paused time costs no compute). */
   resumeClock(): void;
   /** Measured so far, the evidence report reserved: what the run has cost if it stopped now. */

@@ -34,7 +34,7 @@ export async function completeRun(
   const digest = progress.datasetDigest();
   const rows = progress.rowsWritten();
   if (isDrill(run) && !run.dryRun) {
-    const committed = (await runCheckpoints(deps.sql, run, progress.batches)).map((c) => ({
+    const committed = (await runCheckpoints(deps.sql, run)).map((c) => ({
       entity: c.entity,
       batchIndex: c.batch_index,
       digest: c.digest,
